@@ -1,0 +1,356 @@
+//! The Internet checksum [RFC 1071], its incremental update [RFC 1624], the IPv4 pseudo-header
+//! used by UDP and TCP [RFC 768, RFC 9293 § 3.1], and the status a verification reports.
+//!
+//! The sum is computed over native-endian 32-bit words into two 64-bit accumulators and folded
+//! at the end; the one's-complement sum is byte-order independent [RFC 1071 § 2(B)], so one byte
+//! swap of the folded result gives the network-order value.
+
+use core::net::Ipv4Addr;
+
+/// The outcome of checking a checksum field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChecksumStatus {
+    /// The field holds the right value.
+    Good,
+    /// The field holds a wrong value.
+    Bad {
+        /// The value the field should hold.
+        expected: u16,
+        /// The value the field holds.
+        found: u16,
+    },
+    /// The field is zero where zero means "no checksum" (UDP over IPv4, [RFC 768]).
+    Absent,
+    /// The field holds only the folded pseudo-header sum: the sender handed the checksum to its
+    /// network card (checksum offload) and the capture was taken before the card filled it in.
+    Partial,
+}
+
+impl ChecksumStatus {
+    /// Whether the packet's checksum can be trusted as sent (`Good` or `Absent`).
+    pub const fn is_acceptable(self) -> bool {
+        matches!(self, ChecksumStatus::Good | ChecksumStatus::Absent)
+    }
+
+    /// Wireshark's `*.checksum.status` value: 0 bad, 1 good, 2 not verified.
+    pub const fn wireshark_status(self) -> u8 {
+        match self {
+            ChecksumStatus::Good => 1,
+            ChecksumStatus::Bad { .. } | ChecksumStatus::Partial => 0,
+            ChecksumStatus::Absent => 2,
+        }
+    }
+}
+
+/// A running one's-complement sum over any number of byte slices.
+///
+/// Slices may have any length; a slice that starts at an odd position of the whole (because the
+/// one before it had odd length) is accounted for, so `add_bytes(a); add_bytes(b)` always equals
+/// `add_bytes(a ++ b)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Accumulator {
+    /// Sum of big-endian 16-bit words, not yet folded.
+    sum: u64,
+    /// Whether the bytes added so far have odd length.
+    odd: bool,
+}
+
+impl Accumulator {
+    /// An empty sum.
+    pub const fn new() -> Self {
+        Accumulator { sum: 0, odd: false }
+    }
+
+    /// Adds a 16-bit word (network order value).
+    #[inline]
+    pub const fn add_u16(mut self, word: u16) -> Self {
+        let w = if self.odd {
+            word.swap_bytes()
+        } else {
+            word
+        } as u64;
+        self.sum += w;
+        self
+    }
+
+    /// Adds a 32-bit value as two 16-bit words.
+    #[inline]
+    pub const fn add_u32(self, value: u32) -> Self {
+        self.add_u16((value >> 16) as u16)
+            .add_u16((value & 0xffff) as u16)
+    }
+
+    /// Adds an IPv4 address as two 16-bit words.
+    #[inline]
+    pub const fn add_addr(self, addr: Ipv4Addr) -> Self {
+        self.add_u32(addr.to_bits())
+    }
+
+    /// Adds bytes.
+    #[inline]
+    pub fn add_bytes(mut self, data: &[u8]) -> Self {
+        let folded = fold(sum_be(data)) as u64;
+        self.sum += if self.odd {
+            (folded as u16).swap_bytes() as u64
+        } else {
+            folded
+        };
+        if data.len() % 2 == 1 {
+            self.odd = !self.odd;
+        }
+        self
+    }
+
+    /// The folded 16-bit one's-complement sum, not complemented.
+    pub const fn sum16(self) -> u16 {
+        fold(self.sum)
+    }
+
+    /// The checksum: the complement of the folded sum.
+    pub const fn finish(self) -> u16 {
+        !fold(self.sum)
+    }
+}
+
+/// Folds a wide one's-complement sum to 16 bits.
+#[inline]
+const fn fold(mut sum: u64) -> u16 {
+    sum = (sum & 0xffff_ffff) + (sum >> 32);
+    sum = (sum & 0xffff_ffff) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum as u16
+}
+
+/// One's-complement sum of `data` as big-endian 16-bit words (an odd final byte is padded with a
+/// zero byte), returned unfolded.
+#[inline]
+fn sum_be(data: &[u8]) -> u64 {
+    // Two independent accumulators over native-endian u32 words keep both ALUs busy; each can
+    // take 2^32 additions of u32 values before overflowing, far more than any slice holds.
+    let mut a: u64 = 0;
+    let mut b: u64 = 0;
+    let mut blocks = data.chunks_exact(32);
+    for block in &mut blocks {
+        let mut words = block.chunks_exact(4).map(|w| {
+            u32::from_ne_bytes([w[0], w[1], w[2], w[3]]) as u64
+        });
+        // chunks_exact(4) over a 32-byte block yields exactly eight words.
+        for _ in 0..4 {
+            a += words.next().unwrap_or(0);
+            b += words.next().unwrap_or(0);
+        }
+    }
+    let rest = blocks.remainder();
+    let mut words = rest.chunks_exact(4);
+    for w in &mut words {
+        a += u32::from_ne_bytes([w[0], w[1], w[2], w[3]]) as u64;
+    }
+    let tail = words.remainder();
+    let mut t = [0u8; 4];
+    if let Some(dst) = t.get_mut(..tail.len()) {
+        dst.copy_from_slice(tail);
+    }
+    b += u32::from_ne_bytes(t) as u64;
+    let native = fold(fold(a) as u64 + fold(b) as u64) as u64;
+    if cfg!(target_endian = "little") {
+        (native as u16).swap_bytes() as u64
+    } else {
+        native
+    }
+}
+
+/// The Internet checksum of `data`: the complement of its one's-complement sum.
+#[inline]
+pub fn internet_checksum(data: &[u8]) -> u16 {
+    Accumulator::new().add_bytes(data).finish()
+}
+
+/// The start of a UDP or TCP checksum: the IPv4 pseudo-header (source, destination, zero,
+/// protocol, transport length) [RFC 768; RFC 9293 § 3.1].
+#[inline]
+pub const fn pseudo_header(
+    source: Ipv4Addr,
+    destination: Ipv4Addr,
+    protocol: u8,
+    transport_length: u16,
+) -> Accumulator {
+    Accumulator::new()
+        .add_addr(source)
+        .add_addr(destination)
+        .add_u16(protocol as u16)
+        .add_u16(transport_length)
+}
+
+/// Updates a checksum after one 16-bit word of the covered data changed from `old` to `new`,
+/// by RFC 1624 eqn. 3: `HC' = ~(~HC + ~m + m')`.
+#[inline]
+pub const fn update_u16(checksum: u16, old: u16, new: u16) -> u16 {
+    let sum = (!checksum) as u64 + (!old) as u64 + new as u64;
+    !fold(sum)
+}
+
+/// Updates a checksum after a 32-bit value (an address) of the covered data changed.
+#[inline]
+pub const fn update_u32(checksum: u16, old: u32, new: u32) -> u16 {
+    let c = update_u16(checksum, (old >> 16) as u16, (new >> 16) as u16);
+    update_u16(c, old as u16, new as u16)
+}
+
+/// Verifies a checksum field given the sum over the covered data *with the field set to zero*.
+///
+/// `zero_means_absent` is for UDP, where a zero field means the sender computed no checksum.
+/// `pseudo` is the pseudo-header sum for UDP and TCP (for the `Partial` offload case), `None`
+/// for IPv4, ICMP and IGMP.
+pub fn status(
+    found: u16,
+    sum_without_field: Accumulator,
+    zero_means_absent: bool,
+    pseudo: Option<Accumulator>,
+) -> ChecksumStatus {
+    if zero_means_absent && found == 0 {
+        return ChecksumStatus::Absent;
+    }
+    let mut expected = sum_without_field.finish();
+    if zero_means_absent && expected == 0 {
+        // A computed zero is sent as all ones [RFC 768].
+        expected = 0xffff;
+    }
+    // In one's-complement arithmetic 0x0000 and 0xffff are both zero: a field holding the other
+    // representation of the right value still makes the sum check out (RFC 1624 § 3).
+    let equal = found == expected || (found == !expected && (found == 0 || found == 0xffff));
+    if equal {
+        return ChecksumStatus::Good;
+    }
+    if let Some(p) = pseudo {
+        if found == p.sum16() {
+            return ChecksumStatus::Partial;
+        }
+    }
+    ChecksumStatus::Bad { expected, found }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// The obvious RFC 1071 loop, as a reference for the fast one.
+    fn reference(data: &[u8]) -> u16 {
+        let mut sum: u32 = 0;
+        let mut i = 0;
+        while i + 1 < data.len() {
+            sum += u16::from_be_bytes([data[i], data[i + 1]]) as u32;
+            i += 2;
+        }
+        if i < data.len() {
+            sum += (data[i] as u32) << 8;
+        }
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        !(sum as u16)
+    }
+
+    #[test]
+    fn rfc1071_example() {
+        // RFC 1071 § 3: bytes 00 01 f2 03 f4 f5 f6 f7 sum to 0xddf2.
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(Accumulator::new().add_bytes(&data).sum16(), 0xddf2);
+        assert_eq!(internet_checksum(&data), !0xddf2);
+    }
+
+    #[test]
+    fn real_ipv4_header() {
+        // A captured header (Wikipedia's worked example): checksum 0xb861.
+        let h = hex::decode("450000730000400040110000c0a80001c0a800c7").unwrap();
+        assert_eq!(internet_checksum(&h), 0xb861);
+        let mut with = h.clone();
+        with[10] = 0xb8;
+        with[11] = 0x61;
+        assert_eq!(internet_checksum(&with), 0);
+    }
+
+    #[test]
+    fn incremental_ttl_decrement_matches_recompute() {
+        let mut h = hex::decode("45000073000040004011b861c0a80001c0a800c7").unwrap();
+        let old = u16::from_be_bytes([h[8], h[9]]);
+        h[8] -= 1;
+        let new = u16::from_be_bytes([h[8], h[9]]);
+        let updated = update_u16(0xb861, old, new);
+        h[10] = 0;
+        h[11] = 0;
+        assert_eq!(updated, internet_checksum(&h));
+    }
+
+    #[test]
+    fn udp_zero_is_absent_and_all_ones_is_good_for_computed_zero() {
+        assert_eq!(
+            status(0, Accumulator::new().add_u16(0x1234), true, None),
+            ChecksumStatus::Absent
+        );
+        // Data summing to 0xffff makes a computed checksum of zero, sent as 0xffff.
+        let sum = Accumulator::new().add_u16(0xffff);
+        assert_eq!(sum.finish(), 0);
+        assert_eq!(status(0xffff, sum, true, None), ChecksumStatus::Good);
+        assert_eq!(
+            status(0x0001, sum, true, None),
+            ChecksumStatus::Bad {
+                expected: 0xffff,
+                found: 1
+            }
+        );
+    }
+
+    #[test]
+    fn partial_offload_detected() {
+        let src = Ipv4Addr::new(10, 0, 0, 1);
+        let dst = Ipv4Addr::new(10, 0, 0, 2);
+        let pseudo = pseudo_header(src, dst, 6, 20);
+        let whole = pseudo.add_bytes(&[0u8; 20]).add_u16(0x5555);
+        assert_eq!(
+            status(pseudo.sum16(), whole, false, Some(pseudo)),
+            ChecksumStatus::Partial
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn fast_sum_equals_reference(data in proptest::collection::vec(any::<u8>(), 0..3000)) {
+            prop_assert_eq!(internet_checksum(&data), reference(&data));
+        }
+
+        #[test]
+        fn split_anywhere_equals_whole(data in proptest::collection::vec(any::<u8>(), 0..300), cut1 in 0usize..300, cut2 in 0usize..300) {
+            let a = cut1.min(data.len());
+            let b = cut2.min(data.len()).max(a);
+            let split = Accumulator::new().add_bytes(&data[..a]).add_bytes(&data[a..b]).add_bytes(&data[b..]);
+            prop_assert_eq!(split.finish(), internet_checksum(&data));
+        }
+
+        #[test]
+        fn incremental_update_equals_recompute(mut data in proptest::collection::vec(any::<u8>(), 2..200), word in any::<u16>(), at in 0usize..100) {
+            if data.len() % 2 == 1 { data.push(0); }
+            let i = (at * 2) % data.len();
+            let before = internet_checksum(&data);
+            let old = u16::from_be_bytes([data[i], data[i + 1]]);
+            data[i..i + 2].copy_from_slice(&word.to_be_bytes());
+            let after = internet_checksum(&data);
+            let updated = update_u16(before, old, word);
+            // Both representations of zero are the same one's-complement value.
+            let norm = |c: u16| if c == 0xffff { 0 } else { c };
+            prop_assert_eq!(norm(updated), norm(after));
+        }
+
+        #[test]
+        fn checksum_of_data_with_checksum_is_zero(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut v: Vec<u8> = data.clone();
+            if v.len() % 2 == 1 { v.push(0); }
+            let c = internet_checksum(&v);
+            v.extend_from_slice(&c.to_be_bytes());
+            prop_assert_eq!(Accumulator::new().add_bytes(&v).sum16(), 0xffff);
+        }
+    }
+}

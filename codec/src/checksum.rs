@@ -64,11 +64,7 @@ impl Accumulator {
     /// Adds a 16-bit word (network order value).
     #[inline]
     pub const fn add_u16(mut self, word: u16) -> Self {
-        let w = if self.odd {
-            word.swap_bytes()
-        } else {
-            word
-        } as u64;
+        let w = if self.odd { word.swap_bytes() } else { word } as u64;
         self.sum += w;
         self
     }
@@ -133,9 +129,9 @@ fn sum_be(data: &[u8]) -> u64 {
     let mut b: u64 = 0;
     let mut blocks = data.chunks_exact(32);
     for block in &mut blocks {
-        let mut words = block.chunks_exact(4).map(|w| {
-            u32::from_ne_bytes([w[0], w[1], w[2], w[3]]) as u64
-        });
+        let mut words = block
+            .chunks_exact(4)
+            .map(|w| u32::from_ne_bytes([w[0], w[1], w[2], w[3]]) as u64);
         // chunks_exact(4) over a 32-byte block yields exactly eight words.
         for _ in 0..4 {
             a += words.next().unwrap_or(0);

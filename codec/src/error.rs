@@ -211,7 +211,10 @@ impl fmt::Display for Error {
                 write!(f, "expected {expected}, found {found}")
             }
             ErrorKind::BufferTooSmall { needed, got } => {
-                write!(f, "output buffer too small: needs {needed} bytes, has {got}")
+                write!(
+                    f,
+                    "output buffer too small: needs {needed} bytes, has {got}"
+                )
             }
             ErrorKind::TooLong { max, got } => write!(f, "{got} does not fit (at most {max})"),
             ErrorKind::FragmentationNeeded { mtu } => write!(

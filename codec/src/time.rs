@@ -125,8 +125,14 @@ mod tests {
     fn arithmetic_saturates_and_displays() {
         let t = Instant::from_secs(30) + Duration::from_millis(1500);
         assert_eq!(t.as_micros(), 31_500_000);
-        assert_eq!(Instant::from_secs(1) - Instant::from_secs(2), Duration::ZERO);
-        assert_eq!(Instant(u64::MAX) + Duration::from_secs(1), Instant(u64::MAX));
+        assert_eq!(
+            Instant::from_secs(1) - Instant::from_secs(2),
+            Duration::ZERO
+        );
+        assert_eq!(
+            Instant(u64::MAX) + Duration::from_secs(1),
+            Instant(u64::MAX)
+        );
         assert_eq!(t.to_string(), "31.500000s");
     }
 }

@@ -1,0 +1,5 @@
+//! wirecheck-conformance: the library behind the `wirecheck` command.
+//!
+//! - [`capture`]: streaming pcap/pcapng reading with precise errors.
+
+pub mod capture;

@@ -2,6 +2,10 @@
 //!
 //! - [`capture`]: streaming pcap/pcapng reading with precise errors.
 //! - [`link`]: non-Ethernet link headers (Linux cooked, loopback, raw IP).
+//! - [`fields`]: a packet's reading as Wireshark display-filter fields.
+//! - [`oracle`]: comparing that reading with Wireshark's stored one.
 
 pub mod capture;
+pub mod fields;
 pub mod link;
+pub mod oracle;

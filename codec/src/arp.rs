@@ -6,7 +6,8 @@
 //! ([`EtherType::RARP`](crate::ethernet::EtherType::RARP), 0x8035) and by its operations
 //! ([`ArpOperation::RARP_REQUEST`], [`ArpOperation::RARP_REPLY`]) [RFC 903, "The RARP Protocol"].
 //! Gratuitous ARP and address conflict probes [RFC 5227 § 2.1, § 3] are ordinary requests and
-//! replies, recognised by [`ArpPacket::is_gratuitous`] and [`ArpEthernetIpv4::is_probe`].
+//! replies, recognised by [`ArpPacket::is_gratuitous`], [`ArpEthernetIpv4::is_announcement`] and
+//! [`ArpEthernetIpv4::is_probe`].
 //!
 //! An ARP packet is usually shorter than the 46-byte minimum Ethernet payload; the padding is
 //! not part of it and is returned as the rest by [`ArpPacket::parse`].
@@ -516,10 +517,22 @@ impl ArpEthernetIpv4 {
             && self.sender_ip == self.target_ip
     }
 
-    /// Whether this is an ARP probe: a request with sender IPv4 address 0.0.0.0
-    /// [RFC 5227 § 2.1.1].
+    /// Whether this is an ARP announcement: a gratuitous request with target hardware address
+    /// zero [RFC 5227 § 2.3].
+    pub fn is_announcement(&self) -> bool {
+        self.operation == ArpOperation::REQUEST
+            && self.sender_ip == self.target_ip
+            && self.target_mac.is_zero()
+    }
+
+    /// Whether this is an ARP probe: a request with sender IPv4 address 0.0.0.0 and target
+    /// hardware address zero, for another target IPv4 address [RFC 5227 § 2.1.1]. (Wireshark's
+    /// rule: a request for 0.0.0.0 from 0.0.0.0 is gratuitous, not a probe.)
     pub fn is_probe(&self) -> bool {
-        self.operation == ArpOperation::REQUEST && self.sender_ip.is_unspecified()
+        self.operation == ArpOperation::REQUEST
+            && self.sender_ip.is_unspecified()
+            && self.target_mac.is_zero()
+            && !self.is_gratuitous()
     }
 
     /// The packet length: always 28.
@@ -554,19 +567,26 @@ impl ArpEthernetIpv4 {
 }
 
 impl fmt::Display for ArpEthernetIpv4 {
-    /// tshark's Info column: "Who has 10.0.0.138? Tell 10.0.0.1", "10.0.0.138 is at
-    /// 30:46:9a:23:fb:fa", "Who is 00:0c:29:34:0b:de? Tell 00:0c:29:34:0b:de", "00:0c:29:34:0b:de
-    /// is at 10.1.1.100", "ARP Announcement for 10.0.0.1", "Who has 10.0.0.1? (ARP Probe)".
+    /// Wireshark's Info column: "Who has 10.0.0.138? Tell 10.0.0.1", "10.0.0.138 is at
+    /// 30:46:9a:23:fb:fa", "ARP Announcement for 10.0.0.1", "Gratuitous ARP for 10.0.0.1
+    /// (Request)" / "(Reply)", "Who has 10.0.0.1? (ARP Probe)", and for RARP "Who is
+    /// 00:0c:29:34:0b:de? Tell 00:0c:29:34:0b:de", "00:0c:29:34:0b:de is at 10.1.1.100".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.operation {
+            ArpOperation::REQUEST if self.is_announcement() => {
+                write!(f, "ARP Announcement for {}", self.target_ip)
+            }
+            ArpOperation::REQUEST if self.is_gratuitous() => {
+                write!(f, "Gratuitous ARP for {} (Request)", self.target_ip)
+            }
             ArpOperation::REQUEST if self.is_probe() => {
                 write!(f, "Who has {}? (ARP Probe)", self.target_ip)
             }
-            ArpOperation::REQUEST if self.is_gratuitous() => {
-                write!(f, "ARP Announcement for {}", self.sender_ip)
-            }
             ArpOperation::REQUEST => {
                 write!(f, "Who has {}? Tell {}", self.target_ip, self.sender_ip)
+            }
+            ArpOperation::REPLY if self.is_gratuitous() => {
+                write!(f, "Gratuitous ARP for {} (Reply)", self.sender_ip)
             }
             ArpOperation::REPLY => write!(f, "{} is at {}", self.sender_ip, self.sender_mac),
             ArpOperation::RARP_REQUEST => {
@@ -820,7 +840,7 @@ mod tests {
     fn gratuitous_announcement_and_probe() {
         let m = mac("02:00:00:00:00:01");
         let a = ArpEthernetIpv4::announcement(m, ip("192.0.2.7"));
-        assert!(a.is_gratuitous());
+        assert!(a.is_gratuitous() && a.is_announcement());
         assert!(!a.is_probe());
         assert_eq!(a.to_string(), "ARP Announcement for 192.0.2.7");
         let mut out = [0u8; 28];
@@ -844,12 +864,59 @@ mod tests {
             target_mac: MacAddr::BROADCAST,
             ..a
         };
-        assert!(reply.is_gratuitous());
+        assert!(reply.is_gratuitous() && !reply.is_announcement());
+        assert_eq!(reply.to_string(), "Gratuitous ARP for 192.0.2.7 (Reply)");
+        // A gratuitous request with a non-zero target MAC is not an announcement.
+        let request = ArpEthernetIpv4 {
+            target_mac: MacAddr::BROADCAST,
+            ..a
+        };
+        assert!(request.is_gratuitous() && !request.is_announcement());
+        assert_eq!(
+            request.to_string(),
+            "Gratuitous ARP for 192.0.2.7 (Request)"
+        );
 
         let p = ArpEthernetIpv4::probe(m, ip("192.0.2.7"));
         assert!(p.is_probe());
         assert!(!p.is_gratuitous());
         assert_eq!(p.to_string(), "Who has 192.0.2.7? (ARP Probe)");
+        let not_probe = ArpEthernetIpv4 {
+            target_mac: MacAddr::BROADCAST,
+            ..p
+        };
+        assert!(!not_probe.is_probe());
+        assert_eq!(not_probe.to_string(), "Who has 192.0.2.7? Tell 0.0.0.0");
+    }
+
+    #[test]
+    fn tcpdump_arp_oobr_gratuitous() {
+        // tcpdump/arp-oobr.pcap (fuzzed ARP); expected strings are tshark's Info column.
+        let announcement = bytes("ffffffffffff001f29daf8fb08060001080006040001001f29daf8fbc0a80025000000000000c0a80025000000000000000000000000000000000000");
+        let (_, arp, _) = arp_of(&announcement);
+        let typed = arp.as_ethernet_ipv4().unwrap();
+        assert!(typed.is_announcement() && arp.is_gratuitous());
+        assert_eq!(typed.to_string(), "ARP Announcement for 192.168.0.37");
+
+        let reply = bytes("0008027eb2360021d8ee0345080600010800060400020021d80103aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        let (_, arp, _) = arp_of(&reply);
+        assert!(arp.is_gratuitous());
+        assert_eq!(
+            arp.to_string(),
+            "Gratuitous ARP for 170.170.170.170 (Reply)"
+        );
+
+        // Frame 148: hardware length 7; tshark still flags it gratuitous (equal protocol
+        // addresses 170.170.170.170).
+        let odd = bytes("ffffffffffff001f29da2d7908060001080007040001001f29daaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        let (_, arp, rest) = arp_of(&odd);
+        assert_eq!((arp.hardware_len, arp.protocol_len), (7, 4));
+        assert_eq!(arp.sender_hardware_addr, &bytes("001f29daaaaaaa")[..]);
+        assert_eq!(arp.sender_protocol_addr, &[170; 4]);
+        assert_eq!(arp.target_protocol_addr, &[170; 4]);
+        assert!(arp.is_gratuitous());
+        assert!(arp.as_ethernet_ipv4().is_none());
+        assert_eq!(rest.len(), 46 - 30);
     }
 
     #[test]

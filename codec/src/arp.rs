@@ -11,6 +11,24 @@
 //!
 //! An ARP packet is usually shorter than the 46-byte minimum Ethernet payload; the padding is
 //! not part of it and is returned as the rest by [`ArpPacket::parse`].
+//!
+//! ```
+//! use core::net::Ipv4Addr;
+//! use wirecheck_codec::arp::{ArpEthernetIpv4, ArpOperation, ArpPacket};
+//! use wirecheck_codec::ethernet::MacAddr;
+//!
+//! let me = MacAddr([0x02, 0, 0, 0, 0, 1]);
+//! let request = ArpEthernetIpv4::request(me, Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+//! let mut buf = [0u8; 28];
+//! request.emit(&mut buf)?;
+//! assert_eq!(request.to_string(), "Who has 10.0.0.2? Tell 10.0.0.1");
+//!
+//! // Any hardware/protocol combination parses generically; the typed view is one call away.
+//! let (packet, _padding) = ArpPacket::parse(&buf)?;
+//! assert_eq!(packet.operation, ArpOperation::REQUEST);
+//! assert_eq!(packet.as_ethernet_ipv4(), Some(request));
+//! # Ok::<(), wirecheck_codec::Error>(())
+//! ```
 
 use core::fmt;
 use core::net::Ipv4Addr;

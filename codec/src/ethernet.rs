@@ -7,6 +7,34 @@
 //! follows an IEEE 802.3 length field (the payload is handed over as is, see
 //! [`EtherType::is_length_field`]). Padding up to the 60-byte minimum frame stays in the payload;
 //! the layer above (the IPv4 total length, the ARP address lengths) tells where its data ends.
+//!
+//! ```
+//! use wirecheck_codec::ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag, VlanTags};
+//!
+//! // Build a Q-in-Q header: S-tag VID 200 around C-tag VID 2001, carrying ARP.
+//! let tags = [
+//!     VlanTag { tpid: EtherType::QINQ, pcp: 0, dei: false, vid: 200 },
+//!     VlanTag { tpid: EtherType::VLAN, pcp: 3, dei: false, vid: 2001 },
+//! ];
+//! let mut tag_bytes = [0u8; 8];
+//! let n = VlanTags::write(&tags, &mut tag_bytes)?;
+//! let header = EthernetHeader {
+//!     destination: MacAddr::BROADCAST,
+//!     source: "00:20:d2:5a:fb:3f".parse().unwrap(),
+//!     vlan: VlanTags::new(&tag_bytes[..n])?,
+//!     ether_type: EtherType::ARP,
+//! };
+//! let mut frame = [0u8; 64];
+//! let len = header.emit(&mut frame)?;
+//! assert_eq!(len, 22);
+//!
+//! // Parse it back: the payload starts after the innermost type field.
+//! let (parsed, payload) = EthernetHeader::parse(&frame)?;
+//! assert_eq!(parsed, header);
+//! assert_eq!(parsed.vlan.inner().map(|t| t.vid), Some(2001));
+//! assert_eq!(payload.len(), 64 - 22);
+//! # Ok::<(), wirecheck_codec::Error>(())
+//! ```
 
 use core::fmt;
 

@@ -9,6 +9,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![allow(clippy::len_without_is_empty)] // a header is never empty; `len` is its size on the wire
 
 #[cfg(feature = "alloc")]
 extern crate alloc;

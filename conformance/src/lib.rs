@@ -9,3 +9,6 @@ pub mod capture;
 pub mod fields;
 pub mod link;
 pub mod oracle;
+pub mod pipeline;
+#[cfg(feature = "live")]
+pub mod live;

@@ -1,21 +1,248 @@
-use wirecheck_conformance::capture::CaptureReader;
-fn main() {
-    for f in std::env::args().skip(1) {
-        match CaptureReader::open(&f) {
-            Err(e) => println!("ERR {e}"),
-            Ok(r) => {
-                let mut n = 0;
-                for rec in r {
-                    match rec {
-                        Ok(_) => n += 1,
-                        Err(e) => {
-                            println!("ERR {e}");
-                            break;
-                        }
-                    }
-                }
-                println!("{f}: {n}");
+//! The `wirecheck` command.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use wirecheck_conformance::capture::{CaptureError, CaptureReader};
+use wirecheck_conformance::decode::{self, Summary};
+use wirecheck_conformance::pipeline;
+
+/// wirecheck: decode and verify IPv4 captures with a lossless codec checked against Wireshark.
+#[derive(Parser, Debug)]
+#[command(name = "wirecheck", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print one line per packet (tshark-like summary) or one JSON object per packet.
+    Decode {
+        /// pcap or pcapng files; `-` reads standard input.
+        #[arg(required_unless_present = "live")]
+        files: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Summary)]
+        format: Format,
+        /// Decoding threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Capture live from this interface (needs the `live` feature and libpcap).
+        #[arg(long, value_name = "IFACE", conflicts_with = "files")]
+        live: Option<String>,
+        /// BPF filter for --live.
+        #[arg(long, value_name = "BPF", requires = "live")]
+        filter: Option<String>,
+    },
+    /// Report malformed, truncated and badly checksummed packets, and reassembly anomalies.
+    ///
+    /// Exit status: 0 when no findings, 1 when there are findings, 2 when an input cannot be read.
+    Verify {
+        /// pcap or pcapng files; `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Also decode the datagrams reassembled from fragments.
+        #[arg(long)]
+        reassemble: bool,
+        /// Print only the per-file summary, not each packet's findings.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Decoding threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One line per packet, like tshark's default output.
+    Summary,
+    /// JSON Lines keyed by Wireshark display-filter field names.
+    Json,
+}
+
+/// Exit status for unreadable input.
+const EXIT_UNREADABLE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Decode {
+            files,
+            format,
+            threads,
+            live,
+            filter,
+        } => {
+            if let Some(iface) = live {
+                return live_decode(&iface, filter.as_deref(), format);
             }
+            decode_files(&files, format, threads)
+        }
+        Command::Verify {
+            files,
+            reassemble,
+            quiet,
+            threads,
+        } => verify_files(&files, reassemble, quiet, threads),
+    }
+}
+
+/// A progress bar on a terminal for files big enough to wait for; nothing otherwise.
+fn progress_bar(path: &str) -> Option<indicatif::ProgressBar> {
+    const WORTH_A_BAR: u64 = 64 * 1024 * 1024;
+    if path == "-" || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let len = std::fs::metadata(path).ok()?.len();
+    if len < WORTH_A_BAR {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(path.to_string());
+    Some(bar)
+}
+
+fn report_unreadable(e: &CaptureError) {
+    eprintln!("wirecheck: {e}");
+}
+
+fn decode_files(files: &[String], format: Format, threads: Option<usize>) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut status = 0u8;
+    for path in files {
+        let reader = match CaptureReader::open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                report_unreadable(&e);
+                status = EXIT_UNREADABLE;
+                continue;
+            }
+        };
+        let bar = progress_bar(path);
+        let mut broken_pipe = false;
+        let error = pipeline::run(
+            reader,
+            threads.unwrap_or_else(pipeline::default_workers),
+            |batch| match format {
+                Format::Summary => decode::summary_lines(batch),
+                Format::Json => decode::json_lines(batch),
+            },
+            |text: String| {
+                if !broken_pipe && out.write_all(text.as_bytes()).is_err() {
+                    broken_pipe = true;
+                }
+            },
+            |offset| {
+                if let Some(b) = &bar {
+                    b.set_position(offset)
+                }
+            },
+        );
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        if broken_pipe {
+            // The reader went away (`| head`): stop quietly, as tshark and tcpdump do.
+            return ExitCode::SUCCESS;
+        }
+        if let Some(e) = error {
+            let _ = out.flush();
+            report_unreadable(&e);
+            status = EXIT_UNREADABLE;
         }
     }
+    let _ = out.flush();
+    ExitCode::from(status)
+}
+
+fn verify_files(
+    files: &[String],
+    reassemble: bool,
+    quiet: bool,
+    threads: Option<usize>,
+) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut unreadable = false;
+    let mut any_findings = false;
+    for path in files {
+        let reader = match CaptureReader::open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                report_unreadable(&e);
+                unreadable = true;
+                continue;
+            }
+        };
+        let bar = progress_bar(path);
+        let mut summary = Summary::new(path, reassemble);
+        let error = pipeline::run(
+            reader,
+            threads.unwrap_or_else(pipeline::default_workers),
+            decode::verify_batch,
+            |batch| {
+                let text = summary.absorb(batch, quiet);
+                let _ = out.write_all(text.as_bytes());
+            },
+            |offset| {
+                if let Some(b) = &bar {
+                    b.set_position(offset)
+                }
+            },
+        );
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        let _ = out.write_all(summary.finish().as_bytes());
+        any_findings |= summary.has_findings();
+        if let Some(e) = error {
+            let _ = out.flush();
+            report_unreadable(&e);
+            unreadable = true;
+        }
+    }
+    let _ = out.flush();
+    ExitCode::from(if unreadable {
+        EXIT_UNREADABLE
+    } else if any_findings {
+        1
+    } else {
+        0
+    })
+}
+
+#[cfg(feature = "live")]
+fn live_decode(iface: &str, filter: Option<&str>, format: Format) -> ExitCode {
+    match wirecheck_conformance::live::run(iface, filter, |record| {
+        let batch = std::slice::from_ref(record);
+        match format {
+            Format::Summary => decode::summary_lines(batch),
+            Format::Json => decode::json_lines(batch),
+        }
+    }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wirecheck: live capture on {iface}: {e}");
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
+
+#[cfg(not(feature = "live"))]
+fn live_decode(iface: &str, _filter: Option<&str>, _format: Format) -> ExitCode {
+    eprintln!(
+        "wirecheck: cannot capture live on {iface}: this wirecheck was built without the `live` \
+         feature; rebuild with `cargo build --release --features live` (needs libpcap-dev)"
+    );
+    ExitCode::from(EXIT_UNREADABLE)
 }

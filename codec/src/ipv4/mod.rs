@@ -1,0 +1,610 @@
+//! The IPv4 header [RFC 791 § 3.1] with its options ([`option`]), the DS field as DSCP and ECN
+//! [RFC 2474 § 3, RFC 3168 § 5], the header checks a receiving host makes [RFC 1122 § 3.2.1],
+//! and the header checksum [RFC 791 § 3.1, RFC 1071].
+//!
+//! Two parsers: [`Ipv4Header::parse`] checks the whole datagram (total length against the bytes
+//! present) and returns the payload without link-layer padding; [`Ipv4Header::parse_header`]
+//! checks only the header, for snaplen-truncated captures and for datagrams quoted in ICMP
+//! errors. Neither looks at the checksum: ask [`verify_checksum`] or
+//! [`Ipv4Header::checksum_status`].
+
+pub mod option;
+
+use core::fmt;
+use core::net::Ipv4Addr;
+use core::ops::Range;
+
+use crate::checksum::{self, Accumulator, ChecksumStatus};
+use crate::error::{Error, Layer, Result};
+
+pub use option::{Ipv4Option, Ipv4Options, OptionType};
+
+/// Length of the fixed part of the header (IHL 5).
+pub const MIN_HEADER_LEN: usize = 20;
+/// Longest header (IHL 15).
+pub const MAX_HEADER_LEN: usize = 60;
+
+/// Version (high nibble) and IHL (low nibble).
+pub const VERSION_IHL: usize = 0;
+/// DS field: DSCP (high 6 bits) and ECN (low 2 bits).
+pub const DSCP_ECN: usize = 1;
+/// Total length.
+pub const TOTAL_LENGTH: Range<usize> = 2..4;
+/// Identification.
+pub const IDENTIFICATION: Range<usize> = 4..6;
+/// Flags (high 3 bits) and fragment offset (low 13 bits).
+pub const FLAGS_FRAGMENT_OFFSET: Range<usize> = 6..8;
+/// Time to live.
+pub const TTL: usize = 8;
+/// Protocol.
+pub const PROTOCOL: usize = 9;
+/// Header checksum.
+pub const CHECKSUM: Range<usize> = 10..12;
+/// Source address.
+pub const SOURCE: Range<usize> = 12..16;
+/// Destination address.
+pub const DESTINATION: Range<usize> = 16..20;
+/// Where the options start.
+pub const OPTIONS: usize = 20;
+
+const FLAG_RESERVED: u16 = 0x8000;
+const FLAG_DONT_FRAGMENT: u16 = 0x4000;
+const FLAG_MORE_FRAGMENTS: u16 = 0x2000;
+const FRAGMENT_OFFSET_MASK: u16 = 0x1fff;
+
+/// The protocol field: which protocol the payload belongs to [IANA "Assigned Internet Protocol
+/// Numbers"]. Any value is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IpProtocol(pub u8);
+
+impl IpProtocol {
+    /// IPv6 Hop-by-Hop Option (0).
+    pub const HOPOPT: IpProtocol = IpProtocol(0);
+    /// ICMP (1) [RFC 792].
+    pub const ICMP: IpProtocol = IpProtocol(1);
+    /// IGMP (2) [RFC 1112].
+    pub const IGMP: IpProtocol = IpProtocol(2);
+    /// IPv4 encapsulation (4) [RFC 2003].
+    pub const IPV4: IpProtocol = IpProtocol(4);
+    /// TCP (6) [RFC 9293].
+    pub const TCP: IpProtocol = IpProtocol(6);
+    /// EGP (8).
+    pub const EGP: IpProtocol = IpProtocol(8);
+    /// UDP (17) [RFC 768].
+    pub const UDP: IpProtocol = IpProtocol(17);
+    /// IPv6 encapsulation (41).
+    pub const IPV6: IpProtocol = IpProtocol(41);
+    /// RSVP (46).
+    pub const RSVP: IpProtocol = IpProtocol(46);
+    /// GRE (47).
+    pub const GRE: IpProtocol = IpProtocol(47);
+    /// ESP (50).
+    pub const ESP: IpProtocol = IpProtocol(50);
+    /// AH (51).
+    pub const AH: IpProtocol = IpProtocol(51);
+    /// ICMPv6 (58).
+    pub const ICMPV6: IpProtocol = IpProtocol(58);
+    /// OSPF (89).
+    pub const OSPF: IpProtocol = IpProtocol(89);
+    /// PIM (103).
+    pub const PIM: IpProtocol = IpProtocol(103);
+    /// VRRP (112).
+    pub const VRRP: IpProtocol = IpProtocol(112);
+    /// SCTP (132).
+    pub const SCTP: IpProtocol = IpProtocol(132);
+    /// UDP-Lite (136).
+    pub const UDPLITE: IpProtocol = IpProtocol(136);
+
+    /// The protocol's name as Wireshark prints it, for the values named here.
+    pub const fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0 => "IPv6 Hop-by-Hop Option",
+            1 => "ICMP",
+            2 => "IGMP",
+            4 => "IPIP",
+            6 => "TCP",
+            8 => "EGP",
+            17 => "UDP",
+            41 => "IPv6",
+            46 => "RSVP",
+            47 => "GRE",
+            50 => "ESP",
+            51 => "AH",
+            58 => "ICMPv6",
+            89 => "OSPF IGP",
+            103 => "PIM",
+            112 => "VRRP",
+            132 => "SCTP",
+            136 => "UDPlite",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for IpProtocol {
+    /// Like Wireshark: `TCP (6)`, or `Unknown (253)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name().unwrap_or("Unknown"), self.0)
+    }
+}
+
+/// The ECN field, the low two bits of the DS field [RFC 3168 § 5].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ecn {
+    /// 00: not ECN-capable transport.
+    NotEct,
+    /// 01: ECN-capable transport, ECT(1).
+    Ect1,
+    /// 10: ECN-capable transport, ECT(0).
+    Ect0,
+    /// 11: congestion experienced.
+    Ce,
+}
+
+impl Ecn {
+    /// The field from its two bits (higher bits are ignored).
+    pub const fn from_bits(bits: u8) -> Ecn {
+        match bits & 0b11 {
+            0 => Ecn::NotEct,
+            1 => Ecn::Ect1,
+            2 => Ecn::Ect0,
+            _ => Ecn::Ce,
+        }
+    }
+
+    /// The two bits.
+    pub const fn bits(self) -> u8 {
+        match self {
+            Ecn::NotEct => 0,
+            Ecn::Ect1 => 1,
+            Ecn::Ect0 => 2,
+            Ecn::Ce => 3,
+        }
+    }
+}
+
+/// An IPv4 header [RFC 791 § 3.1], every field as on the wire.
+///
+/// ```text
+///  0                   1                   2                   3
+///  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |Version|  IHL  |   DSCP    |ECN|          Total Length         |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |         Identification        |R|D|M|      Fragment Offset    |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |  Time to Live |    Protocol   |         Header Checksum       |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |                       Source Address                          |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |                    Destination Address                        |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |                    Options (0–40 octets)      |    Padding    |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+///   R = reserved ("evil") bit, D = Don't Fragment, M = More Fragments
+/// ```
+///
+/// A parsed header is lossless: [`emit_exact`](Ipv4Header::emit_exact) writes back the bytes
+/// it came from. Fields wider than their bits on the wire (`version`, `ihl`, `dscp`,
+/// `fragment_offset`) make emit fail with `TooLong` rather than being masked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ipv4Header<'a> {
+    /// Version (4 bits). Parsing accepts only 4; emit writes whatever is held.
+    pub version: u8,
+    /// Internet header length in 32-bit words (4 bits), as held; the header is `ihl * 4` octets.
+    /// [`emit`](Ipv4Header::emit) recomputes it from the options.
+    pub ihl: u8,
+    /// Differentiated Services codepoint (6 bits) [RFC 2474 § 3].
+    pub dscp: u8,
+    /// Explicit Congestion Notification (2 bits) [RFC 3168 § 5].
+    pub ecn: Ecn,
+    /// Total length of the datagram, header included, in octets.
+    pub total_length: u16,
+    /// Identification, for reassembly.
+    pub identification: u16,
+    /// The reserved flag bit, which must be zero [RFC 791] (the "evil bit" of RFC 3514).
+    pub reserved_flag: bool,
+    /// Don't Fragment.
+    pub dont_fragment: bool,
+    /// More Fragments.
+    pub more_fragments: bool,
+    /// Fragment offset in 8-octet units (13 bits); see
+    /// [`fragment_offset_bytes`](Ipv4Header::fragment_offset_bytes).
+    pub fragment_offset: u16,
+    /// Time to live.
+    pub ttl: u8,
+    /// Protocol of the payload.
+    pub protocol: IpProtocol,
+    /// Header checksum as held; [`emit`](Ipv4Header::emit) recomputes it.
+    pub header_checksum: u16,
+    /// Source address.
+    pub source: Ipv4Addr,
+    /// Destination address.
+    pub destination: Ipv4Addr,
+    /// Options and padding, raw.
+    pub options: Ipv4Options<'a>,
+}
+
+impl<'a> Ipv4Header<'a> {
+    /// A header with no options: version 4, IHL 5, DS 0, TTL 64, no flags, id 0. Total length
+    /// and checksum are zero until [`emit`](Ipv4Header::emit) fills them.
+    pub const fn new(source: Ipv4Addr, destination: Ipv4Addr, protocol: IpProtocol) -> Self {
+        Ipv4Header {
+            version: 4,
+            ihl: 5,
+            dscp: 0,
+            ecn: Ecn::NotEct,
+            total_length: 0,
+            identification: 0,
+            reserved_flag: false,
+            dont_fragment: false,
+            more_fragments: false,
+            fragment_offset: 0,
+            ttl: 64,
+            protocol,
+            header_checksum: 0,
+            source,
+            destination,
+            options: Ipv4Options::EMPTY,
+        }
+    }
+
+    /// Parses a whole datagram with every check, and returns the header and the payload:
+    /// the octets from the end of the header to `total_length`. Octets after `total_length`
+    /// (Ethernet padding of short frames) are not part of the payload.
+    ///
+    /// Errors, in the order checked (offsets from the start of `bytes`; the pointer is set where
+    /// a receiving host would answer with ICMP Parameter Problem):
+    /// - no bytes: `Truncated`, field "header";
+    /// - version ≠ 4: `BadValue`, "version", offset 0, pointer 0;
+    /// - IHL < 5: `BadValue`, "IHL", offset 0, pointer 0;
+    /// - fewer than 20 bytes: `Truncated`, "header"; fewer than IHL × 4: `Truncated`, "options"
+    ///   (offset 20);
+    /// - any option error of [`Ipv4Options::parse`] (layer `Ipv4Option`, offsets from the start
+    ///   of the header);
+    /// - total length < IHL × 4: `BadValue`, "total length", offset 2, pointer 2;
+    /// - total length > the bytes present: `Truncated`, "total length", offset 2 (no pointer:
+    ///   it is a lack of bytes, not a bad value).
+    ///
+    /// A total length of 0, as in captures of TCP segmentation offload and BIG TCP where the
+    /// kernel leaves the field for the card to fill, is rejected here (it is less than the header
+    /// length) and accepted by [`parse_header`](Ipv4Header::parse_header).
+    pub fn parse(bytes: &'a [u8]) -> Result<(Ipv4Header<'a>, &'a [u8])> {
+        let (header, _) = Self::parse_header(bytes)?;
+        let header_len = header.header_len();
+        let total = usize::from(header.total_length);
+        if total < header_len {
+            return Err(Error::bad_value(
+                Layer::Ipv4,
+                "total length",
+                TOTAL_LENGTH.start,
+                "≥ the header length (IHL × 4)",
+                u64::from(header.total_length),
+            )
+            .with_pointer(TOTAL_LENGTH.start as u8));
+        }
+        let payload = bytes.get(header_len..total).ok_or(Error::truncated(
+            Layer::Ipv4,
+            "total length",
+            TOTAL_LENGTH.start,
+            total,
+            bytes.len(),
+        ))?;
+        Ok((header, payload))
+    }
+
+    /// Parses and checks only the header (version, IHL, the header's bytes, options) and returns
+    /// it with every byte after it, whatever the total length says. For snaplen-truncated
+    /// captures, for the datagram quoted in an ICMP error (usually shorter than its total
+    /// length), and for TSO/BIG TCP captures with total length 0. The errors are those of
+    /// [`parse`](Ipv4Header::parse) before the total length checks.
+    pub fn parse_header(bytes: &'a [u8]) -> Result<(Ipv4Header<'a>, &'a [u8])> {
+        let Some(&first) = bytes.first() else {
+            return Err(Error::truncated(
+                Layer::Ipv4,
+                "header",
+                0,
+                MIN_HEADER_LEN,
+                0,
+            ));
+        };
+        let version = first >> 4;
+        if version != 4 {
+            return Err(
+                Error::bad_value(Layer::Ipv4, "version", VERSION_IHL, "4", u64::from(version))
+                    .with_pointer(VERSION_IHL as u8),
+            );
+        }
+        let ihl = first & 0x0f;
+        if ihl < 5 {
+            return Err(
+                Error::bad_value(Layer::Ipv4, "IHL", VERSION_IHL, "≥ 5", u64::from(ihl))
+                    .with_pointer(VERSION_IHL as u8),
+            );
+        }
+        let Some(fixed) = bytes.first_chunk::<MIN_HEADER_LEN>() else {
+            return Err(Error::truncated(
+                Layer::Ipv4,
+                "header",
+                0,
+                MIN_HEADER_LEN,
+                bytes.len(),
+            ));
+        };
+        let header_len = usize::from(ihl) * 4;
+        let Some((head, rest)) = bytes.split_at_checked(header_len) else {
+            return Err(Error::truncated(
+                Layer::Ipv4,
+                "options",
+                OPTIONS,
+                header_len,
+                bytes.len(),
+            ));
+        };
+        let option_bytes = head.get(OPTIONS..).unwrap_or_default();
+        let options = Ipv4Options::parse(option_bytes).map_err(|e| e.shifted(OPTIONS))?;
+
+        let be16 = |r: Range<usize>| match fixed.get(r) {
+            Some(&[a, b]) => u16::from_be_bytes([a, b]),
+            _ => 0,
+        };
+        let addr = |r: Range<usize>| match fixed.get(r) {
+            Some(&[a, b, c, d]) => Ipv4Addr::new(a, b, c, d),
+            _ => Ipv4Addr::UNSPECIFIED,
+        };
+        let flags_fragment = be16(FLAGS_FRAGMENT_OFFSET);
+        let header = Ipv4Header {
+            version,
+            ihl,
+            dscp: fixed[DSCP_ECN] >> 2,
+            ecn: Ecn::from_bits(fixed[DSCP_ECN]),
+            total_length: be16(TOTAL_LENGTH),
+            identification: be16(IDENTIFICATION),
+            reserved_flag: flags_fragment & FLAG_RESERVED != 0,
+            dont_fragment: flags_fragment & FLAG_DONT_FRAGMENT != 0,
+            more_fragments: flags_fragment & FLAG_MORE_FRAGMENTS != 0,
+            fragment_offset: flags_fragment & FRAGMENT_OFFSET_MASK,
+            ttl: fixed[TTL],
+            protocol: IpProtocol(fixed[PROTOCOL]),
+            header_checksum: be16(CHECKSUM),
+            source: addr(SOURCE),
+            destination: addr(DESTINATION),
+            options,
+        };
+        Ok((header, rest))
+    }
+
+    /// The header length the `ihl` field gives, in octets (`ihl * 4`).
+    pub const fn header_len(&self) -> usize {
+        self.ihl as usize * 4
+    }
+
+    /// The payload length the header claims: total length minus header length (0 if the total
+    /// length is smaller than the header).
+    pub const fn payload_len(&self) -> usize {
+        (self.total_length as usize).saturating_sub(self.header_len())
+    }
+
+    /// The fragment offset in octets (`fragment_offset * 8`).
+    pub const fn fragment_offset_bytes(&self) -> usize {
+        self.fragment_offset as usize * 8
+    }
+
+    /// Whether the datagram is a fragment: More Fragments set or a non-zero offset.
+    pub const fn is_fragment(&self) -> bool {
+        self.more_fragments || self.fragment_offset != 0
+    }
+
+    /// The octets [`emit`](Ipv4Header::emit) writes: 20 plus the options padded to a multiple
+    /// of 4.
+    pub const fn len(&self) -> usize {
+        MIN_HEADER_LEN + self.options.padded_len()
+    }
+
+    /// Always false: a header takes at least 20 octets.
+    pub const fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Writes the header for a payload of `payload_len` octets to the start of `out` and returns
+    /// the octets written ([`len`](Ipv4Header::len)); the caller writes the payload after it.
+    ///
+    /// Computed, not taken from `self`: IHL (from the options), total length (header +
+    /// payload) and the header checksum. Options whose length is not a multiple of 4 are padded
+    /// with zero octets, which read as End of Option List [RFC 791 § 3.1]. Everything else,
+    /// version included, is written as held.
+    ///
+    /// Errors: `TooLong` for options over 40 octets ("options"), a total over 65535 ("total
+    /// length"), or a field too wide for its bits; `BufferTooSmall` if `out` is short.
+    pub fn emit(&self, payload_len: usize, out: &mut [u8]) -> Result<usize> {
+        if self.options.len() > Ipv4Options::MAX_LEN {
+            return Err(Error::too_long(
+                Layer::Ipv4,
+                "options",
+                Ipv4Options::MAX_LEN,
+                self.options.len(),
+            ));
+        }
+        let len = self.len();
+        if out.len() < len {
+            return Err(Error::buffer_too_small(Layer::Ipv4, len, out.len()));
+        }
+        let total = len.saturating_add(payload_len);
+        let total_length = u16::try_from(total)
+            .map_err(|_| Error::too_long(Layer::Ipv4, "total length", 65535, total))?;
+        let header = Ipv4Header {
+            ihl: (len / 4) as u8,
+            total_length,
+            header_checksum: 0,
+            ..*self
+        };
+        header.emit_exact(out)?;
+        // Padding: zero octets up to the multiple of 4.
+        if let Some(pad) = out.get_mut(MIN_HEADER_LEN + self.options.len()..len) {
+            pad.fill(0);
+        }
+        let sum = out.get(..len).map(checksum::internet_checksum).unwrap_or(0);
+        if let Some(field) = out.get_mut(CHECKSUM) {
+            field.copy_from_slice(&sum.to_be_bytes());
+        }
+        Ok(len)
+    }
+
+    /// Writes every field exactly as held (IHL, total length and checksum included, right or
+    /// wrong) followed by the option bytes as held, unpadded, and returns the octets written:
+    /// 20 plus the option bytes. For re-emitting captured headers and crafting bad ones.
+    ///
+    /// Errors: `TooLong` if `version`, `ihl` (4 bits), `dscp` (6 bits) or `fragment_offset`
+    /// (13 bits) does not fit, or the options exceed 40 octets; `BufferTooSmall` if `out` is
+    /// short.
+    pub fn emit_exact(&self, out: &mut [u8]) -> Result<usize> {
+        let fits = |field, value: u16, max: u16| {
+            if value > max {
+                Err(Error::too_long(Layer::Ipv4, field, usize::from(max), usize::from(value)))
+            } else {
+                Ok(())
+            }
+        };
+        fits("version", self.version.into(), 0x0f)?;
+        fits("IHL", self.ihl.into(), 0x0f)?;
+        fits("DSCP", self.dscp.into(), 0x3f)?;
+        fits("fragment offset", self.fragment_offset, FRAGMENT_OFFSET_MASK)?;
+        let options = self.options.as_bytes();
+        if options.len() > Ipv4Options::MAX_LEN {
+            return Err(Error::too_long(
+                Layer::Ipv4,
+                "options",
+                Ipv4Options::MAX_LEN,
+                options.len(),
+            ));
+        }
+        let len = MIN_HEADER_LEN + options.len();
+        let got = out.len();
+        let (fixed, rest) = out
+            .split_first_chunk_mut::<MIN_HEADER_LEN>()
+            .ok_or(Error::buffer_too_small(Layer::Ipv4, len, got))?;
+        let opt_out = rest
+            .get_mut(..options.len())
+            .ok_or(Error::buffer_too_small(Layer::Ipv4, len, got))?;
+        *fixed = self.fixed_bytes();
+        opt_out.copy_from_slice(options);
+        Ok(len)
+    }
+
+    /// The fixed 20 octets as held.
+    fn fixed_bytes(&self) -> [u8; MIN_HEADER_LEN] {
+        let flags_fragment = (u16::from(self.reserved_flag) << 15)
+            | (u16::from(self.dont_fragment) << 14)
+            | (u16::from(self.more_fragments) << 13)
+            | (self.fragment_offset & FRAGMENT_OFFSET_MASK);
+        let [t0, t1] = self.total_length.to_be_bytes();
+        let [i0, i1] = self.identification.to_be_bytes();
+        let [f0, f1] = flags_fragment.to_be_bytes();
+        let [c0, c1] = self.header_checksum.to_be_bytes();
+        let [s0, s1, s2, s3] = self.source.octets();
+        let [d0, d1, d2, d3] = self.destination.octets();
+        [
+            (self.version << 4) | (self.ihl & 0x0f),
+            (self.dscp << 2) | self.ecn.bits(),
+            t0,
+            t1,
+            i0,
+            i1,
+            f0,
+            f1,
+            self.ttl,
+            self.protocol.0,
+            c0,
+            c1,
+            s0,
+            s1,
+            s2,
+            s3,
+            d0,
+            d1,
+            d2,
+            d3,
+        ]
+    }
+
+    /// The checksum the header should carry: computed over the fields and option bytes as held,
+    /// with the checksum field taken as zero. Set `header_checksum` to it before
+    /// [`emit_exact`](Ipv4Header::emit_exact) to craft an otherwise odd header with a good sum.
+    pub fn compute_checksum(&self) -> u16 {
+        let mut fixed = self.fixed_bytes();
+        if let Some(field) = fixed.get_mut(CHECKSUM) {
+            field.fill(0);
+        }
+        Accumulator::new()
+            .add_bytes(&fixed)
+            .add_bytes(self.options.as_bytes())
+            .finish()
+    }
+
+    /// Whether `header_checksum` is right for the fields as held (the same answer as
+    /// [`verify_checksum`] on the bytes the header was parsed from).
+    pub fn checksum_status(&self) -> ChecksumStatus {
+        let mut fixed = self.fixed_bytes();
+        if let Some(field) = fixed.get_mut(CHECKSUM) {
+            field.fill(0);
+        }
+        let sum = Accumulator::new()
+            .add_bytes(&fixed)
+            .add_bytes(self.options.as_bytes());
+        checksum::status(self.header_checksum, sum, false, None)
+    }
+}
+
+/// Verifies the header checksum of `header` — the header's bytes as on the wire, exactly IHL ×
+/// 4 of them (pass `&bytes[..h.header_len()]`) [RFC 791 § 3.1]. Bytes shorter than the 12
+/// octets that reach the checksum field give `Bad` with `found` 0.
+pub fn verify_checksum(header: &[u8]) -> ChecksumStatus {
+    let found = match header.get(CHECKSUM) {
+        Some(&[a, b]) => u16::from_be_bytes([a, b]),
+        _ => 0,
+    };
+    let before = header.get(..CHECKSUM.start).unwrap_or(header);
+    let after = header.get(CHECKSUM.end..).unwrap_or_default();
+    // The checksum field sits at an even offset, so skipping it keeps the word alignment.
+    let sum = Accumulator::new().add_bytes(before).add_bytes(after);
+    checksum::status(found, sum, false, None)
+}
+
+impl fmt::Display for Ipv4Header<'_> {
+    /// One line in the style of tcpdump's verbose IP summary.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "IPv4 {} > {}: {} tos {:#04x} ttl {} id {} len {}",
+            self.source,
+            self.destination,
+            self.protocol,
+            (self.dscp << 2) | self.ecn.bits(),
+            self.ttl,
+            self.identification,
+            self.total_length
+        )?;
+        if self.reserved_flag || self.dont_fragment || self.more_fragments {
+            f.write_str(" flags [")?;
+            let mut sep = "";
+            for (set, name) in [
+                (self.reserved_flag, "rsvd"),
+                (self.dont_fragment, "DF"),
+                (self.more_fragments, "MF"),
+            ] {
+                if set {
+                    write!(f, "{sep}{name}")?;
+                    sep = ", ";
+                }
+            }
+            f.write_str("]")?;
+        }
+        if self.fragment_offset != 0 {
+            write!(f, " offset {}", self.fragment_offset_bytes())?;
+        }
+        if !self.options.is_empty() {
+            write!(f, " options {} bytes", self.options.len())?;
+        }
+        Ok(())
+    }
+}

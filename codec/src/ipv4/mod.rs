@@ -608,3 +608,291 @@ impl fmt::Display for Ipv4Header<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::option::{RouteData, TimestampData, TimestampFlag};
+    use super::*;
+    use crate::ErrorKind;
+    use proptest::prelude::*;
+    use std::string::ToString;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn bytes(h: &str) -> Vec<u8> {
+        hex::decode(h).unwrap()
+    }
+
+    fn ip(a: [u8; 4]) -> Ipv4Addr {
+        Ipv4Addr::from(a)
+    }
+
+    /// Parses, checks that emit_exact re-creates the header bytes, and returns the header.
+    fn parse_exact(data: &[u8]) -> (Ipv4Header<'_>, &[u8]) {
+        let (h, payload) = Ipv4Header::parse(data).unwrap();
+        let mut out = [0u8; 60];
+        let n = h.emit_exact(&mut out).unwrap();
+        assert_eq!(&out[..n], &data[..h.header_len()]);
+        // With a right checksum, emit() for the same payload length gives the same bytes.
+        if verify_checksum(&data[..h.header_len()]) == ChecksumStatus::Good {
+            let mut out2 = [0u8; 60];
+            let m = h.emit(payload.len(), &mut out2).unwrap();
+            assert_eq!(&out2[..m], &data[..h.header_len()]);
+        }
+        (h, payload)
+    }
+
+    // PcapPlusPlus/ipv4-options.pcap, IP part of each frame; values checked with `tshark -V`.
+    const PPP_CIPSO: &str = "4b00006c783700004001752d7f0000017f000001861600000002021000020000000200040005000600ef0000000029508c0a0001924dae45130e0c0008090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637";
+    const PPP_TS_ONLY: &str = "4f00007c82e1400040010d440a0000060a00008a4428090004eb39b900000000000000000000000000000000000000000000000000000000000000000800e1a4085d0003dc73ab58922b090008090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637";
+    const PPP_RA_PADDED: &str = "46000024000040000102fa480a00008ae000000194040000110aec7800000000027d000000000000000000000000";
+    const PPP_RR: &str = "4f000050000040004006ead80a00008a0a000006072710010203040a00008a0a00008a0000000000000000000000000000000000000000000000000000000a85000000001928c73a50140000b0590000";
+    const PPP_TS_ADDR: &str = "4e0000781f850000400102c00a00008a0a00000644241d010a000006042cb0a40a00008a049a7e360a00008a049a7e3600000000000000000000a12808b200019594ac581f340a0008090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637";
+    const PPP_SSRR: &str = "47000024334c0000400128710a0000060a00008a018907040000000008005d079af60002";
+    const PPP_LSRR: &str = "4700002447a30000400114200a0000060a00008a018307040000000008001f7ad8820003";
+
+    #[test]
+    fn cipso_option_is_kept_as_unknown_with_eol_and_padding() {
+        let data = bytes(PPP_CIPSO);
+        let (h, payload) = parse_exact(&data);
+        assert_eq!(h.version, 4);
+        assert_eq!(h.ihl, 11);
+        assert_eq!(h.header_len(), 44);
+        assert_eq!((h.dscp, h.ecn), (0, Ecn::NotEct));
+        assert_eq!(h.total_length, 108);
+        assert_eq!(h.identification, 0x7837);
+        assert!(!h.reserved_flag && !h.dont_fragment && !h.more_fragments);
+        assert_eq!(h.fragment_offset, 0);
+        assert_eq!(h.ttl, 64);
+        assert_eq!(h.protocol, IpProtocol::ICMP);
+        assert_eq!(h.header_checksum, 0x752d);
+        assert_eq!(h.source, Ipv4Addr::LOCALHOST);
+        assert_eq!(h.destination, Ipv4Addr::LOCALHOST);
+        assert_eq!(payload.len(), 64);
+        assert_eq!(h.payload_len(), 64);
+        assert_eq!(h.options.len(), 24);
+        let opts: Vec<_> = h.options.iter().collect();
+        assert_eq!(opts.len(), 2);
+        match opts[0] {
+            Ipv4Option::Unknown { kind, data } => {
+                assert_eq!(kind, OptionType::COMMERCIAL_SECURITY);
+                assert!(kind.copied());
+                assert_eq!(kind.class(), 0);
+                assert_eq!(kind.number(), 6);
+                assert_eq!(data.len(), 20); // length 22
+                assert_eq!(&data[..4], &[0, 0, 0, 2]); // DOI 2
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(opts[1], Ipv4Option::EndOfList);
+        assert_eq!(h.options.padding(), &[0]);
+        assert_eq!(verify_checksum(&data[..44]), ChecksumStatus::Good);
+        assert_eq!(h.checksum_status(), ChecksumStatus::Good);
+    }
+
+    #[test]
+    fn timestamp_only_option() {
+        let data = bytes(PPP_TS_ONLY);
+        let (h, _) = parse_exact(&data);
+        assert_eq!(h.header_len(), 60);
+        assert_eq!(h.total_length, 124);
+        assert!(h.dont_fragment);
+        assert_eq!(h.options.len(), 40);
+        let opts: Vec<_> = h.options.iter().collect();
+        assert_eq!(opts.len(), 1);
+        let Ipv4Option::Timestamp {
+            pointer,
+            overflow,
+            flag,
+            data: ts,
+        } = opts[0]
+        else {
+            panic!("{:?}", opts[0])
+        };
+        assert_eq!(opts[0].len(), 40);
+        assert_eq!((pointer, overflow, flag), (9, 0, TimestampFlag::TIMESTAMPS_ONLY));
+        let entries: Vec<_> = ts.entries(flag).collect();
+        assert_eq!(entries.len(), 9);
+        assert_eq!(entries[0], (None, 82524601));
+        assert!(entries[1..].iter().all(|&e| e == (None, 0)));
+        assert_eq!(opts[0].timestamps().unwrap().count(), 9);
+        assert_eq!(h.checksum_status(), ChecksumStatus::Good);
+    }
+
+    #[test]
+    fn router_alert_and_ethernet_padding_excluded_from_payload() {
+        let data = bytes(PPP_RA_PADDED);
+        assert_eq!(data.len(), 46); // 60-byte frame minus the Ethernet header
+        let (h, payload) = parse_exact(&data);
+        assert_eq!(h.ihl, 6);
+        assert_eq!(h.total_length, 36);
+        assert_eq!(h.ttl, 1);
+        assert_eq!(h.protocol, IpProtocol::IGMP);
+        assert_eq!(h.destination, ip([224, 0, 0, 1]));
+        assert_eq!(payload.len(), 12);
+        assert_eq!(payload, &data[24..36]);
+        let opt = h.options.iter().next().unwrap();
+        assert_eq!(opt, Ipv4Option::RouterAlert { value: 0 });
+        assert_eq!(opt.kind().0, 148);
+        assert!(opt.kind().copied());
+        assert_eq!(opt.kind().number(), 20);
+        // parse_header keeps everything after the header, padding included.
+        let (_, rest) = Ipv4Header::parse_header(&data).unwrap();
+        assert_eq!(rest.len(), 22);
+    }
+
+    #[test]
+    fn record_route_with_odd_length_and_eol() {
+        let data = bytes(PPP_RR);
+        let (h, payload) = parse_exact(&data);
+        assert_eq!(h.protocol, IpProtocol::TCP);
+        assert_eq!(payload.len(), 20);
+        let opts: Vec<_> = h.options.iter().collect();
+        assert_eq!(opts.len(), 2);
+        let Ipv4Option::RecordRoute { pointer, route } = opts[0] else {
+            panic!("{:?}", opts[0])
+        };
+        assert_eq!(opts[0].len(), 39);
+        assert_eq!(pointer, 16);
+        let addrs: Vec<_> = route.iter().collect();
+        assert_eq!(addrs.len(), 9);
+        assert_eq!(addrs[0], ip([1, 2, 3, 4]));
+        assert_eq!(addrs[1], ip([10, 0, 0, 138]));
+        assert_eq!(addrs[2], ip([10, 0, 0, 138]));
+        assert!(addrs[3..].iter().all(|a| a.is_unspecified()));
+        assert!(route.trailing().is_empty());
+        // Wireshark marks the fourth slot "(next)".
+        assert_eq!(route.at_pointer(pointer), Some(Ipv4Addr::UNSPECIFIED));
+        assert_eq!(route.at_pointer(4), Some(ip([1, 2, 3, 4])));
+        assert_eq!(route.at_pointer(40), None);
+        assert_eq!(opts[1], Ipv4Option::EndOfList);
+        assert!(h.options.padding().is_empty());
+    }
+
+    #[test]
+    fn timestamp_with_addresses() {
+        let data = bytes(PPP_TS_ADDR);
+        let (h, _) = parse_exact(&data);
+        assert_eq!(h.ihl, 14);
+        assert_eq!(h.identification, 8069);
+        let opt = h.options.iter().next().unwrap();
+        let Ipv4Option::Timestamp {
+            pointer,
+            overflow,
+            flag,
+            ..
+        } = opt
+        else {
+            panic!("{opt:?}")
+        };
+        assert_eq!(opt.len(), 36);
+        assert_eq!((pointer, overflow, flag), (29, 0, TimestampFlag::ADDRESS_AND_TIMESTAMP));
+        let entries: Vec<_> = opt.timestamps().unwrap().collect();
+        assert_eq!(
+            entries,
+            vec![
+                (Some(ip([10, 0, 0, 6])), 70037668),
+                (Some(ip([10, 0, 0, 138])), 77233718),
+                (Some(ip([10, 0, 0, 138])), 77233718),
+                (Some(Ipv4Addr::UNSPECIFIED), 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn source_routes_after_nop() {
+        for (hex, strict) in [(PPP_SSRR, true), (PPP_LSRR, false)] {
+            let data = bytes(hex);
+            let (h, payload) = parse_exact(&data);
+            assert_eq!(h.ihl, 7);
+            assert_eq!(payload.len(), 8);
+            let opts: Vec<_> = h.options.iter().collect();
+            assert_eq!(opts[0], Ipv4Option::NoOperation);
+            let route = RouteData(&[0, 0, 0, 0]);
+            let expected = if strict {
+                Ipv4Option::StrictSourceRoute { pointer: 4, route }
+            } else {
+                Ipv4Option::LooseSourceRoute { pointer: 4, route }
+            };
+            assert_eq!(opts[1], expected);
+            assert_eq!(opts[1].len(), 7);
+            assert!(opts[1].kind().copied());
+            assert_eq!(opts[1].kind().number(), if strict { 9 } else { 3 });
+            // The option list ends at the header's end with no EOL.
+            assert_eq!(opts.len(), 2);
+        }
+    }
+
+    // suricata-verify/detect-ipopts/input.pcap (raw IPv4), checked with tshark.
+    #[test]
+    fn scapy_security_stream_id_and_full_timestamp() {
+        let sec = bytes("48000034000100004006132b090a0b0c0d0e0f10820b00000000000058595a00001400500000000000000000500220005f4b0000");
+        let (h, _) = parse_exact(&sec);
+        let opt = h.options.iter().next().unwrap();
+        let Ipv4Option::Security { data } = opt else { panic!("{opt:?}") };
+        assert_eq!(opt.len(), 11);
+        let f = data.rfc791().unwrap();
+        assert_eq!(f.security, 0); // Unclassified
+        assert_eq!(f.compartments, 0);
+        assert_eq!(f.transmission_control_code, 0x58595a); // "XYZ"
+        assert_eq!(data.classification_level(), None);
+
+        let sid = bytes("4600002c000100004006c193090a0b0c0d0e0f1088040000001400500000000000000000500220005f4b0000");
+        let (h, _) = parse_exact(&sid);
+        assert_eq!(h.options.iter().next(), Some(Ipv4Option::StreamId { id: 0 }));
+
+        // Timestamp length 8, pointer 9: the area is full, which is valid.
+        let ts = bytes("47000030000100004006fb8b090a0b0c0d0e0f104408090000000000001400500000000000000000500220005f4b0000");
+        let (h, _) = parse_exact(&ts);
+        let opt = h.options.iter().next().unwrap();
+        assert!(matches!(opt, Ipv4Option::Timestamp { pointer: 9, .. }));
+        assert_eq!(opt.timestamps().unwrap().collect::<Vec<_>>(), vec![(None, 0)]);
+
+        let lsrr = bytes("48000034000100004006ac74090a0b0c0d0e0f10830b04010203040506070800001400500000000000000000500220006f5b0000");
+        let (h, _) = parse_exact(&lsrr);
+        let Some(Ipv4Option::LooseSourceRoute { pointer, route }) = h.options.iter().next() else {
+            panic!()
+        };
+        assert_eq!(pointer, 4);
+        assert_eq!(
+            route.iter().collect::<Vec<_>>(),
+            vec![ip([1, 2, 3, 4]), ip([5, 6, 7, 8])]
+        );
+        assert_eq!(h.options.padding(), &[] as &[u8]);
+    }
+
+    // tcpdump/IGMP_V2.pcap frames 1 and 2.
+    #[test]
+    fn igmp_v2_router_alert() {
+        let plain = bytes("4500001c655100000102b2e3c0a80102e00000011164ee9b00000000000000000000000000000000000000000000");
+        let (h, payload) = parse_exact(&plain);
+        assert!(h.options.is_empty());
+        assert_eq!(h.identification, 25937);
+        assert_eq!(h.source, ip([192, 168, 1, 2]));
+        assert_eq!(payload.len(), 8);
+        let ra = bytes("460000208c6200000102e692c0a80140effffffa940400001600fa04effffffa");
+        let (h, payload) = parse_exact(&ra);
+        assert_eq!(h.options.find(OptionType::ROUTER_ALERT), Some(Ipv4Option::RouterAlert { value: 0 }));
+        assert_eq!(h.destination, ip([239, 255, 255, 250]));
+        assert_eq!(payload.len(), 8);
+        assert_eq!(verify_checksum(&ra[..24]), ChecksumStatus::Good);
+    }
+
+    // arkime/ip-boundaries.pcap: tshark says the checksum 0x6761 should be 0x5f25.
+    #[test]
+    fn bad_checksum_parses_and_verifies_bad() {
+        let data = bytes("450000831e4600003d116761ffffffff00000000c6470c87006f62e164313a6164323a696432303a5a68d3ec069f47fef50e79ddf086ac4d2e5e2622363a74617267657432303a5a794bf8d902c9446cfa18f9a0ca82abe44400c865313a71393a66696e645f6e6f6465313a74343a76fd8227313a76343a555473f2313a79313a7165");
+        let (h, payload) = parse_exact(&data);
+        assert_eq!(h.source, Ipv4Addr::BROADCAST);
+        assert_eq!(h.destination, Ipv4Addr::UNSPECIFIED);
+        assert_eq!(payload.len(), 111);
+        let bad = ChecksumStatus::Bad {
+            expected: 0x5f25,
+            found: 0x6761,
+        };
+        assert_eq!(verify_checksum(&data[..20]), bad);
+        assert_eq!(h.checksum_status(), bad);
+        assert_eq!(h.compute_checksum(), 0x5f25);
+    }
+
+}

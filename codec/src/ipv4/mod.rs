@@ -310,10 +310,14 @@ impl<'a> Ipv4Header<'a> {
         };
         let version = first >> 4;
         if version != 4 {
-            return Err(
-                Error::bad_value(Layer::Ipv4, "version", VERSION_IHL, "4", u64::from(version))
-                    .with_pointer(VERSION_IHL as u8),
-            );
+            return Err(Error::bad_value(
+                Layer::Ipv4,
+                "version",
+                VERSION_IHL,
+                "4",
+                u64::from(version),
+            )
+            .with_pointer(VERSION_IHL as u8));
         }
         let ihl = first & 0x0f;
         if ihl < 5 {
@@ -460,7 +464,12 @@ impl<'a> Ipv4Header<'a> {
     pub fn emit_exact(&self, out: &mut [u8]) -> Result<usize> {
         let fits = |field, value: u16, max: u16| {
             if value > max {
-                Err(Error::too_long(Layer::Ipv4, field, usize::from(max), usize::from(value)))
+                Err(Error::too_long(
+                    Layer::Ipv4,
+                    field,
+                    usize::from(max),
+                    usize::from(value),
+                ))
             } else {
                 Ok(())
             }
@@ -468,7 +477,11 @@ impl<'a> Ipv4Header<'a> {
         fits("version", self.version.into(), 0x0f)?;
         fits("IHL", self.ihl.into(), 0x0f)?;
         fits("DSCP", self.dscp.into(), 0x3f)?;
-        fits("fragment offset", self.fragment_offset, FRAGMENT_OFFSET_MASK)?;
+        fits(
+            "fragment offset",
+            self.fragment_offset,
+            FRAGMENT_OFFSET_MASK,
+        )?;
         let options = self.options.as_bytes();
         if options.len() > Ipv4Options::MAX_LEN {
             return Err(Error::too_long(
@@ -611,7 +624,7 @@ impl fmt::Display for Ipv4Header<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::option::{RouteData, TimestampData, TimestampFlag};
+    use super::option::{RouteData, TimestampFlag};
     use super::*;
     use crate::ErrorKind;
     use proptest::prelude::*;
@@ -648,8 +661,10 @@ mod tests {
     const PPP_RA_PADDED: &str = "46000024000040000102fa480a00008ae000000194040000110aec7800000000027d000000000000000000000000";
     const PPP_RR: &str = "4f000050000040004006ead80a00008a0a000006072710010203040a00008a0a00008a0000000000000000000000000000000000000000000000000000000a85000000001928c73a50140000b0590000";
     const PPP_TS_ADDR: &str = "4e0000781f850000400102c00a00008a0a00000644241d010a000006042cb0a40a00008a049a7e360a00008a049a7e3600000000000000000000a12808b200019594ac581f340a0008090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637";
-    const PPP_SSRR: &str = "47000024334c0000400128710a0000060a00008a018907040000000008005d079af60002";
-    const PPP_LSRR: &str = "4700002447a30000400114200a0000060a00008a018307040000000008001f7ad8820003";
+    const PPP_SSRR: &str =
+        "47000024334c0000400128710a0000060a00008a018907040000000008005d079af60002";
+    const PPP_LSRR: &str =
+        "4700002447a30000400114200a0000060a00008a018307040000000008001f7ad8820003";
 
     #[test]
     fn cipso_option_is_kept_as_unknown_with_eol_and_padding() {
@@ -710,7 +725,10 @@ mod tests {
             panic!("{:?}", opts[0])
         };
         assert_eq!(opts[0].len(), 40);
-        assert_eq!((pointer, overflow, flag), (9, 0, TimestampFlag::TIMESTAMPS_ONLY));
+        assert_eq!(
+            (pointer, overflow, flag),
+            (9, 0, TimestampFlag::TIMESTAMPS_ONLY)
+        );
         let entries: Vec<_> = ts.entries(flag).collect();
         assert_eq!(entries.len(), 9);
         assert_eq!(entries[0], (None, 82524601));
@@ -786,7 +804,10 @@ mod tests {
             panic!("{opt:?}")
         };
         assert_eq!(opt.len(), 36);
-        assert_eq!((pointer, overflow, flag), (29, 0, TimestampFlag::ADDRESS_AND_TIMESTAMP));
+        assert_eq!(
+            (pointer, overflow, flag),
+            (29, 0, TimestampFlag::ADDRESS_AND_TIMESTAMP)
+        );
         let entries: Vec<_> = opt.timestamps().unwrap().collect();
         assert_eq!(
             entries,
@@ -829,7 +850,9 @@ mod tests {
         let sec = bytes("48000034000100004006132b090a0b0c0d0e0f10820b00000000000058595a00001400500000000000000000500220005f4b0000");
         let (h, _) = parse_exact(&sec);
         let opt = h.options.iter().next().unwrap();
-        let Ipv4Option::Security { data } = opt else { panic!("{opt:?}") };
+        let Ipv4Option::Security { data } = opt else {
+            panic!("{opt:?}")
+        };
         assert_eq!(opt.len(), 11);
         let f = data.rfc791().unwrap();
         assert_eq!(f.security, 0); // Unclassified
@@ -839,14 +862,20 @@ mod tests {
 
         let sid = bytes("4600002c000100004006c193090a0b0c0d0e0f1088040000001400500000000000000000500220005f4b0000");
         let (h, _) = parse_exact(&sid);
-        assert_eq!(h.options.iter().next(), Some(Ipv4Option::StreamId { id: 0 }));
+        assert_eq!(
+            h.options.iter().next(),
+            Some(Ipv4Option::StreamId { id: 0 })
+        );
 
         // Timestamp length 8, pointer 9: the area is full, which is valid.
         let ts = bytes("47000030000100004006fb8b090a0b0c0d0e0f104408090000000000001400500000000000000000500220005f4b0000");
         let (h, _) = parse_exact(&ts);
         let opt = h.options.iter().next().unwrap();
         assert!(matches!(opt, Ipv4Option::Timestamp { pointer: 9, .. }));
-        assert_eq!(opt.timestamps().unwrap().collect::<Vec<_>>(), vec![(None, 0)]);
+        assert_eq!(
+            opt.timestamps().unwrap().collect::<Vec<_>>(),
+            vec![(None, 0)]
+        );
 
         let lsrr = bytes("48000034000100004006ac74090a0b0c0d0e0f10830b04010203040506070800001400500000000000000000500220006f5b0000");
         let (h, _) = parse_exact(&lsrr);
@@ -872,7 +901,10 @@ mod tests {
         assert_eq!(payload.len(), 8);
         let ra = bytes("460000208c6200000102e692c0a80140effffffa940400001600fa04effffffa");
         let (h, payload) = parse_exact(&ra);
-        assert_eq!(h.options.find(OptionType::ROUTER_ALERT), Some(Ipv4Option::RouterAlert { value: 0 }));
+        assert_eq!(
+            h.options.find(OptionType::ROUTER_ALERT),
+            Some(Ipv4Option::RouterAlert { value: 0 })
+        );
         assert_eq!(h.destination, ip([239, 255, 255, 250]));
         assert_eq!(payload.len(), 8);
         assert_eq!(verify_checksum(&ra[..24]), ChecksumStatus::Good);
@@ -895,4 +927,573 @@ mod tests {
         assert_eq!(h.compute_checksum(), 0x5f25);
     }
 
+    fn err(data: &[u8]) -> Error {
+        Ipv4Header::parse(data).unwrap_err()
+    }
+
+    fn bad_value(e: &Error) -> (Layer, &'static str, usize, u64, Option<u8>) {
+        match e.kind {
+            ErrorKind::BadValue { found, .. } => (e.layer, e.field, e.offset, found, e.pointer),
+            _ => panic!("not BadValue: {e:?}"),
+        }
+    }
+
+    fn truncated(e: &Error) -> (Layer, &'static str, usize, usize, usize) {
+        match e.kind {
+            ErrorKind::Truncated { needed, got } => (e.layer, e.field, e.offset, needed, got),
+            _ => panic!("not Truncated: {e:?}"),
+        }
+    }
+
+    // PcapPlusPlus/ipv4-malformed.pcap frame 1: total length 11 (tshark: "bogus, less than
+    // header length 20").
+    #[test]
+    fn total_length_below_header_length() {
+        let data = bytes("4500000b4709400080062fccc0a80104c0a80103080d01bbad5bcbca192da064");
+        let e = err(&data);
+        assert_eq!(bad_value(&e), (Layer::Ipv4, "total length", 2, 11, Some(2)));
+        assert!(Ipv4Header::parse_header(&data).is_ok());
+        // tcpdump/ipv4_invalid_total_length_2.pcap: total length 19.
+        let data = bytes("45000013f1a60000401145948cd309ce2d217f9c98b7003500406ecb92aa0120");
+        assert_eq!(
+            bad_value(&err(&data)),
+            (Layer::Ipv4, "total length", 2, 19, Some(2))
+        );
+    }
+
+    // PcapPlusPlus/ipv4-malformed.pcap frame 2: version 5 (tshark: "Bogus IPv4 version").
+    #[test]
+    fn version_not_4() {
+        let data = bytes("55040010a2b7400141070e87e4138ec18c406b16ea5901bb774b3a3db71a92c0");
+        assert_eq!(
+            bad_value(&err(&data)),
+            (Layer::Ipv4, "version", 0, 5, Some(0))
+        );
+        let e = Ipv4Header::parse_header(&data).unwrap_err();
+        assert_eq!(e.field, "version");
+        // Checked even when the rest is missing.
+        assert_eq!(
+            bad_value(&err(&[0x60])),
+            (Layer::Ipv4, "version", 0, 6, Some(0))
+        );
+    }
+
+    // tcpdump/ipv4_invalid_hdr_length.pcap: IHL 4 (tshark: "Bogus IP header length (16, must
+    // be at least 20)").
+    #[test]
+    fn ihl_below_5() {
+        let data = bytes("44000054f1a60000401145948cd309ce2d217f9c98b7003500406ecb92aa0120");
+        assert_eq!(bad_value(&err(&data)), (Layer::Ipv4, "IHL", 0, 4, Some(0)));
+        assert_eq!(
+            bad_value(&err(&[0x40])),
+            (Layer::Ipv4, "IHL", 0, 0, Some(0))
+        );
+    }
+
+    // tcpdump/ipv4_invalid_length.pcap: snaplen 33 leaves 19 bytes of IP header.
+    #[test]
+    fn short_fixed_header() {
+        let data = bytes("45000054fc35000040113b058cd309ce2d217f");
+        assert_eq!(data.len(), 19);
+        let e = err(&data);
+        assert_eq!(truncated(&e), (Layer::Ipv4, "header", 0, 20, 19));
+        assert!(e.is_truncation());
+        assert_eq!(e.pointer, None);
+        assert_eq!(
+            truncated(&Ipv4Header::parse_header(&data).unwrap_err()),
+            (Layer::Ipv4, "header", 0, 20, 19)
+        );
+        assert_eq!(truncated(&err(&[])), (Layer::Ipv4, "header", 0, 20, 0));
+    }
+
+    // tcpdump/ipv4_invalid_total_length.pcap: total length 85, 84 bytes present (tshark: "IPv4
+    // total length exceeds packet length (84 bytes)").
+    #[test]
+    fn total_length_past_the_bytes() {
+        let data = bytes("45000055f1a60000401145938cd309ce2d217f9c98b7003500406ecb92aa01200001000000000001037777770774637064756d70036f7267000001000100002904d000000000000c000a00088bc0e5f53e713bbd");
+        assert_eq!(data.len(), 84);
+        let e = err(&data);
+        assert_eq!(truncated(&e), (Layer::Ipv4, "total length", 2, 85, 84));
+        assert_eq!(e.pointer, None);
+        // The header alone is fine, and the lax parser gives the rest.
+        let (h, rest) = Ipv4Header::parse_header(&data).unwrap();
+        assert_eq!(h.total_length, 85);
+        assert_eq!(h.protocol, IpProtocol::UDP);
+        assert_eq!(rest.len(), 64);
+        assert_eq!(h.payload_len(), 65);
+    }
+
+    #[test]
+    fn options_cut_short() {
+        // IHL 6 but only 22 bytes.
+        let data = bytes("460000200000400001022d52c0a80bc9e10a0a0a9404");
+        let e = err(&data);
+        assert_eq!(truncated(&e), (Layer::Ipv4, "options", 20, 24, 22));
+    }
+
+    // tcpdump/ip_ts_opts_asan.pcap: a Timestamp option then type 0xf5 with length 19 where two
+    // octets are left (tshark: "option length = 19 bytes says option goes past end of options").
+    #[test]
+    fn option_past_header_end_from_fuzzed_capture() {
+        let data =
+            bytes("49e2ff270020e0000001a09b950821515f1253e3440e050100003470494220020105f513");
+        assert_eq!(data.len(), 36);
+        let e = err(&data);
+        assert_eq!(
+            bad_value(&e),
+            (Layer::Ipv4Option, "option length", 35, 19, Some(35))
+        );
+        assert_eq!(Ipv4Header::parse_header(&data).unwrap_err(), e);
+        // The fixed part, as tshark reads it; unchecked options keep the good Timestamp.
+        assert!(
+            Ipv4Header::parse_header(&data[..20]).is_err(),
+            "IHL 9 needs 36 bytes"
+        );
+        let fixed = [&[0x45], &data[1..20]].concat();
+        let (h, _) = Ipv4Header::parse_header(&fixed).unwrap();
+        assert_eq!((h.dscp, h.ecn), (56, Ecn::Ect0));
+        assert_eq!(h.total_length, 65319);
+        assert_eq!(h.identification, 32);
+        assert!(h.reserved_flag && h.dont_fragment && h.more_fragments);
+        assert_eq!(h.ttl, 0);
+        assert_eq!(h.header_checksum, 0xa09b);
+        assert_eq!(h.source, ip([149, 8, 33, 81]));
+        assert_eq!(h.destination, ip([95, 18, 83, 227]));
+        let raw = Ipv4Options::raw(&data[20..]);
+        let opts: Vec<_> = raw.iter().collect();
+        assert_eq!(opts.len(), 1);
+        let Ipv4Option::Timestamp {
+            pointer,
+            flag,
+            data: ts,
+            ..
+        } = opts[0]
+        else {
+            panic!()
+        };
+        assert_eq!((pointer, flag), (5, TimestampFlag::ADDRESS_AND_TIMESTAMP));
+        assert_eq!(
+            ts.entries(flag).collect::<Vec<_>>(),
+            vec![(Some(ip([0, 0, 52, 112])), 1229070338)]
+        );
+        assert_eq!(ts.as_bytes().len(), 10);
+    }
+
+    #[test]
+    fn total_length_zero_tso() {
+        let data = bytes("4500000065510000010200000a0000010a00000211");
+        let e = err(&data);
+        assert_eq!(bad_value(&e), (Layer::Ipv4, "total length", 2, 0, Some(2)));
+        let (h, rest) = Ipv4Header::parse_header(&data).unwrap();
+        assert_eq!(h.total_length, 0);
+        assert_eq!(rest, &[0x11]);
+        assert_eq!(h.payload_len(), 0);
+    }
+
+    fn rfc791_header(total_length: u16, protocol: u8) -> Ipv4Header<'static> {
+        Ipv4Header {
+            total_length,
+            identification: 111,
+            ttl: 123,
+            ..Ipv4Header::new(ip([10, 0, 0, 1]), ip([10, 0, 0, 2]), IpProtocol(protocol))
+        }
+    }
+
+    // RFC 791 Appendix A, Example 1: the minimal datagram, total length 21. Addresses are not
+    // given there; 10.0.0.1 → 10.0.0.2 here, checksum computed with a separate script.
+    #[test]
+    fn rfc791_example_1() {
+        let h = rfc791_header(0, 1);
+        let mut out = [0u8; 21];
+        assert_eq!(h.len(), 20);
+        let n = h.emit(1, &mut out).unwrap();
+        assert_eq!(n, 20);
+        out[20] = 0x99;
+        assert_eq!(
+            hex::encode(&out[..20]),
+            "45000015006f00007b012b770a0000010a000002"
+        );
+        let (parsed, payload) = Ipv4Header::parse(&out).unwrap();
+        assert_eq!(payload, &[0x99]);
+        assert_eq!(
+            parsed,
+            Ipv4Header {
+                total_length: 21,
+                header_checksum: 0x2b77,
+                ..h
+            }
+        );
+        assert!(!parsed.is_fragment());
+    }
+
+    // RFC 791 Appendix A, Example 2: a 472-octet datagram and its two fragments.
+    #[test]
+    fn rfc791_example_2_fragments() {
+        let whole = rfc791_header(472, 6);
+        let mut out = [0u8; 20];
+        whole.emit(452, &mut out).unwrap();
+        assert_eq!(hex::encode(out), "450001d8006f00007b0629af0a0000010a000002");
+        let first = Ipv4Header {
+            total_length: 276,
+            more_fragments: true,
+            ttl: 119,
+            ..whole
+        };
+        let second = Ipv4Header {
+            total_length: 216,
+            fragment_offset: 32,
+            ttl: 119,
+            ..whole
+        };
+        for (h, payload) in [(first, 256), (second, 196)] {
+            let mut buf = vec![0u8; 20 + payload];
+            h.emit(payload, &mut buf).unwrap();
+            let (p, data) = Ipv4Header::parse(&buf).unwrap();
+            assert_eq!(data.len(), payload);
+            assert_eq!(p.total_length, h.total_length);
+            assert!(p.is_fragment());
+            assert_eq!(verify_checksum(&buf[..20]), ChecksumStatus::Good);
+        }
+        assert_eq!(second.fragment_offset_bytes(), 256);
+        assert_eq!(u16::from_be_bytes([out[6], out[7]]), 0);
+        let mut buf = [0u8; 20];
+        second.emit(196, &mut buf).unwrap();
+        assert_eq!(&buf[6..8], &[0x00, 0x20]);
+        first.emit(256, &mut buf).unwrap();
+        assert_eq!(&buf[6..8], &[0x20, 0x00]);
+    }
+
+    // RFC 791 Appendix A, Example 3: options x(len 3), x(len 4), NOP, y(len 3), EOL; codes x
+    // and y unspecified there, 0x0a and 0x0b here.
+    #[test]
+    fn rfc791_example_3_options() {
+        let mut data = bytes("48000240006f00007b06b9780a0000010a0000020a03aa0a04bbcc010b03dd00");
+        data.resize(576, 0);
+        let (h, payload) = parse_exact(&data);
+        assert_eq!(h.ihl, 8);
+        assert_eq!(payload.len(), 576 - 32);
+        let opts: Vec<_> = h.options.iter().collect();
+        assert_eq!(
+            opts,
+            vec![
+                Ipv4Option::Unknown {
+                    kind: OptionType(0x0a),
+                    data: &[0xaa]
+                },
+                Ipv4Option::Unknown {
+                    kind: OptionType(0x0a),
+                    data: &[0xbb, 0xcc]
+                },
+                Ipv4Option::NoOperation,
+                Ipv4Option::Unknown {
+                    kind: OptionType(0x0b),
+                    data: &[0xdd]
+                },
+                Ipv4Option::EndOfList,
+            ]
+        );
+        assert_eq!(h.checksum_status(), ChecksumStatus::Good);
+    }
+
+    #[test]
+    fn emit_pads_options_with_eol_and_fills_fields() {
+        let opt_bytes = [0x94, 0x04, 0x00, 0x00, 0x01];
+        let h = Ipv4Header {
+            ihl: 0,
+            total_length: 1,
+            header_checksum: 0xdead,
+            options: Ipv4Options::parse(&opt_bytes).unwrap(),
+            ..Ipv4Header::new(ip([192, 168, 0, 1]), ip([224, 0, 0, 22]), IpProtocol::IGMP)
+        };
+        assert_eq!(h.len(), 28);
+        let mut out = [0xffu8; 40];
+        assert_eq!(h.emit(8, &mut out), Ok(28));
+        assert_eq!(out[0], 0x47);
+        assert_eq!(&out[2..4], &[0, 36]);
+        assert_eq!(&out[20..28], &[0x94, 4, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(out[28], 0xff, "nothing written past the header");
+        assert_eq!(verify_checksum(&out[..28]), ChecksumStatus::Good);
+        let (p, rest) = Ipv4Header::parse_header(&out).unwrap();
+        assert_eq!(rest.len(), 12);
+        assert_eq!(
+            p.options.iter().collect::<Vec<_>>(),
+            vec![
+                Ipv4Option::RouterAlert { value: 0 },
+                Ipv4Option::NoOperation,
+                Ipv4Option::EndOfList
+            ]
+        );
+        assert_eq!(p.options.padding(), &[0, 0]);
+        // emit_exact writes the options unpadded and the fields as held.
+        let mut exact = [0u8; 40];
+        assert_eq!(h.emit_exact(&mut exact), Ok(25));
+        assert_eq!(exact[0], 0x40);
+        assert_eq!(&exact[10..12], &[0xde, 0xad]);
+    }
+
+    #[test]
+    fn emit_errors() {
+        let h = Ipv4Header::new(ip([1, 1, 1, 1]), ip([2, 2, 2, 2]), IpProtocol::UDP);
+        let mut out = [0u8; 60];
+        let e = h.emit(0, &mut out[..19]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BufferTooSmall {
+                needed: 20,
+                got: 19
+            }
+        );
+        assert_eq!(e.layer, Layer::Ipv4);
+        let e = h.emit_exact(&mut out[..19]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BufferTooSmall {
+                needed: 20,
+                got: 19
+            }
+        );
+        let e = h.emit(65516, &mut out).unwrap_err();
+        assert_eq!(
+            (e.field, e.kind),
+            (
+                "total length",
+                ErrorKind::TooLong {
+                    max: 65535,
+                    got: 65536
+                }
+            )
+        );
+        assert_eq!(h.emit(65515, &mut out), Ok(20));
+        let cases: [(Ipv4Header, &str, usize, usize); 5] = [
+            (Ipv4Header { dscp: 64, ..h }, "DSCP", 63, 64),
+            (
+                Ipv4Header {
+                    fragment_offset: 0x2000,
+                    ..h
+                },
+                "fragment offset",
+                8191,
+                8192,
+            ),
+            (Ipv4Header { version: 16, ..h }, "version", 15, 16),
+            (Ipv4Header { ihl: 16, ..h }, "IHL", 15, 16),
+            (
+                Ipv4Header {
+                    options: Ipv4Options::raw(&[1; 41]),
+                    ..h
+                },
+                "options",
+                40,
+                41,
+            ),
+        ];
+        for (bad, field, max, got) in cases {
+            let e = bad.emit_exact(&mut out).unwrap_err();
+            assert_eq!(
+                (e.field, e.kind),
+                (field, ErrorKind::TooLong { max, got }),
+                "{field}"
+            );
+            if field != "IHL" {
+                let e = bad.emit(0, &mut out).unwrap_err();
+                assert_eq!(e.field, field);
+            }
+        }
+        let options = Ipv4Header {
+            options: Ipv4Options::raw(&[1; 5]),
+            ..h
+        };
+        let e = options.emit_exact(&mut out[..24]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BufferTooSmall {
+                needed: 25,
+                got: 24
+            }
+        );
+        let e = options.emit(0, &mut out[..27]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BufferTooSmall {
+                needed: 28,
+                got: 27
+            }
+        );
+    }
+
+    #[test]
+    fn crafted_header_emits_exactly_and_checksum_helpers() {
+        // Version 6, IHL 5 with 4 option bytes, wrong checksum: all written as held.
+        let h = Ipv4Header {
+            version: 6,
+            reserved_flag: true,
+            options: Ipv4Options::raw(&[1, 1, 1, 0]),
+            header_checksum: 0x1234,
+            ..Ipv4Header::new(ip([1, 2, 3, 4]), ip([5, 6, 7, 8]), IpProtocol(253))
+        };
+        let mut out = [0u8; 24];
+        assert_eq!(h.emit_exact(&mut out), Ok(24));
+        assert_eq!(&out[..2], &[0x65, 0x00]);
+        assert_eq!(&out[6..8], &[0x80, 0x00]);
+        assert_eq!(&out[10..12], &[0x12, 0x34]);
+        assert_eq!(&out[20..], &[1, 1, 1, 0]);
+        assert!(matches!(
+            verify_checksum(&out),
+            ChecksumStatus::Bad { found: 0x1234, .. }
+        ));
+        let fixed = Ipv4Header {
+            header_checksum: h.compute_checksum(),
+            ..h
+        };
+        fixed.emit_exact(&mut out).unwrap();
+        assert_eq!(verify_checksum(&out), ChecksumStatus::Good);
+        assert_eq!(fixed.checksum_status(), ChecksumStatus::Good);
+        assert!(matches!(
+            verify_checksum(&out[..5]),
+            ChecksumStatus::Bad { found: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn display_and_names() {
+        let data = bytes(PPP_TS_ONLY);
+        let (h, _) = Ipv4Header::parse(&data).unwrap();
+        assert_eq!(
+            h.to_string(),
+            "IPv4 10.0.0.6 > 10.0.0.138: ICMP (1) tos 0x00 ttl 64 id 33505 len 124 flags [DF] options 40 bytes"
+        );
+        assert_eq!(IpProtocol::TCP.to_string(), "TCP (6)");
+        assert_eq!(IpProtocol(253).to_string(), "Unknown (253)");
+        assert_eq!(OptionType::TIMESTAMP.to_string(), "Time Stamp (68)");
+        for b in 0..4 {
+            assert_eq!(Ecn::from_bits(b).bits(), b);
+        }
+        assert_eq!(Ecn::from_bits(2), Ecn::Ect0);
+    }
+
+    // ---- property tests ----
+
+    fn arb_addr() -> impl Strategy<Value = [u8; 4]> {
+        any::<[u8; 4]>()
+    }
+
+    /// A valid option list as bytes (built with the typed writer), at most 40 octets.
+    fn arb_option_bytes() -> impl Strategy<Value = Vec<u8>> {
+        option::tests::arb_options().prop_map(|opts| {
+            let typed: Vec<Ipv4Option<'_>> = opts.iter().map(|o| o.as_option()).collect();
+            let mut buf = vec![0u8; 255 * 8];
+            let n = Ipv4Option::write_all(&typed, &mut buf).unwrap();
+            buf.truncate(n);
+            buf
+        })
+    }
+
+    prop_compose! {
+        fn arb_header_parts()(
+            dscp in 0u8..64, ecn in 0u8..4, id in any::<u16>(),
+            flags in 0u8..8, offset in 0u16..0x2000, ttl in any::<u8>(), proto in any::<u8>(),
+            src in arb_addr(), dst in arb_addr(), options in arb_option_bytes(),
+            payload_len in 0usize..100,
+        ) -> (Ipv4Header<'static>, Vec<u8>, usize) {
+            let h = Ipv4Header {
+                dscp,
+                ecn: Ecn::from_bits(ecn),
+                identification: id,
+                reserved_flag: flags & 4 != 0,
+                dont_fragment: flags & 2 != 0,
+                more_fragments: flags & 1 != 0,
+                fragment_offset: offset,
+                ttl,
+                ..Ipv4Header::new(Ipv4Addr::from(src), Ipv4Addr::from(dst), IpProtocol(proto))
+            };
+            (h, options, payload_len)
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn header_value_round_trips((h, opts, payload_len) in arb_header_parts()) {
+            // Options as the header holds them after parsing: padded to a multiple of 4.
+            let mut padded = opts.clone();
+            padded.resize(opts.len().div_ceil(4) * 4, 0);
+            prop_assume!(padded.len() <= 40);
+            let h = Ipv4Header { options: Ipv4Options::parse(&padded).unwrap(), ..h };
+            let mut buf = vec![0u8; h.len() + payload_len];
+            let n = h.emit(payload_len, &mut buf).unwrap();
+            prop_assert_eq!(n, 20 + padded.len());
+            let (p, payload) = Ipv4Header::parse(&buf).unwrap();
+            prop_assert_eq!(payload.len(), payload_len);
+            let expected = Ipv4Header {
+                ihl: (n / 4) as u8,
+                total_length: (n + payload_len) as u16,
+                header_checksum: p.header_checksum,
+                ..h
+            };
+            prop_assert_eq!(p, expected);
+            prop_assert_eq!(p.checksum_status(), ChecksumStatus::Good);
+            prop_assert_eq!(verify_checksum(&buf[..n]), ChecksumStatus::Good);
+            // The typed options survive: writing them again gives the option bytes.
+            let typed: Vec<_> = p.options.iter().collect();
+            let mut again = vec![0u8; 40];
+            let m = Ipv4Option::write_all(&typed, &mut again).unwrap();
+            prop_assert_eq!(&again[..m], &padded[..m]);
+            prop_assert!(padded[m..].iter().all(|&b| b == 0));
+        }
+
+        #[test]
+        fn valid_bytes_re_emit_identically(
+            (h, opts, payload_len) in arb_header_parts(),
+            checksum in any::<u16>(),
+            junk in proptest::collection::vec(any::<u8>(), 0..3),
+            trailer in proptest::collection::vec(any::<u8>(), 0..20),
+        ) {
+            // Valid option bytes followed by an EOL and arbitrary padding, any checksum, and
+            // bytes after total length: all of it is kept.
+            let mut o = opts;
+            if !junk.is_empty() {
+                o.push(0);
+                o.extend_from_slice(&junk);
+            }
+            o.resize(o.len().div_ceil(4) * 4, 0);
+            prop_assume!(o.len() <= 40);
+            let hdr = Ipv4Header { options: Ipv4Options::raw(&o), ..h };
+            let mut buf = vec![0u8; hdr.len() + payload_len];
+            hdr.emit(payload_len, &mut buf).unwrap();
+            buf[10..12].copy_from_slice(&checksum.to_be_bytes());
+            buf.extend_from_slice(&trailer);
+            let (p, payload) = Ipv4Header::parse(&buf).unwrap();
+            prop_assert_eq!(payload.len(), payload_len);
+            let mut out = [0u8; 60];
+            let n = p.emit_exact(&mut out).unwrap();
+            prop_assert_eq!(&out[..n], &buf[..n]);
+            prop_assert_eq!(n, p.header_len());
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..80)) {
+            if let Ok((h, payload)) = Ipv4Header::parse(&data) {
+                let mut out = [0u8; 60];
+                let n = h.emit_exact(&mut out).unwrap();
+                prop_assert_eq!(&out[..n], &data[..n]);
+                prop_assert_eq!(n + payload.len(), usize::from(h.total_length));
+                let _ = h.options.iter().count();
+            }
+            if let Ok((h, rest)) = Ipv4Header::parse_header(&data) {
+                prop_assert_eq!(h.header_len() + rest.len(), data.len());
+            }
+            let _ = verify_checksum(&data);
+        }
+
+        #[test]
+        fn version_4_bytes_never_panic(mut data in proptest::collection::vec(any::<u8>(), 20..80)) {
+            // Bias toward headers that get past the version and IHL checks.
+            data[0] = 0x40 | (data[0] % 11 + 5);
+            if let Ok((h, rest)) = Ipv4Header::parse_header(&data) {
+                let mut out = [0u8; 60];
+                let n = h.emit_exact(&mut out).unwrap();
+                prop_assert_eq!(&out[..n], &data[..n]);
+                prop_assert_eq!(n + rest.len(), data.len());
+            }
+        }
+    }
 }

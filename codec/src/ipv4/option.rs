@@ -459,10 +459,20 @@ impl<'a> Ipv4Option<'a> {
             .map_err(|_| Error::too_long(Layer::Ipv4Option, "option length", 255, len))?;
         if let Ipv4Option::Timestamp { overflow, flag, .. } = self {
             if *overflow > 0x0f {
-                return Err(Error::too_long(Layer::Ipv4Option, "timestamp overflow", 15, usize::from(*overflow)));
+                return Err(Error::too_long(
+                    Layer::Ipv4Option,
+                    "timestamp overflow",
+                    15,
+                    usize::from(*overflow),
+                ));
             }
             if flag.0 > 0x0f {
-                return Err(Error::too_long(Layer::Ipv4Option, "timestamp flag", 15, usize::from(flag.0)));
+                return Err(Error::too_long(
+                    Layer::Ipv4Option,
+                    "timestamp flag",
+                    15,
+                    usize::from(flag.0),
+                ));
             }
         }
         let got = out.len();
@@ -483,11 +493,7 @@ impl<'a> Ipv4Option<'a> {
     pub fn write_all(options: &[Ipv4Option<'_>], out: &mut [u8]) -> Result<usize> {
         let total: usize = options.iter().map(Ipv4Option::len).sum();
         if out.len() < total {
-            return Err(Error::buffer_too_small(
-                Layer::Ipv4Option,
-                total,
-                out.len(),
-            ));
+            return Err(Error::buffer_too_small(Layer::Ipv4Option, total, out.len()));
         }
         let mut at = 0;
         for option in options {
@@ -537,7 +543,13 @@ fn write_body(option: &Ipv4Option<'_>, body: &mut [u8]) {
 
 /// An error in the option at `start` (relative to the option bytes) about the octet at
 /// `start + at`; the pointer is that octet's offset in the IPv4 header.
-fn option_error(start: usize, at: usize, field: &'static str, expected: &'static str, found: u64) -> Error {
+fn option_error(
+    start: usize,
+    at: usize,
+    field: &'static str,
+    expected: &'static str,
+    found: u64,
+) -> Error {
     let offset = start.saturating_add(at);
     let pointer = u8::try_from(OPTIONS_START.saturating_add(offset)).unwrap_or(u8::MAX);
     Error::bad_value(Layer::Ipv4Option, field, offset, expected, found).with_pointer(pointer)
@@ -568,7 +580,13 @@ fn read_option(bytes: &[u8], start: usize) -> Result<(Ipv4Option<'_>, usize)> {
     };
     let len = usize::from(length);
     if len < 2 {
-        return Err(option_error(start, LENGTH, "option length", "≥ 2", len as u64));
+        return Err(option_error(
+            start,
+            LENGTH,
+            "option length",
+            "≥ 2",
+            len as u64,
+        ));
     }
     let Some(option) = rest.get(..len) else {
         return Err(option_error(
@@ -585,9 +603,22 @@ fn read_option(bytes: &[u8], start: usize) -> Result<(Ipv4Option<'_>, usize)> {
         | OptionType::LOOSE_SOURCE_ROUTE
         | OptionType::STRICT_SOURCE_ROUTE => {
             let Some((&pointer, route)) = data.split_first() else {
-                return Err(option_error(start, LENGTH, "option length", "≥ 3", len as u64));
+                return Err(option_error(
+                    start,
+                    LENGTH,
+                    "option length",
+                    "≥ 3",
+                    len as u64,
+                ));
             };
-            check_pointer(start, pointer, len, 4, 4, "≥ 4, and room for an address or past the end")?;
+            check_pointer(
+                start,
+                pointer,
+                len,
+                4,
+                4,
+                "≥ 4, and room for an address or past the end",
+            )?;
             let route = RouteData(route);
             match kind {
                 OptionType::RECORD_ROUTE => Ipv4Option::RecordRoute { pointer, route },
@@ -597,7 +628,13 @@ fn read_option(bytes: &[u8], start: usize) -> Result<(Ipv4Option<'_>, usize)> {
         }
         OptionType::TIMESTAMP => {
             let [pointer, overflow_flag, entries @ ..] = data else {
-                return Err(option_error(start, LENGTH, "option length", "≥ 4", len as u64));
+                return Err(option_error(
+                    start,
+                    LENGTH,
+                    "option length",
+                    "≥ 4",
+                    len as u64,
+                ));
             };
             let flag = TimestampFlag(overflow_flag & 0x0f);
             check_pointer(
@@ -617,7 +654,13 @@ fn read_option(bytes: &[u8], start: usize) -> Result<(Ipv4Option<'_>, usize)> {
         }
         OptionType::ROUTER_ALERT | OptionType::STREAM_ID => {
             let [hi, lo] = *data else {
-                return Err(option_error(start, LENGTH, "option length", "4", len as u64));
+                return Err(option_error(
+                    start,
+                    LENGTH,
+                    "option length",
+                    "4",
+                    len as u64,
+                ));
             };
             let value = u16::from_be_bytes([hi, lo]);
             if kind == OptionType::ROUTER_ALERT {
@@ -628,7 +671,13 @@ fn read_option(bytes: &[u8], start: usize) -> Result<(Ipv4Option<'_>, usize)> {
         }
         OptionType::SECURITY => {
             if data.is_empty() {
-                return Err(option_error(start, LENGTH, "option length", "≥ 3", len as u64));
+                return Err(option_error(
+                    start,
+                    LENGTH,
+                    "option length",
+                    "≥ 3",
+                    len as u64,
+                ));
             }
             Ipv4Option::Security {
                 data: SecurityData(data),
@@ -654,7 +703,13 @@ fn check_pointer(
     let p = usize::from(pointer);
     let room_ok = p > len || p.saturating_add(entry).saturating_sub(1) <= len;
     if pointer < min || !room_ok {
-        return Err(option_error(start, POINTER, "pointer", expected, u64::from(pointer)));
+        return Err(option_error(
+            start,
+            POINTER,
+            "pointer",
+            expected,
+            u64::from(pointer),
+        ));
     }
     Ok(())
 }
@@ -791,7 +846,11 @@ impl<'a> Ipv4Options<'a> {
             .map(|o| o.len())
             .sum();
         if out.len() < needed {
-            return Err(Error::buffer_too_small(Layer::Ipv4Option, needed, out.len()));
+            return Err(Error::buffer_too_small(
+                Layer::Ipv4Option,
+                needed,
+                out.len(),
+            ));
         }
         let mut at = 0;
         for option in self.iter().filter(|o| o.kind().copied()) {
@@ -849,3 +908,491 @@ impl<'a> Iterator for Ipv4OptionIter<'a> {
 }
 
 impl core::iter::FusedIterator for Ipv4OptionIter<'_> {}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// An option that owns its data, for generating typed options in property tests.
+    #[derive(Debug, Clone)]
+    pub(in crate::ipv4) enum OwnedOption {
+        Eol,
+        Nop,
+        Route(OptionType, u8, Vec<u8>),
+        Timestamp(u8, u8, u8, Vec<u8>),
+        RouterAlert(u16),
+        Security(Vec<u8>),
+        StreamId(u16),
+        Unknown(u8, Vec<u8>),
+    }
+
+    impl OwnedOption {
+        pub(in crate::ipv4) fn as_option(&self) -> Ipv4Option<'_> {
+            match self {
+                OwnedOption::Eol => Ipv4Option::EndOfList,
+                OwnedOption::Nop => Ipv4Option::NoOperation,
+                OwnedOption::Route(kind, pointer, route) => {
+                    let (pointer, route) = (*pointer, RouteData(route));
+                    match *kind {
+                        OptionType::RECORD_ROUTE => Ipv4Option::RecordRoute { pointer, route },
+                        OptionType::LOOSE_SOURCE_ROUTE => {
+                            Ipv4Option::LooseSourceRoute { pointer, route }
+                        }
+                        _ => Ipv4Option::StrictSourceRoute { pointer, route },
+                    }
+                }
+                OwnedOption::Timestamp(pointer, overflow, flag, data) => Ipv4Option::Timestamp {
+                    pointer: *pointer,
+                    overflow: *overflow,
+                    flag: TimestampFlag(*flag),
+                    data: TimestampData(data),
+                },
+                OwnedOption::RouterAlert(value) => Ipv4Option::RouterAlert { value: *value },
+                OwnedOption::Security(data) => Ipv4Option::Security {
+                    data: SecurityData(data),
+                },
+                OwnedOption::StreamId(id) => Ipv4Option::StreamId { id: *id },
+                OwnedOption::Unknown(kind, data) => Ipv4Option::Unknown {
+                    kind: OptionType(*kind),
+                    data,
+                },
+            }
+        }
+    }
+
+    fn arb_route() -> impl Strategy<Value = OwnedOption> {
+        (
+            prop::sample::select(vec![
+                OptionType::RECORD_ROUTE,
+                OptionType::LOOSE_SOURCE_ROUTE,
+                OptionType::STRICT_SOURCE_ROUTE,
+            ]),
+            0usize..5,
+            0usize..2,
+        )
+            .prop_flat_map(|(kind, n, slack)| {
+                let len = 3 + 4 * n + slack;
+                // Next slot, or anything past the end (full / completed).
+                let pointer = (0..=n, 0usize..200).prop_map(move |(k, beyond)| {
+                    if k < n {
+                        (4 + 4 * k) as u8
+                    } else {
+                        (len + 1 + beyond).min(255) as u8
+                    }
+                });
+                (
+                    Just(kind),
+                    pointer,
+                    proptest::collection::vec(any::<u8>(), len - 3),
+                )
+            })
+            .prop_map(|(kind, pointer, route)| OwnedOption::Route(kind, pointer, route))
+    }
+
+    fn arb_timestamp() -> impl Strategy<Value = OwnedOption> {
+        (
+            prop::sample::select(vec![0u8, 1, 3, 2, 15]),
+            0usize..4,
+            0u8..16,
+        )
+            .prop_flat_map(|(flag, n, overflow)| {
+                let entry = TimestampFlag(flag).entry_len();
+                let len = 4 + entry * n;
+                (
+                    (0..=n).prop_map(move |k| (5 + entry * k) as u8),
+                    Just(overflow),
+                    Just(flag),
+                    proptest::collection::vec(any::<u8>(), len - 4),
+                )
+            })
+            .prop_map(|(p, o, f, d)| OwnedOption::Timestamp(p, o, f, d))
+    }
+
+    fn arb_option() -> impl Strategy<Value = OwnedOption> {
+        prop_oneof![
+            Just(OwnedOption::Nop),
+            arb_route(),
+            arb_timestamp(),
+            any::<u16>().prop_map(OwnedOption::RouterAlert),
+            proptest::collection::vec(any::<u8>(), 1..10).prop_map(OwnedOption::Security),
+            any::<u16>().prop_map(OwnedOption::StreamId),
+            (
+                any::<u8>().prop_filter("untyped kind", |k| OptionType(*k).name().is_none()
+                    || matches!(*k, 82 | 133 | 134)),
+                proptest::collection::vec(any::<u8>(), 0..10)
+            )
+                .prop_map(|(k, d)| OwnedOption::Unknown(k, d)),
+        ]
+    }
+
+    /// Valid option lists of at most 40 octets: at most one source route, EOL only last.
+    pub(in crate::ipv4) fn arb_options() -> impl Strategy<Value = Vec<OwnedOption>> {
+        (proptest::collection::vec(arb_option(), 0..4), any::<bool>())
+            .prop_map(|(mut opts, eol)| {
+                let mut seen = false;
+                opts.retain(|o| {
+                    let sr = o.as_option().is_source_route();
+                    let keep = !(sr && seen);
+                    seen |= sr;
+                    keep
+                });
+                if eol {
+                    opts.push(OwnedOption::Eol);
+                }
+                opts
+            })
+            .prop_filter("fits in 40 octets", |opts| {
+                opts.iter().map(|o| o.as_option().len()).sum::<usize>() <= 40
+            })
+    }
+
+    fn parse_err(bytes: &[u8]) -> (Layer, &'static str, usize, ErrorKind, Option<u8>) {
+        let e = Ipv4Options::parse(bytes).unwrap_err();
+        (e.layer, e.field, e.offset, e.kind, e.pointer)
+    }
+
+    fn bad(expected: &'static str, found: u64) -> ErrorKind {
+        ErrorKind::BadValue { expected, found }
+    }
+
+    #[test]
+    fn option_type_parts() {
+        // Values as tshark prints them for each type.
+        let cases = [
+            (0u8, false, 0u8, 0u8),
+            (1, false, 0, 1),
+            (7, false, 0, 7),
+            (68, false, 2, 4),
+            (130, true, 0, 2),
+            (131, true, 0, 3),
+            (134, true, 0, 6),
+            (136, true, 0, 8),
+            (137, true, 0, 9),
+            (148, true, 0, 20),
+        ];
+        for (octet, copied, class, number) in cases {
+            let t = OptionType(octet);
+            assert_eq!(
+                (t.copied(), t.class(), t.number()),
+                (copied, class, number),
+                "{octet}"
+            );
+            assert_eq!(OptionType::new(copied, class, number), t);
+        }
+        assert_eq!(OptionType(0xff).class(), 3);
+    }
+
+    #[test]
+    fn length_errors() {
+        // A non-single-octet type as the last octet.
+        assert_eq!(
+            parse_err(&[1, 1, 1, 7]),
+            (
+                Layer::Ipv4Option,
+                "option length",
+                3,
+                bad("a length octet before the end of the header", 1),
+                Some(23)
+            )
+        );
+        for len in [0u8, 1] {
+            assert_eq!(
+                parse_err(&[1, 0x44, len, 5]),
+                (
+                    Layer::Ipv4Option,
+                    "option length",
+                    2,
+                    bad("≥ 2", len.into()),
+                    Some(22)
+                )
+            );
+        }
+        assert_eq!(
+            parse_err(&[0x99, 5, 0, 0]),
+            (
+                Layer::Ipv4Option,
+                "option length",
+                1,
+                bad("≤ the octets left in the header", 5),
+                Some(21)
+            )
+        );
+        // Per-type minimums.
+        assert_eq!(parse_err(&[7, 2, 0, 0]).3, bad("≥ 3", 2));
+        assert_eq!(parse_err(&[131, 2, 0, 0]).3, bad("≥ 3", 2));
+        assert_eq!(parse_err(&[68, 3, 5, 0]).3, bad("≥ 4", 3));
+        assert_eq!(parse_err(&[148, 3, 0, 0]).3, bad("4", 3));
+        assert_eq!(parse_err(&[148, 6, 0, 0, 0, 0]).3, bad("4", 6));
+        assert_eq!(parse_err(&[136, 2, 0, 0]).3, bad("4", 2));
+        // suricata-verify ip_secopt.pcap: Security with length 2 (Wireshark: malformed).
+        assert_eq!(
+            parse_err(&[0x82, 0x02, 0xf1, 0x35, 0, 0, 0xde, 0xad, 0xbe, 0xef, 0xaa, 0]),
+            (
+                Layer::Ipv4Option,
+                "option length",
+                1,
+                bad("≥ 3", 2),
+                Some(21)
+            )
+        );
+        assert_eq!(
+            Ipv4Options::parse(&[1; 41]).unwrap_err().kind,
+            ErrorKind::TooLong { max: 40, got: 41 }
+        );
+    }
+
+    #[test]
+    fn pointer_checks() {
+        let route = "≥ 4, and room for an address or past the end";
+        let ts = "≥ 5, and room for an entry or past the end";
+        // Pointer below the minimum.
+        assert_eq!(
+            parse_err(&[1, 7, 7, 3, 0, 0, 0, 0]),
+            (Layer::Ipv4Option, "pointer", 3, bad(route, 3), Some(23))
+        );
+        assert_eq!(parse_err(&[137, 3, 0, 0]).3, bad(route, 0));
+        assert_eq!(parse_err(&[68, 8, 4, 0, 0, 0, 0, 0]).3, bad(ts, 4));
+        // Some room but not a whole slot.
+        assert_eq!(parse_err(&[7, 7, 5, 0, 0, 0, 0, 0]).3, bad(route, 5));
+        assert_eq!(
+            parse_err(&[7, 9, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0]).3,
+            bad(route, 8)
+        );
+        assert_eq!(parse_err(&[68, 8, 5, 1, 0, 0, 0, 0]).3, bad(ts, 5));
+        assert_eq!(
+            parse_err(&[68, 12, 9, 3, 0, 0, 0, 0, 0, 0, 0, 0]).3,
+            bad(ts, 9)
+        );
+        // Valid: next slot, full area (pointer = length + 1 or beyond), empty area.
+        for ok in [
+            &[7, 7, 4, 0, 0, 0, 0, 0][..],
+            &[7, 7, 8, 0, 0, 0, 0, 0],
+            &[7, 7, 200, 0, 0, 0, 0, 0],
+            &[7, 3, 4, 0],
+            &[131, 3, 4, 0],
+            &[68, 8, 5, 0, 0, 0, 0, 0],
+            &[68, 8, 9, 0, 0, 0, 0, 0],
+            &[68, 12, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[68, 12, 13, 0x31, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[68, 4, 5, 0],
+        ] {
+            assert!(Ipv4Options::parse(ok).is_ok(), "{ok:?}");
+        }
+        // Undefined flags are kept and read as bare timestamps.
+        let o = Ipv4Options::parse(&[68, 12, 13, 0x52, 0, 0, 0, 1, 0, 0, 0, 2]).unwrap();
+        let opt = o.iter().next().unwrap();
+        assert!(matches!(
+            opt,
+            Ipv4Option::Timestamp {
+                overflow: 5,
+                flag: TimestampFlag(2),
+                ..
+            }
+        ));
+        assert_eq!(
+            opt.timestamps().unwrap().collect::<Vec<_>>(),
+            vec![(None, 1), (None, 2)]
+        );
+    }
+
+    #[test]
+    fn second_source_route_is_an_error() {
+        let bytes = [131, 3, 4, 137, 7, 4, 0, 0, 0, 0, 0, 0];
+        assert_eq!(
+            parse_err(&bytes),
+            (
+                Layer::Ipv4Option,
+                "option type",
+                3,
+                bad("at most one source route option", 137),
+                Some(23)
+            )
+        );
+        // Record Route twice is not a source route.
+        assert!(Ipv4Options::parse(&[7, 3, 4, 7, 3, 4, 0, 0]).is_ok());
+    }
+
+    #[test]
+    fn octets_after_eol_are_padding() {
+        let o = Ipv4Options::parse(&[1, 0, 0xff, 0x07]).unwrap();
+        assert_eq!(
+            o.iter().collect::<Vec<_>>(),
+            vec![Ipv4Option::NoOperation, Ipv4Option::EndOfList]
+        );
+        assert_eq!(o.padding(), &[0xff, 0x07]);
+        assert_eq!(o.as_bytes(), &[1, 0, 0xff, 0x07]);
+        assert_eq!(Ipv4Options::EMPTY.iter().count(), 0);
+        assert_eq!(Ipv4Options::EMPTY.padding(), &[] as &[u8]);
+    }
+
+    #[test]
+    fn raw_options_iterate_until_malformed() {
+        let o = Ipv4Options::raw(&[1, 148, 4, 0, 0, 7, 1, 1, 1]);
+        assert_eq!(
+            o.iter().collect::<Vec<_>>(),
+            vec![
+                Ipv4Option::NoOperation,
+                Ipv4Option::RouterAlert { value: 0 }
+            ]
+        );
+        assert!(o.validate().is_err());
+        assert_eq!(o.into_iter().count(), 2);
+    }
+
+    #[test]
+    fn security_rfc1108_level() {
+        let o = Ipv4Options::parse(&[130, 4, 0x5a, 0x80]).unwrap();
+        let Some(Ipv4Option::Security { data }) = o.iter().next() else {
+            panic!()
+        };
+        assert_eq!(
+            data.classification_level(),
+            Some(ClassificationLevel::SECRET)
+        );
+        assert_eq!(data.protection_authority(), Some(&[0x80][..]));
+        assert_eq!(data.rfc791(), None);
+    }
+
+    #[test]
+    fn writer_writes_every_variant() {
+        let opts = [
+            Ipv4Option::NoOperation,
+            Ipv4Option::RecordRoute {
+                pointer: 4,
+                route: RouteData(&[0; 4]),
+            },
+            Ipv4Option::Timestamp {
+                pointer: 5,
+                overflow: 1,
+                flag: TimestampFlag::ADDRESS_AND_TIMESTAMP,
+                data: TimestampData(&[0; 8]),
+            },
+            Ipv4Option::RouterAlert { value: 0x0102 },
+            Ipv4Option::StreamId { id: 0x0304 },
+            Ipv4Option::Security {
+                data: SecurityData(&[0xab]),
+            },
+            Ipv4Option::Unknown {
+                kind: OptionType(0x52),
+                data: &[9],
+            },
+            Ipv4Option::EndOfList,
+        ];
+        let mut out = [0u8; 40];
+        let n = Ipv4Option::write_all(&opts, &mut out).unwrap();
+        assert_eq!(
+            hex::encode(&out[..n]),
+            concat!(
+                "01",
+                "07070400000000",
+                "440c0511",
+                "0000000000000000",
+                "94040102",
+                "88040304",
+                "8203ab",
+                "520309",
+                "00"
+            )
+        );
+        let parsed = Ipv4Options::parse(&out[..n]).unwrap();
+        assert_eq!(parsed.iter().collect::<Vec<_>>(), opts.to_vec());
+        // The copied ones only: RR, TS and Unknown 0x52 are not copied; RA, SID, SEC are.
+        let mut copied = [0u8; 40];
+        let m = parsed.write_copied(&mut copied).unwrap();
+        assert_eq!(hex::encode(&copied[..m]), "94040102880403048203ab");
+        assert_eq!(
+            parsed.write_copied(&mut copied[..10]).unwrap_err().kind,
+            ErrorKind::BufferTooSmall {
+                needed: 11,
+                got: 10
+            }
+        );
+    }
+
+    #[test]
+    fn writer_errors() {
+        let mut out = [0u8; 300];
+        let e = Ipv4Option::write_all(&[Ipv4Option::RouterAlert { value: 0 }], &mut out[..3])
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BufferTooSmall { needed: 4, got: 3 });
+        assert_eq!(e.layer, Layer::Ipv4Option);
+        let e = Ipv4Option::StreamId { id: 1 }
+            .write(&mut out[..2])
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BufferTooSmall { needed: 4, got: 2 });
+        let big = [0u8; 254];
+        let e = Ipv4Option::Unknown {
+            kind: OptionType(99),
+            data: &big,
+        }
+        .write(&mut out)
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLong { max: 255, got: 256 });
+        let e = Ipv4Option::Timestamp {
+            pointer: 5,
+            overflow: 16,
+            flag: TimestampFlag(0),
+            data: TimestampData(&[]),
+        }
+        .write(&mut out)
+        .unwrap_err();
+        assert_eq!(
+            (e.field, e.kind),
+            (
+                "timestamp overflow",
+                ErrorKind::TooLong { max: 15, got: 16 }
+            )
+        );
+        let e = Ipv4Option::Timestamp {
+            pointer: 5,
+            overflow: 0,
+            flag: TimestampFlag(16),
+            data: TimestampData(&[]),
+        }
+        .write(&mut out)
+        .unwrap_err();
+        assert_eq!(e.field, "timestamp flag");
+        // A single-octet Unknown writes just its type.
+        let n = Ipv4Option::Unknown {
+            kind: OptionType(1),
+            data: &[5, 5],
+        }
+        .write(&mut out)
+        .unwrap();
+        assert_eq!((n, out[0]), (1, 1));
+        assert_eq!(Ipv4Option::write_all(&[], &mut []), Ok(0));
+    }
+
+    proptest! {
+        #[test]
+        fn typed_options_round_trip(opts in arb_options()) {
+            let typed: Vec<_> = opts.iter().map(OwnedOption::as_option).collect();
+            let mut out = [0u8; 40];
+            let n = Ipv4Option::write_all(&typed, &mut out).unwrap();
+            prop_assert_eq!(n, typed.iter().map(Ipv4Option::len).sum::<usize>());
+            let parsed = Ipv4Options::parse(&out[..n]).unwrap();
+            prop_assert_eq!(parsed.iter().collect::<Vec<_>>(), typed);
+        }
+
+        #[test]
+        fn arbitrary_option_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..48)) {
+            let checked = Ipv4Options::parse(&data);
+            let raw = Ipv4Options::raw(&data);
+            let items: Vec<_> = raw.iter().collect();
+            // Re-writing what iterates gives back a prefix of the bytes.
+            let mut out = [0u8; 64];
+            let n = Ipv4Option::write_all(&items, &mut out).unwrap();
+            prop_assert_eq!(&out[..n], &data[..n]);
+            if checked.is_ok() {
+                // All of it, up to the padding after an EOL.
+                prop_assert_eq!(n + raw.padding().len(), data.len());
+            }
+            let _ = raw.padded_len();
+            let _ = raw.write_copied(&mut out);
+        }
+    }
+}

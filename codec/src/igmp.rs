@@ -337,7 +337,11 @@ impl<'a> SourceList<'a> {
     /// The address at `index`, if there is one.
     pub fn get(&self, index: usize) -> Option<Ipv4Addr> {
         let start = index.checked_mul(WORD)?;
-        let chunk: [u8; 4] = self.bytes.get(start..start.checked_add(WORD)?)?.try_into().ok()?;
+        let chunk: [u8; 4] = self
+            .bytes
+            .get(start..start.checked_add(WORD)?)?
+            .try_into()
+            .ok()?;
         Some(Ipv4Addr::from(chunk))
     }
 
@@ -820,7 +824,10 @@ pub struct GroupRecords<'a> {
 
 impl<'a> GroupRecords<'a> {
     /// No records.
-    pub const EMPTY: GroupRecords<'static> = GroupRecords { bytes: &[], count: 0 };
+    pub const EMPTY: GroupRecords<'static> = GroupRecords {
+        bytes: &[],
+        count: 0,
+    };
 
     /// Reads `count` records from the start of `bytes`, returning them and the bytes after them.
     /// Errors as in [`GroupRecord::parse`], with offsets from the start of `bytes`.
@@ -1385,7 +1392,17 @@ pub fn verify_checksum(bytes: &[u8]) -> ChecksumStatus {
     };
     let head = bytes.get(..CHECKSUM).unwrap_or(bytes);
     let tail = bytes.get(COMMON_LEN..).unwrap_or_default();
-    let sum = Accumulator::new().add_bytes(head).add_u16(0).add_bytes(tail);
+    let sum = Accumulator::new()
+        .add_bytes(head)
+        .add_u16(0)
+        .add_bytes(tail);
+    if bytes.len() < COMMON_LEN {
+        // Not `status`: a missing field must not pass as the other representation of zero.
+        return ChecksumStatus::Bad {
+            expected: sum.finish(),
+            found,
+        };
+    }
     checksum::status(found, sum, false, None)
 }
 
@@ -1459,4 +1476,1094 @@ impl fmt::Display for IgmpMessage<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
+    use proptest::prelude::*;
+    use std::string::ToString;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn h(s: &str) -> Vec<u8> {
+        hex::decode(s).unwrap()
+    }
+
+    /// Hex bytes that live for the test run, for messages that borrow them.
+    fn hs(s: &str) -> &'static [u8] {
+        Vec::leak(h(s))
+    }
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    fn sources(list: &SourceList<'_>) -> Vec<Ipv4Addr> {
+        list.iter().collect()
+    }
+
+    fn exact(msg: &IgmpMessage<'_>) -> Vec<u8> {
+        let mut out = vec![0; msg.len()];
+        assert_eq!(msg.emit_exact(&mut out), Ok(msg.len()));
+        out
+    }
+
+    fn emitted(msg: &IgmpMessage<'_>) -> Vec<u8> {
+        let mut out = vec![0; msg.len()];
+        assert_eq!(msg.emit(&mut out), Ok(msg.len()));
+        out
+    }
+
+    fn truncated(field: &'static str, offset: usize, needed: usize, got: usize) -> Error {
+        Error::truncated(Layer::Igmp, field, offset, needed, got)
+    }
+
+    // Every distinct IGMP message of the fixture captures (the IP payloads, as tshark's
+    // igmp_raw gives them), with the checksum tshark reads and reports as correct.
+    const FIXTURES: &[(&str, &str, u16)] = &[
+        ("tcpdump/IGMP_V1.pcap #1", "1100eeff00000000", 0xeeff),
+        ("tcpdump/IGMP_V1.pcap #2", "12000d03e00000fc", 0x0d03),
+        ("tcpdump/IGMP_V1.pcap #3", "1200fe04effffffa", 0xfe04),
+        ("tcpdump/IGMP_V1.pcap #7", "1200fe00effffffe", 0xfe00),
+        ("tcpdump/IGMP_V2.pcap #1", "1164ee9b00000000", 0xee9b),
+        ("tcpdump/IGMP_V2.pcap #2", "1600fa04effffffa", 0xfa04),
+        ("tcpdump/IGMP_V2.pcap #5", "170006fbe1010103", 0x06fb),
+        ("tcpdump/IGMP_V2.pcap #6", "110a0cf1e1010103", 0x0cf1),
+        (
+            "tcpdump/igmpv3-queries.pcap #1",
+            "1164ec1e00000000027d0000",
+            0xec1e,
+        ),
+        (
+            "tcpdump/igmpv3-queries.pcap #2",
+            "11feeb8400000000027d0000",
+            0xeb84,
+        ),
+        (
+            "tcpdump/igmpv3-queries.pcap #4",
+            "110aec7800000000027d0000",
+            0xec78,
+        ),
+        (
+            "tcpdump/mtrace.pcap #1",
+            "1f2038a300000000ac102801ac101401ac10280140000007",
+            0x38a3,
+        ),
+        ("tcpdump/mtrace.pcap #2", MTRACE_REQUEST, 0x3113),
+        (
+            "PcapPlusPlus/IgmpPackets.pcap #2",
+            "17000803e00000fc",
+            0x0803,
+        ),
+        (
+            "PcapPlusPlus/IgmpPackets.pcap #4",
+            "16000903e00000fc",
+            0x0903,
+        ),
+        (
+            "PcapPlusPlus/igmpv3.pcap #1",
+            "11012a6de00000090f000001c0a814de",
+            0x2a6d,
+        ),
+        (
+            "PcapPlusPlus/igmpv3.pcap #2",
+            "2200276d0000000101000001e0000009c0a814de",
+            0x276d,
+        ),
+        ("PcapPlusPlus/igmpv3_query2.pcap #1", QUERY2, 0x6d1a),
+        ("PcapPlusPlus/igmpv3_report2.pcap #1", REPORT2, 0xbf14),
+        ("arkime/igmp.pcap #1", ARKIME_JOIN, 0xfeed),
+        (
+            "arkime/igmp.pcap #3",
+            "220001ee0000000303000000ef01010103000000ef02020203000000ef030303",
+            0x01ee,
+        ),
+        ("arkime/igmp.pcap #4", "110afc75ef010101027d0000", 0xfc75),
+    ];
+    const MTRACE_REQUEST: &str = "1f20311300000000ac102801ac101401ac10280140000007472c459c0a00000e\
+        0a00000e0a00000d000000f2000000000000000003001800472bbf780a0000060a00000d0a000005000000f0\
+        000000000000000003001800";
+    const QUERY2: &str = "11016d1ae000000b0f0000050a141e28c0a814de64c8ffff010203040b16212c";
+    const REPORT2: &str = "2200bf140000000503000004010101010c22384e584d42372c21160bffffffff\
+        04000002010305070d1839441f2a4b5601000001e0000009c0a814de0200000304030201010203040b16212c\
+        6fde212c05000002020406080d1839441f2a4b56";
+    const ARKIME_JOIN: &str = "2200feed0000000304000000ef01010104000000ef02020204000000ef030303";
+
+    #[test]
+    fn fixtures_parse_reemit_and_checksum_as_tshark_reads_them() {
+        for &(name, hex, checksum) in FIXTURES {
+            let bytes = h(hex);
+            let msg = IgmpMessage::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(msg.checksum(), checksum, "{name}");
+            assert_eq!(msg.len(), bytes.len(), "{name}");
+            assert_eq!(exact(&msg), bytes, "{name}: emit_exact");
+            assert_eq!(verify_checksum(&bytes), ChecksumStatus::Good, "{name}");
+            assert_eq!(verify_checksum(&bytes).wireshark_status(), 1, "{name}");
+            // emit recomputes the same checksum from a zeroed field.
+            let mut zeroed = msg;
+            zeroed.set_checksum(0);
+            assert_eq!(emitted(&zeroed), bytes, "{name}: emit");
+        }
+    }
+
+    #[test]
+    fn igmp_v1_query_and_report() {
+        // tcpdump/IGMP_V1.pcap #1: IGMPv1 Membership Query, checksum 0xeeff, group 0.0.0.0.
+        let bytes = h("1100eeff00000000");
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::Query(q) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(q.version(), QueryVersion::V1);
+        assert_eq!(q.body, QueryBody::V1OrV2);
+        assert!(q.is_general());
+        assert_eq!(q.max_resp_time(), Some(Duration::from_secs(10)));
+        assert_eq!(msg.version(), Some(1));
+        assert_eq!(msg.max_resp(), None);
+        assert_eq!(msg.to_string(), "IGMPv1 Membership Query, general");
+
+        // #2: IGMPv1 Membership Report for 224.0.0.252, checksum 0x0d03.
+        let bytes = h("12000d03e00000fc");
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        assert_eq!(
+            msg,
+            IgmpMessage::V1Report(GroupMessage {
+                code: 0,
+                checksum: 0x0d03,
+                group: ip("224.0.0.252"),
+                additional_data: &[],
+            })
+        );
+        assert_eq!(msg.igmp_type(), IgmpType::V1_REPORT);
+        assert_eq!(msg.version(), Some(1));
+        assert_eq!(msg.group(), Some(ip("224.0.0.252")));
+        assert_eq!(msg.max_resp(), None);
+    }
+
+    #[test]
+    fn igmp_v2_query_report_leave() {
+        // tcpdump/IGMP_V2.pcap #1: general query, Max Resp Time 100 (10.0 s).
+        let msg = IgmpMessage::parse(hs("1164ee9b00000000")).unwrap();
+        let IgmpMessage::Query(q) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(q.version(), QueryVersion::V2);
+        assert_eq!(q.max_resp_time(), Some(Duration::from_secs(10)));
+        assert_eq!((msg.version(), msg.max_resp()), (Some(2), Some(100)));
+
+        // #6: group-specific query for 225.1.1.3, Max Resp Time 10 (1.0 s).
+        let bytes = h("110a0cf1e1010103");
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::Query(q) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(q.group, ip("225.1.1.3"));
+        assert!(!q.is_general());
+        assert_eq!(q.max_resp_time(), Some(Duration::from_secs(1)));
+        assert_eq!((msg.version(), msg.max_resp()), (Some(2), Some(10)));
+        assert_eq!(
+            msg.to_string(),
+            "IGMPv2 Membership Query, specific for group 225.1.1.3"
+        );
+
+        // #2: report for 239.255.255.250, checksum 0xfa04, max resp 0.
+        let msg = IgmpMessage::parse(hs("1600fa04effffffa")).unwrap();
+        let IgmpMessage::V2Report(m) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(
+            (m.code, m.checksum, m.group),
+            (0, 0xfa04, ip("239.255.255.250"))
+        );
+        assert_eq!((msg.version(), msg.max_resp()), (Some(2), Some(0)));
+        assert_eq!(
+            msg.to_string(),
+            "IGMPv2 Membership Report group 239.255.255.250"
+        );
+
+        // #5: Leave Group 225.1.1.3, checksum 0x06fb.
+        let msg = IgmpMessage::parse(hs("170006fbe1010103")).unwrap();
+        let IgmpMessage::V2Leave(m) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!((m.checksum, m.group), (0x06fb, ip("225.1.1.3")));
+        assert_eq!(msg.version(), Some(2));
+        assert_eq!(msg.to_string(), "IGMPv2 Leave Group 225.1.1.3");
+    }
+
+    #[test]
+    fn igmp_v3_general_queries() {
+        // tcpdump/igmpv3-queries.pcap #1: Max Resp Time 10.0 s (0x64), S 0, QRV 2, QQIC 125.
+        let msg = IgmpMessage::parse(hs("1164ec1e00000000027d0000")).unwrap();
+        let IgmpMessage::Query(q) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(q.version(), QueryVersion::V3);
+        let v3 = q.v3().unwrap();
+        assert_eq!((v3.resv, v3.s_flag, v3.qrv, v3.qqic), (0, false, 2, 125));
+        assert_eq!((v3.number_of_sources, v3.sources.len()), (0, 0));
+        assert_eq!(v3.query_interval(), Duration::from_secs(125));
+        assert!(v3.additional_data.is_empty());
+        assert_eq!(q.max_resp_time(), Some(Duration::from_secs(10)));
+        assert_eq!((msg.version(), msg.max_resp()), (Some(3), Some(100)));
+
+        // #2: Max Resp Code 0xfe, exponent 7, mantissa 0xe: 3072.0 s, igmp.max_resp 30720.
+        let msg = IgmpMessage::parse(hs("11feeb8400000000027d0000")).unwrap();
+        let IgmpMessage::Query(q) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(q.max_resp_code, 0xfe);
+        assert_eq!(msg.max_resp(), Some(30720));
+        assert_eq!(q.max_resp_time(), Some(Duration::from_secs(3072)));
+    }
+
+    #[test]
+    fn igmp_v3_group_and_source_specific_query() {
+        // PcapPlusPlus/igmpv3_query2.pcap: group 224.0.0.11, S 1, QRV 7, QQIC 0, five sources.
+        let bytes = h(QUERY2);
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::Query(q) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(
+            (q.max_resp_code, q.checksum, q.group),
+            (1, 0x6d1a, ip("224.0.0.11"))
+        );
+        let v3 = q.v3().unwrap();
+        assert_eq!((v3.resv, v3.s_flag, v3.qrv, v3.qqic), (0, true, 7, 0));
+        assert_eq!(v3.number_of_sources, 5);
+        assert_eq!(
+            sources(&v3.sources),
+            [
+                ip("10.20.30.40"),
+                ip("192.168.20.222"),
+                ip("100.200.255.255"),
+                ip("1.2.3.4"),
+                ip("11.22.33.44")
+            ]
+        );
+        assert_eq!(v3.sources.get(4), Some(ip("11.22.33.44")));
+        assert_eq!(v3.sources.get(5), None);
+        assert_eq!(v3.sources.iter().next_back(), Some(ip("11.22.33.44")));
+        assert_eq!(v3.sources.iter().len(), 5);
+        assert_eq!(msg.max_resp(), Some(1));
+        assert_eq!(
+            msg.to_string(),
+            "IGMPv3 Membership Query, specific for group 224.0.0.11, 5 sources"
+        );
+
+        // PcapPlusPlus/igmpv3.pcap #1: group 224.0.0.9, one source 192.168.20.222.
+        let msg = IgmpMessage::parse(hs("11012a6de00000090f000001c0a814de")).unwrap();
+        let IgmpMessage::Query(q) = msg else {
+            panic!("{msg:?}")
+        };
+        let v3 = q.v3().unwrap();
+        assert_eq!((q.group, v3.s_flag, v3.qrv), (ip("224.0.0.9"), true, 7));
+        assert_eq!(sources(&v3.sources), [ip("192.168.20.222")]);
+    }
+
+    #[test]
+    fn igmp_v3_reports() {
+        // PcapPlusPlus/igmpv3_report2.pcap: five records, as tshark -V reads them.
+        let bytes = h(REPORT2);
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::V3Report(r) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!((r.reserved1, r.checksum, r.reserved2), (0, 0xbf14, 0));
+        assert_eq!((r.number_of_group_records, r.records.len()), (5, 5));
+        assert!(r.additional_data.is_empty());
+        let expected: [(u8, &str, &[&str]); 5] = [
+            (
+                3,
+                "1.1.1.1",
+                &[
+                    "12.34.56.78",
+                    "88.77.66.55",
+                    "44.33.22.11",
+                    "255.255.255.255",
+                ],
+            ),
+            (4, "1.3.5.7", &["13.24.57.68", "31.42.75.86"]),
+            (1, "224.0.0.9", &["192.168.20.222"]),
+            (2, "4.3.2.1", &["1.2.3.4", "11.22.33.44", "111.222.33.44"]),
+            (5, "2.4.6.8", &["13.24.57.68", "31.42.75.86"]),
+        ];
+        let records: Vec<GroupRecord<'_>> = r.records.iter().collect();
+        assert_eq!(records.len(), expected.len());
+        for (record, (kind, group, srcs)) in records.iter().zip(expected) {
+            assert_eq!(record.record_type, GroupRecordType(kind));
+            assert_eq!(record.aux_data_len, 0);
+            assert!(record.aux_data.is_empty());
+            assert_eq!(record.multicast_address, ip(group));
+            assert_eq!(usize::from(record.number_of_sources), srcs.len());
+            let want: Vec<Ipv4Addr> = srcs.iter().map(|s| ip(s)).collect();
+            assert_eq!(sources(&record.sources), want);
+        }
+        assert_eq!(
+            records[0].record_type.to_string(),
+            "Change To Include Mode (3)"
+        );
+        assert_eq!(records[4].record_type, GroupRecordType::ALLOW_NEW_SOURCES);
+        assert_eq!(
+            (msg.version(), msg.max_resp(), msg.group()),
+            (Some(3), None, None)
+        );
+        assert_eq!(msg.to_string(), "IGMPv3 Membership Report, 5 group records");
+
+        // arkime/igmp.pcap #1: three Change To Exclude Mode records without sources (joins).
+        let msg = IgmpMessage::parse(hs(ARKIME_JOIN)).unwrap();
+        let IgmpMessage::V3Report(r) = msg else {
+            panic!("{msg:?}")
+        };
+        let groups: Vec<(GroupRecordType, Ipv4Addr, usize)> = r
+            .records
+            .iter()
+            .map(|g| (g.record_type, g.multicast_address, g.sources.len()))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                (GroupRecordType::CHANGE_TO_EXCLUDE, ip("239.1.1.1"), 0),
+                (GroupRecordType::CHANGE_TO_EXCLUDE, ip("239.2.2.2"), 0),
+                (GroupRecordType::CHANGE_TO_EXCLUDE, ip("239.3.3.3"), 0),
+            ]
+        );
+
+        // PcapPlusPlus/igmpv3.pcap #2: one Mode Is Include record, 224.0.0.9 from 192.168.20.222.
+        let msg = IgmpMessage::parse(hs("2200276d0000000101000001e0000009c0a814de")).unwrap();
+        let IgmpMessage::V3Report(r) = msg else {
+            panic!("{msg:?}")
+        };
+        let record = r.records.iter().next().unwrap();
+        assert_eq!(record.record_type, GroupRecordType::MODE_IS_INCLUDE);
+        assert_eq!(record.multicast_address, ip("224.0.0.9"));
+        assert_eq!(sources(&record.sources), [ip("192.168.20.222")]);
+    }
+
+    #[test]
+    fn mtrace_and_dvmrp_are_kept_as_bytes() {
+        // tcpdump/mtrace.pcap #1: Traceroute Query (0x1f), 32 hops, checksum 0x38a3, 24 octets.
+        let bytes = h("1f2038a300000000ac102801ac101401ac10280140000007");
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::Unknown {
+            igmp_type,
+            code,
+            checksum,
+            data,
+        } = msg
+        else {
+            panic!("{msg:?}")
+        };
+        assert_eq!((igmp_type, code, checksum), (IgmpType::MTRACE, 32, 0x38a3));
+        assert_eq!(data, &bytes[4..]);
+        assert_eq!(
+            (msg.version(), msg.max_resp(), msg.group()),
+            (None, None, None)
+        );
+        assert_eq!(msg.to_string(), "IGMP Traceroute Query or Request (0x1f)");
+        // The 88-octet request with its two response blocks.
+        let bytes = h(MTRACE_REQUEST);
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        assert_eq!(msg.len(), 88);
+        assert_eq!(msg.igmp_type(), IgmpType::MTRACE);
+        // A short DVMRP message of just type, code and checksum.
+        let msg = IgmpMessage::parse(&[0x13, 0x01, 0xab, 0xcd]).unwrap();
+        assert_eq!(
+            msg,
+            IgmpMessage::Unknown {
+                igmp_type: IgmpType::DVMRP,
+                code: 1,
+                checksum: 0xabcd,
+                data: &[]
+            }
+        );
+    }
+
+    #[test]
+    fn query_version_follows_rfc_3376_section_7_1() {
+        let mut bytes = h("1100000000000000");
+        fn parse_query(b: &[u8]) -> Query<'_> {
+            match IgmpMessage::parse(b).unwrap() {
+                IgmpMessage::Query(q) => q,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(parse_query(&bytes).version(), QueryVersion::V1);
+        bytes[1] = 0x64;
+        assert_eq!(parse_query(&bytes).version(), QueryVersion::V2);
+        for extra in 1..=3 {
+            for code in [0u8, 0x64] {
+                let mut b = h("1100000000000000");
+                b[1] = code;
+                b.extend(core::iter::repeat_n(0xaa, extra));
+                let q = parse_query(&b);
+                assert_eq!(q.version(), QueryVersion::OtherLength(8 + extra));
+                assert_eq!(q.version().number(), None);
+                assert_eq!(q.body, QueryBody::OtherLength(&b[8..]));
+                assert_eq!(q.max_resp_time(), None);
+                let msg = IgmpMessage::Query(q);
+                // Wireshark reads these by the code, as v2 or v1.
+                assert_eq!(msg.version(), Some(if code == 0 { 1 } else { 2 }));
+                assert_eq!(msg.max_resp(), if code == 0 { None } else { Some(100) });
+                assert_eq!(exact(&msg), b);
+                assert!(msg
+                    .to_string()
+                    .contains(&std::format!("of {} octets", 8 + extra)));
+            }
+        }
+        let mut b = h("1100000000000000");
+        b.extend([0, 0, 0, 0]);
+        assert_eq!(parse_query(&b).version(), QueryVersion::V3);
+        assert_eq!(QueryVersion::V3.number(), Some(3));
+        // A v3 query with code 0 is still v3, and its max resp time is 0.
+        assert_eq!(parse_query(&b).max_resp_time(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn additional_data_is_kept_and_checksummed() {
+        // A v2 report followed by two octets: kept, re-emitted, covered by the checksum
+        // [RFC 2236 § 2.5].
+        let bytes = h("1600fa04effffffa0102");
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::V2Report(m) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(m.additional_data, &[1, 2]);
+        assert_eq!(exact(&msg), bytes);
+        // The checksum was computed over the first eight octets only.
+        assert_eq!(
+            verify_checksum(&bytes),
+            ChecksumStatus::Bad {
+                expected: 0xf902,
+                found: 0xfa04
+            }
+        );
+        let fixed = emitted(&msg);
+        assert_eq!(&fixed[..2], &bytes[..2]);
+        assert_eq!(&fixed[4..], &bytes[4..]);
+        assert_eq!(&fixed[2..4], &[0xf9, 0x02]);
+        assert_eq!(verify_checksum(&fixed), ChecksumStatus::Good);
+
+        // A v3 query and a v3 report with trailing octets [RFC 3376 § 4.1.10, § 4.2.11].
+        let bytes = h("1164ec1e00000000027d0000deadbeef");
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::Query(q) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(q.v3().unwrap().additional_data, h("deadbeef"));
+        assert_eq!(exact(&msg), bytes);
+        let bytes = h("2200276d0000000101000001e0000009c0a814de99");
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::V3Report(r) = msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(r.additional_data, &[0x99]);
+        assert_eq!(r.records.len(), 1);
+        assert_eq!(exact(&msg), bytes);
+    }
+
+    #[test]
+    fn group_record_with_auxiliary_data() {
+        // One Mode Is Exclude record for 232.1.2.3 with one source and two words of aux data.
+        let bytes = h("2200000000000001020200011e801020304c000020211111111222222222");
+        let msg = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::V3Report(r) = msg else {
+            panic!("{msg:?}")
+        };
+        let record = r.records.iter().next().unwrap();
+        assert_eq!(record.record_type, GroupRecordType::MODE_IS_EXCLUDE);
+        assert_eq!((record.aux_data_len, record.number_of_sources), (2, 1));
+        assert_eq!(record.multicast_address, ip("30.128.16.32"));
+        assert_eq!(sources(&record.sources), [ip("48.76.0.0")]);
+        assert_eq!(record.aux_data, h("2021111111122222"));
+        assert_eq!(record.len(), 20);
+        assert!(!record.is_empty());
+        assert_eq!(r.additional_data, h("2222"));
+        assert_eq!(exact(&msg), bytes);
+        // GroupRecord::parse on its own.
+        let (alone, rest) = GroupRecord::parse(&bytes[8..]).unwrap();
+        assert_eq!(alone, record);
+        assert_eq!(rest, &[0x22, 0x22]);
+    }
+
+    #[test]
+    fn parse_errors_name_field_offset_and_lengths() {
+        assert_eq!(IgmpMessage::parse(&[]), Err(truncated("type", 0, 4, 0)));
+        for t in [0x11u8, 0x12, 0x16, 0x17, 0x22] {
+            assert_eq!(
+                IgmpMessage::parse(&[t, 0, 0, 0, 0, 0, 0]),
+                Err(truncated("header", 0, 8, 7))
+            );
+            assert_eq!(IgmpMessage::parse(&[t]), Err(truncated("header", 0, 8, 1)));
+        }
+        assert_eq!(
+            IgmpMessage::parse(&[0x13, 0, 0]),
+            Err(truncated("header", 0, 4, 3))
+        );
+        assert_eq!(
+            IgmpMessage::parse(&[0x1f]),
+            Err(truncated("header", 0, 4, 1))
+        );
+
+        // v3 query: N = 2 but one source.
+        let q = h("1164000000000000027d0002c0a80001");
+        let e = IgmpMessage::parse(&q).unwrap_err();
+        assert_eq!(e, truncated("number of sources", 10, 20, 16));
+        assert!(e.is_truncation());
+        assert_eq!(
+            e.to_string(),
+            "IGMP number of sources at byte 10: truncated: needs 20 bytes from the start of the \
+             IGMP, only 16 present"
+        );
+        // N = 65535 and nothing after.
+        let q = h("1164000000000000027dffff");
+        assert_eq!(
+            IgmpMessage::parse(&q),
+            Err(truncated("number of sources", 10, 12 + 4 * 65535, 12))
+        );
+
+        // v3 report: M = 2 but one record, then M = 2 with a partial second record.
+        let r = h("2200000000000002040000000a000001");
+        assert_eq!(
+            IgmpMessage::parse(&r),
+            Err(truncated("group record", 16, 24, 16))
+        );
+        let mut partial = r.clone();
+        partial.extend([4, 0, 0]);
+        assert_eq!(
+            IgmpMessage::parse(&partial),
+            Err(truncated("group record", 16, 24, 19))
+        );
+        // M = 65535 with none present.
+        assert_eq!(
+            IgmpMessage::parse(hs("220000000000ffff")),
+            Err(truncated("group record", 8, 16, 8))
+        );
+        // Second record says three sources, holds one.
+        let r = h("2200000000000002040000000a000001" /* record 1 */)
+            .into_iter()
+            .chain(h("010000030a000002c0a80001"))
+            .collect::<Vec<u8>>();
+        assert_eq!(
+            IgmpMessage::parse(&r),
+            Err(truncated("number of sources", 18, 36, 28))
+        );
+        // Aux Data Len of 2 words with one word present.
+        let r = h("2200000000000001010200000a00000111111111");
+        assert_eq!(
+            IgmpMessage::parse(&r),
+            Err(truncated("aux data len", 9, 24, 20))
+        );
+        // Aux Data Len past the end after sources.
+        let r = h("22000000000000010101000102030405c0a80001");
+        assert_eq!(
+            IgmpMessage::parse(&r),
+            Err(truncated("aux data len", 9, 24, 20))
+        );
+
+        // The same errors from the record parsers, counted from their own slices.
+        assert_eq!(
+            GroupRecord::parse(&[1, 0, 0]),
+            Err(truncated("group record", 0, 8, 3))
+        );
+        assert_eq!(
+            GroupRecord::parse(&h("010000020a000001c0a80001")),
+            Err(truncated("number of sources", 2, 16, 12))
+        );
+        assert_eq!(
+            GroupRecord::parse(&h("01ff00000a000001")),
+            Err(truncated("aux data len", 1, 8 + 1020, 8))
+        );
+        assert_eq!(
+            GroupRecords::parse(&h("040000000a000001"), 2),
+            Err(truncated("group record", 8, 16, 8))
+        );
+        assert_eq!(
+            GroupRecords::new(&h("040000000a00000104")),
+            Err(truncated("group record", 8, 16, 9))
+        );
+        assert_eq!(
+            SourceList::new(&[1, 2, 3, 4, 5]),
+            Err(Error::bad_value(
+                Layer::Igmp,
+                "source addresses",
+                0,
+                "a multiple of 4 octets",
+                5
+            ))
+        );
+    }
+
+    #[test]
+    fn group_records_parse_and_new_agree() {
+        let bytes = h(REPORT2);
+        let body = &bytes[8..];
+        let (records, rest) = GroupRecords::parse(body, 5).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(GroupRecords::new(body), Ok(records));
+        let (two, rest) = GroupRecords::parse(body, 2).unwrap();
+        assert_eq!(two.len(), 2);
+        assert_eq!(two.as_bytes().len() + rest.len(), body.len());
+        assert_eq!(two.iter().size_hint(), (2, Some(2)));
+        assert_eq!((&two).into_iter().count(), 2);
+        assert!(GroupRecords::EMPTY.is_empty());
+        assert_eq!(GroupRecords::new(&[]), Ok(GroupRecords::EMPTY));
+    }
+
+    #[test]
+    fn build_a_v3_report_from_typed_values() {
+        // Join 232.1.1.1 for source 10.0.0.1 (ALLOW), leave 239.1.1.1 (TO_IN {}).
+        let src = [ip("10.0.0.1")];
+        let mut src_bytes = [0u8; 4];
+        assert_eq!(SourceList::write(&src, &mut src_bytes), Ok(4));
+        let records = [
+            GroupRecord {
+                record_type: GroupRecordType::ALLOW_NEW_SOURCES,
+                aux_data_len: 99, // filled by emit
+                number_of_sources: 99,
+                multicast_address: ip("232.1.1.1"),
+                sources: SourceList::new(&src_bytes).unwrap(),
+                aux_data: &[],
+            },
+            GroupRecord {
+                record_type: GroupRecordType::CHANGE_TO_INCLUDE,
+                aux_data_len: 0,
+                number_of_sources: 0,
+                multicast_address: ip("239.1.1.1"),
+                sources: SourceList::EMPTY,
+                aux_data: &[],
+            },
+        ];
+        let mut buf = [0u8; 64];
+        let n = GroupRecords::write(&records, &mut buf).unwrap();
+        assert_eq!(n, 12 + 8);
+        let report = IgmpMessage::V3Report(V3Report {
+            reserved1: 0,
+            checksum: 0,
+            reserved2: 0,
+            number_of_group_records: 0, // filled by emit
+            records: GroupRecords::new(&buf[..n]).unwrap(),
+            additional_data: &[],
+        });
+        let bytes = emitted(&report);
+        assert_eq!(
+            bytes,
+            // Checksum computed independently (RFC 1071 sum in Python).
+            h("2200f2f5000000020500000\
+               1e80101010a00000103000000ef010101")
+        );
+        assert_eq!(verify_checksum(&bytes), ChecksumStatus::Good);
+        let parsed = IgmpMessage::parse(&bytes).unwrap();
+        let IgmpMessage::V3Report(r) = parsed else {
+            panic!()
+        };
+        assert_eq!(r.number_of_group_records, 2);
+        let first = r.records.iter().next().unwrap();
+        assert_eq!((first.aux_data_len, first.number_of_sources), (0, 1));
+        // emit_exact keeps the inconsistent count as held.
+        let held = exact(&report);
+        assert_eq!(&held[6..8], &[0, 0]);
+        assert_eq!(&held[2..4], &[0, 0]);
+    }
+
+    #[test]
+    fn emit_errors() {
+        let msg = IgmpMessage::parse(hs(QUERY2)).unwrap();
+        let mut small = [0u8; 31];
+        assert_eq!(
+            msg.emit(&mut small),
+            Err(Error::buffer_too_small(Layer::Igmp, 32, 31))
+        );
+        assert_eq!(
+            msg.emit_exact(&mut small),
+            Err(Error::buffer_too_small(Layer::Igmp, 32, 31))
+        );
+        assert_eq!(small, [0u8; 31], "a failed emit writes nothing");
+        let IgmpMessage::Query(mut q) = msg else {
+            panic!()
+        };
+        let QueryBody::V3(mut v3) = q.body else {
+            panic!()
+        };
+        v3.resv = 16;
+        q.body = QueryBody::V3(v3);
+        let mut out = [0u8; 64];
+        assert_eq!(
+            IgmpMessage::Query(q).emit(&mut out),
+            Err(Error::too_long(Layer::Igmp, "resv", 15, 16))
+        );
+        v3.resv = 15;
+        v3.qrv = 8;
+        q.body = QueryBody::V3(v3);
+        assert_eq!(
+            IgmpMessage::Query(q).emit_exact(&mut out),
+            Err(Error::too_long(Layer::Igmp, "QRV", 7, 8))
+        );
+        // Resv 15 fits and is written as held.
+        v3.qrv = 7;
+        q.body = QueryBody::V3(v3);
+        assert_eq!(IgmpMessage::Query(q).emit_exact(&mut out), Ok(32));
+        assert_eq!(out[8], 0xff);
+
+        let record = GroupRecord {
+            record_type: GroupRecordType::MODE_IS_INCLUDE,
+            aux_data_len: 0,
+            number_of_sources: 0,
+            multicast_address: ip("232.0.0.1"),
+            sources: SourceList::EMPTY,
+            aux_data: &[1, 2, 3],
+        };
+        assert_eq!(
+            record.emit(&mut out),
+            Err(Error::bad_value(
+                Layer::Igmp,
+                "aux data len",
+                1,
+                "auxiliary data of whole 32-bit words",
+                3
+            ))
+        );
+        // emit_exact writes the three octets and the held length as they are.
+        assert_eq!(record.emit_exact(&mut out), Ok(11));
+        let big = [0u8; 1024];
+        let record = GroupRecord {
+            aux_data: &big,
+            ..record
+        };
+        let mut out = [0u8; 2048];
+        assert_eq!(
+            record.emit(&mut out),
+            Err(Error::too_long(Layer::Igmp, "aux data len", 1020, 1024))
+        );
+        let record = GroupRecord {
+            aux_data: &big[..1020],
+            ..record
+        };
+        assert_eq!(record.emit(&mut out), Ok(1028));
+        assert_eq!(out[1], 255);
+        assert_eq!(
+            record.emit(&mut out[..1027]),
+            Err(Error::buffer_too_small(Layer::Igmp, 1028, 1027))
+        );
+        assert_eq!(
+            GroupRecords::write(&[record], &mut out[..100]),
+            Err(Error::buffer_too_small(Layer::Igmp, 1028, 100))
+        );
+        assert_eq!(
+            SourceList::write(&[ip("1.2.3.4"), ip("5.6.7.8")], &mut out[..7]),
+            Err(Error::buffer_too_small(Layer::Igmp, 8, 7))
+        );
+
+        // More than 65535 sources do not fit Number of Sources.
+        let many = vec![0u8; 4 * 65536];
+        let query = IgmpMessage::Query(Query {
+            max_resp_code: 100,
+            checksum: 0,
+            group: Ipv4Addr::UNSPECIFIED,
+            body: QueryBody::V3(QueryV3 {
+                resv: 0,
+                s_flag: false,
+                qrv: 2,
+                qqic: 125,
+                number_of_sources: 0,
+                sources: SourceList::new(&many).unwrap(),
+                additional_data: &[],
+            }),
+        });
+        let mut out = vec![0u8; query.len()];
+        assert_eq!(
+            query.emit(&mut out),
+            Err(Error::too_long(
+                Layer::Igmp,
+                "number of sources",
+                65535,
+                65536
+            ))
+        );
+        assert_eq!(query.emit_exact(&mut out), Ok(12 + 4 * 65536));
+        let record = GroupRecord {
+            record_type: GroupRecordType::MODE_IS_INCLUDE,
+            aux_data_len: 0,
+            number_of_sources: 0,
+            multicast_address: ip("232.0.0.1"),
+            sources: SourceList::new(&many).unwrap(),
+            aux_data: &[],
+        };
+        assert_eq!(
+            record.emit(&mut out),
+            Err(Error::too_long(
+                Layer::Igmp,
+                "number of sources",
+                65535,
+                65536
+            ))
+        );
+    }
+
+    #[test]
+    fn verify_checksum_reports_bad_and_short_input() {
+        let mut bytes = h("1164ee9b00000000");
+        bytes[7] = 1;
+        // One more in the last word lowers the checksum by one.
+        assert_eq!(
+            verify_checksum(&bytes),
+            ChecksumStatus::Bad {
+                expected: 0xee9a,
+                found: 0xee9b
+            }
+        );
+        assert_eq!(verify_checksum(&bytes).wireshark_status(), 0);
+        // Input without a checksum field: reported bad with found 0, never panics.
+        assert!(matches!(
+            verify_checksum(&[0x11]),
+            ChecksumStatus::Bad { found: 0, .. }
+        ));
+        assert!(matches!(
+            verify_checksum(&[]),
+            ChecksumStatus::Bad { found: 0, .. }
+        ));
+        // Odd-length messages (a v3 report with one trailing octet) are summed with padding.
+        let mut odd = h("2200000000000000ab");
+        let sum = internet_checksum_with_zero_field(&odd);
+        odd[2..4].copy_from_slice(&sum.to_be_bytes());
+        assert_eq!(verify_checksum(&odd), ChecksumStatus::Good);
+    }
+
+    fn internet_checksum_with_zero_field(bytes: &[u8]) -> u16 {
+        let mut b = bytes.to_vec();
+        b[2] = 0;
+        b[3] = 0;
+        checksum::internet_checksum(&b)
+    }
+
+    #[test]
+    fn igmp_type_and_record_type_names() {
+        assert_eq!(IgmpType::V2_LEAVE.to_string(), "Leave Group (0x17)");
+        assert_eq!(IgmpType(0x42).to_string(), "Unknown (0x42)");
+        assert_eq!(IgmpType::from(0x22), IgmpType::V3_REPORT);
+        assert_eq!(u8::from(IgmpType::MTRACE_RESPONSE), 0x1e);
+        assert_eq!(IgmpType::DVMRP.name(), Some("DVMRP"));
+        assert_eq!(GroupRecordType(9).to_string(), "Unknown (9)");
+        assert_eq!(
+            GroupRecordType::BLOCK_OLD_SOURCES.name(),
+            Some("Block Old Sources")
+        );
+        assert_eq!(u8::from(GroupRecordType::from(6)), 6);
+    }
+
+    // ----- the floating-point code [RFC 3376 § 4.1.1, § 4.1.7] ---------------------------------
+
+    #[test]
+    fn float_code_values_from_rfc_3376() {
+        // Codes below 128 are the value.
+        assert_eq!(max_resp_code_to_tenths(0), 0);
+        assert_eq!(max_resp_code_to_tenths(100), 100);
+        assert_eq!(max_resp_code_to_tenths(127), 127);
+        // 1 000 0000: mant 0, exp 0: 0x10 << 3.
+        assert_eq!(max_resp_code_to_tenths(0x80), 128);
+        // 1 000 1111: (0xf | 0x10) << 3.
+        assert_eq!(max_resp_code_to_tenths(0x8f), 248);
+        // 1 001 0000: 0x10 << 4.
+        assert_eq!(max_resp_code_to_tenths(0x90), 256);
+        // 0xfe (read by tshark as 3072.0 s) and the largest, 0xff.
+        assert_eq!(max_resp_code_to_tenths(0xfe), 30720);
+        assert_eq!(max_resp_code_to_tenths(0xff), MAX_CODE_VALUE);
+        assert_eq!(qqic_to_seconds(125), 125);
+        // Defaults: Query Interval 125 s, Query Response Interval 10 s [RFC 3376 § 8.2, § 8.3].
+        assert_eq!(seconds_to_qqic(125), 125);
+        assert_eq!(tenths_to_max_resp_code(100), 100);
+        // 300 s is between 23 << 7 = 2944 and 24 << 7 = 3072 tenths: rounds down to 2944.
+        assert_eq!(tenths_to_max_resp_code(3000), 0xc7);
+        assert_eq!(max_resp_code_to_tenths(0xc7), 2944);
+        // Beyond the range: the largest code.
+        assert_eq!(tenths_to_max_resp_code(u32::MAX), 0xff);
+        assert_eq!(seconds_to_qqic(31_744), 0xff);
+        assert_eq!(seconds_to_qqic(31_743), 0xfe);
+    }
+
+    #[test]
+    fn float_code_every_code_round_trips_and_values_increase() {
+        for code in 0..=255u8 {
+            let value = max_resp_code_to_tenths(code);
+            assert_eq!(tenths_to_max_resp_code(value), code, "code {code:#x}");
+            assert_eq!(seconds_to_qqic(qqic_to_seconds(code)), code);
+            if code > 0 {
+                assert!(value > max_resp_code_to_tenths(code - 1), "code {code:#x}");
+            }
+        }
+    }
+
+    /// decode(encode(x)) ≤ x, and the next code (if any) is above x: nothing closer exists.
+    fn assert_best_code(x: u32) {
+        let code = tenths_to_max_resp_code(x);
+        let value = max_resp_code_to_tenths(code);
+        assert!(value <= x, "{x} -> {code:#x} -> {value}");
+        if code < 0xff {
+            assert!(max_resp_code_to_tenths(code + 1) > x, "{x} -> {code:#x}");
+        } else {
+            assert!(x >= MAX_CODE_VALUE);
+        }
+    }
+
+    #[test]
+    fn float_code_encode_is_the_closest_not_above_for_every_value_in_range() {
+        for x in 0..=40_000 {
+            assert_best_code(x);
+        }
+    }
+
+    // ----- properties --------------------------------------------------------------------------
+
+    /// emit → parse gives the value back (checksum aside, which emit computes); the bytes verify;
+    /// and emit_exact of the parse reproduces the emitted bytes.
+    fn check_emit_parse(msg: &IgmpMessage<'_>) -> std::result::Result<(), TestCaseError> {
+        let bytes = emitted(msg);
+        prop_assert_eq!(verify_checksum(&bytes), ChecksumStatus::Good);
+        let parsed = IgmpMessage::parse(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut expected = *msg;
+        expected.set_checksum(parsed.checksum());
+        prop_assert_eq!(parsed, expected);
+        prop_assert_eq!(exact(&parsed), bytes);
+        // And emit_exact → parse keeps the held checksum.
+        let held = exact(msg);
+        prop_assert_eq!(IgmpMessage::parse(&held), Ok(*msg));
+        Ok(())
+    }
+
+    fn addr() -> impl Strategy<Value = Ipv4Addr> {
+        any::<u32>().prop_map(Ipv4Addr::from_bits)
+    }
+
+    fn addr_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(any::<[u8; 4]>(), 0..max).prop_map(|v| v.concat())
+    }
+
+    type RecordSpec = (u8, Ipv4Addr, Vec<u8>, Vec<u8>);
+
+    fn record_spec() -> impl Strategy<Value = RecordSpec> {
+        (any::<u8>(), addr(), addr_bytes(6), addr_bytes(3))
+    }
+
+    fn record_from(spec: &RecordSpec) -> GroupRecord<'_> {
+        GroupRecord {
+            record_type: GroupRecordType(spec.0),
+            aux_data_len: (spec.3.len() / 4) as u8,
+            number_of_sources: (spec.2.len() / 4) as u16,
+            multicast_address: spec.1,
+            sources: SourceList::new(&spec.2).unwrap(),
+            aux_data: &spec.3,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn float_code_best_for_any_value(x in any::<u32>()) {
+            assert_best_code(x);
+        }
+
+        #[test]
+        fn v1_v2_query_round_trips(code in any::<u8>(), checksum in any::<u16>(), group in addr()) {
+            let msg = IgmpMessage::Query(Query { max_resp_code: code, checksum, group, body: QueryBody::V1OrV2 });
+            check_emit_parse(&msg)?;
+            let IgmpMessage::Query(q) = msg else { unreachable!() };
+            prop_assert_eq!(q.version(), if code == 0 { QueryVersion::V1 } else { QueryVersion::V2 });
+        }
+
+        #[test]
+        fn other_length_query_round_trips(code in any::<u8>(), checksum in any::<u16>(), group in addr(),
+                                          extra in prop::collection::vec(any::<u8>(), 1..=3)) {
+            let msg = IgmpMessage::Query(Query { max_resp_code: code, checksum, group, body: QueryBody::OtherLength(&extra) });
+            check_emit_parse(&msg)?;
+        }
+
+        #[test]
+        fn v3_query_round_trips(code in any::<u8>(), checksum in any::<u16>(), group in addr(),
+                                resv in 0u8..16, s_flag in any::<bool>(), qrv in 0u8..8, qqic in any::<u8>(),
+                                srcs in addr_bytes(20), additional in prop::collection::vec(any::<u8>(), 0..7)) {
+            let sources = SourceList::new(&srcs).unwrap();
+            let msg = IgmpMessage::Query(Query {
+                max_resp_code: code, checksum, group,
+                body: QueryBody::V3(QueryV3 {
+                    resv, s_flag, qrv, qqic, number_of_sources: sources.len() as u16, sources,
+                    additional_data: &additional,
+                }),
+            });
+            check_emit_parse(&msg)?;
+        }
+
+        #[test]
+        fn group_messages_round_trip(kind in 0usize..3, code in any::<u8>(), checksum in any::<u16>(), group in addr(),
+                                     additional in prop::collection::vec(any::<u8>(), 0..7)) {
+            let m = GroupMessage { code, checksum, group, additional_data: &additional };
+            let msg = [IgmpMessage::V1Report(m), IgmpMessage::V2Report(m), IgmpMessage::V2Leave(m)][kind];
+            check_emit_parse(&msg)?;
+        }
+
+        #[test]
+        fn v3_report_round_trips(reserved1 in any::<u8>(), checksum in any::<u16>(), reserved2 in any::<u16>(),
+                                 specs in prop::collection::vec(record_spec(), 0..6),
+                                 additional in prop::collection::vec(any::<u8>(), 0..7)) {
+            let records: Vec<GroupRecord<'_>> = specs.iter().map(record_from).collect();
+            let mut buf = vec![0u8; records.iter().map(GroupRecord::len).sum()];
+            prop_assert_eq!(GroupRecords::write(&records, &mut buf), Ok(buf.len()));
+            let group_records = GroupRecords::new(&buf).unwrap();
+            prop_assert_eq!(group_records.iter().collect::<Vec<_>>(), records.clone());
+            let msg = IgmpMessage::V3Report(V3Report {
+                reserved1, checksum, reserved2,
+                number_of_group_records: records.len() as u16,
+                records: group_records,
+                additional_data: &additional,
+            });
+            check_emit_parse(&msg)?;
+            // Each record alone: emit → parse and emit_exact.
+            for record in &records {
+                let mut out = vec![0u8; record.len()];
+                prop_assert_eq!(record.emit(&mut out), Ok(record.len()));
+                let (back, rest) = GroupRecord::parse(&out).unwrap();
+                prop_assert_eq!(back, *record);
+                prop_assert!(rest.is_empty());
+                let mut again = vec![0u8; record.len()];
+                prop_assert_eq!(back.emit_exact(&mut again), Ok(record.len()));
+                prop_assert_eq!(again, out);
+            }
+        }
+
+        #[test]
+        fn unknown_types_round_trip(t in any::<u8>().prop_filter("not decoded", |t| IgmpType(*t).min_len() == COMMON_LEN),
+                                    code in any::<u8>(), checksum in any::<u16>(),
+                                    data in prop::collection::vec(any::<u8>(), 0..40)) {
+            let msg = IgmpMessage::Unknown { igmp_type: IgmpType(t), code, checksum, data: &data };
+            check_emit_parse(&msg)?;
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_and_reemit_exactly(
+            bytes in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..80),
+                (prop::sample::select(vec![0x11u8, 0x12, 0x16, 0x17, 0x22]), prop::collection::vec(any::<u8>(), 0..80))
+                    .prop_map(|(t, mut v)| { v.insert(0, t); v }),
+                // v3 reports with small counts, so that records parse often.
+                (0u8..4, prop::collection::vec(prop_oneof![Just(0u8), Just(1u8), any::<u8>()], 0..80))
+                    .prop_map(|(m, v)| { let mut b = vec![0x22, 0, 0, 0, 0, 0, 0, m]; b.extend(v); b }),
+            ]
+        ) {
+            let _ = verify_checksum(&bytes);
+            if let Ok(msg) = IgmpMessage::parse(&bytes) {
+                prop_assert_eq!(msg.len(), bytes.len());
+                prop_assert_eq!(exact(&msg), bytes.clone());
+                let _ = msg.to_string();
+                if let IgmpMessage::V3Report(r) = msg {
+                    prop_assert_eq!(r.records.iter().count(), usize::from(r.number_of_group_records));
+                    prop_assert_eq!(GroupRecords::new(r.records.as_bytes()), Ok(r.records));
+                }
+                let fixed = emitted(&msg);
+                prop_assert_eq!(verify_checksum(&fixed), ChecksumStatus::Good);
+            } else if let Err(e) = IgmpMessage::parse(&bytes) {
+                prop_assert!(e.is_truncation());
+                prop_assert_eq!(e.layer, Layer::Igmp);
+                if let ErrorKind::Truncated { needed, got } = e.kind {
+                    prop_assert_eq!(got, bytes.len());
+                    prop_assert!(needed > got);
+                }
+            }
+        }
+    }
 }

@@ -491,6 +491,7 @@ pub enum QueryBody<'a> {
     V1OrV2,
     /// One to three octets: a query of 9 to 11 octets, which matches no version and which a host
     /// MUST ignore [RFC 3376 § 7.1]. The octets are kept so the message re-emits as received.
+    /// (Four or more octets here are written as given, and read back as a v3 query.)
     OtherLength(&'a [u8]),
     /// The v3 fields (a query of 12 octets or more).
     V3(QueryV3<'a>),
@@ -1033,7 +1034,8 @@ pub enum IgmpMessage<'a> {
     V2Leave(GroupMessage<'a>),
     /// Version 3 Membership Report, 0x22 [RFC 3376 § 4.2].
     V3Report(V3Report<'a>),
-    /// Any other type (DVMRP, multicast traceroute, …), kept as bytes.
+    /// Any other type (DVMRP, multicast traceroute, …), kept as bytes. (Built with one of the
+    /// decoded types, it is written as given and read back as that type.)
     Unknown {
         /// The type octet.
         igmp_type: IgmpType,
@@ -1557,6 +1559,11 @@ mod tests {
             "16000903e00000fc",
             0x0903,
         ),
+        // PcapPlusPlus/igmp.pcapng holds the same octets as four of the messages above.
+        ("PcapPlusPlus/igmp.pcapng #1", "1164ee9b00000000", 0xee9b),
+        ("PcapPlusPlus/igmp.pcapng #2", "1600fa04effffffa", 0xfa04),
+        ("PcapPlusPlus/igmp.pcapng #3", "1100eeff00000000", 0xeeff),
+        ("PcapPlusPlus/igmp.pcapng #4", "12000d03e00000fc", 0x0d03),
         (
             "PcapPlusPlus/igmpv3.pcap #1",
             "11012a6de00000090f000001c0a814de",

@@ -88,12 +88,12 @@ impl UdpHeader {
                 bytes.len(),
             ));
         };
-        let word = |i: usize| u16::from_be_bytes([header[i], header[i + 1]]);
+        let [s0, s1, d0, d1, l0, l1, c0, c1] = *header;
         let h = UdpHeader {
-            source_port: word(field::SOURCE_PORT.start),
-            destination_port: word(field::DESTINATION_PORT.start),
-            length: word(field::LENGTH.start),
-            checksum: word(field::CHECKSUM.start),
+            source_port: u16::from_be_bytes([s0, s1]),
+            destination_port: u16::from_be_bytes([d0, d1]),
+            length: u16::from_be_bytes([l0, l1]),
+            checksum: u16::from_be_bytes([c0, c1]),
         };
         let length = usize::from(h.length);
         if length < HEADER_LEN {
@@ -206,7 +206,8 @@ impl UdpHeader {
     ) -> ChecksumStatus {
         let declared = datagram
             .get(field::LENGTH)
-            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+            .and_then(|b| b.first_chunk::<2>())
+            .map(|b| usize::from(u16::from_be_bytes(*b)));
         let covered = match declared {
             Some(len) if len >= HEADER_LEN => datagram.get(..len).unwrap_or(datagram),
             _ => datagram,
@@ -221,7 +222,8 @@ impl UdpHeader {
         };
         let found = covered
             .get(field::CHECKSUM)
-            .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+            .and_then(|b| b.first_chunk::<2>())
+            .map_or(0, |b| u16::from_be_bytes(*b));
         let sum = pseudo.add_bytes(before).add_bytes(after);
         checksum::status(found, sum, true, Some(pseudo))
     }

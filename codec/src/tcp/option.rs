@@ -733,3 +733,764 @@ impl<'a> Iterator for TcpOptionsIter<'a> {
 }
 
 impl core::iter::FusedIterator for TcpOptionsIter<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use proptest::prelude::*;
+    use std::string::ToString;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn parse_all(hexed: &str) -> Vec<TcpOption<'static>> {
+        let bytes: &'static [u8] = hex::decode(hexed).unwrap().leak();
+        TcpOptions::new(bytes).unwrap().iter().collect()
+    }
+
+    fn write(options: &[TcpOption<'_>]) -> Vec<u8> {
+        let mut out = [0u8; 40];
+        let n = TcpOption::write_all(options, &mut out).unwrap();
+        out[..n].to_vec()
+    }
+
+    fn err(hexed: &str) -> Error {
+        TcpOptions::new(&hex::decode(hexed).unwrap()).unwrap_err()
+    }
+
+    #[test]
+    fn handshake_syn_options() {
+        // tcpdump/tcp-handshake-nano.pcap frame 1 (tshark: MSS=1360 SACK_PERM TSval=1131021154
+        // TSecr=0 WS=128).
+        let hexed = "020405500402080a436a0362000000000103030700";
+        let options = parse_all(&hexed[..40]);
+        assert_eq!(
+            options,
+            [
+                TcpOption::MaximumSegmentSize(1360),
+                TcpOption::SackPermitted,
+                TcpOption::Timestamps {
+                    value: 1131021154,
+                    echo_reply: 0
+                },
+                TcpOption::NoOperation,
+                TcpOption::WindowScale(7),
+            ]
+        );
+        assert_eq!(write(&options), hex::decode(&hexed[..40]).unwrap());
+        let text: Vec<_> = options.iter().map(|o| o.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "MSS=1360",
+                "SACK_PERM",
+                "TSval=1131021154 TSecr=0",
+                "NOP",
+                "WS=128"
+            ]
+        );
+    }
+
+    #[test]
+    fn padding_after_end_of_list_is_kept_not_parsed() {
+        // tcpdump/ssh.pcap frame 1: MSS, NOP, WS 6, NOP, NOP, TS, SACK_PERM, EOL, one zero
+        // byte of padding (tshark: MSS=1460 WS=64 TSval=1948436430 TSecr=0 SACK_PERM).
+        let bytes = hex::decode("020405b4010303060101080a7422c7ce0000000004020000").unwrap();
+        let options = TcpOptions::new(&bytes).unwrap();
+        assert_eq!(options.len(), 24);
+        assert_eq!(options.iter().count(), 8);
+        assert_eq!(options.iter().last(), Some(TcpOption::EndOfList));
+        assert_eq!(options.padding(), &[0]);
+        assert_eq!(options.maximum_segment_size(), Some(1460));
+        assert_eq!(options.window_scale(), Some(6));
+        assert_eq!(options.timestamps(), Some((1948436430, 0)));
+        assert!(options.sack_permitted());
+        // Garbage after EOL is padding too: not validated, kept as is.
+        let mut junk = bytes.clone();
+        junk[23] = 0x05;
+        let options = TcpOptions::new(&junk).unwrap();
+        assert_eq!(options.padding(), &[0x05]);
+        assert_eq!(options.as_bytes(), &junk[..]);
+    }
+
+    #[test]
+    fn accecn_experimental_option_and_eol_padding() {
+        // tcpdump/accecn_handshake.pcap frame 3 (tshark: NOP, NOP, Timestamps TSval 112147698
+        // TSecr 2783239876, Experimental 254 ExID 0xacc0 (AccECN order 0) 9 bytes, EOL ×3).
+        let bytes =
+            hex::decode("0101080a06af3cf2a5e4dec4fe0dacc0000000ffffffffffff000000").unwrap();
+        let options = TcpOptions::new(&bytes).unwrap();
+        let list: Vec<_> = options.iter().collect();
+        assert_eq!(
+            list,
+            [
+                TcpOption::NoOperation,
+                TcpOption::NoOperation,
+                TcpOption::Timestamps {
+                    value: 112147698,
+                    echo_reply: 2783239876
+                },
+                TcpOption::Experimental {
+                    kind: 254,
+                    exid: exid::ACCURATE_ECN_ORDER_0,
+                    data: &[0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
+                },
+                TcpOption::EndOfList,
+            ]
+        );
+        assert_eq!(options.padding(), &[0, 0]);
+        assert_eq!(write(&list), bytes);
+    }
+
+    #[test]
+    fn fast_open_experimental_request_and_cookie() {
+        // tcpdump/tfo-5c1fa7f9ae91.pcap: frame 1 asks for a cookie (tshark "TFO=R"), frame 3
+        // carries cookie 090909090000 (tshark: Experiment Identifier Fast Open (0xf989)).
+        let request = parse_all("fe04f989");
+        assert_eq!(
+            request,
+            [TcpOption::Experimental {
+                kind: 254,
+                exid: 0xf989,
+                data: &[]
+            }]
+        );
+        assert_eq!(request[0].to_string(), "TFO=R");
+        let bytes = hex::decode("fe0af9890909090900000101").unwrap();
+        let options = TcpOptions::new(&bytes).unwrap();
+        assert_eq!(options.fast_open_cookie(), Some(&[9u8, 9, 9, 9, 0, 0][..]));
+        assert_eq!(options.iter().next().unwrap().to_string(), "TFO=C");
+        assert_eq!(
+            TcpOptions::new(&[0xfe, 0x04, 0xf9, 0x89])
+                .unwrap()
+                .fast_open_cookie(),
+            Some(&[][..])
+        );
+    }
+
+    #[test]
+    fn fast_open_kind_34() {
+        assert_eq!(parse_all("2202"), [TcpOption::FastOpenCookie(&[])]);
+        let cookie = [1, 2, 3, 4, 5, 6, 7, 8];
+        let o = TcpOption::FastOpenCookie(&cookie);
+        assert_eq!(
+            hex::encode(write(&[o, TcpOption::NoOperation, TcpOption::NoOperation])),
+            "220a01020304050607080101"
+        );
+        let bytes = write(&[o]);
+        assert_eq!(
+            TcpOptions::new(&bytes).unwrap().fast_open_cookie(),
+            Some(&cookie[..])
+        );
+    }
+
+    #[test]
+    fn sack_from_capture() {
+        // tcpdump/ssh.pcap frame 48: 11 NOPs then SACK 4082238970-4082238971 (tshark, absolute
+        // sequence numbers).
+        let bytes = hex::decode("0101010101010101010101010101050af35205faf35205fb").unwrap();
+        let options = TcpOptions::new(&bytes).unwrap();
+        let blocks = options.sack().unwrap();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(
+            blocks.get(0),
+            Some(SackBlock {
+                left: 4082238970,
+                right: 4082238971
+            })
+        );
+        assert_eq!(blocks.get(1), None);
+    }
+
+    #[test]
+    fn sack_rfc2018_examples() {
+        // RFC 2018 § 4, case 3: segments of 500 bytes from 5000, the 2nd, 4th, 6th and 8th
+        // lost; the 7th (8000) triggers ACK 5500 with blocks 8000-8500, 7000-7500, 6000-6500.
+        let mut buffer = [0u8; 32];
+        let wanted = [
+            SackBlock {
+                left: 8000,
+                right: 8500,
+            },
+            SackBlock {
+                left: 7000,
+                right: 7500,
+            },
+            SackBlock {
+                left: 6000,
+                right: 6500,
+            },
+        ];
+        let blocks = SackBlocks::encode(&wanted, &mut buffer).unwrap();
+        let bytes = write(&[
+            TcpOption::NoOperation,
+            TcpOption::NoOperation,
+            TcpOption::Sack(blocks),
+        ]);
+        assert_eq!(
+            hex::encode(&bytes),
+            "0101051a00001f400000213400001b5800001d4c0000177000001964"
+        );
+        let options = TcpOptions::new(&bytes).unwrap();
+        assert_eq!(options.sack().unwrap().iter().collect::<Vec<_>>(), wanted);
+        assert_eq!(
+            options.iter().nth(2).unwrap().to_string(),
+            "SLE=8000 SRE=8500 SLE=7000 SRE=7500 SLE=6000 SRE=6500"
+        );
+        // Case 2: the first segment lost, 5500 triggers one block 5500-6000.
+        let one = parse_all("0101050a0000157c00001770");
+        assert_eq!(
+            one[2],
+            TcpOption::Sack(
+                SackBlocks::new(&hex::decode("0000157c00001770").unwrap().leak()[..]).unwrap()
+            )
+        );
+        // Four blocks is the most (34 bytes).
+        let four = [SackBlock { left: 1, right: 2 }; 4];
+        let blocks = SackBlocks::encode(&four, &mut buffer).unwrap();
+        assert_eq!(TcpOption::Sack(blocks).len(), 34);
+    }
+
+    #[test]
+    fn sack_block_count_errors() {
+        let mut buffer = [0u8; 32];
+        let e = SackBlocks::encode(&[], &mut buffer).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadValue {
+                expected: "1 to 4 blocks",
+                found: 0
+            }
+        );
+        let e = SackBlocks::encode(&[SackBlock { left: 0, right: 0 }; 5], &mut buffer).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadValue {
+                expected: "1 to 4 blocks",
+                found: 5
+            }
+        );
+        let e = SackBlocks::new(&[0; 12]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadValue {
+                expected: "8, 16, 24 or 32 bytes",
+                found: 12
+            }
+        );
+        assert!(SackBlocks::new(&[0; 40]).is_err());
+        assert!(SackBlocks::new(&[]).is_err());
+    }
+
+    #[test]
+    fn other_typed_options_read_and_write() {
+        let digest = [0xa5u8; 16];
+        let mac = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+        let mptcp = [0x01, 0x81, 1, 2, 3, 4, 5, 6, 7, 8]; // MP_JOIN (subtype 1), flags 0x1
+        let cases: [(TcpOption<'_>, &str); 9] = [
+            (
+                TcpOption::Md5Signature(&digest),
+                "1312a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5",
+            ),
+            (
+                TcpOption::UserTimeout {
+                    granularity_minutes: true,
+                    timeout: 0x0102,
+                },
+                "1c048102",
+            ),
+            (
+                TcpOption::UserTimeout {
+                    granularity_minutes: false,
+                    timeout: 0x7fff,
+                },
+                "1c047fff",
+            ),
+            (
+                TcpOption::Authentication {
+                    key_id: 7,
+                    rnext_key_id: 9,
+                    mac: &mac,
+                },
+                "1d1007090102030405060708090a0b0c",
+            ),
+            (
+                TcpOption::Multipath {
+                    subtype: 0,
+                    data: &mptcp[1..2],
+                },
+                "1e0381",
+            ),
+            (
+                TcpOption::Multipath {
+                    subtype: 0,
+                    data: &[0x01],
+                },
+                "1e0301",
+            ),
+            (
+                TcpOption::Experimental {
+                    kind: 253,
+                    exid: 0x1234,
+                    data: &[0xee],
+                },
+                "fd051234ee",
+            ),
+            (
+                TcpOption::Unknown {
+                    kind: 20,
+                    data: &[],
+                },
+                "1402",
+            ),
+            (
+                TcpOption::Unknown {
+                    kind: 99,
+                    data: &[1, 2, 3],
+                },
+                "6305010203",
+            ),
+        ];
+        for (option, hexed) in cases {
+            let bytes = hex::decode(hexed).unwrap();
+            let mut out = vec![0u8; bytes.len()];
+            match option {
+                // subtype must match data[0] >> 4
+                TcpOption::Multipath { data: [0x81], .. } => {
+                    let e = option.write(&mut out).unwrap_err();
+                    assert_eq!((e.layer, e.field), (Layer::TcpOption, "MPTCP subtype"));
+                    continue;
+                }
+                _ => {}
+            }
+            assert_eq!(option.write(&mut out), Ok(bytes.len()), "{option:?}");
+            assert_eq!(out, bytes, "{option:?}");
+            assert_eq!(option.len(), bytes.len());
+            let (parsed, rest) = TcpOption::parse(&bytes).unwrap();
+            assert_eq!(parsed, option);
+            assert!(rest.is_empty());
+        }
+        // MP_JOIN read from bytes: subtype is the high nibble, data keeps the whole value.
+        let bytes = [30, 12, 0x11, 0x01, 0, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef];
+        let (o, _) = TcpOption::parse(&bytes).unwrap();
+        assert_eq!(
+            o,
+            TcpOption::Multipath {
+                subtype: 1,
+                data: &bytes[2..]
+            }
+        );
+        assert_eq!(o.kind(), kind::MULTIPATH);
+    }
+
+    #[test]
+    fn loopback_mptcp_dss_is_structurally_valid() {
+        // tcpdump/mptcp-dss-oobr.pcap: MSS 16396, SACK_PERM, TS, then MPTCP DSS with length 3
+        // (Wireshark calls the DSS malformed; as a TLV it is well-formed) and EOL.
+        let options = parse_all(
+            "0204400c0402080a239755340000000001e032000"[..]
+                .get(..)
+                .unwrap()
+                .replace("0000000001e", "000000001e")
+                .as_str(),
+        );
+        assert_eq!(options.len(), 5);
+        assert_eq!(options[0], TcpOption::MaximumSegmentSize(16396));
+        assert_eq!(
+            options[3],
+            TcpOption::Multipath {
+                subtype: 2,
+                data: &[0x20]
+            }
+        );
+        assert_eq!(options[4], TcpOption::EndOfList);
+    }
+
+    #[test]
+    fn scps_kind_20_is_unknown() {
+        // tcpdump/scps_invalid.pcap: MSS 1452, NOP, WS 2, NOP, NOP, kind 20 length 2.
+        assert_eq!(
+            parse_all("020405ac0103030201011402"),
+            [
+                TcpOption::MaximumSegmentSize(1452),
+                TcpOption::NoOperation,
+                TcpOption::WindowScale(2),
+                TcpOption::NoOperation,
+                TcpOption::NoOperation,
+                TcpOption::Unknown {
+                    kind: 20,
+                    data: &[]
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn short_experimental_is_unknown() {
+        // Pre-RFC 6994 experiments have no ExID.
+        assert_eq!(
+            parse_all("fe03aa00"),
+            [
+                TcpOption::Unknown {
+                    kind: 254,
+                    data: &[0xaa]
+                },
+                TcpOption::EndOfList
+            ]
+        );
+        assert_eq!(
+            parse_all("fd020000"),
+            [
+                TcpOption::Unknown {
+                    kind: 253,
+                    data: &[]
+                },
+                TcpOption::EndOfList
+            ]
+        );
+    }
+
+    #[test]
+    fn length_zero_and_one_are_errors_not_loops() {
+        for (hexed, offset, found) in [("0200", 0, 0), ("01010801", 2, 1), ("2200", 0, 0)] {
+            let e = err(hexed);
+            assert_eq!(
+                (e.layer, e.field, e.offset),
+                (Layer::TcpOption, "option length", offset)
+            );
+            assert_eq!(
+                e.kind,
+                ErrorKind::BadValue {
+                    expected: "≥ 2",
+                    found
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn length_past_end_is_an_error() {
+        let e = err("0101080a0000");
+        assert_eq!(
+            (e.layer, e.field, e.offset),
+            (Layer::TcpOption, "option length", 2)
+        );
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadValue {
+                expected: "≤ the bytes left before the end of the header",
+                found: 10
+            }
+        );
+        // A multi-byte kind in the last byte has no room for its length.
+        let e = err("01010102");
+        assert_eq!((e.field, e.offset), ("option kind", 3));
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadValue {
+                expected: "0 (EOL) or 1 (NOP): no room for a length byte",
+                found: 2
+            }
+        );
+        assert_eq!(
+            TcpOption::parse(&[]).unwrap_err().kind,
+            ErrorKind::Truncated { needed: 1, got: 0 }
+        );
+    }
+
+    #[test]
+    fn fixed_lengths_are_enforced_with_the_expected_length_named() {
+        for (hexed, expected, found) in [
+            ("020505b400", "4 for MSS (kind 2)", 5),
+            ("0302", "3 for window scale (kind 3)", 2),
+            ("040300", "2 for SACK permitted (kind 4)", 3),
+            ("050600000000", "10, 18, 26 or 34 for SACK (kind 5)", 6),
+            ("0502", "10, 18, 26 or 34 for SACK (kind 5)", 2),
+            ("080800000000000000", "10 for timestamps (kind 8)", 8),
+            (
+                "131000000000000000000000000000000000",
+                "18 for MD5 signature (kind 19)",
+                16,
+            ),
+            ("1c0300", "4 for user timeout (kind 28)", 3),
+            ("1d0300", "≥ 4 for TCP-AO (kind 29)", 3),
+            ("1e02", "≥ 3 for MPTCP (kind 30)", 2),
+        ] {
+            let e = err(&std::format!("01{hexed}"));
+            assert_eq!(
+                (e.layer, e.field, e.offset),
+                (Layer::TcpOption, "option length", 1),
+                "{hexed}"
+            );
+            assert_eq!(e.kind, ErrorKind::BadValue { expected, found }, "{hexed}");
+        }
+        // 42 bytes of SACK (5 blocks) cannot fit a header, but is still refused by length.
+        let mut five = vec![5u8, 42];
+        five.extend_from_slice(&[0; 40]);
+        assert_eq!(
+            err(&hex::encode(&five)).kind,
+            ErrorKind::BadValue {
+                expected: "10, 18, 26 or 34 for SACK (kind 5)",
+                found: 42
+            }
+        );
+    }
+
+    #[test]
+    fn iter_checked_reports_and_stops() {
+        let bytes = hex::decode("0204ffff0101ff01").unwrap();
+        let options = TcpOptions::raw(&bytes);
+        let items: Vec<_> = options.iter_checked().collect();
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[0], Ok(TcpOption::MaximumSegmentSize(0xffff)));
+        assert_eq!(items[3].unwrap_err().offset, 6);
+        assert_eq!(options.iter().count(), 3);
+        assert!(TcpOptions::new(&bytes).is_err());
+    }
+
+    #[test]
+    fn write_all_pads_with_end_of_list_and_limits_to_40() {
+        assert_eq!(write(&[]), Vec::<u8>::new());
+        assert_eq!(
+            hex::encode(write(&[TcpOption::MaximumSegmentSize(1460)])),
+            "020405b4"
+        );
+        assert_eq!(hex::encode(write(&[TcpOption::WindowScale(7)])), "03030700");
+        assert_eq!(
+            hex::encode(write(&[TcpOption::SackPermitted, TcpOption::NoOperation])),
+            "04020100"
+        );
+        let ts = TcpOption::Timestamps {
+            value: 1,
+            echo_reply: 2,
+        };
+        let e = TcpOption::write_all(&[ts, ts, ts, ts, TcpOption::NoOperation], &mut [0u8; 64])
+            .unwrap_err();
+        assert_eq!((e.layer, e.field), (Layer::TcpOption, "options"));
+        assert_eq!(e.kind, ErrorKind::TooLong { max: 40, got: 44 });
+        let e = TcpOption::write_all(&[ts], &mut [0u8; 11]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BufferTooSmall {
+                needed: 12,
+                got: 11
+            }
+        );
+        let e = TcpOption::MaximumSegmentSize(1)
+            .write(&mut [0u8; 3])
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BufferTooSmall { needed: 4, got: 3 });
+        let e = TcpOption::UserTimeout {
+            granularity_minutes: false,
+            timeout: 0x8000,
+        }
+        .write(&mut [0u8; 4])
+        .unwrap_err();
+        assert_eq!(
+            (e.field, e.kind),
+            (
+                "user timeout",
+                ErrorKind::TooLong {
+                    max: 0x7fff,
+                    got: 0x8000
+                }
+            )
+        );
+        let big = [0u8; 254];
+        let e = TcpOption::Unknown {
+            kind: 99,
+            data: &big,
+        }
+        .write(&mut [0u8; 300])
+        .unwrap_err();
+        assert_eq!(
+            (e.field, e.kind),
+            ("option length", ErrorKind::TooLong { max: 255, got: 256 })
+        );
+        assert_eq!(
+            TcpOption::Unknown {
+                kind: 99,
+                data: &big[..253]
+            }
+            .write(&mut [0u8; 300]),
+            Ok(255)
+        );
+        // A full 40-byte list needs no padding.
+        let full = [ts, ts, ts, ts];
+        assert_eq!(TcpOption::write_all(&full, &mut [0u8; 40]), Ok(40));
+    }
+
+    #[test]
+    fn window_scale_display_caps_at_14() {
+        assert_eq!(TcpOption::WindowScale(14).to_string(), "WS=16384");
+        assert_eq!(TcpOption::WindowScale(15).to_string(), "WS=shift 15 (> 14)");
+        assert_eq!(
+            TcpOption::WindowScale(255).to_string(),
+            "WS=shift 255 (> 14)"
+        );
+    }
+
+    /// An owned option, for generating lists in proptests.
+    #[derive(Debug, Clone)]
+    pub(crate) enum Owned {
+        Nop,
+        Mss(u16),
+        Ws(u8),
+        SackPermitted,
+        Sack(Vec<u8>),
+        Timestamps(u32, u32),
+        Md5([u8; 16]),
+        UserTimeout(bool, u16),
+        Authentication(u8, u8, Vec<u8>),
+        Multipath(Vec<u8>),
+        FastOpen(Vec<u8>),
+        Experimental(u8, u16, Vec<u8>),
+        Unknown(u8, Vec<u8>),
+    }
+
+    impl Owned {
+        pub(crate) fn as_option(&self) -> TcpOption<'_> {
+            match self {
+                Owned::Nop => TcpOption::NoOperation,
+                Owned::Mss(m) => TcpOption::MaximumSegmentSize(*m),
+                Owned::Ws(s) => TcpOption::WindowScale(*s),
+                Owned::SackPermitted => TcpOption::SackPermitted,
+                Owned::Sack(b) => TcpOption::Sack(SackBlocks::new(b).unwrap()),
+                Owned::Timestamps(v, e) => TcpOption::Timestamps {
+                    value: *v,
+                    echo_reply: *e,
+                },
+                Owned::Md5(d) => TcpOption::Md5Signature(d),
+                Owned::UserTimeout(g, t) => TcpOption::UserTimeout {
+                    granularity_minutes: *g,
+                    timeout: *t,
+                },
+                Owned::Authentication(k, r, mac) => TcpOption::Authentication {
+                    key_id: *k,
+                    rnext_key_id: *r,
+                    mac,
+                },
+                Owned::Multipath(d) => TcpOption::Multipath {
+                    subtype: d[0] >> 4,
+                    data: d,
+                },
+                Owned::FastOpen(c) => TcpOption::FastOpenCookie(c),
+                Owned::Experimental(k, x, d) => TcpOption::Experimental {
+                    kind: *k,
+                    exid: *x,
+                    data: d,
+                },
+                Owned::Unknown(k, d) => TcpOption::Unknown { kind: *k, data: d },
+            }
+        }
+    }
+
+    fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(any::<u8>(), 0..=max)
+    }
+
+    pub(crate) fn owned_option() -> impl Strategy<Value = Owned> {
+        const KNOWN: [u8; 14] = [0, 1, 2, 3, 4, 5, 8, 19, 28, 29, 30, 34, 253, 254];
+        prop_oneof![
+            Just(Owned::Nop),
+            any::<u16>().prop_map(Owned::Mss),
+            any::<u8>().prop_map(Owned::Ws),
+            Just(Owned::SackPermitted),
+            (1usize..=4)
+                .prop_flat_map(|n| proptest::collection::vec(any::<u8>(), n * 8))
+                .prop_map(Owned::Sack),
+            (any::<u32>(), any::<u32>()).prop_map(|(v, e)| Owned::Timestamps(v, e)),
+            any::<[u8; 16]>().prop_map(Owned::Md5),
+            (any::<bool>(), 0u16..0x8000).prop_map(|(g, t)| Owned::UserTimeout(g, t)),
+            (any::<u8>(), any::<u8>(), bytes(12))
+                .prop_map(|(k, r, m)| Owned::Authentication(k, r, m)),
+            (any::<u8>(), bytes(8)).prop_map(|(first, mut d)| {
+                d.insert(0, first);
+                Owned::Multipath(d)
+            }),
+            bytes(16).prop_map(Owned::FastOpen),
+            (
+                prop_oneof![Just(253u8), Just(254u8)],
+                any::<u16>(),
+                bytes(8)
+            )
+                .prop_map(|(k, x, d)| Owned::Experimental(k, x, d)),
+            (
+                any::<u8>().prop_filter("unknown kind", |k| !KNOWN.contains(k)),
+                bytes(8)
+            )
+                .prop_map(|(k, d)| Owned::Unknown(k, d)),
+        ]
+    }
+
+    /// Lists that fit 40 bytes once padded, optionally ending with EOL.
+    pub(crate) fn owned_list() -> impl Strategy<Value = (Vec<Owned>, bool)> {
+        (
+            proptest::collection::vec(owned_option(), 0..6),
+            any::<bool>(),
+        )
+            .prop_filter("fits 40 bytes", |(list, eol)| {
+                let len: usize =
+                    list.iter().map(|o| o.as_option().len()).sum::<usize>() + usize::from(*eol);
+                len <= 40
+            })
+    }
+
+    pub(crate) fn typed(list: &[Owned], eol: bool) -> Vec<TcpOption<'_>> {
+        let mut v: Vec<_> = list.iter().map(Owned::as_option).collect();
+        if eol {
+            v.push(TcpOption::EndOfList);
+        }
+        v
+    }
+
+    proptest! {
+        #[test]
+        fn any_option_list_round_trips((list, eol) in owned_list()) {
+            let options = typed(&list, eol);
+            let mut out = [0u8; 40];
+            let n = TcpOption::write_all(&options, &mut out).unwrap();
+            prop_assert_eq!(n % 4, 0);
+            let raw: usize = options.iter().map(TcpOption::len).sum();
+            prop_assert_eq!(n, (raw + 3) / 4 * 4);
+            let parsed = TcpOptions::new(&out[..n]).unwrap();
+            let mut expected = options.clone();
+            if n > raw && !eol {
+                expected.push(TcpOption::EndOfList);
+            }
+            prop_assert_eq!(parsed.iter().collect::<Vec<_>>(), expected);
+            prop_assert!(parsed.padding().iter().all(|&b| b == 0));
+        }
+
+        #[test]
+        fn valid_bytes_rewrite_identically((list, eol) in owned_list()) {
+            let options = typed(&list, eol);
+            let mut out = [0u8; 40];
+            let n = TcpOption::write_all(&options, &mut out).unwrap();
+            let parsed: Vec<_> = TcpOptions::new(&out[..n]).unwrap().iter().collect();
+            let mut again = [0u8; 40];
+            let m = TcpOption::write_all(&parsed, &mut again).unwrap();
+            prop_assert_eq!(&again[..m], &out[..n]);
+        }
+
+        #[test]
+        fn random_option_bytes_never_panic_or_loop(bytes in bytes(64)) {
+            let options = TcpOptions::raw(&bytes);
+            // Each option consumes at least one byte, so iteration is bounded by the length.
+            prop_assert!(options.iter_checked().count() <= bytes.len());
+            let _ = options.padding();
+            let _ = options.sack();
+            if let Ok(valid) = TcpOptions::new(&bytes) {
+                let consumed: usize = valid.iter().map(|o| o.len()).sum();
+                prop_assert_eq!(consumed + valid.padding().len(), bytes.len());
+                let list: Vec<_> = valid.iter().collect();
+                let mut out = vec![0u8; consumed];
+                let mut at = 0;
+                for o in &list {
+                    at += o.write(&mut out[at..]).unwrap();
+                }
+                prop_assert_eq!(&out[..], &bytes[..consumed]);
+            }
+        }
+    }
+}

@@ -522,3 +522,758 @@ impl fmt::Display for TcpHeader<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::option::tests::{owned_list, typed};
+    use super::*;
+    use crate::error::ErrorKind;
+    use proptest::prelude::*;
+    use std::string::ToString;
+    use std::vec;
+    use std::vec::Vec;
+
+    struct Fixture {
+        hex: &'static str,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+    }
+
+    impl Fixture {
+        fn bytes(&self) -> Vec<u8> {
+            hex::decode(self.hex).unwrap()
+        }
+        fn status(&self) -> ChecksumStatus {
+            TcpHeader::verify_checksum(self.source, self.destination, &self.bytes())
+        }
+    }
+
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(131, 155, 215, 69);
+    const SERVER: Ipv4Addr = Ipv4Addr::new(137, 116, 81, 94);
+
+    /// tcpdump/tcp-handshake-nano.pcap, frames 1–3 (tshark -V, absolute sequence numbers).
+    const HANDSHAKE_SYN: Fixture = Fixture {
+        hex: "b64000502f842acb00000000a0026a4050c40000020405500402080a436a03620000000001030307",
+        source: CLIENT,
+        destination: SERVER,
+    };
+    const HANDSHAKE_SYN_ACK: Fixture = Fixture {
+        hex: "0050b640b7839f902f842acca012200086480000020405a0010303080402080a0df5af50436a0362",
+        source: SERVER,
+        destination: CLIENT,
+    };
+    const HANDSHAKE_ACK: Fixture = Fixture {
+        hex: "b64000502f842accb7839f91801000d5d40c00000101080a436a03820df5af50",
+        source: CLIENT,
+        destination: SERVER,
+    };
+    /// tcpdump/tcp_eight_lowest_weight_flags_set.pcap: flags 0x0ff.
+    const EIGHT_FLAGS: Fixture = Fixture {
+        hex: "18740050225c20671cf82b1f50ff0200f4c30000",
+        source: Ipv4Addr::new(10, 0, 0, 2),
+        destination: Ipv4Addr::new(10, 128, 0, 2),
+    };
+    /// tcpdump/accecn_handshake.pcap frame 1: SYN with AE, CWR, ECE (flags 0x1c2), captured on
+    /// the sender before checksum offload (tshark: 0x209c incorrect, should be 0xe443).
+    const ACCECN_SYN: Fixture = Fixture {
+        hex: "40310050741d4a2d00000000a1c2ffff209c0000020405b4010303060402080a06af3c1500000000",
+        source: Ipv4Addr::new(31, 133, 146, 248),
+        destination: Ipv4Addr::new(66, 228, 43, 12),
+    };
+    /// tcpdump/accecn_handshake.pcap frame 2: SYN-ACK with the AccECN experimental option
+    /// (checksum 0x22a8 good).
+    const ACCECN_SYN_ACK: Fixture = Fixture {
+        hex: "00504031b128b393741d4a2ed092fe8822a80000020405b40402080aa5e4dec406af3c15fe0dacc0000001000000000000030307",
+        source: Ipv4Addr::new(66, 228, 43, 12),
+        destination: Ipv4Addr::new(31, 133, 146, 248),
+    };
+    /// PcapPlusPlus/TcpPacketWithOptions2.pcap: PSH+ACK with NOP NOP TS NOP WS EOL and 9
+    /// payload bytes (checksum 0xdea1 good).
+    const OPTIONS2: Fixture = Fixture {
+        hex: "0050ac80b829cb98e977158690184ed2dea100000101080ad3f0399800030095010303020049454e44ae426082",
+        source: Ipv4Addr::new(212, 199, 202, 9),
+        destination: Ipv4Addr::new(10, 0, 0, 6),
+    };
+    /// PcapPlusPlus/TcpPacketWithOptions3.pcap: a SYN captured before offload (tshark:
+    /// 0x13e0 incorrect, should be 0xdaa7).
+    const OPTIONS3: Fixture = Fixture {
+        hex: "eb4100502d3904e000000000a002390813e00000020405b40402080a000302f40000000001030304",
+        source: Ipv4Addr::new(10, 0, 0, 6),
+        destination: Ipv4Addr::new(23, 44, 242, 127),
+    };
+    /// tcpdump/ssh.pcap frame 48: 11 NOPs and one SACK block (checksum 0xe1f3 good).
+    const SSH_SACK: Fixture = Fixture {
+        hex: "0016f2c29257b836f352059ab0100154e1f300000101010101010101010101010101050af35205faf35205fb",
+        source: Ipv4Addr::new(223, 132, 53, 222),
+        destination: Ipv4Addr::new(202, 108, 87, 165),
+    };
+    /// tcpdump/tfo-5c1fa7f9ae91.pcap frame 13: SYN with a TFO cookie and 4 bytes of data.
+    const TFO_SYN_DATA: Fixture = Fixture {
+        hex: "32f832fe37d56783000000008002057805b40000fe0af9890909090900000101deadbeef",
+        source: Ipv4Addr::new(192, 168, 0, 100),
+        destination: Ipv4Addr::new(3, 3, 3, 3),
+    };
+
+    #[test]
+    fn handshake_syn_fields() {
+        let bytes = HANDSHAKE_SYN.bytes();
+        let (h, payload) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.source_port, 46656);
+        assert_eq!(h.destination_port, 80);
+        assert_eq!(h.sequence_number, 797190859);
+        assert_eq!(h.acknowledgment_number, 0);
+        assert_eq!(h.data_offset, 10);
+        assert_eq!(h.header_len(), 40);
+        assert_eq!(h.reserved, 0);
+        assert_eq!(h.flags, TcpFlags::SYN);
+        assert_eq!(h.window, 27200);
+        assert_eq!(h.checksum, 0x50c4);
+        assert_eq!(h.urgent_pointer, 0);
+        assert_eq!(h.options.len(), 20);
+        assert_eq!(h.options.maximum_segment_size(), Some(1360));
+        assert_eq!(h.options.window_scale(), Some(7));
+        assert!(h.options.sack_permitted());
+        assert_eq!(h.options.timestamps(), Some((1131021154, 0)));
+        assert!(payload.is_empty());
+        assert_eq!(h.sequence_len(0), 1);
+        // tshark's Info column minus "Len=0".
+        assert_eq!(
+            h.to_string(),
+            "46656 → 80 [SYN] Seq=797190859 Win=27200 MSS=1360 SACK_PERM TSval=1131021154 TSecr=0 WS=128"
+        );
+        assert_eq!(HANDSHAKE_SYN.status(), ChecksumStatus::Good);
+    }
+
+    #[test]
+    fn handshake_syn_ack_and_ack() {
+        let bytes = HANDSHAKE_SYN_ACK.bytes();
+        let (h, _) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.flags, TcpFlags::SYN | TcpFlags::ACK);
+        assert_eq!(
+            h.to_string(),
+            "80 → 46656 [SYN, ACK] Seq=3078856592 Ack=797190860 Win=8192 MSS=1440 WS=256 SACK_PERM TSval=234205008 TSecr=1131021154"
+        );
+        let bytes = HANDSHAKE_ACK.bytes();
+        let (h, _) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.data_offset, 8);
+        assert_eq!(h.acknowledgment_number, 3078856593);
+        assert_eq!(h.window, 213);
+        assert_eq!(h.sequence_len(0), 0);
+        for f in [&HANDSHAKE_SYN_ACK, &HANDSHAKE_ACK] {
+            assert_eq!(f.status(), ChecksumStatus::Good);
+        }
+    }
+
+    #[test]
+    fn emit_recomputes_captured_data_offset_and_checksum() {
+        for f in [
+            &HANDSHAKE_SYN,
+            &HANDSHAKE_SYN_ACK,
+            &HANDSHAKE_ACK,
+            &EIGHT_FLAGS,
+            &ACCECN_SYN_ACK,
+            &OPTIONS2,
+            &SSH_SACK,
+            &TFO_SYN_DATA,
+        ] {
+            let bytes = f.bytes();
+            let (h, payload) = TcpHeader::parse(&bytes).unwrap();
+            let blank = TcpHeader {
+                checksum: 0,
+                data_offset: 0,
+                ..h
+            };
+            let mut out = vec![0u8; bytes.len()];
+            assert_eq!(
+                blank.emit(f.source, f.destination, payload, &mut out),
+                Ok(bytes.len())
+            );
+            assert_eq!(hex::encode(&out), f.hex);
+        }
+    }
+
+    #[test]
+    fn emit_exact_reproduces_every_fixture() {
+        for f in [
+            &HANDSHAKE_SYN,
+            &EIGHT_FLAGS,
+            &ACCECN_SYN,
+            &ACCECN_SYN_ACK,
+            &OPTIONS2,
+            &OPTIONS3,
+            &SSH_SACK,
+            &TFO_SYN_DATA,
+        ] {
+            let bytes = f.bytes();
+            let (h, payload) = TcpHeader::parse(&bytes).unwrap();
+            let mut out = vec![0u8; h.len()];
+            assert_eq!(h.emit_exact(&mut out), Ok(h.len()));
+            assert_eq!(out.len() + payload.len(), bytes.len());
+            assert_eq!(out[..], bytes[..h.len()]);
+        }
+    }
+
+    #[test]
+    fn eight_lowest_flags() {
+        let bytes = EIGHT_FLAGS.bytes();
+        let (h, _) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.flags, TcpFlags(0x0ff));
+        assert!(!h.flags.contains(TcpFlags::AE));
+        assert_eq!(
+            h.to_string(),
+            "6260 → 80 [FIN, SYN, RST, PSH, ACK, URG, ECE, CWR] Seq=576462951 Ack=486026015 Win=512 Urg=0"
+        );
+        assert_eq!(h.sequence_len(0), 2);
+        assert_eq!(EIGHT_FLAGS.status(), ChecksumStatus::Good);
+    }
+
+    #[test]
+    fn accecn_syn_has_ae_and_offloaded_checksum() {
+        let bytes = ACCECN_SYN.bytes();
+        let (h, _) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.flags.bits(), 0x1c2);
+        assert_eq!(h.reserved, 0);
+        assert!(h
+            .flags
+            .contains(TcpFlags::AE | TcpFlags::CWR | TcpFlags::ECE | TcpFlags::SYN));
+        assert_eq!(h.flags.to_string(), "[SYN, ECE, CWR, AE]");
+        assert_eq!(h.window, 65535);
+        // The field holds the pseudo-header sum only (computed independently: 0x209c).
+        assert_eq!(ACCECN_SYN.status(), ChecksumStatus::Partial);
+        assert_eq!(OPTIONS3.status(), ChecksumStatus::Partial);
+        // The experimental AccECN option in the SYN-ACK.
+        let bytes = ACCECN_SYN_ACK.bytes();
+        let (h, _) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.flags.to_string(), "[SYN, ACK, CWR]");
+        assert_eq!(h.data_offset, 13);
+        assert!(h.options.iter().any(|o| matches!(
+            o,
+            TcpOption::Experimental {
+                kind: 254,
+                exid: 0xacc0,
+                data: [0, 0, 1, 0, 0, 0, 0, 0, 0]
+            }
+        )));
+        assert_eq!(h.options.window_scale(), Some(7));
+        assert_eq!(ACCECN_SYN_ACK.status(), ChecksumStatus::Good);
+    }
+
+    #[test]
+    fn accecn_flag_without_options_and_a_bad_checksum() {
+        // PcapPlusPlus/TcpPacketNoOptionsAccEcn.pcap: flags 0x118 (AE, ACK, PSH); the AE bit
+        // was set after the checksum was computed (tshark: 0x4c03, should be 0x4b03).
+        let mut bytes = hex::decode("0050ebe4beab364af9ffb58e51182d3c4c030000").unwrap();
+        bytes.extend_from_slice(b"HTTP/1.1 301 Moved Permanently\r\nServer: AkamaiGHost\r\nContent-Length: 0\r\nLocation: /home/0,7340,L-8,00.html\r\nCache-Control: max-age=0\r\nExpires: Fri, 26 Sep 2014 22:23:24 GMT\r\nDate: Fri, 26 Sep 2014 22:23:24 GMT\r\nConnection: keep-alive\r\n\r\n");
+        assert_eq!(bytes.len(), 257);
+        let (h, payload) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.flags, TcpFlags::AE | TcpFlags::ACK | TcpFlags::PSH);
+        assert_eq!(h.flags.to_string(), "[PSH, ACK, AE]");
+        assert!(h.options.is_empty());
+        assert_eq!(payload.len(), 237);
+        let status = TcpHeader::verify_checksum(
+            Ipv4Addr::new(212, 199, 202, 69),
+            Ipv4Addr::new(10, 0, 0, 1),
+            &bytes,
+        );
+        assert_eq!(
+            status,
+            ChecksumStatus::Bad {
+                expected: 0x4b03,
+                found: 0x4c03
+            }
+        );
+    }
+
+    #[test]
+    fn gso_super_packet_checksum_is_partial() {
+        // tcpdump/gso-ipv4.pcap: a 7272-byte segment (32-byte header, 7240 bytes of
+        // "netperf\0") whose checksum field holds the pseudo-header sum 0x38b9.
+        let mut bytes =
+            hex::decode("96079b15398339b3899f4ea4801800a638b900000101080ac15e9eecef289ed1")
+                .unwrap();
+        for _ in 0..905 {
+            bytes.extend_from_slice(b"netperf\0");
+        }
+        let (h, payload) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.flags, TcpFlags::PSH | TcpFlags::ACK);
+        assert_eq!(payload.len(), 7240);
+        assert_eq!(h.options.timestamps(), Some((3244203756, 4012416721)));
+        let src = Ipv4Addr::new(10, 25, 132, 11);
+        let dst = Ipv4Addr::new(10, 25, 132, 13);
+        assert_eq!(
+            TcpHeader::verify_checksum(src, dst, &bytes),
+            ChecksumStatus::Partial
+        );
+        // Filled in, it verifies (tshark's calculated value: 0xb3af).
+        bytes[16..18].copy_from_slice(&[0xb3, 0xaf]);
+        assert_eq!(
+            TcpHeader::verify_checksum(src, dst, &bytes),
+            ChecksumStatus::Good
+        );
+    }
+
+    #[test]
+    fn sack_and_tfo_segments() {
+        let bytes = SSH_SACK.bytes();
+        let (h, _) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.data_offset, 11);
+        assert_eq!(h.acknowledgment_number, 4082238874);
+        let block = h.options.sack().unwrap().get(0).unwrap();
+        assert_eq!((block.left, block.right), (4082238970, 4082238971));
+        assert_eq!(SSH_SACK.status(), ChecksumStatus::Good);
+
+        let bytes = TFO_SYN_DATA.bytes();
+        let (h, payload) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.flags, TcpFlags::SYN);
+        assert_eq!(
+            h.options.fast_open_cookie(),
+            Some(&[9u8, 9, 9, 9, 0, 0][..])
+        );
+        assert_eq!(payload, &[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(h.sequence_len(payload.len()), 5);
+        assert_eq!(TFO_SYN_DATA.status(), ChecksumStatus::Good);
+    }
+
+    #[test]
+    fn options2_payload_and_options() {
+        let bytes = OPTIONS2.bytes();
+        let (h, payload) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!((h.source_port, h.destination_port), (80, 44160));
+        assert_eq!(h.sequence_number, 3089746840);
+        assert_eq!(h.acknowledgment_number, 3916895622);
+        assert_eq!(h.window, 20178);
+        assert_eq!(payload.len(), 9);
+        assert_eq!(h.options.padding(), &[] as &[u8]);
+        assert_eq!(
+            h.to_string(),
+            "80 → 44160 [PSH, ACK] Seq=3089746840 Ack=3916895622 Win=20178 TSval=3555735960 TSecr=196757 WS=4"
+        );
+        assert_eq!(OPTIONS2.status(), ChecksumStatus::Good);
+    }
+
+    #[test]
+    fn data_offset_past_the_data_is_truncated() {
+        // PcapPlusPlus/tcp-malformed.pcap: data offset 7 (28 bytes) in a 20-byte segment.
+        let bytes = hex::decode("c20761b65744505b4da490b970100891bbe7e00a").unwrap();
+        let e = TcpHeader::parse(&bytes).unwrap_err();
+        assert_eq!(
+            (e.layer, e.field, e.offset),
+            (Layer::Tcp, "data offset", 12)
+        );
+        assert_eq!(
+            e.kind,
+            ErrorKind::Truncated {
+                needed: 28,
+                got: 20
+            }
+        );
+        // tcpdump/tcp-auth-heapoverflow.pcap: data offset 13 (52 bytes) in 30 bytes.
+        let bytes =
+            hex::decode("303030303030303030303030dc303030303030301d153030303030303030").unwrap();
+        let e = TcpHeader::parse(&bytes).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::Truncated {
+                needed: 52,
+                got: 30
+            }
+        );
+    }
+
+    #[test]
+    fn short_header_and_small_data_offset() {
+        // tcpdump/tcp_header_heapoverflow.pcap: 12 bytes of TCP.
+        let e = TcpHeader::parse(&[0x30; 12]).unwrap_err();
+        assert_eq!((e.layer, e.field, e.offset), (Layer::Tcp, "header", 0));
+        assert_eq!(
+            e.kind,
+            ErrorKind::Truncated {
+                needed: 20,
+                got: 12
+            }
+        );
+        let mut bytes = EIGHT_FLAGS.bytes();
+        for doff in 0..5u8 {
+            bytes[12] = doff << 4;
+            let e = TcpHeader::parse(&bytes).unwrap_err();
+            assert_eq!(
+                (e.layer, e.field, e.offset),
+                (Layer::Tcp, "data offset", 12)
+            );
+            assert_eq!(
+                e.kind,
+                ErrorKind::BadValue {
+                    expected: "≥ 5",
+                    found: u64::from(doff)
+                }
+            );
+        }
+        assert!(TcpHeader::verify_checksum(CLIENT, SERVER, &[0; 17]).ne(&ChecksumStatus::Good));
+    }
+
+    #[test]
+    fn option_errors_carry_the_offset_in_the_segment() {
+        let mut bytes = HANDSHAKE_SYN.bytes();
+        // Options start at 20: MSS (20), SACK_PERM (24), TS (26), NOP (36), WS (37).
+        bytes[25] = 0x01; // SACK_PERM with length 1
+        let e = TcpHeader::parse(&bytes).unwrap_err();
+        assert_eq!(
+            (e.layer, e.field, e.offset),
+            (Layer::TcpOption, "option length", 24)
+        );
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadValue {
+                expected: "≥ 2",
+                found: 1
+            }
+        );
+        // Timestamps running past the data offset.
+        let mut bytes = HANDSHAKE_SYN.bytes();
+        bytes[27] = 0x12;
+        let e = TcpHeader::parse(&bytes).unwrap_err();
+        assert_eq!(
+            (e.layer, e.field, e.offset),
+            (Layer::TcpOption, "option length", 26)
+        );
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadValue {
+                expected: "≤ the bytes left before the end of the header",
+                found: 18
+            }
+        );
+        // A wrong fixed length names the expected one.
+        let mut bytes = HANDSHAKE_SYN.bytes();
+        bytes[38] = 0x04; // WS length 3 → 4, running past the end
+        let e = TcpHeader::parse(&bytes).unwrap_err();
+        assert_eq!(e.offset, 37);
+        bytes[38] = 0x02; // window scale of length 2
+        let e = TcpHeader::parse(&bytes).unwrap_err();
+        assert_eq!(e.offset, 37);
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadValue {
+                expected: "3 for window scale (kind 3)",
+                found: 2
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "TCP option option length at byte 37: expected 3 for window scale (kind 3), found 2"
+        );
+    }
+
+    #[test]
+    fn reserved_bits_are_kept() {
+        let mut bytes = EIGHT_FLAGS.bytes();
+        bytes[12] = 0x5f; // data offset 5, reserved 0b111, AE
+        let (h, _) = TcpHeader::parse(&bytes).unwrap();
+        assert_eq!(h.reserved, 7);
+        assert_eq!(h.flags, TcpFlags::ALL);
+        assert_eq!(
+            h.flags.to_string(),
+            "[FIN, SYN, RST, PSH, ACK, URG, ECE, CWR, AE]"
+        );
+        let mut out = [0u8; 20];
+        h.emit_exact(&mut out).unwrap();
+        assert_eq!(out[..], bytes[..]);
+    }
+
+    #[test]
+    fn emit_errors() {
+        let a = Ipv4Addr::LOCALHOST;
+        let h = TcpHeader::new(1, 2, 3, 4, TcpFlags::ACK, 5);
+        let mut out = [0u8; 64];
+        let e = h.emit(a, a, &[1], &mut out[..20]).unwrap_err();
+        assert_eq!(
+            (e.layer, e.kind),
+            (
+                Layer::Tcp,
+                ErrorKind::BufferTooSmall {
+                    needed: 21,
+                    got: 20
+                }
+            )
+        );
+        let e = h.emit_exact(&mut out[..19]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BufferTooSmall {
+                needed: 20,
+                got: 19
+            }
+        );
+        let three = [1u8, 1, 1];
+        let odd = TcpHeader {
+            options: TcpOptions::raw(&three),
+            ..h
+        };
+        let e = odd.emit(a, a, &[], &mut out).unwrap_err();
+        assert_eq!((e.field, e.offset), ("options length", 20));
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadValue {
+                expected: "a multiple of 4",
+                found: 3
+            }
+        );
+        // emit_exact writes them as held, for crafting.
+        assert_eq!(odd.emit_exact(&mut out), Ok(23));
+        let e = odd.emit_exact(&mut out[..22]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::BufferTooSmall {
+                needed: 23,
+                got: 22
+            }
+        );
+        let many = [1u8; 44];
+        let long = TcpHeader {
+            options: TcpOptions::raw(&many),
+            ..h
+        };
+        let e = long.emit(a, a, &[], &mut out).unwrap_err();
+        assert_eq!(
+            (e.field, e.kind),
+            ("options", ErrorKind::TooLong { max: 40, got: 44 })
+        );
+        let e = TcpHeader {
+            data_offset: 16,
+            ..h
+        }
+        .emit_exact(&mut out)
+        .unwrap_err();
+        assert_eq!(
+            (e.field, e.kind),
+            ("data offset", ErrorKind::TooLong { max: 15, got: 16 })
+        );
+        let e = TcpHeader { reserved: 8, ..h }
+            .emit(a, a, &[], &mut out)
+            .unwrap_err();
+        assert_eq!(
+            (e.field, e.kind),
+            ("reserved", ErrorKind::TooLong { max: 7, got: 8 })
+        );
+        let e = TcpHeader {
+            flags: TcpFlags(0x200),
+            ..h
+        }
+        .emit_exact(&mut out)
+        .unwrap_err();
+        assert_eq!(
+            (e.field, e.kind),
+            (
+                "flags",
+                ErrorKind::TooLong {
+                    max: 0x1ff,
+                    got: 0x200
+                }
+            )
+        );
+        let payload = vec![0u8; 65516];
+        let mut big = vec![0u8; 70000];
+        let e = h.emit(a, a, &payload, &mut big).unwrap_err();
+        assert_eq!(
+            (e.field, e.kind),
+            (
+                "segment length",
+                ErrorKind::TooLong {
+                    max: 65535,
+                    got: 65536
+                }
+            )
+        );
+        assert_eq!(h.emit(a, a, &payload[1..], &mut big), Ok(65535));
+    }
+
+    #[test]
+    fn build_a_syn_from_typed_options() {
+        // The handshake SYN rebuilt from values: same bytes as captured.
+        let mut buffer = [0u8; 40];
+        let n = TcpOption::write_all(
+            &[
+                TcpOption::MaximumSegmentSize(1360),
+                TcpOption::SackPermitted,
+                TcpOption::Timestamps {
+                    value: 1131021154,
+                    echo_reply: 0,
+                },
+                TcpOption::NoOperation,
+                TcpOption::WindowScale(7),
+            ],
+            &mut buffer,
+        )
+        .unwrap();
+        let h = TcpHeader {
+            options: TcpOptions::new(&buffer[..n]).unwrap(),
+            ..TcpHeader::new(46656, 80, 797190859, 0, TcpFlags::SYN, 27200)
+        };
+        assert_eq!(h.len(), 40);
+        let mut out = [0u8; 40];
+        assert_eq!(h.emit(CLIENT, SERVER, &[], &mut out), Ok(40));
+        assert_eq!(hex::encode(out), HANDSHAKE_SYN.hex);
+    }
+
+    #[test]
+    fn flags_api() {
+        let f = TcpFlags::SYN | TcpFlags::ACK;
+        assert!(f.contains(TcpFlags::SYN));
+        assert!(!f.contains(TcpFlags::SYN | TcpFlags::FIN));
+        assert!(f.intersects(TcpFlags::SYN | TcpFlags::FIN));
+        assert_eq!(f & TcpFlags::ACK, TcpFlags::ACK);
+        assert_eq!((!f).bits(), 0x1ff & !0x12);
+        assert!(TcpFlags::NONE.is_empty());
+        assert_eq!(TcpFlags::NONE.to_string(), "[<None>]");
+        assert_eq!(TcpFlags::NS, TcpFlags::AE);
+        let mut g = TcpFlags::FIN;
+        g |= TcpFlags::ACK;
+        assert_eq!(g.to_string(), "[FIN, ACK]");
+        assert_eq!(TcpFlags(0x212).to_string(), "[SYN, ACK, 0x200]");
+        assert_eq!(TcpFlags(0x400).to_string(), "[0x400]");
+    }
+
+    /// The fixed fields of a header (all valid values), to combine with generated options.
+    #[derive(Debug, Clone, Copy)]
+    struct Fields {
+        ports: (u16, u16),
+        numbers: (u32, u32),
+        reserved: u8,
+        flags: u16,
+        window: u16,
+        checksum: u16,
+        urgent_pointer: u16,
+    }
+
+    impl Fields {
+        fn header<'a>(&self, options: TcpOptions<'a>) -> TcpHeader<'a> {
+            TcpHeader {
+                source_port: self.ports.0,
+                destination_port: self.ports.1,
+                sequence_number: self.numbers.0,
+                acknowledgment_number: self.numbers.1,
+                data_offset: (5 + options.len() / 4) as u8,
+                reserved: self.reserved,
+                flags: TcpFlags(self.flags),
+                window: self.window,
+                checksum: self.checksum,
+                urgent_pointer: self.urgent_pointer,
+                options,
+            }
+        }
+    }
+
+    fn fields() -> impl Strategy<Value = Fields> {
+        (
+            any::<(u16, u16)>(),
+            any::<(u32, u32)>(),
+            0u8..8,
+            0u16..0x200,
+            any::<(u16, u16, u16)>(),
+        )
+            .prop_map(
+                |(ports, numbers, reserved, flags, (window, checksum, urgent_pointer))| Fields {
+                    ports,
+                    numbers,
+                    reserved,
+                    flags,
+                    window,
+                    checksum,
+                    urgent_pointer,
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn any_header_with_any_options_round_trips(
+            (list, eol) in owned_list(),
+            fields in fields(),
+            payload in proptest::collection::vec(any::<u8>(), 0..64),
+            src in any::<u32>(), dst in any::<u32>(),
+        ) {
+            let typed_options = typed(&list, eol);
+            let mut buffer = [0u8; 40];
+            let n = TcpOption::write_all(&typed_options, &mut buffer).unwrap();
+            let options = TcpOptions::new(&buffer[..n]).unwrap();
+            let h = fields.header(options);
+            let (src, dst) = (Ipv4Addr::from(src), Ipv4Addr::from(dst));
+
+            // emit → parse gives the same header (checksum aside, which emit computes).
+            let mut out = vec![0u8; h.len() + payload.len()];
+            prop_assert_eq!(h.emit(src, dst, &payload, &mut out), Ok(out.len()));
+            let (parsed, p) = TcpHeader::parse(&out).unwrap();
+            prop_assert_eq!(parsed, TcpHeader { checksum: parsed.checksum, ..h });
+            prop_assert_eq!(p, &payload[..]);
+            prop_assert_eq!(TcpHeader::verify_checksum(src, dst, &out), ChecksumStatus::Good);
+            let mut expected = typed_options.clone();
+            if n > typed_options.iter().map(TcpOption::len).sum::<usize>() && !eol {
+                expected.push(TcpOption::EndOfList);
+            }
+            prop_assert_eq!(parsed.options.iter().collect::<Vec<_>>(), expected);
+
+            // emit_exact → parse gives exactly the value held, checksum included.
+            let mut exact = vec![0u8; h.len()];
+            prop_assert_eq!(h.emit_exact(&mut exact), Ok(h.len()));
+            prop_assert_eq!(TcpHeader::parse(&exact).unwrap().0, h);
+        }
+
+        #[test]
+        fn valid_bytes_re_emit_identically(
+            (list, eol) in owned_list(),
+            fixed in proptest::array::uniform20(any::<u8>()),
+            padding_junk in any::<u8>(),
+        ) {
+            let typed_options = typed(&list, eol);
+            let mut buffer = [0u8; 40];
+            let n = TcpOption::write_all(&typed_options, &mut buffer).unwrap();
+            // Non-zero garbage in the padding after EOL is kept too.
+            if eol && n > typed_options.iter().map(TcpOption::len).sum::<usize>() {
+                buffer[n - 1] = padding_junk;
+            }
+            let mut bytes = fixed.to_vec();
+            bytes[12] = (((20 + n) / 4) as u8) << 4 | (bytes[12] & 0x0f);
+            bytes.extend_from_slice(&buffer[..n]);
+            let (h, rest) = TcpHeader::parse(&bytes).unwrap();
+            prop_assert!(rest.is_empty());
+            let mut out = vec![0u8; h.len()];
+            prop_assert_eq!(h.emit_exact(&mut out), Ok(bytes.len()));
+            prop_assert_eq!(out, bytes);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..80), src in any::<u32>(), dst in any::<u32>()) {
+            let _ = TcpHeader::verify_checksum(Ipv4Addr::from(src), Ipv4Addr::from(dst), &bytes);
+            if let Ok((h, payload)) = TcpHeader::parse(&bytes) {
+                let _ = h.to_string();
+                let mut out = vec![0u8; h.len()];
+                prop_assert_eq!(h.emit_exact(&mut out), Ok(h.len()));
+                prop_assert_eq!(h.len() + payload.len(), bytes.len());
+                prop_assert_eq!(&out[..], &bytes[..h.len()]);
+            }
+        }
+
+        #[test]
+        fn arbitrary_options_area_never_panics(
+            fixed in proptest::array::uniform20(any::<u8>()),
+            words in 0usize..=10,
+            area in proptest::collection::vec(any::<u8>(), 40),
+        ) {
+            // A valid data offset with random option bytes exercises the option checks.
+            let mut bytes = fixed.to_vec();
+            bytes[12] = ((5 + words) as u8) << 4 | (bytes[12] & 0x0f);
+            bytes.extend_from_slice(&area[..words * 4]);
+            match TcpHeader::parse(&bytes) {
+                Ok((h, _)) => {
+                    let mut out = vec![0u8; h.len()];
+                    prop_assert_eq!(h.emit_exact(&mut out), Ok(bytes.len()));
+                    prop_assert_eq!(out, bytes);
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.layer, Layer::TcpOption);
+                    prop_assert!(e.offset >= 20 && e.offset < bytes.len());
+                }
+            }
+        }
+    }
+}

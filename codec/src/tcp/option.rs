@@ -735,7 +735,7 @@ impl<'a> Iterator for TcpOptionsIter<'a> {
 impl core::iter::FusedIterator for TcpOptionsIter<'_> {}
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use proptest::prelude::*;

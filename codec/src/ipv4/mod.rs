@@ -299,6 +299,18 @@ impl<'a> Ipv4Header<'a> {
     /// length), and for TSO/BIG TCP captures with total length 0. The errors are those of
     /// [`parse`](Ipv4Header::parse) before the total length checks.
     pub fn parse_header(bytes: &'a [u8]) -> Result<(Ipv4Header<'a>, &'a [u8])> {
+        let (header, rest, option_error) = Self::parse_header_lax(bytes)?;
+        match option_error {
+            Some(e) => Err(e),
+            None => Ok((header, rest)),
+        }
+    }
+
+    /// Like [`parse_header`](Ipv4Header::parse_header), but a malformed option list does not
+    /// fail the parse: the header comes back with its option bytes unchecked
+    /// ([`Ipv4Options::raw`]) and the option error beside it. For lax decoders that want the
+    /// fixed fields of a datagram whose options are bad.
+    pub fn parse_header_lax(bytes: &'a [u8]) -> Result<(Ipv4Header<'a>, &'a [u8], Option<Error>)> {
         let Some(&first) = bytes.first() else {
             return Err(Error::truncated(
                 Layer::Ipv4,
@@ -346,7 +358,10 @@ impl<'a> Ipv4Header<'a> {
             ));
         };
         let option_bytes = head.get(OPTIONS..).unwrap_or_default();
-        let options = Ipv4Options::parse(option_bytes).map_err(|e| e.shifted(OPTIONS))?;
+        let (options, option_error) = match Ipv4Options::parse(option_bytes) {
+            Ok(o) => (o, None),
+            Err(e) => (Ipv4Options::raw(option_bytes), Some(e.shifted(OPTIONS))),
+        };
 
         let be16 = |r: Range<usize>| match fixed.get(r) {
             Some(&[a, b]) => u16::from_be_bytes([a, b]),
@@ -375,7 +390,7 @@ impl<'a> Ipv4Header<'a> {
             destination: addr(DESTINATION),
             options,
         };
-        Ok((header, rest))
+        Ok((header, rest, option_error))
     }
 
     /// The header length the `ihl` field gives, in octets (`ihl * 4`).

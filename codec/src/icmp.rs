@@ -290,9 +290,9 @@ code_type! {
         HOST_UNREACHABLE_FOR_TOS = 12, "Host unreachable for TOS";
         /// Communication administratively prohibited (filtered) [RFC 1812 § 5.2.7.1].
         COMMUNICATION_PROHIBITED = 13, "Communication administratively filtered";
-        /// Host precedence violation [RFC 1812 § 5.3.7.1].
+        /// Host precedence violation [RFC 1812 § 5.2.7.1].
         HOST_PRECEDENCE_VIOLATION = 14, "Host precedence violation";
-        /// Precedence cutoff in effect [RFC 1812 § 5.3.7.1].
+        /// Precedence cutoff in effect [RFC 1812 § 5.2.7.1].
         PRECEDENCE_CUTOFF = 15, "Precedence cutoff in effect";
     }
 }
@@ -300,7 +300,8 @@ code_type! {
 code_type! {
     /// Redirect codes [RFC 792].
     RedirectCode {
-        /// Redirect datagrams for the network (obsolete: treated as host, RFC 1812 § 5.2.7.2).
+        /// Redirect datagrams for the network. Routers must not send it [RFC 1812 § 5.2.7.2];
+        /// hosts should treat it as a host redirect [RFC 1122 § 3.3.1.2].
         NET = 0, "Redirect for network";
         /// Redirect datagrams for the host.
         HOST = 1, "Redirect for host";
@@ -1804,7 +1805,7 @@ impl<'a> ExtensionObjects<'a> {
                     Layer::Icmp,
                     "extension object header",
                     at,
-                    at + 4,
+                    at.saturating_add(ExtensionObject::HEADER_LEN),
                     bytes.len(),
                 ));
             };
@@ -1823,11 +1824,11 @@ impl<'a> ExtensionObjects<'a> {
                     Layer::Icmp,
                     "extension object length",
                     at,
-                    at + length,
+                    at.saturating_add(length),
                     bytes.len(),
                 ));
             }
-            at += length;
+            at = at.saturating_add(length);
         }
         Ok(ExtensionObjects(bytes))
     }

@@ -23,6 +23,8 @@ pub mod ethernet;
 pub mod icmp;
 pub mod igmp;
 pub mod ipv4;
+#[cfg(feature = "alloc")]
+pub mod packet;
 pub mod tcp;
 pub mod time;
 pub mod udp;

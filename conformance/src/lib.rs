@@ -8,6 +8,7 @@
 pub mod capture;
 pub mod fields;
 pub mod link;
+pub mod decode;
 pub mod oracle;
 pub mod pipeline;
 #[cfg(feature = "live")]

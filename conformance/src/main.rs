@@ -48,6 +48,10 @@ enum Command {
         /// Print only the per-file summary, not each packet's findings.
         #[arg(long, short)]
         quiet: bool,
+        /// Also print informational findings (Ethernet padding, snaplen cuts, protocols not
+        /// decoded), which never count as findings for the exit status.
+        #[arg(long)]
+        all: bool,
         /// Decoding threads (default: every core).
         #[arg(long)]
         threads: Option<usize>,
@@ -84,8 +88,9 @@ fn main() -> ExitCode {
             files,
             reassemble,
             quiet,
+            all,
             threads,
-        } => verify_files(&files, reassemble, quiet, threads),
+        } => verify_files(&files, reassemble, quiet, all, threads),
     }
 }
 
@@ -133,8 +138,8 @@ fn decode_files(files: &[String], format: Format, threads: Option<usize>) -> Exi
         let error = pipeline::run(
             reader,
             threads.unwrap_or_else(pipeline::default_workers),
-            |batch| match format {
-                Format::Summary => decode::summary_lines(batch),
+            |batch, first| match format {
+                Format::Summary => decode::summary_lines(batch, first),
                 Format::Json => decode::json_lines(batch),
             },
             |text: String| {
@@ -169,8 +174,10 @@ fn verify_files(
     files: &[String],
     reassemble: bool,
     quiet: bool,
+    all: bool,
     threads: Option<usize>,
 ) -> ExitCode {
+    let _ = reassemble;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut unreadable = false;
@@ -185,14 +192,16 @@ fn verify_files(
             }
         };
         let bar = progress_bar(path);
-        let mut summary = Summary::new(path, reassemble);
+        let mut summary = Summary::new(path);
         let error = pipeline::run(
             reader,
             threads.unwrap_or_else(pipeline::default_workers),
-            decode::verify_batch,
-            |batch| {
-                let text = summary.absorb(batch, quiet);
-                let _ = out.write_all(text.as_bytes());
+            |batch, _| (batch.len(), decode::verify_batch(batch)),
+            |(count, findings)| {
+                let text = summary.absorb(count, &findings, all);
+                if !quiet {
+                    let _ = out.write_all(text.as_bytes());
+                }
             },
             |offset| {
                 if let Some(b) = &bar {
@@ -226,7 +235,7 @@ fn live_decode(iface: &str, filter: Option<&str>, format: Format) -> ExitCode {
     match wirecheck_conformance::live::run(iface, filter, |record| {
         let batch = std::slice::from_ref(record);
         match format {
-            Format::Summary => decode::summary_lines(batch),
+            Format::Summary => decode::summary_lines(batch, Default::default()),
             Format::Json => decode::json_lines(batch),
         }
     }) {

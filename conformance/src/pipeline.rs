@@ -1,0 +1,112 @@
+//! Decoding a capture on every core while keeping output in packet order and memory flat.
+//!
+//! One thread reads records in batches; worker threads turn each batch into output text (and
+//! whatever per-batch result the caller wants); the calling thread takes the batches back in
+//! order. Channels are bounded, so at most a few batches are in flight whatever the file size.
+
+use crate::capture::{CaptureError, CaptureReader, Record, Timestamp};
+use std::collections::BTreeMap;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Records per batch: large enough to amortise channel costs, small enough to keep memory low.
+pub const BATCH_RECORDS: usize = 1024;
+/// Batches queued between stages.
+const QUEUE_BATCHES: usize = 4;
+
+/// The workers to use: the machine's cores, at least one.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Reads every record of `reader`, applies `work` to each batch on `workers` threads, and hands
+/// the results to `sink` in file order. `work` also gets the timestamp of the capture's first
+/// record (for relative times). `progress` is called with the file offset reached.
+/// Returns the capture error that stopped reading, if any (records before it are processed).
+pub fn run<T, W, S, P>(
+    reader: CaptureReader,
+    workers: usize,
+    work: W,
+    mut sink: S,
+    mut progress: P,
+) -> Option<CaptureError>
+where
+    T: Send,
+    W: Fn(&[Record], Timestamp) -> T + Sync,
+    S: FnMut(T),
+    P: FnMut(u64),
+{
+    let workers = workers.max(1);
+    let (batch_tx, batch_rx) = sync_channel::<(u64, Vec<Record>)>(QUEUE_BATCHES);
+    let (done_tx, done_rx) = sync_channel::<(u64, T, u64)>(QUEUE_BATCHES + workers);
+    let batch_rx: Arc<Mutex<Receiver<(u64, Vec<Record>)>>> = Arc::new(Mutex::new(batch_rx));
+    let first: OnceLock<Timestamp> = OnceLock::new();
+    let first = &first;
+    std::thread::scope(|scope| {
+        let reading = scope.spawn(move || {
+            let mut reader = reader;
+            let mut index = 0u64;
+            let mut batch = Vec::with_capacity(BATCH_RECORDS);
+            loop {
+                match reader.next_record() {
+                    Ok(Some(r)) => {
+                        // Set before the first batch is sent, so every worker sees it.
+                        first.get_or_init(|| r.timestamp);
+                        batch.push(r);
+                        if batch.len() == BATCH_RECORDS {
+                            let full = std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(BATCH_RECORDS),
+                            );
+                            if batch_tx.send((index, full)).is_err() {
+                                return None;
+                            }
+                            index += 1;
+                        }
+                    }
+                    Ok(None) => {
+                        if !batch.is_empty() {
+                            let _ = batch_tx.send((index, batch));
+                        }
+                        return None;
+                    }
+                    Err(e) => {
+                        if !batch.is_empty() {
+                            let _ = batch_tx.send((index, batch));
+                        }
+                        return Some(e);
+                    }
+                }
+            }
+        });
+        for _ in 0..workers {
+            let rx = Arc::clone(&batch_rx);
+            let tx = done_tx.clone();
+            let work = &work;
+            scope.spawn(move || loop {
+                let next = match rx.lock() {
+                    Ok(guard) => guard.recv(),
+                    Err(_) => return,
+                };
+                let Ok((index, batch)) = next else { return };
+                let offset = batch.last().map_or(0, |r| r.file_offset);
+                let result = work(&batch, first.get().copied().unwrap_or_default());
+                if tx.send((index, result, offset)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut pending = BTreeMap::new();
+        let mut next = 0u64;
+        for (index, result, offset) in done_rx {
+            pending.insert(index, (result, offset));
+            while let Some((result, offset)) = pending.remove(&next) {
+                sink(result);
+                progress(offset);
+                next += 1;
+            }
+        }
+        reading.join().unwrap_or(None)
+    })
+}

@@ -375,7 +375,7 @@ sc_igmpv3-query() { # delta sends an IGMPv3 general query; alpha answers a curre
   wait "$joiner" || true
 }
 
-make_payload() { # 4,608 bytes of numbered text lines
+make_payload() { # 5,376 bytes of numbered text lines (128 x 42)
   awk 'BEGIN { for (i = 0; i < 128; i++) printf "wirecheck tcp line %04d: 0123456789abcdef\n", i }' >"$TMP/payload"
 }
 
@@ -389,7 +389,7 @@ tcp_transfer() { # NAME OFFLOAD
   stop_capture 1
 }
 
-sc_tcp-transfer() { # handshake (MSS/SACK-perm/TS/WS), 4.5 KB alpha -> epsilon, FIN close both ways
+sc_tcp-transfer() { # handshake (MSS/SACK-perm/TS/WS), 5.3 KB alpha -> epsilon, FIN close both ways
   tcp_transfer tcp-transfer off
 }
 
@@ -419,7 +419,8 @@ main() {
     declare -F "sc_$sc" >/dev/null || { echo "record.sh: unknown scenario: $sc" >&2; return 1; }
   done
   TMP=$(mktemp -d)
-  trap cleanup EXIT INT TERM
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
   for sc in "${todo[@]}"; do
     log "$sc"
     "sc_$sc"

@@ -32,12 +32,13 @@ impl ChecksumStatus {
         matches!(self, ChecksumStatus::Good | ChecksumStatus::Absent)
     }
 
-    /// Wireshark's `*.checksum.status` value: 0 bad, 1 good, 2 not verified.
+    /// Wireshark's `*.checksum.status` value: 0 bad, 1 good, 3 not present (UDP zero).
+    /// (Wireshark's 2, "unverified", is for a checksum it could not check: no status here.)
     pub const fn wireshark_status(self) -> u8 {
         match self {
             ChecksumStatus::Good => 1,
             ChecksumStatus::Bad { .. } | ChecksumStatus::Partial => 0,
-            ChecksumStatus::Absent => 2,
+            ChecksumStatus::Absent => 3,
         }
     }
 }

@@ -21,7 +21,7 @@ use core::fmt;
 
 use crate::arp::ArpPacket;
 use crate::checksum::ChecksumStatus;
-use crate::error::{Error, ErrorKind, Layer};
+use crate::error::{Error, Layer};
 use crate::ethernet::{EtherType, EthernetHeader};
 use crate::icmp::{self, IcmpMessage};
 use crate::igmp::{self, IgmpMessage};
@@ -455,7 +455,10 @@ impl<'a> Packet<'a> {
             }
             EtherType::ARP | EtherType::RARP => match ArpPacket::parse(payload) {
                 Ok((arp, _rest)) => self.arp = Some(arp),
-                Err(e) => self.findings.push(Finding::from_error(e.shifted(offset))),
+                Err(e) => {
+                    self.findings.push(Finding::from_error(e.shifted(offset)));
+                    self.arp = arp_prefix(payload);
+                }
             },
             other => self.findings.push(Finding::Unsupported {
                 layer: Layer::Ethernet,
@@ -687,55 +690,68 @@ fn decode_transport<'a>(
                 checksum,
             }))
         }
-        IpProtocol::TCP => match TcpHeader::parse(payload) {
-            Ok((tcp, segment_payload)) => {
-                let flags = tcp.flags;
-                let anomaly = |kind| Finding::Anomaly {
-                    layer: Layer::Tcp,
-                    offset,
-                    kind,
-                };
-                if flags.contains(TcpFlags::SYN) && flags.contains(TcpFlags::FIN) {
-                    findings.push(anomaly(Anomaly::SynAndFin));
+        IpProtocol::TCP => {
+            let (tcp, segment_payload, error) = match TcpHeader::parse_lax(payload) {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    let cut_by_capture = !ip.complete && e.is_truncation();
+                    if !cut_by_capture {
+                        findings.push(Finding::from_error(e.shifted(offset)));
+                    }
+                    return tcp_prefix(payload, offset).map(Transport::TcpPrefix);
                 }
-                if flags.contains(TcpFlags::SYN) && flags.contains(TcpFlags::RST) {
-                    findings.push(anomaly(Anomaly::SynAndRst));
+            };
+            let options_sound = match error {
+                None => true,
+                Some(e) => {
+                    let cut_by_capture = !ip.complete && e.is_truncation();
+                    if !cut_by_capture {
+                        findings.push(Finding::from_error(e.shifted(offset)));
+                    }
+                    false
                 }
-                if flags.0 & 0x1ff == 0 {
-                    findings.push(anomaly(Anomaly::NoTcpFlags));
-                }
-                port_zero(tcp.source_port, tcp.destination_port, Layer::Tcp, findings);
-                let checksum = whole.then(|| {
+            };
+            let flags = tcp.flags;
+            let anomaly = |kind| Finding::Anomaly {
+                layer: Layer::Tcp,
+                offset,
+                kind,
+            };
+            if flags.contains(TcpFlags::SYN) && flags.contains(TcpFlags::FIN) {
+                findings.push(anomaly(Anomaly::SynAndFin));
+            }
+            if flags.contains(TcpFlags::SYN) && flags.contains(TcpFlags::RST) {
+                findings.push(anomaly(Anomaly::SynAndRst));
+            }
+            if flags.0 & 0x1ff == 0 {
+                findings.push(anomaly(Anomaly::NoTcpFlags));
+            }
+            port_zero(tcp.source_port, tcp.destination_port, Layer::Tcp, findings);
+            // A header whose data offset runs past the segment cannot be checksummed as sent.
+            let checksum = (whole && (options_sound || tcp.header_len() <= payload.len()))
+                .then(|| {
                     checked(
                         TcpHeader::verify_checksum(header.source, header.destination, payload),
                         Layer::Tcp,
                         findings,
                     )
                 });
-                let described = usize::from(header.total_length)
-                    .saturating_sub(header.header_len())
-                    .saturating_sub(tcp.len());
-                let payload_len = if header.total_length == 0 {
-                    segment_payload.len()
-                } else {
-                    described
-                };
-                Some(Transport::Tcp(TcpLayer {
-                    offset,
-                    header: tcp,
-                    payload: segment_payload,
-                    payload_len,
-                    checksum,
-                }))
-            }
-            Err(e) => {
-                let cut_by_capture = !ip.complete && e.is_truncation();
-                if !cut_by_capture {
-                    findings.push(Finding::from_error(e.shifted(offset)));
-                }
-                tcp_prefix(payload, offset).map(Transport::TcpPrefix)
-            }
-        },
+            let described = usize::from(header.total_length)
+                .saturating_sub(header.header_len())
+                .saturating_sub(tcp.header_len());
+            let payload_len = if header.total_length == 0 {
+                segment_payload.len()
+            } else {
+                described
+            };
+            Some(Transport::Tcp(TcpLayer {
+                offset,
+                header: tcp,
+                payload: segment_payload,
+                payload_len,
+                checksum,
+            }))
+        }
         other => {
             findings.push(Finding::Unsupported {
                 layer: Layer::Ipv4,
@@ -775,10 +791,41 @@ fn decode_quoted(quote: &[u8], offset: usize) -> Option<Datagram<'_>> {
                     quoted: None,
                 })
             }),
-            _ => decode_transport(&ipv4, false, offset + header_len, &mut ignored),
+            // A whole quoted datagram (Linux quotes up to 576 bytes) can be checksummed.
+            _ => decode_transport(
+                &ipv4,
+                ipv4.complete && !header.more_fragments,
+                offset + header_len,
+                &mut ignored,
+            ),
         }
     };
     Some(Datagram { ipv4, transport })
+}
+
+/// An ARP packet cut short: the fixed eight bytes, and each address only as far as the bytes
+/// go (an address cut short is empty).
+fn arp_prefix(bytes: &[u8]) -> Option<ArpPacket<'_>> {
+    let f = bytes.first_chunk::<8>()?;
+    let hardware_len = usize::from(f[4]);
+    let protocol_len = usize::from(f[5]);
+    let mut at = 8;
+    let mut take = |len: usize| -> &[u8] {
+        let field = bytes.get(at..at + len).unwrap_or_default();
+        at += len;
+        field
+    };
+    Some(ArpPacket {
+        hardware_type: crate::arp::HardwareType(u16::from_be_bytes([f[0], f[1]])),
+        protocol_type: EtherType(u16::from_be_bytes([f[2], f[3]])),
+        hardware_len: f[4],
+        protocol_len: f[5],
+        operation: crate::arp::ArpOperation(u16::from_be_bytes([f[6], f[7]])),
+        sender_hardware_addr: take(hardware_len),
+        sender_protocol_addr: take(protocol_len),
+        target_hardware_addr: take(hardware_len),
+        target_protocol_addr: take(protocol_len),
+    })
 }
 
 /// The fixed UDP fields from the first eight bytes, whatever the length field says.
@@ -804,9 +851,4 @@ fn tcp_prefix(bytes: &[u8], offset: usize) -> Option<TcpPrefix> {
             .and_then(|s| s.first_chunk::<4>())
             .map(|s| u32::from_be_bytes(*s)),
     })
-}
-
-/// Whether an error is only about missing bytes.
-pub fn is_truncation(kind: &ErrorKind) -> bool {
-    matches!(kind, ErrorKind::Truncated { .. })
 }

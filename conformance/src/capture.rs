@@ -29,6 +29,10 @@ impl LinkType {
     pub const NULL: LinkType = LinkType(0);
     /// Ethernet.
     pub const ETHERNET: LinkType = LinkType(1);
+    /// PPP [RFC 1661].
+    pub const PPP: LinkType = LinkType(9);
+    /// PPP in HDLC-like framing [RFC 1662].
+    pub const PPP_HDLC: LinkType = LinkType(50);
     /// Raw IP as some systems numbered it in old pcap files (DLT_RAW 12 and 14).
     pub const RAW_LEGACY_12: LinkType = LinkType(12);
     /// Raw IP, second historical number.
@@ -49,6 +53,8 @@ impl LinkType {
         match self {
             LinkType::NULL => "NULL (BSD loopback)".into(),
             LinkType::ETHERNET => "ETHERNET".into(),
+            LinkType::PPP => "PPP".into(),
+            LinkType::PPP_HDLC => "PPP_HDLC".into(),
             LinkType::RAW | LinkType::RAW_LEGACY_12 | LinkType::RAW_LEGACY_14 => "RAW".into(),
             LinkType::LOOP => "LOOP (OpenBSD loopback)".into(),
             LinkType::LINUX_SLL => "LINUX_SLL".into(),
@@ -264,7 +270,8 @@ impl CaptureReader {
                             Step::BadVersion("pcap", h.version_major, h.version_minor)
                         }
                         PcapBlockOwned::LegacyHeader(h) => Step::Legacy(Interface {
-                            link_type: LinkType(h.network.0 as u32),
+                            // The upper 16 bits carry FCS information, not the type.
+                            link_type: LinkType(h.network.0 as u32 & 0xffff),
                             resolution: if h.is_nanosecond_precision() {
                                 1_000_000_000
                             } else {
@@ -300,7 +307,7 @@ impl CaptureReader {
                         PcapBlockOwned::NG(Block::SectionHeader(_)) => Step::Section,
                         PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
                             Step::Interface(Interface {
-                                link_type: LinkType(idb.linktype.0 as u32),
+                                link_type: LinkType(idb.linktype.0 as u32 & 0xffff),
                                 resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
                                 offset_seconds: idb.ts_offset(),
                             })

@@ -63,17 +63,25 @@ pub fn fields(record: &Record, packet: &Packet<'_>) -> Fields {
     if let Some(eth) = &packet.ethernet {
         f.text("eth.dst", eth.destination);
         f.text("eth.src", eth.source);
-        let first_type = eth
-            .vlan
-            .outer()
-            .map_or(eth.ether_type, |tag| tag.tpid);
-        f.int("eth.type", first_type.0);
+        let first_type = eth.vlan.outer().map_or(eth.ether_type, |tag| tag.tpid);
+        // A value up to 1500 is a length (eth.len in Wireshark), not a type.
+        if !first_type.is_length_field() {
+            f.int("eth.type", first_type.0);
+        }
+        // Wireshark names 802.1ad (0x88a8) tags ieee8021ad.*; vlan.* is the first 802.1Q
+        // (0x8100) or old-QinQ (0x9100) tag, and vlan.etype the type after it.
         let tags: Vec<_> = eth.vlan.iter().collect();
-        if let Some(tag) = tags.first() {
+        let first_q = tags
+            .iter()
+            .position(|t| t.tpid == EtherType::VLAN || t.tpid == EtherType::QINQ_OLD);
+        if let Some(i) = first_q {
+            let tag = tags[i];
             f.int("vlan.priority", tag.pcp);
             f.int("vlan.id", tag.vid);
-            let next = tags.get(1).map_or(eth.ether_type, |t| t.tpid);
-            f.int("vlan.etype", next.0);
+            let next = tags.get(i + 1).map_or(eth.ether_type, |t| t.tpid);
+            if !next.is_length_field() {
+                f.int("vlan.etype", next.0);
+            }
         }
     }
     if let Some(arp) = &packet.arp {
@@ -158,20 +166,12 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
         }
         Some(Transport::Igmp(igmp)) => {
             let m = &igmp.message;
-            if let Some(v) = m.version() {
-                f.int("igmp.version", v);
-            }
-            f.int("igmp.type", m.igmp_type().0);
-            if let Some(r) = m.max_resp() {
-                f.int("igmp.max_resp", r);
-            }
-            f.int("igmp.checksum", m.checksum());
-            f.int("igmp.checksum.status", checksum_status(igmp.checksum));
-            if let Some(g) = m.group() {
-                f.text("igmp.maddr", g);
-            }
-            if let IgmpMessage::V3Report(r) = m {
-                f.int("igmp.num_grp_recs", r.number_of_group_records);
+            // RGMP (RFC 3488) rides on IGMP's protocol number with types 0xfc–0xff to
+            // 224.0.0.25; Wireshark files it under rgmp.*, so there are no igmp.* fields.
+            let rgmp = h.destination == std::net::Ipv4Addr::new(224, 0, 0, 25)
+                && m.igmp_type().0 >= 0xfc;
+            if !rgmp {
+                igmp_fields(f, igmp);
             }
         }
         Some(Transport::Udp(udp)) => {
@@ -197,7 +197,10 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
             f.int("tcp.checksum", t.checksum);
             f.int("tcp.checksum.status", checksum_status(tcp.checksum));
             f.int("tcp.urgent_pointer", t.urgent_pointer);
-            f.int("tcp.len", tcp.payload_len as u64);
+            // In a first fragment the segment's length is not known until reassembly.
+            if !h.more_fragments {
+                f.int("tcp.len", tcp.payload_len as u64);
+            }
             for option in t.options.iter() {
                 match option {
                     TcpOption::MaximumSegmentSize(mss) => f.int("tcp.options.mss_val", mss),
@@ -222,6 +225,41 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
             f.int("tcp.dstport", p.destination_port);
             if let Some(seq) = p.sequence_number {
                 f.int("tcp.seq", seq);
+            }
+        }
+    }
+}
+
+fn igmp_fields(f: &mut Fields, igmp: &wirecheck_codec::packet::IgmpLayer<'_>) {
+    let m = &igmp.message;
+    if let Some(v) = m.version() {
+        f.int("igmp.version", v);
+    }
+    f.int("igmp.type", m.igmp_type().0);
+    if let Some(r) = m.max_resp() {
+        f.int("igmp.max_resp", r);
+    }
+    f.int("igmp.checksum", m.checksum());
+    f.int("igmp.checksum.status", checksum_status(igmp.checksum));
+    match m {
+        IgmpMessage::V3Report(r) => {
+            // Wireshark's first igmp.maddr of a v3 report is its first record's group.
+            if let Some(record) = r.records.iter().next() {
+                f.text("igmp.maddr", record.multicast_address);
+            }
+            f.int("igmp.num_grp_recs", r.number_of_group_records);
+        }
+        IgmpMessage::Unknown { igmp_type, data, .. }
+            if igmp_type.0 == 0x1e || igmp_type.0 == 0x1f =>
+        {
+            // Multicast traceroute query/response: the group follows the header.
+            if let Some(g) = data.first_chunk::<4>() {
+                f.text("igmp.maddr", std::net::Ipv4Addr::from(*g));
+            }
+        }
+        _ => {
+            if let Some(g) = m.group() {
+                f.text("igmp.maddr", g);
             }
         }
     }

@@ -25,7 +25,7 @@ pub enum LinkPayload<'a> {
         /// Bytes present.
         got: usize,
     },
-    /// A BSD loopback address family other than IPv4.
+    /// A BSD loopback address family, or a PPP protocol, other than IPv4.
     OtherFamily(u32),
     /// A link type wirecheck does not decode.
     Unsupported(LinkType),
@@ -37,6 +37,8 @@ const SLL_LEN: usize = 16;
 const SLL2_LEN: usize = 20;
 /// BSD loopback header length.
 const NULL_LEN: usize = 4;
+/// PPP's protocol number for IPv4 [RFC 1332].
+const PPP_IPV4: u16 = 0x0021;
 /// `AF_INET` on every BSD and on Linux.
 const AF_INET: u32 = 2;
 
@@ -111,6 +113,33 @@ pub fn split(link: LinkType, data: &[u8]) -> LinkPayload<'_> {
                 LinkPayload::OtherFamily(family)
             }
         }
+        LinkType::PPP | LinkType::PPP_HDLC => {
+            // RFC 1661/1662: optional address and control (ff 03), then a protocol field of
+            // one byte (when compressed: odd first byte) or two.
+            let framed = match data {
+                [0xff, 0x03, rest @ ..] => rest,
+                rest => rest,
+            };
+            let skipped = data.len() - framed.len();
+            let (protocol, len) = match framed {
+                [p, ..] if p & 1 == 1 => (u16::from(*p), 1),
+                [a, b, ..] => (u16::from_be_bytes([*a, *b]), 2),
+                _ => {
+                    return LinkPayload::Truncated {
+                        needed: skipped + 2,
+                        got: data.len(),
+                    }
+                }
+            };
+            match protocol {
+                PPP_IPV4 => LinkPayload::EtherType {
+                    ether_type: 0x0800,
+                    header_len: skipped + len,
+                    payload: after(skipped + len),
+                },
+                other => LinkPayload::OtherFamily(u32::from(other)),
+            }
+        }
         other => LinkPayload::Unsupported(other),
     }
 }
@@ -173,6 +202,28 @@ mod tests {
         assert_eq!(
             split(LinkType::LOOP, &[0, 0, 0, 24]),
             LinkPayload::OtherFamily(24)
+        );
+    }
+
+    #[test]
+    fn ppp_with_and_without_address_control_and_compressed_protocol() {
+        for (rec, header_len) in [
+            (&[0xff, 0x03, 0x00, 0x21, 0x45][..], 4),
+            (&[0x00, 0x21, 0x45][..], 2),
+            (&[0x21, 0x45][..], 1),
+        ] {
+            assert_eq!(
+                split(LinkType::PPP, rec),
+                LinkPayload::EtherType {
+                    ether_type: 0x0800,
+                    header_len,
+                    payload: &[0x45]
+                }
+            );
+        }
+        assert_eq!(
+            split(LinkType::PPP, &[0x00, 0x57, 0x60]),
+            LinkPayload::OtherFamily(0x57)
         );
     }
 

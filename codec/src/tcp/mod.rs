@@ -269,6 +269,19 @@ impl<'a> TcpHeader<'a> {
     /// present (`Truncated`, field "data offset"); a malformed option (layer `TcpOption`, the
     /// offset of that option from the start of `bytes`, see [`TcpOption::parse`]).
     pub fn parse(bytes: &'a [u8]) -> Result<(TcpHeader<'a>, &'a [u8])> {
+        let (header, payload, option_error) = Self::parse_lax(bytes)?;
+        match option_error {
+            Some(e) => Err(e),
+            None => Ok((header, payload)),
+        }
+    }
+
+    /// Like [`parse`](TcpHeader::parse), but only the fixed 20 bytes must be sound: when the
+    /// data offset reaches past the bytes present, or an option is malformed, the header comes
+    /// back with its option bytes unchecked ([`TcpOptions::raw`], cut at the end of `bytes`)
+    /// and that error beside it. For lax decoders (Wireshark, too, shows the fixed fields of
+    /// such a segment).
+    pub fn parse_lax(bytes: &'a [u8]) -> Result<(TcpHeader<'a>, &'a [u8], Option<Error>)> {
         let Some((fixed, _)) = bytes.split_first_chunk::<HEADER_LEN>() else {
             return Err(Error::truncated(
                 Layer::Tcp,
@@ -292,17 +305,32 @@ impl<'a> TcpHeader<'a> {
                 u64::from(data_offset),
             ));
         }
-        let Some((header, payload)) = bytes.split_at_checked(header_len) else {
-            return Err(Error::truncated(
-                Layer::Tcp,
-                "data offset",
-                field::DATA_OFFSET,
-                header_len,
-                bytes.len(),
-            ));
+        let (header, payload, mut error) = match bytes.split_at_checked(header_len) {
+            Some((header, payload)) => (header, payload, None),
+            None => (
+                bytes,
+                &bytes[bytes.len()..],
+                Some(Error::truncated(
+                    Layer::Tcp,
+                    "data offset",
+                    field::DATA_OFFSET,
+                    header_len,
+                    bytes.len(),
+                )),
+            ),
         };
-        let options = TcpOptions::new(header.get(field::OPTIONS..).unwrap_or_default())
-            .map_err(|e| e.shifted(field::OPTIONS))?;
+        let option_bytes = header.get(field::OPTIONS..).unwrap_or_default();
+        let options = if error.is_some() {
+            TcpOptions::raw(option_bytes)
+        } else {
+            match TcpOptions::new(option_bytes) {
+                Ok(o) => o,
+                Err(e) => {
+                    error = Some(e.shifted(field::OPTIONS));
+                    TcpOptions::raw(option_bytes)
+                }
+            }
+        };
         let h = TcpHeader {
             source_port: u16::from_be_bytes([sp0, sp1]),
             destination_port: u16::from_be_bytes([dp0, dp1]),
@@ -316,7 +344,7 @@ impl<'a> TcpHeader<'a> {
             urgent_pointer: u16::from_be_bytes([u0, u1]),
             options,
         };
-        Ok((h, payload))
+        Ok((h, payload, error))
     }
 
     /// Bytes the header takes when emitted: 20 plus the option bytes held.

@@ -1,0 +1,153 @@
+//! Differential test against Wireshark: for every capture in `captures/` with a stored tshark
+//! reading (`NAME.tshark.tsv`, made by `captures/oracle/tshark-reading.sh`), wirecheck's reading
+//! of every packet must agree on every field tshark was asked for, except for the deliberate
+//! differences listed, with a reason each, in `captures/deliberate-differences.tsv`.
+//!
+//! A listed difference that no longer occurs fails the test too, so the list stays true.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use wirecheck_conformance::capture::CaptureReader;
+use wirecheck_conformance::decode::{decode_record, fields};
+use wirecheck_conformance::oracle::{compare, parse_tsv, Disagreement};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// Every capture under `captures/` that has a reading beside it.
+fn captures_with_readings() -> Vec<(PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    let mut stack = vec![workspace().join("captures")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read captures dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let stem = match name.strip_suffix(".pcapng").or(name.strip_suffix(".pcap")) {
+                Some(s) => s.to_string(),
+                None => continue,
+            };
+            let reading = path.with_file_name(format!("{stem}.tshark.tsv"));
+            if reading.exists() {
+                out.push((path, reading));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One line of the deliberate-differences list: capture (path relative to `captures/`),
+/// packet number or `*`, field, reason.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Deliberate {
+    capture: String,
+    packet: Option<usize>,
+    field: String,
+}
+
+fn deliberate_differences() -> BTreeSet<Deliberate> {
+    let path = workspace().join("captures/deliberate-differences.tsv");
+    let text = std::fs::read_to_string(&path).expect("captures/deliberate-differences.tsv");
+    let mut out = BTreeSet::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert!(
+            cols.len() == 4 && !cols[3].trim().is_empty(),
+            "deliberate-differences.tsv line {}: want 4 tab-separated columns with a reason",
+            i + 1
+        );
+        out.insert(Deliberate {
+            capture: cols[0].to_string(),
+            packet: if cols[1] == "*" {
+                None
+            } else {
+                Some(cols[1].parse().expect("packet number or *"))
+            },
+            field: cols[2].to_string(),
+        });
+    }
+    out
+}
+
+fn our_reading(capture: &Path) -> Vec<wirecheck_conformance::fields::Fields> {
+    let reader = CaptureReader::open(capture.to_str().unwrap()).expect("open capture");
+    let mut out = Vec::new();
+    for record in reader {
+        let Ok(record) = record else { break };
+        let (packet, _) = decode_record(&record);
+        out.push(fields(&record, &packet));
+    }
+    out
+}
+
+#[test]
+fn every_field_agrees_with_wireshark_except_listed_differences() {
+    let deliberate = deliberate_differences();
+    let mut used = BTreeSet::new();
+    let mut unexpected: Vec<String> = Vec::new();
+    let mut compared_cells = 0usize;
+    let mut skipped_ipv6 = 0usize;
+    let captures = captures_with_readings();
+    assert!(captures.len() > 20, "expected the bundled captures");
+    let root = workspace().join("captures");
+    for (capture, reading) in &captures {
+        let name = capture
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let text = std::fs::read_to_string(reading).unwrap();
+        let mut reading = parse_tsv(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut ours = our_reading(capture);
+        // IPv6 is outside wirecheck's scope (the classic IPv4 suite): rows Wireshark decodes
+        // as IPv6 are left out of the comparison on both sides.
+        for (row, mine) in reading.rows.iter_mut().zip(ours.iter_mut()) {
+            if row.get("ip.version").map(String::as_str) == Some("6") {
+                row.clear();
+                *mine = Default::default();
+                skipped_ipv6 += 1;
+            }
+        }
+        compared_cells += reading.rows.len() * reading.columns.len();
+        for d in compare(&reading, &ours) {
+            let Disagreement { packet, field, .. } = &d;
+            let exact = Deliberate {
+                capture: name.clone(),
+                packet: Some(*packet),
+                field: field.clone(),
+            };
+            let any_packet = Deliberate {
+                packet: None,
+                ..exact.clone()
+            };
+            if deliberate.contains(&exact) {
+                used.insert(exact);
+            } else if deliberate.contains(&any_packet) {
+                used.insert(any_packet);
+            } else {
+                unexpected.push(format!("{name}: {d}"));
+            }
+        }
+    }
+    let stale: Vec<_> = deliberate.difference(&used).collect();
+    eprintln!("compared {compared_cells} cells; {skipped_ipv6} IPv6 packets left out");
+    assert!(
+        unexpected.is_empty() && stale.is_empty(),
+        "{} unexpected disagreements with Wireshark (of {compared_cells} cells compared):\n{}\n\
+         {} listed differences that no longer occur:\n{stale:#?}",
+        unexpected.len(),
+        unexpected.join("\n"),
+        stale.len()
+    );
+}

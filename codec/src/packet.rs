@@ -308,17 +308,19 @@ pub struct TcpLayer<'a> {
     pub checksum: Option<ChecksumStatus>,
 }
 
-/// The first bytes of a TCP header too short to decode whole (in an ICMP quote or a
-/// truncated capture).
+/// The ports (and, in an ICMP quote, the TCP sequence number) of a UDP or TCP header too short
+/// to decode whole: a capture cut short, a quote, a malformed datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TcpPrefix {
+pub struct TransportPrefix {
     /// Offset in the frame.
     pub offset: usize,
+    /// UDP or TCP.
+    pub protocol: IpProtocol,
     /// Source port.
     pub source_port: u16,
     /// Destination port.
     pub destination_port: u16,
-    /// Sequence number, when its four bytes are present.
+    /// TCP sequence number, for the first eight bytes of a TCP header quoted in an ICMP error.
     pub sequence_number: Option<u32>,
 }
 
@@ -333,8 +335,8 @@ pub enum Transport<'a> {
     Udp(UdpLayer<'a>),
     /// TCP.
     Tcp(TcpLayer<'a>),
-    /// The ports (and perhaps sequence number) of a TCP header that is cut short.
-    TcpPrefix(TcpPrefix),
+    /// The ports of a UDP or TCP header that is cut short.
+    Prefix(TransportPrefix),
 }
 
 /// An IPv4 datagram and what it carries (used for the datagram quoted in ICMP errors).
@@ -344,6 +346,20 @@ pub struct Datagram<'a> {
     pub ipv4: Ipv4Layer<'a>,
     /// Its transport layer, when decoded.
     pub transport: Option<Transport<'a>>,
+}
+
+/// How a frame starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Link {
+    /// With an Ethernet II header.
+    Ethernet,
+    /// With `offset` bytes of some other link header, then a payload of `ether_type`.
+    EtherType {
+        /// The payload's EtherType.
+        ether_type: u16,
+        /// Bytes before the payload.
+        offset: usize,
+    },
 }
 
 /// A whole frame, decoded laxly.
@@ -364,9 +380,37 @@ pub struct Packet<'a> {
 }
 
 impl<'a> Packet<'a> {
-    /// Decodes an Ethernet II frame (without FCS, as captures hold them).
+    /// Decodes an Ethernet II frame (without FCS, as captures hold them), taken to be whole.
     pub fn parse(frame: &'a [u8]) -> Packet<'a> {
+        Self::decode(frame, Link::Ethernet, true)
+    }
+
+    /// Decodes a payload of the given EtherType that starts at `offset` of `frame` (for link
+    /// types other than Ethernet: Linux cooked capture, loopback, raw IP).
+    pub fn parse_ether_type(frame: &'a [u8], ether_type: u16, offset: usize) -> Packet<'a> {
+        Self::decode(frame, Link::EtherType { ether_type, offset }, true)
+    }
+
+    /// Decodes a bare IPv4 datagram (raw-IP link types).
+    pub fn parse_ipv4(datagram: &'a [u8]) -> Packet<'a> {
+        Self::parse_ether_type(datagram, EtherType::IPV4.0, 0)
+    }
+
+    /// Decodes a frame with the given link framing. `whole`: the frame is all that was on the
+    /// wire (a capture's captured length equals its original length). When it is, an IPv4
+    /// total length past the end of the frame is a malformed datagram and what is there is
+    /// decoded and checksummed as the datagram (as Wireshark does); when it is not, the capture
+    /// cut the datagram short and its transport checksum is not verified.
+    pub fn decode(frame: &'a [u8], link: Link, whole: bool) -> Packet<'a> {
         let mut packet = Packet::empty(frame);
+        match link {
+            Link::EtherType { ether_type, offset } => {
+                let payload = frame.get(offset..).unwrap_or_default();
+                packet.decode_ether_payload(EtherType(ether_type), payload, offset, whole);
+                return packet;
+            }
+            Link::Ethernet => {}
+        }
         match EthernetHeader::parse(frame) {
             Err(e) => packet.findings.push(Finding::from_error(e)),
             Ok((eth, payload)) => {
@@ -386,25 +430,11 @@ impl<'a> Packet<'a> {
                         kind: Anomaly::InvalidEtherType,
                     });
                 } else {
-                    packet.decode_ether_payload(eth.ether_type, payload, offset);
+                    packet.decode_ether_payload(eth.ether_type, payload, offset, whole);
                 }
             }
         }
         packet
-    }
-
-    /// Decodes a payload of the given EtherType that starts at `offset` of `frame` (for link
-    /// types other than Ethernet: Linux cooked capture, loopback, raw IP).
-    pub fn parse_ether_type(frame: &'a [u8], ether_type: u16, offset: usize) -> Packet<'a> {
-        let mut packet = Packet::empty(frame);
-        let payload = frame.get(offset..).unwrap_or_default();
-        packet.decode_ether_payload(EtherType(ether_type), payload, offset);
-        packet
-    }
-
-    /// Decodes a bare IPv4 datagram (raw-IP link types).
-    pub fn parse_ipv4(datagram: &'a [u8]) -> Packet<'a> {
-        Self::parse_ether_type(datagram, EtherType::IPV4.0, 0)
     }
 
     fn empty(frame: &'a [u8]) -> Packet<'a> {
@@ -434,7 +464,8 @@ impl<'a> Packet<'a> {
                 _ => "IGMP",
             },
             (Some(Transport::Udp(_)), _, _) => "UDP",
-            (Some(Transport::Tcp(_)) | Some(Transport::TcpPrefix(_)), _, _) => "TCP",
+            (Some(Transport::Prefix(p)), _, _) if p.protocol == IpProtocol::UDP => "UDP",
+            (Some(Transport::Tcp(_)) | Some(Transport::Prefix(_)), _, _) => "TCP",
             (None, Some(_), _) => "IPv4",
             (None, None, Some(a)) if a.operation.is_rarp() => "RARP",
             (None, None, Some(_)) => "ARP",
@@ -443,10 +474,17 @@ impl<'a> Packet<'a> {
         }
     }
 
-    fn decode_ether_payload(&mut self, ether_type: EtherType, payload: &'a [u8], offset: usize) {
+    fn decode_ether_payload(
+        &mut self,
+        ether_type: EtherType,
+        payload: &'a [u8],
+        offset: usize,
+        whole: bool,
+    ) {
         match ether_type {
             EtherType::IPV4 => {
-                if let Some((datagram, used)) = decode_ipv4(payload, offset, &mut self.findings)
+                if let Some((datagram, used)) =
+                    decode_ipv4(payload, offset, whole, &mut self.findings)
                 {
                     self.note_trailer(offset + used);
                     self.ipv4 = Some(datagram.ipv4);
@@ -493,6 +531,7 @@ impl<'a> Packet<'a> {
 fn decode_ipv4<'a>(
     bytes: &'a [u8],
     offset: usize,
+    frame_whole: bool,
     findings: &mut Vec<Finding>,
 ) -> Option<(Datagram<'a>, usize)> {
     let (header, rest, option_error) = match Ipv4Header::parse_header_lax(bytes) {
@@ -530,6 +569,17 @@ fn decode_ipv4<'a>(
         let wanted = total - header_len;
         match rest.get(..wanted) {
             Some(p) => (p, true),
+            None if frame_whole => {
+                // Nothing was cut: the sender wrote a total length past its own frame.
+                findings.push(Finding::Malformed(Error::bad_value(
+                    Layer::Ipv4,
+                    "total length",
+                    offset + 2,
+                    "≤ the bytes in the frame",
+                    u64::from(header.total_length),
+                )));
+                (rest, true)
+            }
             None => {
                 findings.push(Finding::Truncated(Error::truncated(
                     Layer::Ipv4,
@@ -656,15 +706,17 @@ fn decode_transport<'a>(
             let (udp, udp_payload, fits) = match UdpHeader::parse(payload) {
                 Ok((h, p)) => (h, p, true),
                 Err(e) => {
-                    let prefix = udp_prefix(payload);
                     // A capture cut short is reported by the IPv4 layer already.
-                    let cut_by_capture =
-                        !ip.complete && e.is_truncation() && prefix.is_some();
-                    if !cut_by_capture {
+                    if ip.complete || !e.is_truncation() {
                         findings.push(Finding::from_error(e.shifted(offset)));
                     }
-                    let h = prefix?;
-                    (h, payload.get(udp::HEADER_LEN..).unwrap_or_default(), false)
+                    match udp_prefix(payload) {
+                        Some(h) => (h, payload.get(udp::HEADER_LEN..).unwrap_or_default(), false),
+                        None => {
+                            return ports_prefix(payload, offset, IpProtocol::UDP, false)
+                                .map(Transport::Prefix)
+                        }
+                    }
                 }
             };
             port_zero(udp.source_port, udp.destination_port, Layer::Udp, findings);
@@ -694,23 +746,18 @@ fn decode_transport<'a>(
             let (tcp, segment_payload, error) = match TcpHeader::parse_lax(payload) {
                 Ok(parsed) => parsed,
                 Err(e) => {
-                    let cut_by_capture = !ip.complete && e.is_truncation();
-                    if !cut_by_capture {
+                    if ip.complete || !e.is_truncation() {
                         findings.push(Finding::from_error(e.shifted(offset)));
                     }
-                    return tcp_prefix(payload, offset).map(Transport::TcpPrefix);
+                    return ports_prefix(payload, offset, IpProtocol::TCP, false)
+                        .map(Transport::Prefix);
                 }
             };
-            let options_sound = match error {
-                None => true,
-                Some(e) => {
-                    let cut_by_capture = !ip.complete && e.is_truncation();
-                    if !cut_by_capture {
-                        findings.push(Finding::from_error(e.shifted(offset)));
-                    }
-                    false
+            if let Some(e) = error {
+                if ip.complete || !e.is_truncation() {
+                    findings.push(Finding::from_error(e.shifted(offset)));
                 }
-            };
+            }
             let flags = tcp.flags;
             let anomaly = |kind| Finding::Anomaly {
                 layer: Layer::Tcp,
@@ -727,9 +774,7 @@ fn decode_transport<'a>(
                 findings.push(anomaly(Anomaly::NoTcpFlags));
             }
             port_zero(tcp.source_port, tcp.destination_port, Layer::Tcp, findings);
-            // A header whose data offset runs past the segment cannot be checksummed as sent.
-            let checksum = (whole && (options_sound || tcp.header_len() <= payload.len()))
-                .then(|| {
+            let checksum = whole.then(|| {
                     checked(
                         TcpHeader::verify_checksum(header.source, header.destination, payload),
                         Layer::Tcp,
@@ -792,6 +837,11 @@ fn decode_quoted(quote: &[u8], offset: usize) -> Option<Datagram<'_>> {
                 })
             }),
             // A whole quoted datagram (Linux quotes up to 576 bytes) can be checksummed.
+            IpProtocol::TCP if payload.len() < crate::tcp::HEADER_LEN => {
+                // Routers quote only 8 bytes: ports and sequence number.
+                ports_prefix(payload, offset + header_len, IpProtocol::TCP, true)
+                    .map(Transport::Prefix)
+            }
             _ => decode_transport(
                 &ipv4,
                 ipv4.complete && !header.more_fragments,
@@ -803,28 +853,20 @@ fn decode_quoted(quote: &[u8], offset: usize) -> Option<Datagram<'_>> {
     Some(Datagram { ipv4, transport })
 }
 
-/// An ARP packet cut short: the fixed eight bytes, and each address only as far as the bytes
-/// go (an address cut short is empty).
+/// An ARP packet cut short: its fixed eight bytes, with no addresses (as Wireshark shows it: a
+/// packet that does not hold all four addresses gives none of them).
 fn arp_prefix(bytes: &[u8]) -> Option<ArpPacket<'_>> {
     let f = bytes.first_chunk::<8>()?;
-    let hardware_len = usize::from(f[4]);
-    let protocol_len = usize::from(f[5]);
-    let mut at = 8;
-    let mut take = |len: usize| -> &[u8] {
-        let field = bytes.get(at..at + len).unwrap_or_default();
-        at += len;
-        field
-    };
     Some(ArpPacket {
         hardware_type: crate::arp::HardwareType(u16::from_be_bytes([f[0], f[1]])),
         protocol_type: EtherType(u16::from_be_bytes([f[2], f[3]])),
         hardware_len: f[4],
         protocol_len: f[5],
         operation: crate::arp::ArpOperation(u16::from_be_bytes([f[6], f[7]])),
-        sender_hardware_addr: take(hardware_len),
-        sender_protocol_addr: take(protocol_len),
-        target_hardware_addr: take(hardware_len),
-        target_protocol_addr: take(protocol_len),
+        sender_hardware_addr: &[],
+        sender_protocol_addr: &[],
+        target_hardware_addr: &[],
+        target_protocol_addr: &[],
     })
 }
 
@@ -839,16 +881,24 @@ fn udp_prefix(bytes: &[u8]) -> Option<UdpHeader> {
     })
 }
 
-/// Ports and sequence number of a TCP header too short to parse.
-fn tcp_prefix(bytes: &[u8], offset: usize) -> Option<TcpPrefix> {
+/// The ports of a UDP or TCP header too short to parse, and for a TCP header quoted in an ICMP
+/// error (`with_sequence`) its sequence number.
+fn ports_prefix(
+    bytes: &[u8],
+    offset: usize,
+    protocol: IpProtocol,
+    with_sequence: bool,
+) -> Option<TransportPrefix> {
     let p = bytes.first_chunk::<4>()?;
-    Some(TcpPrefix {
+    Some(TransportPrefix {
         offset,
+        protocol,
         source_port: u16::from_be_bytes([p[0], p[1]]),
         destination_port: u16::from_be_bytes([p[2], p[3]]),
         sequence_number: bytes
             .get(4..8)
             .and_then(|s| s.first_chunk::<4>())
+            .filter(|_| with_sequence)
             .map(|s| u32::from_be_bytes(*s)),
     })
 }

@@ -348,7 +348,13 @@ impl CaptureReader {
                                     link_type: iface.link_type,
                                     original_length: spb.origlen,
                                     interface: 0,
-                                    data: spb.data.to_vec(),
+                                    // The block's data is padded to 32 bits; the packet is
+                                    // at most its original length.
+                                    data: spb
+                                        .data
+                                        .get(..(spb.origlen as usize).min(spb.data.len()))
+                                        .unwrap_or(spb.data)
+                                        .to_vec(),
                                 }),
                             }
                         }

@@ -6,10 +6,11 @@ use crate::fields::{FieldValue, Fields};
 use crate::link::{self, LinkPayload};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use wirecheck_codec::ethernet::EtherType;
+use wirecheck_codec::ethernet::{EtherType, MacAddr};
 use wirecheck_codec::icmp::IcmpBody;
 use wirecheck_codec::igmp::IgmpMessage;
-use wirecheck_codec::packet::{Datagram, Finding, Packet, Severity, Transport};
+use wirecheck_codec::ipv4::IpProtocol;
+use wirecheck_codec::packet::{Datagram, Finding, Link, Packet, Severity, Transport};
 use wirecheck_codec::tcp::option::TcpOption;
 use wirecheck_codec::ChecksumStatus;
 
@@ -17,29 +18,39 @@ use wirecheck_codec::ChecksumStatus;
 /// (a record shorter than its cooked-capture header, a link type not decoded) come back as a
 /// message beside the (empty) packet.
 pub fn decode_record(record: &Record) -> (Packet<'_>, Option<String>) {
+    // A record holding fewer bytes than were on the wire was cut by the capture's snaplen.
+    let whole = record.data.len() >= record.original_length as usize;
+    let empty = || Packet::parse_ether_type(&[], 0, 0);
     match link::split(record.link_type, &record.data) {
-        LinkPayload::Ethernet(frame) => (Packet::parse(frame), None),
+        LinkPayload::Ethernet(frame) => (Packet::decode(frame, Link::Ethernet, whole), None),
         LinkPayload::EtherType {
             ether_type,
             header_len,
             ..
         } => (
-            Packet::parse_ether_type(&record.data, ether_type, header_len),
+            Packet::decode(
+                &record.data,
+                Link::EtherType {
+                    ether_type,
+                    offset: header_len,
+                },
+                whole,
+            ),
             None,
         ),
         LinkPayload::Truncated { needed, got } => (
-            Packet::parse_ether_type(&[], 0, 0),
+            empty(),
             Some(format!(
                 "{} header truncated: needs {needed} bytes, record has {got}",
                 record.link_type.name()
             )),
         ),
         LinkPayload::OtherFamily(family) => (
-            Packet::parse_ether_type(&[], 0, 0),
-            Some(format!("loopback address family {family} not decoded")),
+            empty(),
+            Some(format!("link-layer protocol {family} not decoded")),
         ),
         LinkPayload::Unsupported(link) => (
-            Packet::parse_ether_type(&[], 0, 0),
+            empty(),
             Some(format!("unsupported link type {}", link.name())),
         ),
     }
@@ -90,11 +101,29 @@ pub fn fields(record: &Record, packet: &Packet<'_>) -> Fields {
         f.int("arp.hw.size", arp.hardware_len);
         f.int("arp.proto.size", arp.protocol_len);
         f.int("arp.opcode", arp.operation.0);
-        if let Some(v) = arp.as_ethernet_ipv4() {
-            f.text("arp.src.hw_mac", v.sender_mac);
-            f.text("arp.src.proto_ipv4", v.sender_ip);
-            f.text("arp.dst.hw_mac", v.target_mac);
-            f.text("arp.dst.proto_ipv4", v.target_ip);
+        // Wireshark names the addresses by type and size — each whenever it is whole, whatever
+        // the other is.
+        // (Ethernet or IEEE 802 hardware with 6-byte addresses; IPv4 or AX.25's IP number with
+        // 4-byte addresses.)
+        let ether = matches!(arp.hardware_type.0, 1 | 6) && arp.hardware_len == 6;
+        let ip = matches!(arp.protocol_type.0, 0x0800 | 0x00cc) && arp.protocol_len == 4;
+        let mac = |b: &[u8]| MacAddr::from_slice(b).filter(|_| ether);
+        let ipv4 = |b: &[u8]| {
+            b.first_chunk::<4>()
+                .filter(|_| ip && b.len() == 4)
+                .map(|a| std::net::Ipv4Addr::from(*a))
+        };
+        if let Some(m) = mac(arp.sender_hardware_addr) {
+            f.text("arp.src.hw_mac", m);
+        }
+        if let Some(a) = ipv4(arp.sender_protocol_addr) {
+            f.text("arp.src.proto_ipv4", a);
+        }
+        if let Some(m) = mac(arp.target_hardware_addr) {
+            f.text("arp.dst.hw_mac", m);
+        }
+        if let Some(a) = ipv4(arp.target_protocol_addr) {
+            f.text("arp.dst.proto_ipv4", a);
         }
     }
     if let Some(ip) = &packet.ipv4 {
@@ -158,6 +187,8 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
                     f.int("icmp.mtu", b.next_hop_mtu)
                 }
                 IcmpBody::ParameterProblem(b) => f.int("icmp.pointer", b.pointer),
+                IcmpBody::ExtendedEchoRequest(b) => f.int("icmp.ident", b.identifier),
+                IcmpBody::ExtendedEchoReply(b) => f.int("icmp.ident", b.identifier),
                 _ => {}
             }
             if let Some(quoted) = &icmp.quoted {
@@ -170,7 +201,9 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
             // 224.0.0.25; Wireshark files it under rgmp.*, so there are no igmp.* fields.
             let rgmp = h.destination == std::net::Ipv4Addr::new(224, 0, 0, 25)
                 && m.igmp_type().0 >= 0xfc;
-            if !rgmp {
+            // DVMRP (type 0x13) likewise has a dissector, and field names, of its own.
+            let dvmrp = m.igmp_type().0 == 0x13;
+            if !rgmp && !dvmrp {
                 igmp_fields(f, igmp);
             }
         }
@@ -220,7 +253,11 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
                 }
             }
         }
-        Some(Transport::TcpPrefix(p)) => {
+        Some(Transport::Prefix(p)) if p.protocol == IpProtocol::UDP => {
+            f.int("udp.srcport", p.source_port);
+            f.int("udp.dstport", p.destination_port);
+        }
+        Some(Transport::Prefix(p)) => {
             f.int("tcp.srcport", p.source_port);
             f.int("tcp.dstport", p.destination_port);
             if let Some(seq) = p.sequence_number {
@@ -283,7 +320,7 @@ fn summary_parts(packet: &Packet<'_>, link_note: Option<&str>) -> (String, Strin
                 u.header.payload_len()
             ),
             Some(Transport::Tcp(t)) => format!("{} Len={}", t.header, t.payload_len),
-            Some(Transport::TcpPrefix(p)) => {
+            Some(Transport::Prefix(p)) => {
                 format!("{} → {} [header cut short]", p.source_port, p.destination_port)
             }
             None if h.fragment_offset != 0 || h.more_fragments => format!(

@@ -308,8 +308,9 @@ impl<'a> Ipv4Header<'a> {
 
     /// Like [`parse_header`](Ipv4Header::parse_header), but a malformed option list does not
     /// fail the parse: the header comes back with its option bytes unchecked
-    /// ([`Ipv4Options::raw`]) and the option error beside it. For lax decoders that want the
-    /// fixed fields of a datagram whose options are bad.
+    /// ([`Ipv4Options::raw`]) and the option error beside it; options cut short by the end of
+    /// `bytes` likewise (the option bytes present, and a `Truncated` error). For lax decoders
+    /// that want the fixed fields of a datagram whose options are bad or cut.
     pub fn parse_header_lax(bytes: &'a [u8]) -> Result<(Ipv4Header<'a>, &'a [u8], Option<Error>)> {
         let Some(&first) = bytes.first() else {
             return Err(Error::truncated(
@@ -348,19 +349,29 @@ impl<'a> Ipv4Header<'a> {
             ));
         };
         let header_len = usize::from(ihl) * 4;
-        let Some((head, rest)) = bytes.split_at_checked(header_len) else {
-            return Err(Error::truncated(
-                Layer::Ipv4,
-                "options",
-                OPTIONS,
-                header_len,
-                bytes.len(),
-            ));
+        // Options cut short by the end of the bytes: the lax caller still gets the fixed
+        // header, with the option bytes that are there (unchecked) and the truncation error.
+        let (head, rest, cut) = match bytes.split_at_checked(header_len) {
+            Some((head, rest)) => (head, rest, None),
+            None => (
+                bytes,
+                &bytes[bytes.len()..],
+                Some(Error::truncated(
+                    Layer::Ipv4,
+                    "options",
+                    OPTIONS,
+                    header_len,
+                    bytes.len(),
+                )),
+            ),
         };
         let option_bytes = head.get(OPTIONS..).unwrap_or_default();
-        let (options, option_error) = match Ipv4Options::parse(option_bytes) {
-            Ok(o) => (o, None),
-            Err(e) => (Ipv4Options::raw(option_bytes), Some(e.shifted(OPTIONS))),
+        let (options, option_error) = match cut {
+            Some(e) => (Ipv4Options::raw(option_bytes), Some(e)),
+            None => match Ipv4Options::parse(option_bytes) {
+                Ok(o) => (o, None),
+                Err(e) => (Ipv4Options::raw(option_bytes), Some(e.shifted(OPTIONS))),
+            },
         };
 
         let be16 = |r: Range<usize>| match fixed.get(r) {

@@ -150,12 +150,10 @@ impl Finding {
             Finding::Truncated(_) | Finding::Malformed(_) | Finding::BadChecksum { .. } => {
                 Severity::Error
             }
-            Finding::Trailer { padding: true, .. } | Finding::Unsupported { .. } => {
-                Severity::Info
+            Finding::Trailer { padding: true, .. } | Finding::Unsupported { .. } => Severity::Info,
+            Finding::PartialChecksum { .. } | Finding::Trailer { .. } | Finding::Anomaly { .. } => {
+                Severity::Warning
             }
-            Finding::PartialChecksum { .. }
-            | Finding::Trailer { .. }
-            | Finding::Anomaly { .. } => Severity::Warning,
         }
     }
 
@@ -220,7 +218,10 @@ impl fmt::Display for Finding {
                 if *padding {
                     write!(f, "Ethernet padding: {length} bytes at byte {offset}")
                 } else {
-                    write!(f, "trailer: {length} bytes after the IPv4 datagram at byte {offset}")
+                    write!(
+                        f,
+                        "trailer: {length} bytes after the IPv4 datagram at byte {offset}"
+                    )
                 }
             }
             Finding::Unsupported {
@@ -251,8 +252,8 @@ pub struct Ipv4Layer<'a> {
     pub payload: &'a [u8],
     /// Whether the whole payload the total length describes is present.
     pub complete: bool,
-    /// The header checksum.
-    pub checksum: ChecksumStatus,
+    /// The header checksum, when the whole header is present.
+    pub checksum: Option<ChecksumStatus>,
 }
 
 /// A decoded ICMP message.
@@ -306,6 +307,10 @@ pub struct TcpLayer<'a> {
     pub payload_len: usize,
     /// The checksum, when the whole segment is present.
     pub checksum: Option<ChecksumStatus>,
+    /// Whether the segment the IP header describes is long enough for the header the data
+    /// offset describes (false for a malformed data offset; true for a header that was only
+    /// cut short by the capture).
+    pub header_complete: bool,
 }
 
 /// The ports (and, in an ICMP quote, the TCP sequence number) of a UDP or TCP header too short
@@ -592,9 +597,8 @@ fn decode_ipv4<'a>(
             }
         }
     };
-    let header_bytes = bytes.get(..header_len).unwrap_or_default();
-    let checksum = ipv4::verify_checksum(header_bytes);
-    if let ChecksumStatus::Bad { expected, found } = checksum {
+    let checksum = bytes.get(..header_len).map(ipv4::verify_checksum);
+    if let Some(ChecksumStatus::Bad { expected, found }) = checksum {
         findings.push(Finding::BadChecksum {
             layer: Layer::Ipv4,
             offset,
@@ -730,7 +734,7 @@ fn decode_transport<'a>(
             let checksum = (whole && fits).then(|| {
                 let datagram = payload.get(..usize::from(udp.length)).unwrap_or(payload);
                 checked(
-                    UdpHeader::verify_checksum(header.source, header.destination, datagram),
+                    UdpHeader::verify_checksum(header.source, header.final_destination(), datagram),
                     Layer::Udp,
                     findings,
                 )
@@ -775,15 +779,19 @@ fn decode_transport<'a>(
             }
             port_zero(tcp.source_port, tcp.destination_port, Layer::Tcp, findings);
             let checksum = whole.then(|| {
-                    checked(
-                        TcpHeader::verify_checksum(header.source, header.destination, payload),
-                        Layer::Tcp,
-                        findings,
-                    )
-                });
-            let described = usize::from(header.total_length)
-                .saturating_sub(header.header_len())
-                .saturating_sub(tcp.header_len());
+                checked(
+                    TcpHeader::verify_checksum(header.source, header.final_destination(), payload),
+                    Layer::Tcp,
+                    findings,
+                )
+            });
+            // The segment length the IP header describes (what was on the wire).
+            let ip_payload_len = if header.total_length == 0 {
+                payload.len()
+            } else {
+                usize::from(header.total_length).saturating_sub(header.header_len())
+            };
+            let described = ip_payload_len.saturating_sub(tcp.header_len());
             let payload_len = if header.total_length == 0 {
                 segment_payload.len()
             } else {
@@ -795,6 +803,7 @@ fn decode_transport<'a>(
                 payload: segment_payload,
                 payload_len,
                 checksum,
+                header_complete: tcp.header_len() <= ip_payload_len,
             }))
         }
         other => {
@@ -820,7 +829,7 @@ fn decode_quoted(quote: &[u8], offset: usize) -> Option<Datagram<'_>> {
         header,
         payload,
         complete: payload.len() == total,
-        checksum: ipv4::verify_checksum(quote.get(..header_len).unwrap_or_default()),
+        checksum: quote.get(..header_len).map(ipv4::verify_checksum),
     };
     let transport = if header.fragment_offset != 0 {
         None
@@ -842,9 +851,10 @@ fn decode_quoted(quote: &[u8], offset: usize) -> Option<Datagram<'_>> {
                 ports_prefix(payload, offset + header_len, IpProtocol::TCP, true)
                     .map(Transport::Prefix)
             }
+            // A quoted UDP datagram is checksummed when its own length fits in the quote.
             _ => decode_transport(
                 &ipv4,
-                ipv4.complete && !header.more_fragments,
+                (ipv4.complete || header.protocol == IpProtocol::UDP) && !header.more_fragments,
                 offset + header_len,
                 &mut ignored,
             ),

@@ -56,6 +56,14 @@ pub fn decode_record(record: &Record) -> (Packet<'_>, Option<String>) {
     }
 }
 
+/// IPv4 option types Wireshark 4.0 dissects (EOL, NOP, the security family, source routes,
+/// record route, timestamps, router alert, quick-start, experiments and the rest of IANA's
+/// list); an option of any other type is shown as "Unknown" without an `ip.opt.type`.
+const WIRESHARK_IP_OPTION_TYPES: &[u8] = &[
+    0, 1, 7, 10, 11, 12, 15, 25, 30, 68, 82, 94, 130, 131, 133, 134, 136, 137, 142, 144, 145, 147,
+    148, 149, 150, 151, 152, 158, 205, 222,
+];
+
 fn checksum_status(status: Option<ChecksumStatus>) -> u64 {
     status.map_or(2, |s| u64::from(s.wireshark_status()))
 }
@@ -150,11 +158,15 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
     f.int("ip.ttl", h.ttl);
     f.int("ip.proto", h.protocol.0);
     f.int("ip.checksum", h.header_checksum);
-    f.int("ip.checksum.status", checksum_status(Some(d.ipv4.checksum)));
+    f.int("ip.checksum.status", checksum_status(d.ipv4.checksum));
     f.text("ip.src", h.source);
     f.text("ip.dst", h.destination);
-    if let Some(first) = h.options.as_bytes().first() {
-        f.int("ip.opt.type", *first);
+    if let Some(&first) = h.options.as_bytes().first() {
+        // Wireshark fills ip.opt.type only for the option types it has a dissector for.
+        // (and none when the header itself is cut short).
+        if WIRESHARK_IP_OPTION_TYPES.contains(&first) && d.ipv4.checksum.is_some() {
+            f.int("ip.opt.type", first);
+        }
     }
     match &d.transport {
         None => {}
@@ -199,8 +211,8 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
             let m = &igmp.message;
             // RGMP (RFC 3488) rides on IGMP's protocol number with types 0xfc–0xff to
             // 224.0.0.25; Wireshark files it under rgmp.*, so there are no igmp.* fields.
-            let rgmp = h.destination == std::net::Ipv4Addr::new(224, 0, 0, 25)
-                && m.igmp_type().0 >= 0xfc;
+            let rgmp =
+                h.destination == std::net::Ipv4Addr::new(224, 0, 0, 25) && m.igmp_type().0 >= 0xfc;
             // DVMRP (type 0x13) likewise has a dissector, and field names, of its own.
             let dvmrp = m.igmp_type().0 == 0x13;
             if !rgmp && !dvmrp {
@@ -212,8 +224,11 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
             f.int("udp.srcport", u.source_port);
             f.int("udp.dstport", u.destination_port);
             f.int("udp.length", u.length);
-            f.int("udp.checksum", u.checksum);
-            f.int("udp.checksum.status", checksum_status(udp.checksum));
+            // Wireshark stops at a length below the header's own 8 bytes.
+            if u.length >= 8 {
+                f.int("udp.checksum", u.checksum);
+                f.int("udp.checksum.status", checksum_status(udp.checksum));
+            }
         }
         Some(Transport::Tcp(tcp)) => {
             let t = &tcp.header;
@@ -231,7 +246,8 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
             f.int("tcp.checksum.status", checksum_status(tcp.checksum));
             f.int("tcp.urgent_pointer", t.urgent_pointer);
             // In a first fragment the segment's length is not known until reassembly.
-            if !h.more_fragments {
+            // and a header longer than the segment leaves none to count.
+            if !h.more_fragments && tcp.header_complete {
                 f.int("tcp.len", tcp.payload_len as u64);
             }
             for option in t.options.iter() {
@@ -286,9 +302,9 @@ fn igmp_fields(f: &mut Fields, igmp: &wirecheck_codec::packet::IgmpLayer<'_>) {
             }
             f.int("igmp.num_grp_recs", r.number_of_group_records);
         }
-        IgmpMessage::Unknown { igmp_type, data, .. }
-            if igmp_type.0 == 0x1e || igmp_type.0 == 0x1f =>
-        {
+        IgmpMessage::Unknown {
+            igmp_type, data, ..
+        } if igmp_type.0 == 0x1e || igmp_type.0 == 0x1f => {
             // Multicast traceroute query/response: the group follows the header.
             if let Some(g) = data.first_chunk::<4>() {
                 f.text("igmp.maddr", std::net::Ipv4Addr::from(*g));
@@ -321,7 +337,10 @@ fn summary_parts(packet: &Packet<'_>, link_note: Option<&str>) -> (String, Strin
             ),
             Some(Transport::Tcp(t)) => format!("{} Len={}", t.header, t.payload_len),
             Some(Transport::Prefix(p)) => {
-                format!("{} → {} [header cut short]", p.source_port, p.destination_port)
+                format!(
+                    "{} → {} [header cut short]",
+                    p.source_port, p.destination_port
+                )
             }
             None if h.fragment_offset != 0 || h.more_fragments => format!(
                 "Fragmented IP protocol (proto={} {}, off={}, ID={:04x})",
@@ -369,7 +388,12 @@ fn summary_parts(packet: &Packet<'_>, link_note: Option<&str>) -> (String, Strin
                     t => format!("EtherType {t} (not decoded)"),
                 }
             };
-            (e.source.to_string(), e.destination.to_string(), protocol, info)
+            (
+                e.source.to_string(),
+                e.destination.to_string(),
+                protocol,
+                info,
+            )
         }
         None => (String::new(), String::new(), protocol, String::new()),
     }
@@ -387,13 +411,7 @@ pub fn summary_lines(batch: &[Record], first: Timestamp) -> String {
         let _ = write!(
             out,
             "{:>5} {:>12.6} {} → {} {} {} {}",
-            record.number,
-            relative,
-            src,
-            dst,
-            protocol,
-            record.original_length,
-            info
+            record.number, relative, src, dst, protocol, record.original_length, info
         );
         let errors = packet
             .findings
@@ -401,7 +419,11 @@ pub fn summary_lines(batch: &[Record], first: Timestamp) -> String {
             .filter(|f| f.severity() == Severity::Error)
             .count();
         if errors > 0 {
-            let _ = write!(out, " [{errors} finding{}]", if errors == 1 { "" } else { "s" });
+            let _ = write!(
+                out,
+                " [{errors} finding{}]",
+                if errors == 1 { "" } else { "s" }
+            );
         }
         out.push('\n');
     }
@@ -544,8 +566,5 @@ impl Summary {
 
 /// The link types `decode` understands.
 pub fn supported_link(link: LinkType) -> bool {
-    !matches!(
-        link::split(link, &[0u8; 64]),
-        LinkPayload::Unsupported(_)
-    )
+    !matches!(link::split(link, &[0u8; 64]), LinkPayload::Unsupported(_))
 }

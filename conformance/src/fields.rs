@@ -59,7 +59,10 @@ impl Fields {
 
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&FieldValue> {
-        self.entries.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     /// All fields in order.

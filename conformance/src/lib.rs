@@ -6,10 +6,10 @@
 //! - [`oracle`]: comparing that reading with Wireshark's stored one.
 
 pub mod capture;
+pub mod decode;
 pub mod fields;
 pub mod link;
-pub mod decode;
-pub mod oracle;
-pub mod pipeline;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod oracle;
+pub mod pipeline;

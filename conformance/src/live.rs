@@ -46,7 +46,11 @@ pub fn run(
         };
         let text = render(&record);
         let mut out = stdout.lock();
-        if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+        if out
+            .write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
             return Ok(());
         }
     }

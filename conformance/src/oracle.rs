@@ -172,7 +172,10 @@ mod tests {
 
     #[test]
     fn normalises_hex_decimal_booleans_and_addresses() {
-        assert_eq!(normalise_tshark("eth.type", "0x0800"), Normalised::Int(2048));
+        assert_eq!(
+            normalise_tshark("eth.type", "0x0800"),
+            Normalised::Int(2048)
+        );
         assert_eq!(normalise_tshark("ip.ttl", "64"), Normalised::Int(64));
         assert_eq!(normalise_tshark("ip.flags.df", "True"), Normalised::Int(1));
         assert_eq!(
@@ -183,7 +186,10 @@ mod tests {
             normalise_tshark("tcp.options.sack_perm", "0402"),
             Normalised::Present
         );
-        assert_eq!(normalise_tshark("ip.opt.type", "148,1"), Normalised::Int(148));
+        assert_eq!(
+            normalise_tshark("ip.opt.type", "148,1"),
+            Normalised::Int(148)
+        );
     }
 
     #[test]

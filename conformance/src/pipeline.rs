@@ -54,10 +54,8 @@ where
                         first.get_or_init(|| r.timestamp);
                         batch.push(r);
                         if batch.len() == BATCH_RECORDS {
-                            let full = std::mem::replace(
-                                &mut batch,
-                                Vec::with_capacity(BATCH_RECORDS),
-                            );
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
                             if batch_tx.send((index, full)).is_err() {
                                 return None;
                             }

@@ -404,6 +404,25 @@ impl<'a> Ipv4Header<'a> {
         Ok((header, rest, option_error))
     }
 
+    /// The destination a UDP or TCP pseudo-header names: the header's destination, or, while a
+    /// loose or strict source route still has addresses to visit, the last address of the
+    /// route — the final destination [RFC 9293 § 3.1 ("the destination address" of the
+    /// pseudo-header is the final one); RFC 1122 § 3.2.1.8].
+    pub fn final_destination(&self) -> Ipv4Addr {
+        for option in self.options.iter() {
+            if let Ipv4Option::LooseSourceRoute { pointer, route }
+            | Ipv4Option::StrictSourceRoute { pointer, route } = option
+            {
+                // The route is complete when the pointer is past the last address.
+                let remaining = route.at_pointer(pointer).is_some();
+                if let (true, Some(last)) = (remaining, route.iter().last()) {
+                    return last;
+                }
+            }
+        }
+        self.destination
+    }
+
     /// The header length the `ihl` field gives, in octets (`ihl * 4`).
     pub const fn header_len(&self) -> usize {
         self.ihl as usize * 4

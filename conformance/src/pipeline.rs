@@ -6,7 +6,7 @@
 
 use crate::capture::{CaptureError, CaptureReader, Record, Timestamp};
 use std::collections::BTreeMap;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Records per batch: large enough to amortise channel costs, small enough to keep memory low.
@@ -39,7 +39,7 @@ where
     let workers = workers.max(1);
     let (batch_tx, batch_rx) = sync_channel::<(u64, Vec<Record>)>(QUEUE_BATCHES);
     let (done_tx, done_rx) = sync_channel::<(u64, T, u64)>(QUEUE_BATCHES + workers);
-    let batch_rx: Arc<Mutex<Receiver<(u64, Vec<Record>)>>> = Arc::new(Mutex::new(batch_rx));
+    let batch_rx = Arc::new(Mutex::new(batch_rx));
     let first: OnceLock<Timestamp> = OnceLock::new();
     let first = &first;
     std::thread::scope(|scope| {

@@ -933,6 +933,15 @@ mod tests {
             vec![ip([1, 2, 3, 4]), ip([5, 6, 7, 8])]
         );
         assert_eq!(h.options.padding(), &[] as &[u8]);
+        // Route not yet travelled: the pseudo-header names its last hop (tshark agrees: the
+        // TCP checksum of this frame is good only with 5.6.7.8).
+        assert_eq!(h.destination, ip([13, 14, 15, 16]));
+        assert_eq!(h.final_destination(), ip([5, 6, 7, 8]));
+        // Pointer past the route (travelled): the header's destination is final.
+        let mut done = lsrr.clone();
+        done[22] = 12;
+        let (h, _) = parse_exact(&done);
+        assert_eq!(h.final_destination(), ip([13, 14, 15, 16]));
     }
 
     // tcpdump/IGMP_V2.pcap frames 1 and 2.

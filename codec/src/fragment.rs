@@ -2,7 +2,7 @@
 //! RFC 1858].
 //!
 //! Both halves are pure: no clock, no I/O. Time is a value the caller passes in
-//! ([`Instant`], microseconds).
+//! ([`time::Instant`](crate::time::Instant), microseconds).
 //!
 //! - [`fragment`] splits a datagram for a link MTU and yields [`Fragment`]s, each of which can
 //!   [`emit`](Fragment::emit) itself. It never allocates. A datagram with Don't Fragment set that
@@ -21,6 +21,7 @@ use core::net::Ipv4Addr;
 
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::ipv4::{IpProtocol, Ipv4Header, Ipv4Options, MAX_HEADER_LEN, MIN_HEADER_LEN};
+#[cfg(feature = "alloc")]
 use crate::time::{Duration, Instant};
 
 /// The largest IPv4 datagram, header included: the total length field is 16 bits.
@@ -59,7 +60,9 @@ impl OwnedIpv4Header {
 
     fn with_options(header: &Ipv4Header<'_>, option_bytes: &[u8]) -> Option<Self> {
         let mut options = [0u8; Ipv4Options::MAX_LEN];
-        options.get_mut(..option_bytes.len())?.copy_from_slice(option_bytes);
+        options
+            .get_mut(..option_bytes.len())?
+            .copy_from_slice(option_bytes);
         let padded = option_bytes.len().div_ceil(4) * 4;
         Some(OwnedIpv4Header {
             fixed: Ipv4Header {
@@ -98,8 +101,9 @@ impl OwnedIpv4Header {
     fn finish(&mut self, payload_len: usize) -> Result<()> {
         let len = self.len();
         let total = len.saturating_add(payload_len);
-        self.fixed.total_length = u16::try_from(total)
-            .map_err(|_| Error::too_long(Layer::Fragment, "total length", MAX_DATAGRAM_LEN, total))?;
+        self.fixed.total_length = u16::try_from(total).map_err(|_| {
+            Error::too_long(Layer::Fragment, "total length", MAX_DATAGRAM_LEN, total)
+        })?;
         self.fixed.ihl = (len / 4) as u8;
         self.fixed.header_checksum = 0;
         self.fixed.header_checksum = self.header().compute_checksum();
@@ -148,8 +152,10 @@ pub fn fragment<'a>(header: &Ipv4Header<'_>, payload: &'a [u8], mtu: u16) -> Res
     ))?;
     let mut copied = [0u8; Ipv4Options::MAX_LEN];
     let copied_len = header.options.write_copied(&mut copied)?;
-    let later = OwnedIpv4Header::with_options(header, copied.get(..copied_len).unwrap_or_default())
-        .ok_or(Error::too_long(Layer::Fragment, "options", Ipv4Options::MAX_LEN, copied_len))?;
+    let later =
+        OwnedIpv4Header::with_options(header, copied.get(..copied_len).unwrap_or_default()).ok_or(
+            Error::too_long(Layer::Fragment, "options", Ipv4Options::MAX_LEN, copied_len),
+        )?;
 
     let base = header.fragment_offset_bytes();
     let end = base.saturating_add(payload.len());
@@ -597,6 +603,7 @@ impl Findings {
     /// How many findings the list holds.
     pub const CAPACITY: usize = 6;
 
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     fn add(&mut self, finding: ReassemblyFinding) {
         match self.items.get_mut(usize::from(self.len)) {
             Some(slot) => {
@@ -652,6 +659,7 @@ pub struct FirstFragment {
 }
 
 impl FirstFragment {
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     fn new(header: OwnedIpv4Header, data: &[u8]) -> Self {
         let mut bytes = [0u8; MAX_HEADER_LEN + QUOTED_DATA_LEN];
         let n = header.header().emit_exact(&mut bytes).unwrap_or(0);
@@ -1288,12 +1296,13 @@ mod reassembler {
             let State::Assembling(assembly) = inflight.state else {
                 return None;
             };
-            let first_fragment = assembly
-                .first
-                .map(|(header, len)| {
-                    let data = assembly.payload().get(..usize::from(len)).unwrap_or_default();
-                    FirstFragment::new(header, data)
-                });
+            let first_fragment = assembly.first.map(|(header, len)| {
+                let data = assembly
+                    .payload()
+                    .get(..usize::from(len))
+                    .unwrap_or_default();
+                FirstFragment::new(header, data)
+            });
             self.release(assembly);
             Some(Expired {
                 key,
@@ -1475,11 +1484,18 @@ mod reassembler {
                 }
                 next => {
                     let gap_end = next.map_or(end, |p| p.start.min(end));
-                    if let Some(part) = data.get((at - offset) as usize..(gap_end - offset) as usize)
+                    if let Some(part) =
+                        data.get((at - offset) as usize..(gap_end - offset) as usize)
                     {
                         a.write(at as usize, part);
                     }
-                    a.pieces.insert(index, Piece { start: at, end: gap_end });
+                    a.pieces.insert(
+                        index,
+                        Piece {
+                            start: at,
+                            end: gap_end,
+                        },
+                    );
                     a.received += gap_end - at;
                     index += 1;
                     at = gap_end;
@@ -1580,7 +1596,11 @@ mod tests {
         let payload = pattern(3000, 1);
         let frags: Vec<_> = fragment(&h, &payload, 1500).unwrap().collect();
         assert_eq!(frags.len(), 3);
-        let expect = [(0, 1480, true, 1500), (185, 1480, true, 1500), (370, 40, false, 60)];
+        let expect = [
+            (0, 1480, true, 1500),
+            (185, 1480, true, 1500),
+            (370, 40, false, 60),
+        ];
         for (f, &(off, len, mf, total)) in frags.iter().zip(&expect) {
             let fh = f.header();
             assert_eq!(fh.fragment_offset, off);
@@ -1595,7 +1615,10 @@ mod tests {
         // On the wire each parses back and verifies.
         for bytes in wire(&h, &payload, 1500) {
             let (fh, _) = Ipv4Header::parse(&bytes).unwrap();
-            assert_eq!(verify_checksum(&bytes[..fh.header_len()]), ChecksumStatus::Good);
+            assert_eq!(
+                verify_checksum(&bytes[..fh.header_len()]),
+                ChecksumStatus::Good
+            );
         }
     }
 
@@ -1636,7 +1659,13 @@ mod tests {
         let data = pattern(100, 0);
         let f = fragment(&h, &data, 1500).unwrap().next().unwrap();
         let err = f.emit(&mut [0u8; 119]).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::BufferTooSmall { needed: 120, got: 119 });
+        assert_eq!(
+            err.kind,
+            ErrorKind::BufferTooSmall {
+                needed: 120,
+                got: 119
+            }
+        );
     }
 
     // Record Route (not copied), Loose Source Route (copied), Router Alert (copied), NOP.
@@ -1784,13 +1813,22 @@ mod tests {
         let p = piece(16, 24, true);
         assert_eq!(
             p.findings.iter().copied().collect::<Vec<_>>(),
-            vec![ReassemblyFinding::Overlap { offset: 16, len: 24, overlapping: 8 }]
+            vec![ReassemblyFinding::Overlap {
+                offset: 16,
+                len: 24,
+                overlapping: 8
+            }]
         );
         let p = piece(8, 8, true);
         assert_eq!(
             p.findings.iter().copied().collect::<Vec<_>>(),
             vec![
-                ReassemblyFinding::Teardrop { offset: 8, len: 8, within_offset: 0, within_len: 24 },
+                ReassemblyFinding::Teardrop {
+                    offset: 8,
+                    len: 8,
+                    within_offset: 0,
+                    within_len: 24
+                },
                 ReassemblyFinding::Duplicate { offset: 8, len: 8 },
             ]
         );
@@ -1809,8 +1847,17 @@ mod tests {
         let mut evil = payload.clone();
         evil[20] ^= 0xff;
         for (exact, expected) in [
-            (true, ReassemblyFinding::ConflictingDuplicate { offset: 16, len: 16 }),
-            (false, ReassemblyFinding::ConflictingOverlap { offset: 8, len: 16 }),
+            (
+                true,
+                ReassemblyFinding::ConflictingDuplicate {
+                    offset: 16,
+                    len: 16,
+                },
+            ),
+            (
+                false,
+                ReassemblyFinding::ConflictingOverlap { offset: 8, len: 16 },
+            ),
         ] {
             let mut r = Reassembler::default();
             let mut piece = |data: &[u8], off: usize, len: usize, mf: bool| {
@@ -1851,14 +1898,19 @@ mod tests {
         let p = r.push(Instant::ZERO, &h, &[0u8; 16]);
         assert_eq!(
             p.findings.iter().copied().collect::<Vec<_>>(),
-            vec![ReassemblyFinding::TinyFirstFragment { len: 16, needed: 20 }]
+            vec![ReassemblyFinding::TinyFirstFragment {
+                len: 16,
+                needed: 20
+            }]
         );
         h.fragment_offset = 1;
         h.more_fragments = false;
         let p = r.push(Instant::ZERO, &h, &[1u8; 12]);
         assert!(p.findings.any(|f| *f == ReassemblyFinding::TcpOffsetOne));
         // Offset 1 rewrote octets 8..16 with other values: the overlap policy discards.
-        assert!(p.findings.any(|f| matches!(f, ReassemblyFinding::ConflictingOverlap { .. })));
+        assert!(p
+            .findings
+            .any(|f| matches!(f, ReassemblyFinding::ConflictingOverlap { .. })));
         // UDP: 8 octets hold the header.
         let mut u = udp_header(5);
         u.more_fragments = true;
@@ -1877,7 +1929,11 @@ mod tests {
         let p = r.push(Instant::ZERO, &h, &[0u8; 32]);
         assert_eq!(
             p.findings.iter().copied().collect::<Vec<_>>(),
-            vec![ReassemblyFinding::PastMaximum { offset: 65520, len: 32, header_len: 20 }]
+            vec![ReassemblyFinding::PastMaximum {
+                offset: 65520,
+                len: 32,
+                header_len: 20
+            }]
         );
         assert_eq!(r.held_bytes(), r.spare_bytes());
         // The largest datagram that fits is fine: offset 65512 + 3 octets + 20 = 65535.
@@ -1903,7 +1959,10 @@ mod tests {
         let p = r.push(Instant::ZERO, &frag(64, false), &data);
         assert_eq!(
             p.findings.iter().copied().collect::<Vec<_>>(),
-            vec![ReassemblyFinding::ConflictingEnd { previous_end: 48, end: 80 }]
+            vec![ReassemblyFinding::ConflictingEnd {
+                previous_end: 48,
+                end: 80
+            }]
         );
         // A fragment past the known end.
         let mut r = Reassembler::default();
@@ -1911,7 +1970,10 @@ mod tests {
         let p = r.push(Instant::ZERO, &frag(48, true), &data);
         assert_eq!(
             p.findings.iter().copied().collect::<Vec<_>>(),
-            vec![ReassemblyFinding::BeyondEnd { end: 48, data_end: 64 }]
+            vec![ReassemblyFinding::BeyondEnd {
+                end: 48,
+                data_end: 64
+            }]
         );
         // A last fragment ending before data already held.
         let mut r = Reassembler::default();
@@ -1919,7 +1981,10 @@ mod tests {
         let p = r.push(Instant::ZERO, &frag(16, false), &data);
         assert_eq!(
             p.findings.iter().copied().collect::<Vec<_>>(),
-            vec![ReassemblyFinding::BeyondEnd { end: 32, data_end: 64 }]
+            vec![ReassemblyFinding::BeyondEnd {
+                end: 32,
+                data_end: 64
+            }]
         );
         // Unaligned and empty fragments with More Fragments are dropped.
         let mut r = Reassembler::default();
@@ -1950,7 +2015,11 @@ mod tests {
         push_all(&mut r, Instant::from_secs(1), &frags[..1]);
         push_all(&mut r, Instant::from_secs(2), &frags[1..2]);
         // A datagram without its first fragment, at 3 s.
-        push_all(&mut r, Instant::from_secs(3), &wire(&udp_header(0x43), &payload, 1500)[1..]);
+        push_all(
+            &mut r,
+            Instant::from_secs(3),
+            &wire(&udp_header(0x43), &payload, 1500)[1..],
+        );
         assert_eq!(r.in_flight(), 2);
         assert_eq!(r.next_deadline(), Some(Instant::from_secs(16)));
         assert_eq!(r.poll_expired(Instant::from_secs(15)), None);
@@ -1993,7 +2062,11 @@ mod tests {
         });
         let payload = pattern(3000, 2);
         for id in 1..=2 {
-            push_all(&mut r, Instant::from_secs(id.into()), &wire(&udp_header(id), &payload, 1500)[..1]);
+            push_all(
+                &mut r,
+                Instant::from_secs(id.into()),
+                &wire(&udp_header(id), &payload, 1500)[..1],
+            );
         }
         let third = wire(&udp_header(3), &payload, 1500);
         let (fh, data) = Ipv4Header::parse(&third[0]).unwrap();
@@ -2005,7 +2078,11 @@ mod tests {
         ));
         assert_eq!(r.in_flight(), 2);
         // The evicted datagram is gone: its other fragments start it anew, never completing.
-        let (done, _) = push_all(&mut r, Instant::from_secs(4), &wire(&udp_header(1), &payload, 1500)[1..]);
+        let (done, _) = push_all(
+            &mut r,
+            Instant::from_secs(4),
+            &wire(&udp_header(1), &payload, 1500)[1..],
+        );
         assert!(done.is_empty());
     }
 
@@ -2030,7 +2107,11 @@ mod tests {
                 .iter()
                 .filter(|f| matches!(f, ReassemblyFinding::Evicted { .. }))
                 .count();
-            assert!(r.held_bytes() <= config.max_bytes, "at {i}: {}", r.held_bytes());
+            assert!(
+                r.held_bytes() <= config.max_bytes,
+                "at {i}: {}",
+                r.held_bytes()
+            );
             assert!(r.in_flight() <= config.max_datagrams);
         }
         assert!(evicted > 90_000);
@@ -2051,7 +2132,9 @@ mod tests {
         let big = pattern(9000, 2);
         let (done, findings) = push_all(&mut r, Instant::ZERO, &wire(&udp_header(2), &big, 1500));
         assert!(done.is_empty());
-        assert!(findings.iter().any(|f| matches!(f, ReassemblyFinding::OverLimit { .. })));
+        assert!(findings
+            .iter()
+            .any(|f| matches!(f, ReassemblyFinding::OverLimit { .. })));
         assert!(r.held_bytes() <= 8000);
     }
 
@@ -2152,7 +2235,10 @@ mod tests {
             assert_eq!(h.destination, Ipv4Addr::new(10, 118, 213, 211));
             assert_eq!(d.payload().len(), 8320);
             let udp = d.payload();
-            assert_eq!((be16(udp, 0), be16(udp, 2), be16(udp, 4)), (789, 2049, 8320));
+            assert_eq!(
+                (be16(udp, 0), be16(udp, 2), be16(udp, 4)),
+                (789, 2049, 8320)
+            );
             assert_eq!(be16(udp, 6), sum);
             assert!(udp_checksum_good(d.as_bytes()));
             assert_eq!(verify_checksum(&d.as_bytes()[..20]), ChecksumStatus::Good);
@@ -2166,39 +2252,61 @@ mod tests {
     #[test]
     fn capture_ipv4frag_and_out_of_order_padded_fragments() {
         let mut r = Reassembler::default();
-        let (done, findings) = push_all(&mut r, Instant::ZERO, &capture_ip_packets("IPv4Frag.pcap"));
+        let (done, findings) =
+            push_all(&mut r, Instant::ZERO, &capture_ip_packets("IPv4Frag.pcap"));
         assert!(findings.is_empty());
         assert_eq!(done.len(), 1);
         let udp = &done[0][20..];
         assert_eq!(udp.len(), 4060);
-        assert_eq!((be16(udp, 0), be16(udp, 2), be16(udp, 4), be16(udp, 6)), (2049, 1023, 4060, 0xb440));
+        assert_eq!(
+            (be16(udp, 0), be16(udp, 2), be16(udp, 4), be16(udp, 6)),
+            (2049, 1023, 4060, 0xb440)
+        );
         assert!(udp_checksum_good(&done[0]));
 
         // frag_with_padding.pcap: the first fragment (8 octets, Ethernet padding) comes last.
-        let (done, findings) =
-            push_all(&mut r, Instant::ZERO, &capture_ip_packets("frag_with_padding.pcap"));
+        let (done, findings) = push_all(
+            &mut r,
+            Instant::ZERO,
+            &capture_ip_packets("frag_with_padding.pcap"),
+        );
         assert!(findings.is_empty());
         let udp = &done[0][20..];
         assert_eq!(udp.len(), 9409);
-        assert_eq!((be16(udp, 0), be16(udp, 2), be16(udp, 4), be16(udp, 6)), (42402, 42102, 9409, 0xcf11));
+        assert_eq!(
+            (be16(udp, 0), be16(udp, 2), be16(udp, 4), be16(udp, 6)),
+            (42402, 42102, 9409, 0xcf11)
+        );
         assert!(udp_checksum_good(&done[0]));
-        assert_eq!(Ipv4Header::parse(&done[0]).unwrap().0.destination, Ipv4Addr::new(224, 0, 2, 2));
+        assert_eq!(
+            Ipv4Header::parse(&done[0]).unwrap().0.destination,
+            Ipv4Addr::new(224, 0, 2, 2)
+        );
     }
 
     #[test]
     fn capture_fragmented_http_request() {
         let mut r = Reassembler::default();
-        let (done, findings) = push_all(&mut r, Instant::ZERO, &capture_ip_packets("frag_http_req.pcap"));
+        let (done, findings) = push_all(
+            &mut r,
+            Instant::ZERO,
+            &capture_ip_packets("frag_http_req.pcap"),
+        );
         assert!(findings.is_empty());
         let (h, tcp) = Ipv4Header::parse(&done[0]).unwrap();
         assert_eq!(tcp.len(), 1480);
         assert_eq!(h.identification, 0x425f);
         assert_eq!(be16(tcp, 0), 64415);
-        assert_eq!(u32::from_be_bytes(tcp[4..8].try_into().unwrap()), 2290951306);
+        assert_eq!(
+            u32::from_be_bytes(tcp[4..8].try_into().unwrap()),
+            2290951306
+        );
         let data_offset = usize::from(tcp[12] >> 4) * 4;
         assert_eq!(tcp.len() - data_offset, 1460);
         assert!(tcp[data_offset..].starts_with(b"GET /convert_data.js?partner_id=29 HTTP/1.1"));
-        let sum = checksum::pseudo_header(h.source, h.destination, 6, 1480).add_bytes(tcp).finish();
+        let sum = checksum::pseudo_header(h.source, h.destination, 6, 1480)
+            .add_bytes(tcp)
+            .finish();
         assert_eq!(sum, 0);
     }
 
@@ -2207,17 +2315,21 @@ mod tests {
     /// Option layouts: each option with or without the copied flag.
     fn option_bytes() -> impl Strategy<Value = Vec<u8>> {
         let option = prop_oneof![
-            Just(vec![1u8]),                         // NOP, not copied
-            Just(vec![7u8, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0]), // Record Route, not copied
+            Just(vec![1u8]),                                    // NOP, not copied
+            Just(vec![7u8, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0]),     // Record Route, not copied
             Just(vec![68u8, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0]), // Timestamp, not copied
-            Just(vec![148u8, 4, 0, 0]),              // Router Alert, copied
-            Just(vec![136u8, 4, 0, 1]),              // Stream ID, copied
-            Just(vec![130u8, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0]), // Security, copied
-            Just(vec![30u8, 3, 9]),                  // experimental, not copied
-            Just(vec![158u8, 2]),                    // experimental, copied
+            Just(vec![148u8, 4, 0, 0]),                         // Router Alert, copied
+            Just(vec![136u8, 4, 0, 1]),                         // Stream ID, copied
+            Just(vec![130u8, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0]),   // Security, copied
+            Just(vec![30u8, 3, 9]),                             // experimental, not copied
+            Just(vec![158u8, 2]),                               // experimental, copied
         ];
-        (proptest::collection::vec(option, 0..6), any::<bool>(), any::<Option<bool>>()).prop_map(
-            |(options, eol, source_route)| {
+        (
+            proptest::collection::vec(option, 0..6),
+            any::<bool>(),
+            any::<Option<bool>>(),
+        )
+            .prop_map(|(options, eol, source_route)| {
                 let mut bytes: Vec<u8> = Vec::new();
                 if let Some(strict) = source_route {
                     bytes.extend_from_slice(&[if strict { 137 } else { 131 }, 7, 4, 10, 0, 0, 1]);
@@ -2232,8 +2344,7 @@ mod tests {
                 }
                 bytes.resize(bytes.len().div_ceil(4) * 4, 0);
                 bytes
-            },
-        )
+            })
     }
 
     fn datagram() -> impl Strategy<Value = (Vec<u8>, Vec<u8>, u16)> {

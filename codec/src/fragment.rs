@@ -986,7 +986,8 @@ mod reassembler {
             self.datagrams.len()
         }
 
-        /// When the oldest datagram times out, if any is held.
+        /// When the oldest datagram times out, if any is held (discarded datagrams count: they
+        /// are forgotten then).
         pub fn next_deadline(&self) -> Option<Instant> {
             self.ages
                 .first_key_value()
@@ -1215,7 +1216,7 @@ mod reassembler {
                     b
                 }
                 None => {
-                    let capacity = wanted.min(self.config.max_bytes - bookkeeping);
+                    let capacity = wanted.min(self.config.max_bytes.saturating_sub(bookkeeping));
                     if !self.make_room(capacity + bookkeeping, None, findings) {
                         return false;
                     }
@@ -1350,6 +1351,10 @@ mod reassembler {
             }
             let start = HEADROOM - header.len();
             assembly.buffer.truncate(HEADROOM + end);
+            // Unused headroom may hold a reused buffer's old octets; keep `Eq`/`Hash` honest.
+            if let Some(unused) = assembly.buffer.get_mut(..start) {
+                unused.fill(0);
+            }
             if let Some(out) = assembly.buffer.get_mut(start..HEADROOM) {
                 // Cannot fail: `out` is exactly the header's length.
                 let _ = header.header().emit_exact(out);

@@ -57,7 +57,11 @@ fn ours(r: &mut Reassembler, packets: &[Vec<u8>], check: Option<&[u8]>) {
         let push = r.push(Instant::ZERO, &header, payload);
         if let Some(Datagram::Reassembled(d)) = push.datagram {
             if let Some(expected) = check {
-                assert_eq!(d.payload(), expected, "wirecheck reassembled a different payload");
+                assert_eq!(
+                    d.payload(),
+                    expected,
+                    "wirecheck reassembled a different payload"
+                );
             }
             black_box(d.payload());
             r.recycle(d.into_buffer());
@@ -70,7 +74,11 @@ fn etherparse(pool: &mut IpDefragPool, packets: &[Vec<u8>], check: Option<&[u8]>
         let slice = SlicedPacket::from_ip(p).expect("valid fragment");
         if let Some(d) = pool.process_sliced_packet(&slice, (), ()).expect("defrag") {
             if let Some(expected) = check {
-                assert_eq!(&d.payload[..], expected, "etherparse reassembled a different payload");
+                assert_eq!(
+                    &d.payload[..],
+                    expected,
+                    "etherparse reassembled a different payload"
+                );
             }
             black_box(&d.payload);
             pool.return_buf(d);
@@ -100,12 +108,16 @@ fn bench(c: &mut Criterion) {
         }
         assert_eq!(r.in_flight(), 0);
 
-        group.bench_with_input(BenchmarkId::new("wirecheck", name), packets, |b, packets| {
-            b.iter(|| ours(&mut r, packets, None))
-        });
-        group.bench_with_input(BenchmarkId::new("etherparse", name), packets, |b, packets| {
-            b.iter(|| etherparse(&mut pool, packets, None))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("wirecheck", name),
+            packets,
+            |b, packets| b.iter(|| ours(&mut r, packets, None)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("etherparse", name),
+            packets,
+            |b, packets| b.iter(|| etherparse(&mut pool, packets, None)),
+        );
     }
     group.finish();
 }

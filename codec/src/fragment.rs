@@ -697,7 +697,7 @@ pub use reassembler::*;
 #[cfg(feature = "alloc")]
 mod reassembler {
     use super::*;
-    use alloc::collections::BTreeMap;
+    use alloc::collections::{BTreeMap, VecDeque};
     use alloc::vec::Vec;
 
     /// Octets kept free before the payload in a reassembly buffer, so the rebuilt header can go
@@ -846,8 +846,9 @@ mod reassembler {
         buffer: Vec<u8>,
         /// Ranges received, sorted, not overlapping: the complement of RFC 815's hole list.
         /// A fragment that overlaps held data adds only its new parts, so ranges keep the
-        /// boundaries of the fragments that brought them.
-        pieces: Vec<Piece>,
+        /// boundaries of the fragments that brought them. A deque, so that both in-order and
+        /// reversed arrival add at an end.
+        pieces: VecDeque<Piece>,
         /// Octets received (the sum of the pieces).
         received: u32,
         /// The end the last fragment gives.
@@ -865,7 +866,7 @@ mod reassembler {
         }
 
         fn data_end(&self) -> u32 {
-            self.pieces.last().map_or(0, |p| p.end)
+            self.pieces.back().map_or(0, |p| p.end)
         }
 
         fn payload(&self) -> &[u8] {
@@ -1185,7 +1186,7 @@ mod reassembler {
                 } else {
                     piece.end as usize
                 };
-            let pieces = Vec::with_capacity(4);
+            let pieces = VecDeque::with_capacity(4);
             let bookkeeping = pieces.capacity() * core::mem::size_of::<Piece>();
             let needed = HEADROOM + piece.end as usize + bookkeeping;
             if needed > self.config.max_bytes || self.config.max_datagrams == 0 {
@@ -1426,7 +1427,7 @@ mod reassembler {
         let mut conflict = false;
         let mut exact = false;
         let mut within: Option<Piece> = None;
-        for p in a.pieces.get(first_after..).unwrap_or_default() {
+        for p in a.pieces.range(first_after.min(a.pieces.len())..) {
             if p.start >= end {
                 break;
             }

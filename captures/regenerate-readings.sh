@@ -7,6 +7,8 @@
 #
 # For every *.pcap / *.pcapng below captures/recorded/ and captures/third-party/:
 #   - if tshark reads it:  NAME.tshark.tsv = oracle/tshark-reading.sh FILE
+#   - if that reading shows IPv4 fragments: NAME.tshark.reassembled.tsv, the same reading with
+#     Wireshark's IPv4 reassembly on (oracle/tshark-reassembled-reading.sh)
 #   - if tshark refuses it: NAME.tshark.unreadable = tshark's error message (the file name replaced
 #     by FILE), so tests know which files the reference reader rejects.
 # NAME is the file name without its .pcap/.pcapng extension; when two captures in one folder share
@@ -25,6 +27,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 READING=${TSHARK_READING:-$HERE/oracle/tshark-reading.sh}
+REASSEMBLED_READING=$HERE/oracle/tshark-reassembled-reading.sh
 CHECK=0
 case "${1:-}" in
   --check) CHECK=1 ;;
@@ -58,6 +61,11 @@ make_reading() {
   "$READING" "$f" >"$TMP/out.tsv" || rc=$?
   if [[ $rc -eq 0 ]]; then
     mv "$TMP/out.tsv" "$out.tshark.tsv"
+    # Captures holding IPv4 fragments also get the reading with reassembly on.
+    if awk -F'\t' 'NR==1 { for (i = 1; i <= NF; i++) { if ($i == "ip.flags.mf") mf = i; if ($i == "ip.frag_offset") off = i } next }
+                   ($mf == "1" || $mf == "True" || ($off != "" && $off != "0")) { found = 1 } END { exit !found }' "$out.tshark.tsv"; then
+      "$REASSEMBLED_READING" "$f" >"$out.tshark.reassembled.tsv"
+    fi
   else
     # tshark refuses the file: keep its message (without the root warning and the file name).
     tshark -n -r "$f" -c 1 2>&1 >/dev/null | grep -v '^Running as user' | sed "s|$f|FILE|g" >"$out.tshark.unreadable" || true
@@ -71,7 +79,7 @@ for f in "${captures[@]}"; do
   if [[ $CHECK -eq 1 ]]; then
     mkdir -p "$TMP/new/$(dirname "$b")"
     make_reading "$f" "$TMP/new/$b"
-    for kind in tsv unreadable; do
+    for kind in tsv unreadable reassembled.tsv; do
       new="$TMP/new/$b.tshark.$kind" old="$b.tshark.$kind"
       if [[ -e "$new" ]]; then
         expected[$old]=1
@@ -82,9 +90,9 @@ for f in "${captures[@]}"; do
       fi
     done
   else
-    rm -f "$b.tshark.tsv" "$b.tshark.unreadable"
+    rm -f "$b.tshark.tsv" "$b.tshark.unreadable" "$b.tshark.reassembled.tsv"
     make_reading "$f" "$b"
-    for kind in tsv unreadable; do [[ -e "$b.tshark.$kind" ]] && expected[$b.tshark.$kind]=1; done
+    for kind in tsv unreadable reassembled.tsv; do [[ -e "$b.tshark.$kind" ]] && expected[$b.tshark.$kind]=1; done
   fi
 done
 
@@ -93,7 +101,7 @@ while IFS= read -r r; do
   if [[ -z "${expected[$r]:-}" ]]; then
     if [[ $CHECK -eq 1 ]]; then echo "orphan: $r"; status=1; else rm -f "$r"; echo "removed orphan: $r"; fi
   fi
-done < <(find recorded third-party -type f \( -name '*.tshark.tsv' -o -name '*.tshark.unreadable' \) | LC_ALL=C sort)
+done < <(find recorded third-party -type f \( -name '*.tshark.tsv' -o -name '*.tshark.unreadable' -o -name '*.tshark.reassembled.tsv' \) | LC_ALL=C sort)
 
 if [[ $CHECK -eq 1 ]]; then
   stored=$(cat TSHARK_VERSION 2>/dev/null || true)

@@ -710,8 +710,9 @@ fn decode_transport<'a>(
             let (udp, udp_payload, fits) = match UdpHeader::parse(payload) {
                 Ok((h, p)) => (h, p, true),
                 Err(e) => {
-                    // A capture cut short is reported by the IPv4 layer already.
-                    if ip.complete || !e.is_truncation() {
+                    // A capture cut short is reported by the IPv4 layer already, and a first
+                    // fragment holds only the start of the datagram.
+                    if whole || !e.is_truncation() {
                         findings.push(Finding::from_error(e.shifted(offset)));
                     }
                     match udp_prefix(payload) {
@@ -750,7 +751,7 @@ fn decode_transport<'a>(
             let (tcp, segment_payload, error) = match TcpHeader::parse_lax(payload) {
                 Ok(parsed) => parsed,
                 Err(e) => {
-                    if ip.complete || !e.is_truncation() {
+                    if whole || !e.is_truncation() {
                         findings.push(Finding::from_error(e.shifted(offset)));
                     }
                     return ports_prefix(payload, offset, IpProtocol::TCP, false)
@@ -758,7 +759,7 @@ fn decode_transport<'a>(
                 }
             };
             if let Some(e) = error {
-                if ip.complete || !e.is_truncation() {
+                if whole || !e.is_truncation() {
                     findings.push(Finding::from_error(e.shifted(offset)));
                 }
             }

@@ -4,6 +4,7 @@
 use crate::capture::{LinkType, Record, Timestamp};
 use crate::fields::{FieldValue, Fields};
 use crate::link::{self, LinkPayload};
+use crate::reassembly::CaptureReassembler;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use wirecheck_codec::ethernet::{EtherType, MacAddr};
@@ -430,6 +431,48 @@ pub fn summary_lines(batch: &[Record], first: Timestamp) -> String {
     out
 }
 
+/// Like [`summary_lines`] / [`json_lines`], with IPv4 reassembly across the capture (run in
+/// capture order): the record that completes a datagram also shows the reassembled datagram
+/// (in JSON, its transport fields, as tshark does with reassembly on).
+pub fn reassembling_lines(
+    batch: &[Record],
+    first: Timestamp,
+    json: bool,
+    reassembler: &mut CaptureReassembler,
+) -> String {
+    let mut out = String::new();
+    for record in batch {
+        let outcome = reassembler.push(record);
+        let Some(bytes) = outcome.datagram else {
+            out.push_str(&if json {
+                json_lines(std::slice::from_ref(record))
+            } else {
+                summary_lines(std::slice::from_ref(record), first)
+            });
+            continue;
+        };
+        let (packet, _) = decode_record(record);
+        if json {
+            let mut fields = fields_with_reassembled(record, &packet, Some(&bytes));
+            fields.text("frame.time_epoch_text", record.timestamp.to_epoch_string());
+            out.push_str(&fields.to_json().to_string());
+            out.push('\n');
+        } else {
+            let line = summary_lines(std::slice::from_ref(record), first);
+            let whole = Packet::parse_ipv4(&bytes);
+            let (_, _, protocol, info) = summary_parts(&whole, None);
+            let _ = writeln!(
+                out,
+                "{} [reassembled {} fragments, {} bytes: {protocol} {info}]",
+                line.trim_end(),
+                outcome.fragments,
+                bytes.len()
+            );
+        }
+    }
+    out
+}
+
 /// One JSON object per record of the batch, one per line.
 pub fn json_lines(batch: &[Record]) -> String {
     let mut out = String::with_capacity(batch.len() * 600);
@@ -452,11 +495,28 @@ pub struct PacketFindings {
     pub findings: Vec<(Severity, &'static str, String)>,
 }
 
+/// What `verify` learns from one batch of records.
+#[derive(Debug, Default)]
+pub struct VerifiedBatch {
+    /// Records in the batch.
+    pub count: usize,
+    /// Findings of the packets that have some, in packet order.
+    pub findings: Vec<PacketFindings>,
+    /// The IPv4 fragments of the batch, for the (sequential) reassembly pass.
+    pub fragments: Vec<Record>,
+}
+
 /// The findings of a batch: only packets with something to say.
-pub fn verify_batch(batch: &[Record]) -> Vec<PacketFindings> {
-    let mut out = Vec::new();
+pub fn verify_batch(batch: &[Record]) -> VerifiedBatch {
+    let mut out = VerifiedBatch {
+        count: batch.len(),
+        ..VerifiedBatch::default()
+    };
     for record in batch {
         let (packet, note) = decode_record(record);
+        if packet.ipv4.is_some_and(|ip| ip.header.is_fragment()) {
+            out.fragments.push(record.clone());
+        }
         let cut_by_snaplen = record.data.len() < record.original_length as usize;
         let mut findings: Vec<(Severity, &'static str, String)> = Vec::new();
         if let Some(n) = note {
@@ -472,18 +532,9 @@ pub fn verify_batch(batch: &[Record]) -> Vec<PacketFindings> {
             };
             findings.push((severity, category, n));
         }
-        for f in &packet.findings {
-            let mut severity = f.severity();
-            let mut category = f.category();
-            if cut_by_snaplen && matches!(f, Finding::Truncated(_)) {
-                // The capture kept fewer bytes than were on the wire: expected, not an error.
-                severity = Severity::Info;
-                category = "snaplen";
-            }
-            findings.push((severity, category, f.to_string()));
-        }
+        findings.extend(rendered_findings(&packet, cut_by_snaplen));
         if !findings.is_empty() {
-            out.push(PacketFindings {
+            out.findings.push(PacketFindings {
                 number: record.number,
                 findings,
             });
@@ -492,12 +543,104 @@ pub fn verify_batch(batch: &[Record]) -> Vec<PacketFindings> {
     out
 }
 
+fn rendered_findings(
+    packet: &Packet<'_>,
+    cut_by_snaplen: bool,
+) -> Vec<(Severity, &'static str, String)> {
+    packet
+        .findings
+        .iter()
+        .map(|f| {
+            if cut_by_snaplen && matches!(f, Finding::Truncated(_)) {
+                // The capture kept fewer bytes than were on the wire: expected, not an error.
+                (Severity::Info, "snaplen", f.to_string())
+            } else {
+                (f.severity(), f.category(), f.to_string())
+            }
+        })
+        .collect()
+}
+
+/// Runs a batch's fragments through the capture's reassembler (in capture order) and adds what
+/// it noticed to the batch's findings; with `decode_reassembled`, each reassembled datagram is
+/// decoded too (an info line with its summary, and its own findings).
+pub fn reassemble_batch(
+    batch: &mut VerifiedBatch,
+    reassembler: &mut CaptureReassembler,
+    decode_reassembled: bool,
+) {
+    for record in std::mem::take(&mut batch.fragments) {
+        let outcome = reassembler.push(&record);
+        let mut notes = outcome.notes;
+        if let (true, Some(bytes)) = (decode_reassembled, &outcome.datagram) {
+            let packet = Packet::parse_ipv4(bytes);
+            let (src, dst, protocol, info) = summary_parts(&packet, None);
+            notes.push((
+                Severity::Info,
+                "reassembled",
+                format!(
+                    "reassembled datagram ({} fragments, {} bytes): {src} → {dst} {protocol} {info}",
+                    outcome.fragments,
+                    bytes.len()
+                ),
+            ));
+            notes.extend(
+                rendered_findings(&packet, false)
+                    .into_iter()
+                    .map(|(sev, cat, msg)| {
+                        (sev, cat, format!("in the reassembled datagram: {msg}"))
+                    }),
+            );
+        }
+        if notes.is_empty() {
+            continue;
+        }
+        match batch
+            .findings
+            .binary_search_by_key(&record.number, |p| p.number)
+        {
+            Ok(i) => batch.findings[i].findings.extend(notes),
+            Err(i) => batch.findings.insert(
+                i,
+                PacketFindings {
+                    number: record.number,
+                    findings: notes,
+                },
+            ),
+        }
+    }
+}
+
+/// The record's fields with, when `reassembled` holds the datagram this fragment completed,
+/// the reassembled datagram's transport fields too (as tshark shows them with reassembly on).
+pub fn fields_with_reassembled(
+    record: &Record,
+    packet: &Packet<'_>,
+    reassembled: Option<&[u8]>,
+) -> Fields {
+    let mut f = fields(record, packet);
+    if let Some(bytes) = reassembled {
+        let whole = Packet::parse_ipv4(bytes);
+        if let Some(ip) = &whole.ipv4 {
+            datagram_fields(
+                &mut f,
+                &Datagram {
+                    ipv4: *ip,
+                    transport: whole.transport.clone(),
+                },
+            );
+        }
+    }
+    f
+}
+
 /// Running totals of a `verify` over one file.
 #[derive(Debug, Clone)]
 pub struct Summary {
     file: String,
     packets: u64,
     packets_with_findings: u64,
+    capture_findings: u64,
     by_category: BTreeMap<&'static str, u64>,
 }
 
@@ -508,6 +651,7 @@ impl Summary {
             file: file.to_string(),
             packets: 0,
             packets_with_findings: 0,
+            capture_findings: 0,
             by_category: BTreeMap::new(),
         }
     }
@@ -526,11 +670,7 @@ impl Summary {
                 if *severity > Severity::Info {
                     counted = true;
                 }
-                let label = match severity {
-                    Severity::Info => "info",
-                    Severity::Warning => "warning",
-                    Severity::Error => "error",
-                };
+                let label = severity_label(*severity);
                 let _ = writeln!(out, "{}:{}: {label}: {message}", self.file, p.number);
             }
             if counted {
@@ -540,9 +680,35 @@ impl Summary {
         out
     }
 
+    /// Counts and renders notes that belong to no packet (datagrams left incomplete at the
+    /// end of the capture).
+    pub fn absorb_capture_notes(
+        &mut self,
+        notes: &[(Severity, &'static str, String)],
+        all: bool,
+    ) -> String {
+        let mut out = String::new();
+        for (severity, category, message) in notes {
+            if *severity == Severity::Info && !all {
+                continue;
+            }
+            *self.by_category.entry(category).or_default() += 1;
+            if *severity > Severity::Info {
+                self.capture_findings += 1;
+            }
+            let _ = writeln!(
+                out,
+                "{}: {}: {message}",
+                self.file,
+                severity_label(*severity)
+            );
+        }
+        out
+    }
+
     /// Whether any packet had a warning or error.
     pub fn has_findings(&self) -> bool {
-        self.packets_with_findings > 0
+        self.packets_with_findings > 0 || self.capture_findings > 0
     }
 
     /// The closing summary.
@@ -561,6 +727,14 @@ impl Summary {
         }
         out.push('\n');
         out
+    }
+}
+
+fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Error => "error",
     }
 }
 

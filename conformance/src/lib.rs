@@ -4,6 +4,9 @@
 //! - [`link`]: non-Ethernet link headers (Linux cooked, loopback, raw IP).
 //! - [`fields`]: a packet's reading as Wireshark display-filter fields.
 //! - [`oracle`]: comparing that reading with Wireshark's stored one.
+//! - [`decode`]: summary lines, JSON fields and findings per record.
+//! - [`pipeline`]: decoding on every core in packet order.
+//! - [`reassembly`]: IPv4 reassembly across a capture.
 
 pub mod capture;
 pub mod decode;
@@ -13,3 +16,4 @@ pub mod link;
 pub mod live;
 pub mod oracle;
 pub mod pipeline;
+pub mod reassembly;

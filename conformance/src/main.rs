@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use wirecheck_conformance::capture::{CaptureError, CaptureReader};
 use wirecheck_conformance::decode::{self, Summary};
 use wirecheck_conformance::pipeline;
+use wirecheck_conformance::reassembly::CaptureReassembler;
 
 /// wirecheck: decode and verify IPv4 captures with a lossless codec checked against Wireshark.
 #[derive(Parser, Debug)]
@@ -25,6 +26,11 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Summary)]
         format: Format,
+        /// Reassemble IPv4 fragments: the packet that completes a datagram also shows the
+        /// reassembled datagram (in JSON, its transport fields, as tshark does with reassembly
+        /// on). Reassembly runs in capture order, on one core.
+        #[arg(long)]
+        reassemble: bool,
         /// Decoding threads (default: every core).
         #[arg(long)]
         threads: Option<usize>,
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
         Command::Decode {
             files,
             format,
+            reassemble,
             threads,
             live,
             filter,
@@ -82,7 +89,7 @@ fn main() -> ExitCode {
             if let Some(iface) = live {
                 return live_decode(&iface, filter.as_deref(), format);
             }
-            decode_files(&files, format, threads)
+            decode_files(&files, format, reassemble, threads)
         }
         Command::Verify {
             files,
@@ -120,7 +127,12 @@ fn report_unreadable(e: &CaptureError) {
     eprintln!("wirecheck: {e}");
 }
 
-fn decode_files(files: &[String], format: Format, threads: Option<usize>) -> ExitCode {
+fn decode_files(
+    files: &[String],
+    format: Format,
+    reassemble: bool,
+    threads: Option<usize>,
+) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut status = 0u8;
@@ -135,14 +147,33 @@ fn decode_files(files: &[String], format: Format, threads: Option<usize>) -> Exi
         };
         let bar = progress_bar(path);
         let mut broken_pipe = false;
+        let mut reassembler = CaptureReassembler::new();
+        let mut first_seen = None;
         let error = pipeline::run(
             reader,
             threads.unwrap_or_else(pipeline::default_workers),
-            |batch, first| match format {
-                Format::Summary => decode::summary_lines(batch, first),
-                Format::Json => decode::json_lines(batch),
+            |batch, first| {
+                if reassemble {
+                    // Rendered in order by the sink, which owns the reassembler.
+                    (batch.to_vec(), first, String::new())
+                } else {
+                    let text = match format {
+                        Format::Summary => decode::summary_lines(batch, first),
+                        Format::Json => decode::json_lines(batch),
+                    };
+                    (Vec::new(), first, text)
+                }
             },
-            |text: String| {
+            |(records, first, mut text): (Vec<_>, _, String)| {
+                if reassemble {
+                    let first = *first_seen.get_or_insert(first);
+                    text = decode::reassembling_lines(
+                        &records,
+                        first,
+                        format == Format::Json,
+                        &mut reassembler,
+                    );
+                }
                 if !broken_pipe && out.write_all(text.as_bytes()).is_err() {
                     broken_pipe = true;
                 }
@@ -177,7 +208,6 @@ fn verify_files(
     all: bool,
     threads: Option<usize>,
 ) -> ExitCode {
-    let _ = reassemble;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut unreadable = false;
@@ -193,12 +223,14 @@ fn verify_files(
         };
         let bar = progress_bar(path);
         let mut summary = Summary::new(path);
+        let mut reassembler = CaptureReassembler::new();
         let error = pipeline::run(
             reader,
             threads.unwrap_or_else(pipeline::default_workers),
-            |batch, _| (batch.len(), decode::verify_batch(batch)),
-            |(count, findings)| {
-                let text = summary.absorb(count, &findings, all);
+            |batch, _| decode::verify_batch(batch),
+            |mut batch| {
+                decode::reassemble_batch(&mut batch, &mut reassembler, reassemble);
+                let text = summary.absorb(batch.count, &batch.findings, all);
                 if !quiet {
                     let _ = out.write_all(text.as_bytes());
                 }
@@ -211,6 +243,10 @@ fn verify_files(
         );
         if let Some(b) = bar {
             b.finish_and_clear();
+        }
+        let leftover = summary.absorb_capture_notes(&reassembler.finish(), all);
+        if !quiet {
+            let _ = out.write_all(leftover.as_bytes());
         }
         let _ = out.write_all(summary.finish().as_bytes());
         any_findings |= summary.has_findings();

@@ -47,10 +47,7 @@ fn capture_files(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x == "pcap" || x == "pcapng")
-            {
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
                 out.push(p);
             }
         }
@@ -67,7 +64,9 @@ fn decode_summary_is_one_line_per_packet_like_tshark() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 4);
     // Number, relative time, source → destination, protocol, length, info.
-    assert!(lines[0].starts_with("    1     0.000000 10.1.0.2 → 10.2.0.2 ICMP 98 Echo (ping) request"));
+    assert!(
+        lines[0].starts_with("    1     0.000000 10.1.0.2 → 10.2.0.2 ICMP 98 Echo (ping) request")
+    );
     assert!(lines[1].contains("10.2.0.2 → 10.1.0.2 ICMP 98 Echo (ping) reply"));
 }
 
@@ -119,7 +118,13 @@ fn pcapng(interfaces: &[(u16, &[u8])]) -> Vec<u8> {
     }
     for (i, (_, data)) in interfaces.iter().enumerate() {
         let mut epb = Vec::new();
-        for v in [i as u32, 0, 1_000_000 * (i as u32 + 1), data.len() as u32, data.len() as u32] {
+        for v in [
+            i as u32,
+            0,
+            1_000_000 * (i as u32 + 1),
+            data.len() as u32,
+            data.len() as u32,
+        ] {
             epb.extend_from_slice(&v.to_le_bytes());
         }
         epb.extend_from_slice(data);
@@ -154,12 +159,23 @@ fn decode_reads_pcapng_with_several_interfaces_and_link_types() {
             "{line}"
         );
     }
-    assert!(lines[1].contains("     1.000000 "), "interface 1's timestamp: {}", lines[1]);
+    assert!(
+        lines[1].contains("     1.000000 "),
+        "interface 1's timestamp: {}",
+        lines[1]
+    );
     std::fs::remove_dir_all(&dir).ok();
 
-    let o = wirecheck(&["decode", &capture("third-party/PcapPlusPlus/QinQ_802.1_AD.pcapng")]);
+    let o = wirecheck(&[
+        "decode",
+        &capture("third-party/PcapPlusPlus/QinQ_802.1_AD.pcapng"),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("192.85.1.22 → 192.85.1.14 IPv4"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("192.85.1.22 → 192.85.1.14 IPv4"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -186,7 +202,10 @@ fn verify_exit_status_is_0_clean_1_findings_2_unreadable() {
     assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
     assert!(stdout(&clean).contains("4 packets, 0 with findings"));
 
-    let bad = wirecheck(&["verify", &capture("third-party/PcapPlusPlus/ipv4-malformed.pcap")]);
+    let bad = wirecheck(&[
+        "verify",
+        &capture("third-party/PcapPlusPlus/ipv4-malformed.pcap"),
+    ]);
     assert_eq!(bad.status.code(), Some(1));
     let out = stdout(&bad);
     // Each finding names file, packet, layer, field and byte offset.
@@ -220,7 +239,11 @@ fn corrupt_files_give_one_clear_error_and_exit_2() {
     std::fs::write(&cut, &good[..good.len() - 10]).unwrap();
     let o = wirecheck(&["decode", cut.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(stdout(&o).lines().count(), 3, "records before the cut are printed");
+    assert_eq!(
+        stdout(&o).lines().count(),
+        3,
+        "records before the cut are printed"
+    );
     let err = stderr(&o);
     assert!(err.contains("record 4 at byte offset"), "{err}");
     assert!(err.contains("file ends inside a record"), "{err}");
@@ -245,7 +268,11 @@ fn unsupported_pcap_versions_are_refused_by_name() {
         &capture("third-party/libpcap/pcap-invalid-version-1.pcap"),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unsupported pcap version 1.4"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unsupported pcap version 1.4"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -266,7 +293,10 @@ fn every_capture_decodes_and_verifies_without_panic() {
     let mut files = capture_files(&workspace().join("captures"));
     files.extend(capture_files(&workspace().join("../shared/captures")));
     assert!(files.len() > 100, "expected the bundled captures");
-    let paths: Vec<String> = files.iter().map(|p| p.to_string_lossy().to_string()).collect();
+    let paths: Vec<String> = files
+        .iter()
+        .map(|p| p.to_string_lossy().to_string())
+        .collect();
     for chunk in paths.chunks(40) {
         for command in [
             vec!["decode"],

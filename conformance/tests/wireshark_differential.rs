@@ -181,3 +181,103 @@ fn every_field_agrees_with_wireshark_except_listed_differences() {
         stale.len()
     );
 }
+
+fn is_transport_field(name: &str) -> bool {
+    ["icmp.", "igmp.", "udp.", "tcp."]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// With reassembly on (`wirecheck decode --reassemble`, `tshark -o ip.defragment:TRUE`), the
+/// frame that completes a datagram carries the reassembled datagram's transport fields: the
+/// same frames complete datagrams on both sides, and their transport fields agree.
+#[test]
+fn reassembled_datagrams_agree_with_wireshark() {
+    let root = workspace().join("captures");
+    let mut checked_datagrams = 0;
+    let mut failures = Vec::new();
+    for (capture, plain) in captures_with_readings() {
+        let reading_path = plain.with_file_name(
+            plain
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace(".tshark.tsv", ".tshark.reassembled.tsv"),
+        );
+        if !reading_path.exists() {
+            continue;
+        }
+        let name = capture
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let reading = parse_tsv(&std::fs::read_to_string(&reading_path).unwrap()).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirecheck"))
+            .args(["decode", "--reassemble", "--format", "json"])
+            .arg(&capture)
+            .output()
+            .expect("run wirecheck");
+        let ours: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // Frames whose own header is a non-first fragment yet which show transport fields.
+        let theirs_complete: Vec<usize> = reading
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.get("ip.frag_offset").is_some_and(|o| o != "0")
+                    && r.keys().any(|k| is_transport_field(k))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let ours_complete: Vec<usize> = ours
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| {
+                v["ip.frag_offset"].as_u64().is_some_and(|o| o != 0)
+                    && v.as_object().unwrap().keys().any(|k| is_transport_field(k))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if theirs_complete != ours_complete {
+            failures.push(format!(
+                "{name}: datagrams completed at frames {:?} (wireshark) vs {:?} (wirecheck)",
+                theirs_complete.iter().map(|i| i + 1).collect::<Vec<_>>(),
+                ours_complete.iter().map(|i| i + 1).collect::<Vec<_>>()
+            ));
+            continue;
+        }
+        for i in theirs_complete {
+            checked_datagrams += 1;
+            for column in reading.columns.iter().filter(|c| is_transport_field(c)) {
+                let w = reading.rows[i]
+                    .get(column)
+                    .map(|c| wirecheck_conformance::oracle::normalise_tshark(column, c));
+                let o = ours[i].get(column.as_str()).map(|v| {
+                    let value = match v {
+                        serde_json::Value::Bool(b) => FieldValue::Bool(*b),
+                        serde_json::Value::Number(n) => FieldValue::Int(n.as_u64().unwrap()),
+                        other => FieldValue::Text(other.as_str().unwrap().to_string()),
+                    };
+                    wirecheck_conformance::oracle::normalise_ours(column, &value)
+                });
+                if w != o {
+                    failures.push(format!(
+                        "{name}: frame {} {column}: wireshark {w:?}, wirecheck {o:?}",
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        checked_datagrams >= 8,
+        "only {checked_datagrams} reassembled datagrams compared"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    eprintln!("{checked_datagrams} reassembled datagrams agree with Wireshark");
+}

@@ -28,9 +28,14 @@ pub mod iface;
 pub mod igmp;
 pub mod ip;
 mod rng;
+#[doc(hidden)]
+pub mod testing;
 pub mod sim;
 mod stack;
 pub mod udp;
+
+#[cfg(test)]
+mod scenario_tests;
 
 pub use iface::{InterfaceConfig, InterfaceId, Ipv4Cidr};
 pub use ip::route::{Route, RouteKind, RoutingTable};

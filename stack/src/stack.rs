@@ -485,6 +485,19 @@ impl Stack {
         self.interfaces.get(iface.0).map(|i| i.mtu)
     }
 
+    /// Changes an interface's MTU (at least 68).
+    pub fn set_mtu(&mut self, iface: InterfaceId, mtu: u16) -> Result<(), StackError> {
+        if mtu < MIN_MTU {
+            return Err(StackError::MtuTooSmall);
+        }
+        let i = self
+            .interfaces
+            .get_mut(iface.0)
+            .ok_or(StackError::InvalidInterface)?;
+        i.mtu = mtu;
+        Ok(())
+    }
+
     /// The interfaces.
     pub fn interfaces(&self) -> impl Iterator<Item = InterfaceId> {
         (0..self.interfaces.len()).map(InterfaceId)

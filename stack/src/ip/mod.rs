@@ -264,7 +264,9 @@ impl Stack {
     pub(crate) fn reassembly_timeout(&mut self, now: Instant) {
         for first in self.reassembler.poll_expired(now) {
             self.stats.ip_reassembly_failures += 1;
-            self.icmp_send_error(now, &first, false, ErrorToSend::ReassemblyTimeExceeded);
+            if let Some(first) = first {
+                self.icmp_send_error(now, &first, false, ErrorToSend::ReassemblyTimeExceeded);
+            }
         }
     }
 

@@ -149,7 +149,8 @@ impl RoutingTable {
     }
 
     /// The route for `destination`: the longest matching prefix; among equally long ones,
-    /// connected routes first, then the earliest added.
+    /// connected routes first, then redirect routes (newer knowledge than the static route
+    /// they correct), then the earliest added.
     pub fn lookup(&self, destination: Ipv4Addr) -> Option<&Route> {
         self.routes
             .iter()
@@ -157,7 +158,7 @@ impl RoutingTable {
             .max_by(|a, b| {
                 a.prefix_len
                     .cmp(&b.prefix_len)
-                    .then((a.kind == RouteKind::Connected).cmp(&(b.kind == RouteKind::Connected)))
+                    .then(preference(a.kind).cmp(&preference(b.kind)))
                     // max_by keeps the last maximum: prefer the earlier route on a full tie.
                     .then(core::cmp::Ordering::Greater)
             })
@@ -181,6 +182,15 @@ impl RoutingTable {
     /// The most routes the table holds.
     pub fn capacity(&self) -> usize {
         self.max
+    }
+}
+
+/// Tie-break among equally long prefixes.
+fn preference(kind: RouteKind) -> u8 {
+    match kind {
+        RouteKind::Connected => 2,
+        RouteKind::Redirect => 1,
+        RouteKind::Static => 0,
     }
 }
 

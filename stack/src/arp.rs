@@ -484,3 +484,151 @@ pub(crate) fn destination_of(datagram: &[u8]) -> Ipv4Addr {
 pub(crate) fn protocol_of(datagram: &[u8]) -> IpProtocol {
     IpProtocol(datagram.get(9).copied().unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+    use crate::{Config, InterfaceConfig, Ipv4Cidr};
+    use core::net::SocketAddrV4;
+
+    const IF0: InterfaceId = InterfaceId(0);
+    const OTHER_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 3]);
+    const OTHER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 3);
+
+    #[test]
+    fn gratuitous_arp_when_an_address_is_configured() {
+        let mut s = Stack::new(Config::default());
+        s.add_interface(Instant::ZERO, InterfaceConfig::ethernet(HOST_MAC, Ipv4Cidr::new(HOST, 24)))
+            .unwrap();
+        let Decoded::Arp { eth_destination, arp, .. } = &sent(&mut s)[0] else {
+            panic!()
+        };
+        assert_eq!(*eth_destination, MacAddr::BROADCAST);
+        assert_eq!(arp.operation, ArpOperation::REQUEST);
+        assert_eq!((arp.sender_ip, arp.target_ip), (HOST, HOST));
+        assert_eq!(arp.sender_mac, HOST_MAC);
+    }
+
+    #[test]
+    fn replies_to_requests_for_our_address_and_learns_the_requester() {
+        let mut s = host(Config::default());
+        let t = Instant::from_secs(1);
+        let req = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, PEER_MAC, PEER, MacAddr::ZERO, HOST);
+        s.handle_frame(t, IF0, &req);
+        let out = sent(&mut s);
+        assert_eq!(out.len(), 1);
+        let Decoded::Arp { eth_destination, arp, .. } = &out[0] else { panic!() };
+        assert_eq!(*eth_destination, PEER_MAC);
+        assert_eq!(arp.operation, ArpOperation::REPLY);
+        assert_eq!((arp.sender_mac, arp.sender_ip), (HOST_MAC, HOST));
+        assert_eq!((arp.target_mac, arp.target_ip), (PEER_MAC, PEER));
+        assert_eq!(s.arp.lookup(t, IF0, PEER), Some(PEER_MAC));
+        // A request for someone else teaches nothing new (RFC 826: merge only) …
+        let req = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, OTHER_MAC, OTHER, MacAddr::ZERO, PEER);
+        s.handle_frame(t, IF0, &req);
+        assert!(sent(&mut s).is_empty());
+        assert_eq!(s.arp.lookup(t, IF0, OTHER), None);
+        // … but updates an entry we have.
+        let moved = MacAddr([0x02, 0, 0, 0, 0, 0x22]);
+        let req = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, moved, PEER, MacAddr::ZERO, OTHER);
+        s.handle_frame(t, IF0, &req);
+        assert_eq!(s.arp.lookup(t, IF0, PEER), Some(moved));
+    }
+
+    #[test]
+    fn entries_expire() {
+        let mut config = Config::default();
+        config.arp.entry_lifetime = Duration::from_secs(60);
+        let mut s = host(config);
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        let h = s.udp_bind(SocketAddrV4::new(HOST, 9)).unwrap();
+        s.udp_send_to(Instant::from_secs(59), h, SocketAddrV4::new(PEER, 9), b"a").unwrap();
+        assert!(matches!(sent(&mut s)[..], [Decoded::Ipv4 { .. }]));
+        s.udp_send_to(Instant::from_secs(60), h, SocketAddrV4::new(PEER, 9), b"b").unwrap();
+        let out = sent(&mut s);
+        assert!(is_arp_request_for(&out[0], PEER), "{out:?}");
+    }
+
+    #[test]
+    fn pending_queue_drops_the_oldest() {
+        let mut config = Config::default();
+        config.arp.max_pending_per_address = 2;
+        let mut s = host(config);
+        let h = s.udp_bind(SocketAddrV4::new(HOST, 9)).unwrap();
+        for i in 0..3u8 {
+            s.udp_send_to(Instant::ZERO, h, SocketAddrV4::new(PEER, 9), &[i]).unwrap();
+        }
+        assert_eq!(sent(&mut s).len(), 1, "one request only");
+        assert_eq!(
+            events(&mut s),
+            vec![Event::SendFailed {
+                origin: Origin::Udp(h),
+                destination: PEER,
+                reason: SendFailure::PendingQueueOverflow,
+            }]
+        );
+        let reply = arp_frame(HOST_MAC, ArpOperation::REPLY, PEER_MAC, PEER, HOST_MAC, HOST);
+        s.handle_frame(Instant::from_millis(1), IF0, &reply);
+        let payloads: Vec<u8> = sent(&mut s)
+            .into_iter()
+            .filter_map(|d| match d {
+                Decoded::Ipv4 { payload, .. } => payload.get(8).copied(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(payloads, vec![1, 2]);
+        assert_eq!(s.stats().arp_queue_drops, 1);
+    }
+
+    #[test]
+    fn requests_are_rate_limited_and_retried() {
+        let mut s = host(Config::default());
+        let h = s.udp_bind(SocketAddrV4::new(HOST, 9)).unwrap();
+        s.udp_send_to(Instant::ZERO, h, SocketAddrV4::new(PEER, 9), b"a").unwrap();
+        s.udp_send_to(Instant::from_millis(500), h, SocketAddrV4::new(PEER, 9), b"b").unwrap();
+        assert_eq!(sent(&mut s).len(), 1);
+        assert_eq!(s.poll_timeout(), Some(Instant::from_secs(1)));
+        s.handle_timeout(Instant::from_secs(1));
+        assert!(is_arp_request_for(&sent(&mut s)[0], PEER));
+        s.handle_timeout(Instant::from_secs(2));
+        assert_eq!(sent(&mut s).len(), 1);
+        s.handle_timeout(Instant::from_secs(3));
+        assert!(sent(&mut s).is_empty());
+        assert_eq!(events(&mut s).len(), 2, "both datagrams reported");
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn address_conflict_and_bad_senders() {
+        let mut s = host(Config::default());
+        let t = Instant::ZERO;
+        let claim = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, OTHER_MAC, HOST, MacAddr::ZERO, HOST);
+        s.handle_frame(t, IF0, &claim);
+        assert_eq!(
+            events(&mut s),
+            vec![Event::AddressConflict { iface: IF0, address: HOST, mac: OTHER_MAC }]
+        );
+        // A broadcast sender address is never learned.
+        let bad = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, OTHER_MAC, Ipv4Addr::new(10, 0, 0, 255), MacAddr::ZERO, HOST);
+        s.handle_frame(t, IF0, &bad);
+        assert!(s.arp_entries().is_empty());
+        // Truncated and non-Ethernet ARP is counted and ignored.
+        s.handle_frame(t, IF0, &ethernet(MacAddr::BROADCAST, OTHER_MAC, EtherType::ARP, &[0, 1, 8, 0]));
+        assert!(s.stats().arp_dropped >= 2);
+    }
+
+    #[test]
+    fn table_is_bounded() {
+        let mut config = Config::default();
+        config.arp.max_entries = 4;
+        let mut s = host(config);
+        for i in 0..20u8 {
+            let ip = Ipv4Addr::new(10, 0, 0, 10 + i);
+            let req = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, MacAddr([2, 0, 0, 0, 1, i]), ip, MacAddr::ZERO, HOST);
+            s.handle_frame(Instant::from_secs(u64::from(i)), IF0, &req);
+            s.check_invariants();
+        }
+        assert_eq!(s.arp_entries().len(), 4);
+    }
+}

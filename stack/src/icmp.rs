@@ -387,7 +387,8 @@ impl Stack {
         link_multicast: bool,
         kind: ErrorToSend,
     ) {
-        let Ok((original, transport)) = Ipv4Header::parse_header(offending) else {
+        // Lax: a datagram with malformed options is quoted in a parameter problem all the same.
+        let Ok((original, transport, _)) = Ipv4Header::parse_header_lax(offending) else {
             return;
         };
         let about_icmp_error = original.protocol == IpProtocol::ICMP
@@ -511,5 +512,84 @@ mod tests {
         assert!(s.take(later, &config));
         assert!(s.take(later, &config));
         assert!(!s.take(later, &config));
+    }
+}
+
+#[cfg(test)]
+mod stack_tests {
+    use super::*;
+    use crate::testing::*;
+    use crate::Config;
+    use wirecheck_codec::ethernet::MacAddr;
+
+    const IF0: InterfaceId = InterfaceId(0);
+
+    #[test]
+    fn timestamp_reply() {
+        let mut s = host(Config::default());
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        let req = icmp(IcmpBody::Timestamp(Timestamp {
+            code: 0,
+            identifier: 3,
+            sequence: 4,
+            originate: 1000,
+            receive: 0,
+            transmit: 0,
+        }));
+        s.handle_frame(Instant::from_millis(5000), IF0, &from_peer(HOST, IpProtocol::ICMP, &req));
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 { payload, .. }] = &out[..] else { panic!("{out:?}") };
+        let (m, _) = IcmpMessage::parse(payload).unwrap();
+        let IcmpBody::TimestampReply(t) = m.body else { panic!() };
+        assert_eq!((t.identifier, t.sequence, t.originate), (3, 4, 1000));
+        assert_eq!(t.receive, 0x8000_0000 | 5000);
+    }
+
+    #[test]
+    fn errors_are_rate_limited() {
+        let mut config = Config::default();
+        config.icmp.error_burst = 3;
+        let mut s = host(config);
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        for _ in 0..10 {
+            s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol(99), &[0; 8]));
+        }
+        assert_eq!(sent(&mut s).len(), 3);
+        assert_eq!(s.stats().icmp_rate_limited, 7);
+        s.handle_frame(Instant::from_millis(100), IF0, &from_peer(HOST, IpProtocol(99), &[0; 8]));
+        assert_eq!(sent(&mut s).len(), 1);
+    }
+
+    #[test]
+    fn no_errors_about_broadcasts_fragments_or_errors() {
+        let mut s = host(Config::default());
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        // An unknown protocol in a link-layer broadcast.
+        let f = ipv4_frame(MacAddr::BROADCAST, PEER_MAC, PEER, HOST, IpProtocol(99), 64, &[], &[0; 8]);
+        s.handle_frame(Instant::ZERO, IF0, &f);
+        assert!(sent(&mut s).is_empty());
+        // Errors about a non-first fragment or an ICMP error are never sent.
+        let mut h = crate::testing::ipv4_header(PEER, HOST, IpProtocol(99), 64);
+        h.fragment_offset = 10;
+        let d = ipv4_datagram(&h, &[0; 8]);
+        s.icmp_send_error(Instant::ZERO, &d, false, ErrorToSend::ProtocolUnreachable);
+        let unreachable_msg = icmp(unreachable(UnreachableCode::PORT_UNREACHABLE, 0, &d));
+        let d = ipv4_datagram(&crate::testing::ipv4_header(PEER, HOST, IpProtocol::ICMP, 64), &unreachable_msg);
+        s.icmp_send_error(Instant::ZERO, &d, false, ErrorToSend::ProtocolUnreachable);
+        assert!(sent(&mut s).is_empty());
+        assert_eq!(s.stats().icmp_errors_suppressed, 3);
+    }
+
+    #[test]
+    fn errors_about_other_hosts_datagrams_are_ignored() {
+        let mut s = host(Config::default());
+        let quoted = ipv4_datagram(
+            &crate::testing::ipv4_header(Ipv4Addr::new(10, 0, 0, 77), PEER, IpProtocol::UDP, 64),
+            &[0; 8],
+        );
+        let err = icmp(unreachable(UnreachableCode::PORT_UNREACHABLE, 0, &quoted));
+        s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol::ICMP, &err));
+        assert!(events(&mut s).is_empty());
+        assert_eq!(s.stats().icmp_dropped, 1);
     }
 }

@@ -626,3 +626,140 @@ fn group_message(group: Ipv4Addr) -> GroupMessage<'static> {
         additional_data: &[],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+    use crate::Config;
+    use wirecheck_codec::ethernet::EtherType;
+
+    const IF0: InterfaceId = InterfaceId(0);
+    const GROUP: Ipv4Addr = Ipv4Addr::new(239, 5, 5, 5);
+
+    fn igmp_sent(s: &mut Stack) -> Vec<(Ipv4Addr, Vec<u8>, u8, Vec<u8>)> {
+        sent(s)
+            .into_iter()
+            .filter_map(|d| match d {
+                Decoded::Ipv4 { destination, payload, ttl, options, .. } => {
+                    Some((destination, payload, ttl, options))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn query(s: &mut Stack, t: Instant, payload: &[u8], dst: Ipv4Addr) {
+        let f = ipv4_frame(MacAddr::from_ipv4_multicast(dst), PEER_MAC, PEER, dst, IpProtocol::IGMP, 1, &ROUTER_ALERT, payload);
+        s.handle_frame(t, IF0, &f);
+    }
+
+    #[test]
+    fn v1_mode_reports_without_router_alert_and_never_leaves() {
+        let mut config = Config::default();
+        config.igmp.version = IgmpVersion::V1;
+        let mut s = host(config);
+        s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+        let out = igmp_sent(&mut s);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].0, GROUP);
+        assert_eq!(out[0].1[0], 0x12);
+        assert_eq!(out[0].2, 1);
+        assert!(out[0].3.is_empty());
+        s.igmp_leave(Instant::ZERO, IF0, GROUP).unwrap();
+        assert!(igmp_sent(&mut s).is_empty());
+    }
+
+    #[test]
+    fn a_v1_query_switches_a_v3_host_to_v1() {
+        let mut s = host(Config::default());
+        s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+        let _ = igmp_sent(&mut s);
+        let t = Instant::from_secs(5);
+        query(&mut s, t, &igmp_query_v1v2(0, Ipv4Addr::UNSPECIFIED), ALL_SYSTEMS);
+        assert_eq!(s.igmp_mode(t, IF0), Some(IgmpVersion::V1));
+        // The answer comes within 10 s, as a v1 report.
+        s.handle_timeout(t + Duration::from_secs(10));
+        let out = igmp_sent(&mut s);
+        assert!(out.iter().any(|o| o.1[0] == 0x12), "{out:?}");
+    }
+
+    #[test]
+    fn group_and_source_specific_query_answered_with_is_include() {
+        let mut s = host(Config::default());
+        s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+        s.handle_timeout(Instant::from_secs(5));
+        let _ = igmp_sent(&mut s);
+        let src = Ipv4Addr::new(10, 0, 0, 99);
+        query(&mut s, Instant::from_secs(10), &igmp_query_v3(10, GROUP, &[src]), GROUP);
+        s.handle_timeout(Instant::from_secs(12));
+        let out = igmp_sent(&mut s);
+        assert_eq!(out.len(), 1);
+        let IgmpMessage::V3Report(r) = IgmpMessage::parse(&out[0].1).unwrap() else { panic!() };
+        let rec: Vec<_> = r.records.iter().collect();
+        assert_eq!(rec[0].record_type, GroupRecordType::MODE_IS_INCLUDE);
+        assert_eq!(rec[0].sources.iter().collect::<Vec<_>>(), vec![src]);
+    }
+
+    #[test]
+    fn queries_of_other_lengths_and_bad_checksums_are_ignored() {
+        let mut s = host(Config::default());
+        s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+        s.handle_timeout(Instant::from_secs(5));
+        let mut q = igmp_query_v1v2(10, Ipv4Addr::UNSPECIFIED);
+        q.push(0);
+        let sum = wirecheck_codec::checksum::internet_checksum(&{
+            let mut z = q.clone();
+            z[2] = 0;
+            z[3] = 0;
+            z
+        });
+        q[2..4].copy_from_slice(&sum.to_be_bytes());
+        query(&mut s, Instant::from_secs(6), &q, ALL_SYSTEMS);
+        let mut bad = igmp_query_v1v2(10, Ipv4Addr::UNSPECIFIED);
+        bad[7] ^= 1;
+        query(&mut s, Instant::from_secs(6), &bad, ALL_SYSTEMS);
+        assert_eq!(s.stats().igmp_dropped, 2);
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn mac_filter_and_join_rules() {
+        let mut s = host(Config::default());
+        assert_eq!(s.igmp_join(Instant::ZERO, IF0, ALL_SYSTEMS), Err(StackError::NotMulticast));
+        assert_eq!(s.igmp_join(Instant::ZERO, IF0, PEER), Err(StackError::NotMulticast));
+        assert_eq!(s.igmp_leave(Instant::ZERO, IF0, GROUP), Err(StackError::NotJoined));
+        let f = ethernet(MacAddr::from_ipv4_multicast(GROUP), PEER_MAC, EtherType::IPV4, &[0x45; 40]);
+        let before = s.stats().frames_dropped;
+        s.handle_frame(Instant::ZERO, IF0, &f);
+        assert_eq!(s.stats().frames_dropped, before + 1, "filtered by MAC");
+        s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+        s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+        assert_eq!(s.igmp_groups(IF0), vec![GROUP]);
+        let mut config = Config::default();
+        config.igmp.max_groups = 1;
+        let mut s = host(config);
+        s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+        assert_eq!(
+            s.igmp_join(Instant::ZERO, IF0, Ipv4Addr::new(239, 0, 0, 9)),
+            Err(StackError::TooManyGroups)
+        );
+    }
+
+    #[test]
+    fn v3_leave_is_repeated() {
+        let mut s = host(Config::default());
+        s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+        s.handle_timeout(Instant::from_secs(5));
+        let _ = igmp_sent(&mut s);
+        s.igmp_leave(Instant::from_secs(10), IF0, GROUP).unwrap();
+        s.handle_timeout(Instant::from_secs(12));
+        let out = igmp_sent(&mut s);
+        assert_eq!(out.len(), 2);
+        for o in &out {
+            let IgmpMessage::V3Report(r) = IgmpMessage::parse(&o.1).unwrap() else { panic!() };
+            assert_eq!(r.records.iter().next().unwrap().record_type, GroupRecordType::CHANGE_TO_INCLUDE);
+        }
+        assert_eq!(s.poll_timeout(), None);
+    }
+}

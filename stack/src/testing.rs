@@ -235,3 +235,40 @@ pub fn decode(frame: &[u8]) -> Decoded {
 pub fn is_arp_request_for(d: &Decoded, target: Ipv4Addr) -> bool {
     matches!(d, Decoded::Arp { arp, .. } if arp.operation == ArpOperation::REQUEST && arp.target_ip == target && arp.sender_ip != target)
 }
+
+/// Our address in the single-host fixtures.
+pub const HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+/// Our MAC in the single-host fixtures.
+pub const HOST_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 1]);
+/// The peer's address.
+pub const PEER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+/// The peer's MAC.
+pub const PEER_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 2]);
+
+/// A host with one interface, 10.0.0.1/24, with its gratuitous ARP already taken out.
+pub fn host(config: crate::Config) -> crate::Stack {
+    let mut s = crate::Stack::new(config);
+    let _ = s.add_interface(
+        wirecheck_codec::time::Instant::ZERO,
+        crate::InterfaceConfig::ethernet(HOST_MAC, crate::Ipv4Cidr::new(HOST, 24)),
+    );
+    while s.poll_transmit().is_some() {}
+    s
+}
+
+/// Every frame the stack has queued, decoded.
+pub fn sent(stack: &mut crate::Stack) -> Vec<Decoded> {
+    std::iter::from_fn(|| stack.poll_transmit())
+        .map(|t| decode(&t.bytes))
+        .collect()
+}
+
+/// Every event the stack has queued.
+pub fn events(stack: &mut crate::Stack) -> Vec<crate::Event> {
+    std::iter::from_fn(|| stack.poll_event()).collect()
+}
+
+/// A frame from the peer to us carrying `payload` as `protocol`.
+pub fn from_peer(destination: Ipv4Addr, protocol: IpProtocol, payload: &[u8]) -> Vec<u8> {
+    ipv4_frame(HOST_MAC, PEER_MAC, PEER, destination, protocol, 64, &[], payload)
+}

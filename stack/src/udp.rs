@@ -76,10 +76,18 @@ pub(crate) struct UdpTable {
 }
 
 impl UdpTable {
+    /// Whether binding `addr:port` conflicts with a socket: the same address, or the wildcard
+    /// against a unicast address. Broadcast and group addresses may share a port with the
+    /// wildcard (the receivers of a group and a general listener coexist, as with
+    /// `SO_REUSEADDR` on multicast sockets).
     fn port_in_use(&self, addr: Ipv4Addr, port: u16) -> bool {
+        let shared = |a: Ipv4Addr| a.is_multicast() || a.is_broadcast();
         self.sockets.values().any(|s| {
+            let other = *s.local.ip();
             s.local.port() == port
-                && (s.local.ip().is_unspecified() || addr.is_unspecified() || *s.local.ip() == addr)
+                && (other == addr
+                    || (other.is_unspecified() && !shared(addr))
+                    || (addr.is_unspecified() && !shared(other)))
         })
     }
 
@@ -357,5 +365,137 @@ impl Stack {
                 self.push_event(Event::UdpReadable(handle));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+    use crate::Config;
+
+    const IF0: InterfaceId = InterfaceId(0);
+
+    #[test]
+    fn bind_rules() {
+        let mut s = host(Config::default());
+        let a = s.udp_bind(SocketAddrV4::new(HOST, 53)).unwrap();
+        assert_eq!(s.udp_bind(SocketAddrV4::new(HOST, 53)), Err(StackError::AddressInUse));
+        assert_eq!(
+            s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 53)),
+            Err(StackError::AddressInUse)
+        );
+        assert_eq!(
+            s.udp_bind(SocketAddrV4::new(Ipv4Addr::new(10, 9, 9, 9), 1)),
+            Err(StackError::AddressNotAvailable)
+        );
+        let e = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+        let port = s.udp_local_addr(e).unwrap().port();
+        assert!(port >= 49152);
+        s.udp_close(a).unwrap();
+        assert_eq!(s.udp_close(a), Err(StackError::InvalidHandle));
+        s.udp_bind(SocketAddrV4::new(HOST, 53)).unwrap();
+    }
+
+    #[test]
+    fn ephemeral_ports_run_out() {
+        let mut config = Config::default();
+        config.udp.ephemeral_ports = (5000, 5001);
+        let mut s = host(config);
+        let a = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+        let b = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+        assert_ne!(s.udp_local_addr(a), s.udp_local_addr(b));
+        assert_eq!(
+            s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
+            Err(StackError::NoFreePort)
+        );
+    }
+
+    #[test]
+    fn checksums_are_verified() {
+        let mut s = host(Config::default());
+        let h = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7)).unwrap();
+        let mut good = udp(PEER, HOST, 1234, 7, b"ok");
+        s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol::UDP, &good));
+        // Zero: no checksum, accepted [RFC 768].
+        good[6] = 0;
+        good[7] = 0;
+        s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol::UDP, &good));
+        let mut bad = udp(PEER, HOST, 1234, 7, b"ok");
+        bad[8] ^= 1;
+        s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol::UDP, &bad));
+        assert_eq!(s.stats().udp_errors, 1);
+        let d = s.udp_recv_from(h).unwrap().unwrap();
+        assert_eq!(d.source, SocketAddrV4::new(PEER, 1234));
+        assert_eq!(d.destination, SocketAddrV4::new(HOST, 7));
+        assert!(s.udp_recv_from(h).unwrap().is_some());
+        assert!(s.udp_recv_from(h).unwrap().is_none());
+        assert_eq!(events(&mut s), vec![Event::UdpReadable(h)], "one event per empty→readable");
+        assert!(sent(&mut s).is_empty(), "no ICMP for a bad checksum");
+    }
+
+    #[test]
+    fn queue_overflow_is_counted() {
+        let mut config = Config::default();
+        config.udp.queue_len = 2;
+        let mut s = host(config);
+        let h = s.udp_bind(SocketAddrV4::new(HOST, 7)).unwrap();
+        for i in 0..5u8 {
+            let d = udp(PEER, HOST, 1, 7, &[i]);
+            s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol::UDP, &d));
+        }
+        assert_eq!(s.udp_overflows(h), Some(3));
+        assert_eq!(s.stats().udp_queue_overflows, 3);
+        assert_eq!(s.udp_recv_from(h).unwrap().unwrap().payload, [0]);
+        assert_eq!(s.udp_recv_from(h).unwrap().unwrap().payload, [1]);
+    }
+
+    #[test]
+    fn closed_port_unicast_gets_port_unreachable_broadcast_does_not() {
+        let mut s = host(Config::default());
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        let d = udp(PEER, HOST, 1, 9, b"x");
+        s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol::UDP, &d));
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 { destination, protocol: IpProtocol::ICMP, payload, .. }] = &out[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(*destination, PEER);
+        assert_eq!((payload[0], payload[1]), (3, 3));
+        // Quote: the original header and its data.
+        assert_eq!(&payload[8..12], &[0x45, 0, 0, 29]);
+        let bcast = Ipv4Addr::new(10, 0, 0, 255);
+        let d = udp(PEER, bcast, 1, 9, b"x");
+        let frame = ipv4_frame(wirecheck_codec::ethernet::MacAddr::BROADCAST, PEER_MAC, PEER, bcast, IpProtocol::UDP, 64, &[], &d);
+        s.handle_frame(Instant::ZERO, IF0, &frame);
+        assert!(sent(&mut s).is_empty());
+        assert_eq!(s.stats().udp_no_port, 2);
+    }
+
+    #[test]
+    fn broadcast_reaches_every_socket_on_the_port() {
+        let mut s = host(Config::default());
+        let a = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 67)).unwrap();
+        let b = s.udp_bind(SocketAddrV4::new(Ipv4Addr::BROADCAST, 67)).unwrap();
+        let c = s.udp_bind(SocketAddrV4::new(HOST, 68)).unwrap();
+        let d = udp(PEER, Ipv4Addr::BROADCAST, 68, 67, b"discover");
+        let frame = ipv4_frame(wirecheck_codec::ethernet::MacAddr::BROADCAST, PEER_MAC, PEER, Ipv4Addr::BROADCAST, IpProtocol::UDP, 64, &[], &d);
+        s.handle_frame(Instant::ZERO, IF0, &frame);
+        assert!(s.udp_recv_from(a).unwrap().is_some());
+        assert!(s.udp_recv_from(b).unwrap().is_some());
+        assert!(s.udp_recv_from(c).unwrap().is_none());
+    }
+
+    #[test]
+    fn send_to_self_takes_the_loopback_path() {
+        let mut s = host(Config::default());
+        let a = s.udp_bind(SocketAddrV4::new(HOST, 7)).unwrap();
+        let b = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+        s.udp_send_to(Instant::ZERO, b, SocketAddrV4::new(HOST, 7), b"me").unwrap();
+        assert!(sent(&mut s).is_empty());
+        let got = s.udp_recv_from(a).unwrap().unwrap();
+        assert_eq!(got.payload, b"me");
+        assert_eq!(*got.source.ip(), HOST);
+        assert_eq!(s.udp_send_to(Instant::ZERO, UdpHandle(99), SocketAddrV4::new(HOST, 7), b""), Err(StackError::InvalidHandle));
     }
 }

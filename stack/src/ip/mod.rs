@@ -632,3 +632,182 @@ pub(crate) fn rewrite_header_checksum(datagram: &mut [u8], header_len: usize) {
         c.copy_from_slice(&sum.to_be_bytes());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+    use crate::Config;
+
+    const IF0: InterfaceId = InterfaceId(0);
+
+    fn echo_frame(src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, options: &[u8]) -> Vec<u8> {
+        ipv4_frame(HOST_MAC, PEER_MAC, src, dst, IpProtocol::ICMP, ttl, options, &icmp_echo_request(1, 1, b"q"))
+    }
+
+    fn answered(s: &mut Stack, frame: &[u8]) -> usize {
+        s.handle_frame(Instant::ZERO, IF0, frame);
+        sent(s).len()
+    }
+
+    #[test]
+    fn echo_is_answered_from_the_address_it_was_sent_to() {
+        let mut s = host(Config::default());
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        s.handle_frame(Instant::ZERO, IF0, &echo_frame(PEER, HOST, 64, &[]));
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 { source, destination, eth_destination, payload, .. }] = &out[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!((*source, *destination, *eth_destination), (HOST, PEER, PEER_MAC));
+        assert_eq!(payload[0], 0, "echo reply");
+    }
+
+    #[test]
+    fn input_checks_drop_silently() {
+        let mut s = host(Config::default());
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        // Bad header checksum.
+        let mut f = echo_frame(PEER, HOST, 64, &[]);
+        f[14 + 10] ^= 0xff;
+        assert_eq!(answered(&mut s, &f), 0);
+        assert_eq!(s.stats().ip_checksum_errors, 1);
+        // Version 6 in an IPv4 frame.
+        let mut f = echo_frame(PEER, HOST, 64, &[]);
+        f[14] = 0x65;
+        assert_eq!(answered(&mut s, &f), 0);
+        // Total length past the frame.
+        let mut f = echo_frame(PEER, HOST, 64, &[]);
+        f[14 + 2] = 0x10;
+        rewrite_header_checksum(&mut f[14..], 20);
+        assert_eq!(answered(&mut s, &f), 0);
+        assert_eq!(s.stats().ip_header_errors, 2);
+        // Martian and broadcast sources.
+        for src in [
+            Ipv4Addr::new(127, 0, 0, 1),
+            Ipv4Addr::new(0, 1, 2, 3),
+            Ipv4Addr::new(224, 0, 0, 5),
+            Ipv4Addr::BROADCAST,
+            Ipv4Addr::new(10, 0, 0, 255),
+        ] {
+            assert_eq!(answered(&mut s, &echo_frame(src, HOST, 64, &[])), 0, "{src}");
+        }
+        assert_eq!(s.stats().ip_martians, 5);
+        // A host does not forward.
+        assert_eq!(answered(&mut s, &echo_frame(PEER, Ipv4Addr::new(8, 8, 8, 8), 64, &[])), 0);
+        assert_eq!(s.stats().ip_not_for_us, 1);
+        s.check_invariants();
+    }
+
+    #[test]
+    fn protocol_unreachable_for_tcp_until_the_tcp_module_lands() {
+        let mut s = host(Config::default());
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        for protocol in [IpProtocol::TCP, IpProtocol(99)] {
+            s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, protocol, &[0; 20]));
+            let out = sent(&mut s);
+            let [Decoded::Ipv4 { payload, .. }] = &out[..] else { panic!("{out:?}") };
+            assert_eq!((payload[0], payload[1]), (3, 2));
+        }
+    }
+
+    #[test]
+    fn source_routes_are_dropped_by_default() {
+        let mut s = host(Config::default());
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        let lsrr = [131u8, 7, 4, 10, 0, 0, 9, 0];
+        assert_eq!(answered(&mut s, &echo_frame(PEER, HOST, 64, &lsrr)), 0);
+        assert_eq!(s.stats().ip_source_routed, 1);
+    }
+
+    #[test]
+    fn malformed_option_gets_parameter_problem() {
+        let mut s = host(Config::default());
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        // Record route with a pointer of 2 (must be ≥ 4).
+        let rr = [7u8, 7, 2, 0, 0, 0, 0, 0];
+        s.handle_frame(Instant::ZERO, IF0, &echo_frame(PEER, HOST, 64, &rr));
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 { payload, .. }] = &out[..] else { panic!("{out:?}") };
+        assert_eq!((payload[0], payload[1], payload[4]), (12, 0, 22));
+    }
+
+    #[test]
+    fn router_decrements_ttl_and_fragments_or_refuses_with_df() {
+        let mut s = Stack::new(Config::router());
+        let t = Instant::ZERO;
+        s.add_interface(t, crate::InterfaceConfig::ethernet(HOST_MAC, crate::Ipv4Cidr::new(HOST, 24)))
+            .unwrap();
+        let out_mac = MacAddr([2, 0, 0, 0, 1, 1]);
+        let far = Ipv4Addr::new(10, 0, 1, 2);
+        let o = s
+            .add_interface(t, crate::InterfaceConfig { mtu: 576, ..crate::InterfaceConfig::ethernet(out_mac, crate::Ipv4Cidr::new(Ipv4Addr::new(10, 0, 1, 1), 24)) })
+            .unwrap();
+        s.arp_insert(t, IF0, PEER, PEER_MAC);
+        s.arp_insert(t, o, far, PEER_MAC);
+        while s.poll_transmit().is_some() {}
+        let big = vec![7u8; 1000];
+        let frame = ipv4_frame(HOST_MAC, PEER_MAC, PEER, far, IpProtocol::UDP, 9, &[], &udp(PEER, far, 1, 2, &big));
+        s.handle_frame(t, IF0, &frame);
+        let out = sent(&mut s);
+        assert_eq!(out.len(), 2);
+        for d in &out {
+            let Decoded::Ipv4 { ttl, total_length, checksum_ok, .. } = d else { panic!() };
+            assert_eq!(*ttl, 8);
+            assert!(*total_length <= 576 && *checksum_ok);
+        }
+        // The same with DF: fragmentation needed, with the next-hop MTU.
+        let mut h = ipv4_header(PEER, far, IpProtocol::UDP, 9);
+        h.dont_fragment = true;
+        let d = ipv4_datagram(&h, &udp(PEER, far, 1, 2, &big));
+        s.handle_frame(t, IF0, &ethernet(HOST_MAC, PEER_MAC, EtherType::IPV4, &d));
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 { destination, payload, .. }] = &out[..] else { panic!("{out:?}") };
+        assert_eq!(*destination, PEER);
+        assert_eq!((payload[0], payload[1]), (3, 4));
+        assert_eq!(u16::from_be_bytes([payload[6], payload[7]]), 576);
+        // Directed broadcast for the other network and link-level broadcasts are not forwarded.
+        let bc = ipv4_frame(HOST_MAC, PEER_MAC, PEER, Ipv4Addr::new(10, 0, 1, 255), IpProtocol::UDP, 9, &[], &[0; 8]);
+        s.handle_frame(t, IF0, &bc);
+        let lb = ipv4_frame(MacAddr::BROADCAST, PEER_MAC, PEER, far, IpProtocol::UDP, 9, &[], &[0; 8]);
+        s.handle_frame(t, IF0, &lb);
+        assert!(sent(&mut s).is_empty());
+        assert_eq!(s.stats().ip_forwarded, 1);
+    }
+
+    #[test]
+    fn broadcast_echo_is_ignored_by_default() {
+        let mut s = host(Config::default());
+        let bc = ipv4_frame(MacAddr::BROADCAST, PEER_MAC, PEER, Ipv4Addr::new(10, 0, 0, 255), IpProtocol::ICMP, 64, &[], &icmp_echo_request(1, 1, b""));
+        s.handle_frame(Instant::ZERO, IF0, &bc);
+        assert!(sent(&mut s).is_empty());
+        let mut config = Config::default();
+        config.icmp.echo_broadcast = true;
+        let mut s = host(config);
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        s.handle_frame(Instant::ZERO, IF0, &bc);
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 { source, .. }] = &out[..] else { panic!("{out:?}") };
+        assert_eq!(*source, HOST, "answered from the interface address");
+    }
+
+    #[test]
+    fn outgoing_datagrams_are_fragmented() {
+        let mut s = host(Config::default());
+        s.set_mtu(IF0, 600).unwrap();
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        let h = s.udp_bind(core::net::SocketAddrV4::new(HOST, 9)).unwrap();
+        s.udp_send_to(Instant::ZERO, h, core::net::SocketAddrV4::new(PEER, 9), &[1; 2000]).unwrap();
+        let out = sent(&mut s);
+        assert_eq!(out.len(), 4);
+        let mut expected = 0;
+        for d in &out {
+            let Decoded::Ipv4 { fragment_offset, payload, total_length, .. } = d else { panic!() };
+            assert!(*total_length <= 600);
+            assert_eq!(*fragment_offset, expected);
+            expected += payload.len();
+        }
+        assert_eq!(expected, 2008);
+        assert_eq!(s.stats().ip_fragments_out, 4);
+    }
+}

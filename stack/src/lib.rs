@@ -37,6 +37,11 @@ pub mod udp;
 #[cfg(test)]
 mod scenario_tests;
 
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use iface::{InterfaceConfig, InterfaceId, Ipv4Cidr};
 pub use ip::route::{Route, RouteKind, RoutingTable};
 pub use stack::{

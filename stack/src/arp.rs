@@ -107,9 +107,8 @@ impl ArpCache {
         if self.entries.len() < config.max_entries {
             return true;
         }
-        self.entries.retain(
-            |_, e| !matches!(e, ArpEntry::Resolved { expires, .. } if *expires <= now),
-        );
+        self.entries
+            .retain(|_, e| !matches!(e, ArpEntry::Resolved { expires, .. } if *expires <= now));
         if self.entries.len() < config.max_entries {
             return true;
         }
@@ -235,8 +234,7 @@ impl Stack {
                 arp.sender_ip,
             );
             self.stats.arp_replies_out += 1;
-        } else if arp.operation != ArpOperation::REPLY && arp.operation != ArpOperation::REQUEST
-        {
+        } else if arp.operation != ArpOperation::REPLY && arp.operation != ArpOperation::REQUEST {
             self.stats.arp_dropped += 1;
         }
     }
@@ -252,10 +250,10 @@ impl Stack {
     ) {
         let expires = now + self.config.arp.entry_lifetime;
         let key = (iface, ip);
-        if !self.arp.entries.contains_key(&key) {
-            if !create || !self.arp.make_room(now, &self.config.arp) {
-                return;
-            }
+        if !self.arp.entries.contains_key(&key)
+            && (!create || !self.arp.make_room(now, &self.config.arp))
+        {
+            return;
         }
         let old = self
             .arp
@@ -311,7 +309,13 @@ impl Stack {
                 // Absent or expired: start resolving.
                 self.arp.entries.remove(&key);
                 if !self.arp.make_room(now, &config) {
-                    self.arp_fail(now, iface, next_hop, vec![pending], SendFailure::AddressResolutionFailed);
+                    self.arp_fail(
+                        now,
+                        iface,
+                        next_hop,
+                        vec![pending],
+                        SendFailure::AddressResolutionFailed,
+                    );
                     return;
                 }
                 let mut queue = VecDeque::new();
@@ -338,7 +342,13 @@ impl Stack {
             }
         }
         if send_request {
-            self.arp_send(iface, ArpOperation::REQUEST, MacAddr::BROADCAST, MacAddr::ZERO, next_hop);
+            self.arp_send(
+                iface,
+                ArpOperation::REQUEST,
+                MacAddr::BROADCAST,
+                MacAddr::ZERO,
+                next_hop,
+            );
             self.stats.arp_requests_out += 1;
         }
     }
@@ -368,18 +378,30 @@ impl Stack {
             }
         }
         for (iface, ip) in retry {
-            self.arp_send(iface, ArpOperation::REQUEST, MacAddr::BROADCAST, MacAddr::ZERO, ip);
+            self.arp_send(
+                iface,
+                ArpOperation::REQUEST,
+                MacAddr::BROADCAST,
+                MacAddr::ZERO,
+                ip,
+            );
             self.stats.arp_requests_out += 1;
         }
         for key in failed {
             if let Some(ArpEntry::Pending { queue, .. }) = self.arp.entries.remove(&key) {
-                self.arp_fail(now, key.0, key.1, queue.into(), SendFailure::AddressResolutionFailed);
+                self.arp_fail(
+                    now,
+                    key.0,
+                    key.1,
+                    queue.into(),
+                    SendFailure::AddressResolutionFailed,
+                );
             }
         }
         // Expired bindings go too, so the table does not fill with stale entries.
-        self.arp.entries.retain(
-            |_, e| !matches!(e, ArpEntry::Resolved { expires, .. } if *expires <= now),
-        );
+        self.arp
+            .entries
+            .retain(|_, e| !matches!(e, ArpEntry::Resolved { expires, .. } if *expires <= now));
     }
 
     /// Drops datagrams whose next hop could not be resolved and tells their senders.
@@ -431,7 +453,13 @@ impl Stack {
         let Some(ip) = self.interface(iface).and_then(|i| i.addr()) else {
             return;
         };
-        self.arp_send(iface, ArpOperation::REQUEST, MacAddr::BROADCAST, MacAddr::ZERO, ip);
+        self.arp_send(
+            iface,
+            ArpOperation::REQUEST,
+            MacAddr::BROADCAST,
+            MacAddr::ZERO,
+            ip,
+        );
         self.stats.arp_requests_out += 1;
     }
 
@@ -499,9 +527,17 @@ mod tests {
     #[test]
     fn gratuitous_arp_when_an_address_is_configured() {
         let mut s = Stack::new(Config::default());
-        s.add_interface(Instant::ZERO, InterfaceConfig::ethernet(HOST_MAC, Ipv4Cidr::new(HOST, 24)))
-            .unwrap();
-        let Decoded::Arp { eth_destination, arp, .. } = &sent(&mut s)[0] else {
+        s.add_interface(
+            Instant::ZERO,
+            InterfaceConfig::ethernet(HOST_MAC, Ipv4Cidr::new(HOST, 24)),
+        )
+        .unwrap();
+        let Decoded::Arp {
+            eth_destination,
+            arp,
+            ..
+        } = &sent(&mut s)[0]
+        else {
             panic!()
         };
         assert_eq!(*eth_destination, MacAddr::BROADCAST);
@@ -514,24 +550,52 @@ mod tests {
     fn replies_to_requests_for_our_address_and_learns_the_requester() {
         let mut s = host(Config::default());
         let t = Instant::from_secs(1);
-        let req = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, PEER_MAC, PEER, MacAddr::ZERO, HOST);
+        let req = arp_frame(
+            MacAddr::BROADCAST,
+            ArpOperation::REQUEST,
+            PEER_MAC,
+            PEER,
+            MacAddr::ZERO,
+            HOST,
+        );
         s.handle_frame(t, IF0, &req);
         let out = sent(&mut s);
         assert_eq!(out.len(), 1);
-        let Decoded::Arp { eth_destination, arp, .. } = &out[0] else { panic!() };
+        let Decoded::Arp {
+            eth_destination,
+            arp,
+            ..
+        } = &out[0]
+        else {
+            panic!()
+        };
         assert_eq!(*eth_destination, PEER_MAC);
         assert_eq!(arp.operation, ArpOperation::REPLY);
         assert_eq!((arp.sender_mac, arp.sender_ip), (HOST_MAC, HOST));
         assert_eq!((arp.target_mac, arp.target_ip), (PEER_MAC, PEER));
         assert_eq!(s.arp.lookup(t, IF0, PEER), Some(PEER_MAC));
         // A request for someone else teaches nothing new (RFC 826: merge only) …
-        let req = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, OTHER_MAC, OTHER, MacAddr::ZERO, PEER);
+        let req = arp_frame(
+            MacAddr::BROADCAST,
+            ArpOperation::REQUEST,
+            OTHER_MAC,
+            OTHER,
+            MacAddr::ZERO,
+            PEER,
+        );
         s.handle_frame(t, IF0, &req);
         assert!(sent(&mut s).is_empty());
         assert_eq!(s.arp.lookup(t, IF0, OTHER), None);
         // … but updates an entry we have.
         let moved = MacAddr([0x02, 0, 0, 0, 0, 0x22]);
-        let req = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, moved, PEER, MacAddr::ZERO, OTHER);
+        let req = arp_frame(
+            MacAddr::BROADCAST,
+            ArpOperation::REQUEST,
+            moved,
+            PEER,
+            MacAddr::ZERO,
+            OTHER,
+        );
         s.handle_frame(t, IF0, &req);
         assert_eq!(s.arp.lookup(t, IF0, PEER), Some(moved));
     }
@@ -543,9 +607,11 @@ mod tests {
         let mut s = host(config);
         s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
         let h = s.udp_bind(SocketAddrV4::new(HOST, 9)).unwrap();
-        s.udp_send_to(Instant::from_secs(59), h, SocketAddrV4::new(PEER, 9), b"a").unwrap();
+        s.udp_send_to(Instant::from_secs(59), h, SocketAddrV4::new(PEER, 9), b"a")
+            .unwrap();
         assert!(matches!(sent(&mut s)[..], [Decoded::Ipv4 { .. }]));
-        s.udp_send_to(Instant::from_secs(60), h, SocketAddrV4::new(PEER, 9), b"b").unwrap();
+        s.udp_send_to(Instant::from_secs(60), h, SocketAddrV4::new(PEER, 9), b"b")
+            .unwrap();
         let out = sent(&mut s);
         assert!(is_arp_request_for(&out[0], PEER), "{out:?}");
     }
@@ -557,7 +623,8 @@ mod tests {
         let mut s = host(config);
         let h = s.udp_bind(SocketAddrV4::new(HOST, 9)).unwrap();
         for i in 0..3u8 {
-            s.udp_send_to(Instant::ZERO, h, SocketAddrV4::new(PEER, 9), &[i]).unwrap();
+            s.udp_send_to(Instant::ZERO, h, SocketAddrV4::new(PEER, 9), &[i])
+                .unwrap();
         }
         assert_eq!(sent(&mut s).len(), 1, "one request only");
         assert_eq!(
@@ -568,7 +635,14 @@ mod tests {
                 reason: SendFailure::PendingQueueOverflow,
             }]
         );
-        let reply = arp_frame(HOST_MAC, ArpOperation::REPLY, PEER_MAC, PEER, HOST_MAC, HOST);
+        let reply = arp_frame(
+            HOST_MAC,
+            ArpOperation::REPLY,
+            PEER_MAC,
+            PEER,
+            HOST_MAC,
+            HOST,
+        );
         s.handle_frame(Instant::from_millis(1), IF0, &reply);
         let payloads: Vec<u8> = sent(&mut s)
             .into_iter()
@@ -585,8 +659,15 @@ mod tests {
     fn requests_are_rate_limited_and_retried() {
         let mut s = host(Config::default());
         let h = s.udp_bind(SocketAddrV4::new(HOST, 9)).unwrap();
-        s.udp_send_to(Instant::ZERO, h, SocketAddrV4::new(PEER, 9), b"a").unwrap();
-        s.udp_send_to(Instant::from_millis(500), h, SocketAddrV4::new(PEER, 9), b"b").unwrap();
+        s.udp_send_to(Instant::ZERO, h, SocketAddrV4::new(PEER, 9), b"a")
+            .unwrap();
+        s.udp_send_to(
+            Instant::from_millis(500),
+            h,
+            SocketAddrV4::new(PEER, 9),
+            b"b",
+        )
+        .unwrap();
         assert_eq!(sent(&mut s).len(), 1);
         assert_eq!(s.poll_timeout(), Some(Instant::from_secs(1)));
         s.handle_timeout(Instant::from_secs(1));
@@ -603,18 +684,40 @@ mod tests {
     fn address_conflict_and_bad_senders() {
         let mut s = host(Config::default());
         let t = Instant::ZERO;
-        let claim = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, OTHER_MAC, HOST, MacAddr::ZERO, HOST);
+        let claim = arp_frame(
+            MacAddr::BROADCAST,
+            ArpOperation::REQUEST,
+            OTHER_MAC,
+            HOST,
+            MacAddr::ZERO,
+            HOST,
+        );
         s.handle_frame(t, IF0, &claim);
         assert_eq!(
             events(&mut s),
-            vec![Event::AddressConflict { iface: IF0, address: HOST, mac: OTHER_MAC }]
+            vec![Event::AddressConflict {
+                iface: IF0,
+                address: HOST,
+                mac: OTHER_MAC
+            }]
         );
         // A broadcast sender address is never learned.
-        let bad = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, OTHER_MAC, Ipv4Addr::new(10, 0, 0, 255), MacAddr::ZERO, HOST);
+        let bad = arp_frame(
+            MacAddr::BROADCAST,
+            ArpOperation::REQUEST,
+            OTHER_MAC,
+            Ipv4Addr::new(10, 0, 0, 255),
+            MacAddr::ZERO,
+            HOST,
+        );
         s.handle_frame(t, IF0, &bad);
         assert!(s.arp_entries().is_empty());
         // Truncated and non-Ethernet ARP is counted and ignored.
-        s.handle_frame(t, IF0, &ethernet(MacAddr::BROADCAST, OTHER_MAC, EtherType::ARP, &[0, 1, 8, 0]));
+        s.handle_frame(
+            t,
+            IF0,
+            &ethernet(MacAddr::BROADCAST, OTHER_MAC, EtherType::ARP, &[0, 1, 8, 0]),
+        );
         assert!(s.stats().arp_dropped >= 2);
     }
 
@@ -625,7 +728,14 @@ mod tests {
         let mut s = host(config);
         for i in 0..20u8 {
             let ip = Ipv4Addr::new(10, 0, 0, 10 + i);
-            let req = arp_frame(MacAddr::BROADCAST, ArpOperation::REQUEST, MacAddr([2, 0, 0, 0, 1, i]), ip, MacAddr::ZERO, HOST);
+            let req = arp_frame(
+                MacAddr::BROADCAST,
+                ArpOperation::REQUEST,
+                MacAddr([2, 0, 0, 0, 1, i]),
+                ip,
+                MacAddr::ZERO,
+                HOST,
+            );
             s.handle_frame(Instant::from_secs(u64::from(i)), IF0, &req);
             s.check_invariants();
         }

@@ -129,7 +129,10 @@ fn build(flags: u8) -> Stack {
             ..InterfaceConfig::ethernet(MACS[1], Ipv4Cidr::new(Ipv4Addr::new(10, 0, 1, 1), 24))
         },
     );
-    let _ = s.add_route(Route::default_via(Ipv4Addr::new(10, 0, 0, 254), InterfaceId(0)));
+    let _ = s.add_route(Route::default_via(
+        Ipv4Addr::new(10, 0, 0, 254),
+        InterfaceId(0),
+    ));
     s
 }
 
@@ -225,7 +228,8 @@ pub fn drive(data: &[u8]) {
                         *b ^= r.u8() | 1;
                     }
                 }
-                let frame = testing::ethernet(dst_mac, MACS[2 + iface.0], EtherType::IPV4, &datagram);
+                let frame =
+                    testing::ethernet(dst_mac, MACS[2 + iface.0], EtherType::IPV4, &datagram);
                 stack.handle_frame(now, iface, &frame);
             }
             3 => {
@@ -239,7 +243,8 @@ pub fn drive(data: &[u8]) {
                     MACS[2 + iface.0]
                 };
                 let dst = mac(&mut r, target_ip);
-                let frame = testing::arp_frame(dst, op, sender_mac, sender_ip, MacAddr::ZERO, target_ip);
+                let frame =
+                    testing::arp_frame(dst, op, sender_mac, sender_ip, MacAddr::ZERO, target_ip);
                 stack.handle_frame(now, iface, &frame);
             }
             4 | 5 => {
@@ -253,7 +258,10 @@ pub fn drive(data: &[u8]) {
                     stack.handle_timeout(now);
                 }
                 if let Some(next) = stack.poll_timeout() {
-                    assert!(next > now, "deadline {next} not after handle_timeout({now})");
+                    assert!(
+                        next > now,
+                        "deadline {next} not after handle_timeout({now})"
+                    );
                 }
             }
             6 => {
@@ -267,7 +275,8 @@ pub fn drive(data: &[u8]) {
                     .get(usize::from(r.u8()) % handles.len().max(1))
                     .copied()
                     .unwrap_or(UdpHandle(u32::from(r.u8())));
-                let dst = SocketAddrV4::new(address(&mut r), [7, 53, 5000, 0][usize::from(r.u8() % 4)]);
+                let dst =
+                    SocketAddrV4::new(address(&mut r), [7, 53, 5000, 0][usize::from(r.u8() % 4)]);
                 let len = usize::from(r.u16() % 4000);
                 let payload = vec![0x42; len];
                 let _ = stack.udp_send_to(now, h, dst, &payload);

@@ -117,7 +117,12 @@ pub struct EchoRequest<'a> {
 
 impl<'a> EchoRequest<'a> {
     /// A plain request.
-    pub const fn new(destination: Ipv4Addr, identifier: u16, sequence: u16, data: &'a [u8]) -> Self {
+    pub const fn new(
+        destination: Ipv4Addr,
+        identifier: u16,
+        sequence: u16,
+        data: &'a [u8],
+    ) -> Self {
         EchoRequest {
             destination,
             identifier,
@@ -252,7 +257,11 @@ impl Stack {
             IcmpBody::ParameterProblem(ParameterProblem {
                 pointer, quoted, ..
             }) => {
-                self.icmp_error_input(header.source, NetworkErrorKind::ParameterProblem { pointer }, quoted);
+                self.icmp_error_input(
+                    header.source,
+                    NetworkErrorKind::ParameterProblem { pointer },
+                    quoted,
+                );
             }
             IcmpBody::SourceQuench(q) => {
                 self.icmp_error_input(header.source, NetworkErrorKind::SourceQuench, q.quoted);
@@ -417,8 +426,15 @@ impl Stack {
         if self.local_iface_of(original.destination).is_some() {
             route.source = original.destination;
         }
-        let room = self.config.icmp.max_error_len.saturating_sub(20 + 8).max(28);
-        let quoted = offending.get(..offending.len().min(room)).unwrap_or(offending);
+        let room = self
+            .config
+            .icmp
+            .max_error_len
+            .saturating_sub(20 + 8)
+            .max(28);
+        let quoted = offending
+            .get(..offending.len().min(room))
+            .unwrap_or(offending);
         let body = match kind {
             ErrorToSend::NetUnreachable => unreachable(UnreachableCode::NET_UNREACHABLE, 0, quoted),
             ErrorToSend::HostUnreachable => {
@@ -440,14 +456,16 @@ impl Stack {
             ErrorToSend::ReassemblyTimeExceeded => {
                 time_exceeded(TimeExceededCode::FRAGMENT_REASSEMBLY, quoted)
             }
-            ErrorToSend::ParameterProblem(pointer) => IcmpBody::ParameterProblem(ParameterProblem {
-                code: ParameterProblemCode::POINTER,
-                pointer,
-                length: 0,
-                unused_tail: 0,
-                quoted,
-                extensions: None,
-            }),
+            ErrorToSend::ParameterProblem(pointer) => {
+                IcmpBody::ParameterProblem(ParameterProblem {
+                    code: ParameterProblemCode::POINTER,
+                    pointer,
+                    length: 0,
+                    unused_tail: 0,
+                    quoted,
+                    extensions: None,
+                })
+            }
             ErrorToSend::RedirectHost(gateway) => IcmpBody::Redirect(Redirect {
                 code: RedirectCode::HOST,
                 gateway,
@@ -536,11 +554,19 @@ mod stack_tests {
             receive: 0,
             transmit: 0,
         }));
-        s.handle_frame(Instant::from_millis(5000), IF0, &from_peer(HOST, IpProtocol::ICMP, &req));
+        s.handle_frame(
+            Instant::from_millis(5000),
+            IF0,
+            &from_peer(HOST, IpProtocol::ICMP, &req),
+        );
         let out = sent(&mut s);
-        let [Decoded::Ipv4 { payload, .. }] = &out[..] else { panic!("{out:?}") };
+        let [Decoded::Ipv4 { payload, .. }] = &out[..] else {
+            panic!("{out:?}")
+        };
         let (m, _) = IcmpMessage::parse(payload).unwrap();
-        let IcmpBody::TimestampReply(t) = m.body else { panic!() };
+        let IcmpBody::TimestampReply(t) = m.body else {
+            panic!()
+        };
         assert_eq!((t.identifier, t.sequence, t.originate), (3, 4, 1000));
         assert_eq!(t.receive, 0x8000_0000 | 5000);
     }
@@ -552,11 +578,19 @@ mod stack_tests {
         let mut s = host(config);
         s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
         for _ in 0..10 {
-            s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol(99), &[0; 8]));
+            s.handle_frame(
+                Instant::ZERO,
+                IF0,
+                &from_peer(HOST, IpProtocol(99), &[0; 8]),
+            );
         }
         assert_eq!(sent(&mut s).len(), 3);
         assert_eq!(s.stats().icmp_rate_limited, 7);
-        s.handle_frame(Instant::from_millis(100), IF0, &from_peer(HOST, IpProtocol(99), &[0; 8]));
+        s.handle_frame(
+            Instant::from_millis(100),
+            IF0,
+            &from_peer(HOST, IpProtocol(99), &[0; 8]),
+        );
         assert_eq!(sent(&mut s).len(), 1);
     }
 
@@ -565,7 +599,16 @@ mod stack_tests {
         let mut s = host(Config::default());
         s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
         // An unknown protocol in a link-layer broadcast.
-        let f = ipv4_frame(MacAddr::BROADCAST, PEER_MAC, PEER, HOST, IpProtocol(99), 64, &[], &[0; 8]);
+        let f = ipv4_frame(
+            MacAddr::BROADCAST,
+            PEER_MAC,
+            PEER,
+            HOST,
+            IpProtocol(99),
+            64,
+            &[],
+            &[0; 8],
+        );
         s.handle_frame(Instant::ZERO, IF0, &f);
         assert!(sent(&mut s).is_empty());
         // Errors about a non-first fragment or an ICMP error are never sent.
@@ -574,7 +617,10 @@ mod stack_tests {
         let d = ipv4_datagram(&h, &[0; 8]);
         s.icmp_send_error(Instant::ZERO, &d, false, ErrorToSend::ProtocolUnreachable);
         let unreachable_msg = icmp(unreachable(UnreachableCode::PORT_UNREACHABLE, 0, &d));
-        let d = ipv4_datagram(&crate::testing::ipv4_header(PEER, HOST, IpProtocol::ICMP, 64), &unreachable_msg);
+        let d = ipv4_datagram(
+            &crate::testing::ipv4_header(PEER, HOST, IpProtocol::ICMP, 64),
+            &unreachable_msg,
+        );
         s.icmp_send_error(Instant::ZERO, &d, false, ErrorToSend::ProtocolUnreachable);
         assert!(sent(&mut s).is_empty());
         assert_eq!(s.stats().icmp_errors_suppressed, 3);

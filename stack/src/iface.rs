@@ -163,7 +163,10 @@ mod tests {
         assert!(c.is_subnet_broadcast(Ipv4Addr::new(223, 1, 2, 255)));
         assert!(c.is_subnet_broadcast(Ipv4Addr::new(223, 1, 2, 0)));
         assert!(!c.is_subnet_broadcast(Ipv4Addr::new(223, 1, 2, 4)));
-        assert_eq!(Ipv4Cidr::new(Ipv4Addr::new(10, 0, 0, 1), 31).broadcast(), None);
+        assert_eq!(
+            Ipv4Cidr::new(Ipv4Addr::new(10, 0, 0, 1), 31).broadcast(),
+            None
+        );
         assert_eq!(Ipv4Cidr::new(Ipv4Addr::new(10, 0, 0, 1), 0).mask(), 0);
         assert_eq!(Ipv4Cidr::new(Ipv4Addr::new(10, 0, 0, 1), 40).prefix_len, 32);
         assert_eq!(c.to_string(), "223.1.2.1/24");

@@ -167,10 +167,7 @@ impl IgmpInterface {
             .flat_map(|m| [m.report_at, m.retransmit.map(|r| r.1)])
             .flatten();
         let leaving = self.leaving.values().map(|l| l.1);
-        groups
-            .chain(leaving)
-            .chain(self.general_report_at)
-            .min()
+        groups.chain(leaving).chain(self.general_report_at).min()
     }
 
     pub(crate) fn check_invariants(&self, config: &IgmpConfig) {
@@ -641,16 +638,29 @@ mod tests {
         sent(s)
             .into_iter()
             .filter_map(|d| match d {
-                Decoded::Ipv4 { destination, payload, ttl, options, .. } => {
-                    Some((destination, payload, ttl, options))
-                }
+                Decoded::Ipv4 {
+                    destination,
+                    payload,
+                    ttl,
+                    options,
+                    ..
+                } => Some((destination, payload, ttl, options)),
                 _ => None,
             })
             .collect()
     }
 
     fn query(s: &mut Stack, t: Instant, payload: &[u8], dst: Ipv4Addr) {
-        let f = ipv4_frame(MacAddr::from_ipv4_multicast(dst), PEER_MAC, PEER, dst, IpProtocol::IGMP, 1, &ROUTER_ALERT, payload);
+        let f = ipv4_frame(
+            MacAddr::from_ipv4_multicast(dst),
+            PEER_MAC,
+            PEER,
+            dst,
+            IpProtocol::IGMP,
+            1,
+            &ROUTER_ALERT,
+            payload,
+        );
         s.handle_frame(t, IF0, &f);
     }
 
@@ -676,7 +686,12 @@ mod tests {
         s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
         let _ = igmp_sent(&mut s);
         let t = Instant::from_secs(5);
-        query(&mut s, t, &igmp_query_v1v2(0, Ipv4Addr::UNSPECIFIED), ALL_SYSTEMS);
+        query(
+            &mut s,
+            t,
+            &igmp_query_v1v2(0, Ipv4Addr::UNSPECIFIED),
+            ALL_SYSTEMS,
+        );
         assert_eq!(s.igmp_mode(t, IF0), Some(IgmpVersion::V1));
         // The answer comes within 10 s, as a v1 report.
         s.handle_timeout(t + Duration::from_secs(10));
@@ -691,11 +706,18 @@ mod tests {
         s.handle_timeout(Instant::from_secs(5));
         let _ = igmp_sent(&mut s);
         let src = Ipv4Addr::new(10, 0, 0, 99);
-        query(&mut s, Instant::from_secs(10), &igmp_query_v3(10, GROUP, &[src]), GROUP);
+        query(
+            &mut s,
+            Instant::from_secs(10),
+            &igmp_query_v3(10, GROUP, &[src]),
+            GROUP,
+        );
         s.handle_timeout(Instant::from_secs(12));
         let out = igmp_sent(&mut s);
         assert_eq!(out.len(), 1);
-        let IgmpMessage::V3Report(r) = IgmpMessage::parse(&out[0].1).unwrap() else { panic!() };
+        let IgmpMessage::V3Report(r) = IgmpMessage::parse(&out[0].1).unwrap() else {
+            panic!()
+        };
         let rec: Vec<_> = r.records.iter().collect();
         assert_eq!(rec[0].record_type, GroupRecordType::MODE_IS_INCLUDE);
         assert_eq!(rec[0].sources.iter().collect::<Vec<_>>(), vec![src]);
@@ -726,10 +748,24 @@ mod tests {
     #[test]
     fn mac_filter_and_join_rules() {
         let mut s = host(Config::default());
-        assert_eq!(s.igmp_join(Instant::ZERO, IF0, ALL_SYSTEMS), Err(StackError::NotMulticast));
-        assert_eq!(s.igmp_join(Instant::ZERO, IF0, PEER), Err(StackError::NotMulticast));
-        assert_eq!(s.igmp_leave(Instant::ZERO, IF0, GROUP), Err(StackError::NotJoined));
-        let f = ethernet(MacAddr::from_ipv4_multicast(GROUP), PEER_MAC, EtherType::IPV4, &[0x45; 40]);
+        assert_eq!(
+            s.igmp_join(Instant::ZERO, IF0, ALL_SYSTEMS),
+            Err(StackError::NotMulticast)
+        );
+        assert_eq!(
+            s.igmp_join(Instant::ZERO, IF0, PEER),
+            Err(StackError::NotMulticast)
+        );
+        assert_eq!(
+            s.igmp_leave(Instant::ZERO, IF0, GROUP),
+            Err(StackError::NotJoined)
+        );
+        let f = ethernet(
+            MacAddr::from_ipv4_multicast(GROUP),
+            PEER_MAC,
+            EtherType::IPV4,
+            &[0x45; 40],
+        );
         let before = s.stats().frames_dropped;
         s.handle_frame(Instant::ZERO, IF0, &f);
         assert_eq!(s.stats().frames_dropped, before + 1, "filtered by MAC");
@@ -757,8 +793,13 @@ mod tests {
         let out = igmp_sent(&mut s);
         assert_eq!(out.len(), 2);
         for o in &out {
-            let IgmpMessage::V3Report(r) = IgmpMessage::parse(&o.1).unwrap() else { panic!() };
-            assert_eq!(r.records.iter().next().unwrap().record_type, GroupRecordType::CHANGE_TO_INCLUDE);
+            let IgmpMessage::V3Report(r) = IgmpMessage::parse(&o.1).unwrap() else {
+                panic!()
+            };
+            assert_eq!(
+                r.records.iter().next().unwrap().record_type,
+                GroupRecordType::CHANGE_TO_INCLUDE
+            );
         }
         assert_eq!(s.poll_timeout(), None);
     }

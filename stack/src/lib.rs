@@ -28,10 +28,10 @@ pub mod iface;
 pub mod igmp;
 pub mod ip;
 mod rng;
-#[doc(hidden)]
-pub mod testing;
 pub mod sim;
 mod stack;
+#[doc(hidden)]
+pub mod testing;
 pub mod udp;
 
 #[cfg(test)]
@@ -45,8 +45,8 @@ pub struct ReadmeDoctests;
 pub use iface::{InterfaceConfig, InterfaceId, Ipv4Cidr};
 pub use ip::route::{Route, RouteKind, RoutingTable};
 pub use stack::{
-    Config, Event, NetworkError, NetworkErrorKind, Origin, SendFailure, Stack, StackError,
-    Stats, Transmit,
+    Config, Event, NetworkError, NetworkErrorKind, Origin, SendFailure, Stack, StackError, Stats,
+    Transmit,
 };
 pub use udp::{UdpDatagram, UdpHandle};
 pub use wirecheck_codec::ethernet::MacAddr;

@@ -30,13 +30,18 @@ fn alpha_pings_epsilon_through_delta() {
     let (mut net, f) = Network::rfc1180_figure9(1);
     let now = net.now();
     net.stack_mut(f.alpha)
-        .ping(now, &EchoRequest::new(RFC1180_EPSILON, 0x1180, 1, b"tutorial"))
+        .ping(
+            now,
+            &EchoRequest::new(RFC1180_EPSILON, 0x1180, 1, b"tutorial"),
+        )
         .unwrap();
     net.run_for(Duration::from_secs(1));
 
     let dev = decoded_on(&net, f.development);
     // Alpha ARPs for the router (devnetrouter, 223.1.2.4), never for epsilon.
-    assert!(dev.iter().any(|d| is_arp_request_for(d, RFC1180_DELTA_DEVELOPMENT)));
+    assert!(dev
+        .iter()
+        .any(|d| is_arp_request_for(d, RFC1180_DELTA_DEVELOPMENT)));
     assert!(!dev.iter().any(|d| is_arp_request_for(d, RFC1180_EPSILON)));
     let alpha_mac = figure9_mac(2, 1);
     let delta_dev_mac = figure9_mac(2, 4);
@@ -47,7 +52,14 @@ fn alpha_pings_epsilon_through_delta() {
         .iter()
         .find(|d| matches!(d, Decoded::Ipv4 { protocol: IpProtocol::ICMP, source, .. } if *source == RFC1180_ALPHA))
         .expect("echo request on development");
-    let Decoded::Ipv4 { eth_source, eth_destination, destination, ttl, .. } = request_before else {
+    let Decoded::Ipv4 {
+        eth_source,
+        eth_destination,
+        destination,
+        ttl,
+        ..
+    } = request_before
+    else {
         unreachable!()
     };
     assert_eq!((*eth_source, *eth_destination), (alpha_mac, delta_dev_mac));
@@ -60,15 +72,28 @@ fn alpha_pings_epsilon_through_delta() {
         .iter()
         .find(|d| matches!(d, Decoded::Ipv4 { source, .. } if *source == RFC1180_ALPHA))
         .expect("echo request on accounting");
-    let Decoded::Ipv4 { eth_source, eth_destination, destination, ttl, checksum_ok, .. } = request_after else {
+    let Decoded::Ipv4 {
+        eth_source,
+        eth_destination,
+        destination,
+        ttl,
+        checksum_ok,
+        ..
+    } = request_after
+    else {
         unreachable!()
     };
-    assert_eq!((*eth_source, *eth_destination), (delta_acc_mac, epsilon_mac));
+    assert_eq!(
+        (*eth_source, *eth_destination),
+        (delta_acc_mac, epsilon_mac)
+    );
     assert_eq!(*destination, RFC1180_EPSILON);
     assert_eq!(*ttl, 63);
     assert!(checksum_ok);
     // Nothing of it on factory.
-    assert!(decoded_on(&net, f.factory).iter().all(|d| !matches!(d, Decoded::Ipv4 { .. })));
+    assert!(decoded_on(&net, f.factory)
+        .iter()
+        .all(|d| !matches!(d, Decoded::Ipv4 { .. })));
 
     let ev = events(&mut net, f.alpha);
     assert_eq!(
@@ -112,7 +137,14 @@ fn big_ping_across_a_576_mtu_link() {
     let acc = decoded_on(&net, f.accounting);
     let mut offsets = Vec::new();
     for d in &acc {
-        if let Decoded::Ipv4 { total_length, fragment_offset, source, checksum_ok, .. } = d {
+        if let Decoded::Ipv4 {
+            total_length,
+            fragment_offset,
+            source,
+            checksum_ok,
+            ..
+        } = d
+        {
             assert!(*total_length <= 576, "{total_length}");
             assert!(checksum_ok);
             if *source == RFC1180_ALPHA {
@@ -124,7 +156,11 @@ fn big_ping_across_a_576_mtu_link() {
     assert_eq!(net.dropped, 0, "nothing exceeded the link MTU");
     let ev = events(&mut net, f.alpha);
     match ev.as_slice() {
-        [Event::EchoReply { source, data: echoed, .. }] => {
+        [Event::EchoReply {
+            source,
+            data: echoed,
+            ..
+        }] => {
             assert_eq!(*source, RFC1180_EPSILON);
             assert_eq!(echoed, &data);
         }
@@ -157,7 +193,9 @@ fn ttl_expiry_at_the_router() {
         }]
     );
     assert_eq!(net.stack(f.delta).stats().ip_ttl_expired, 1);
-    assert!(decoded_on(&net, f.factory).iter().all(|d| !matches!(d, Decoded::Ipv4 { .. })));
+    assert!(decoded_on(&net, f.factory)
+        .iter()
+        .all(|d| !matches!(d, Decoded::Ipv4 { .. })));
 }
 
 #[test]
@@ -165,7 +203,9 @@ fn udp_to_a_closed_port_gets_port_unreachable() {
     let (mut net, f) = Network::rfc1180_figure9(4);
     let now = net.now();
     let s = net.stack_mut(f.alpha);
-    let h = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+    let h = s
+        .udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
+        .unwrap();
     s.udp_send_to(now, h, SocketAddrV4::new(RFC1180_EPSILON, 9999), b"anyone?")
         .unwrap();
     net.run_for(Duration::from_secs(1));
@@ -191,11 +231,21 @@ fn udp_to_a_closed_port_gets_port_unreachable() {
         .udp_send_to(now, h, SocketAddrV4::new(RFC1180_EPSILON, 9999), b"hello")
         .unwrap();
     net.run_for(Duration::from_secs(1));
-    assert_eq!(events(&mut net, f.epsilon), vec![Event::UdpReadable(server)]);
-    let d = net.stack_mut(f.epsilon).udp_recv_from(server).unwrap().unwrap();
+    assert_eq!(
+        events(&mut net, f.epsilon),
+        vec![Event::UdpReadable(server)]
+    );
+    let d = net
+        .stack_mut(f.epsilon)
+        .udp_recv_from(server)
+        .unwrap()
+        .unwrap();
     assert_eq!(d.payload, b"hello");
     assert_eq!(*d.source.ip(), RFC1180_ALPHA);
-    assert_eq!(d.source.port(), net.stack(f.alpha).udp_local_addr(h).unwrap().port());
+    assert_eq!(
+        d.source.port(),
+        net.stack(f.alpha).udp_local_addr(h).unwrap().port()
+    );
 }
 
 #[test]
@@ -204,15 +254,28 @@ fn unreachable_networks() {
     let now = net.now();
     // Alpha has no route: a local error (RFC 1180 § 5.8 "Network not reachable").
     let s = net.stack_mut(f.alpha);
-    let h = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+    let h = s
+        .udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
+        .unwrap();
     assert_eq!(
-        s.udp_send_to(now, h, SocketAddrV4::new(Ipv4Addr::new(10, 1, 2, 3), 7), b"x"),
+        s.udp_send_to(
+            now,
+            h,
+            SocketAddrV4::new(Ipv4Addr::new(10, 1, 2, 3), 7),
+            b"x"
+        ),
         Err(StackError::NoRoute)
     );
     // With a default route through delta, delta answers net unreachable.
-    s.add_route(crate::Route::default_via(RFC1180_DELTA_DEVELOPMENT, IF0)).unwrap();
-    s.udp_send_to(now, h, SocketAddrV4::new(Ipv4Addr::new(10, 1, 2, 3), 7), b"x")
+    s.add_route(crate::Route::default_via(RFC1180_DELTA_DEVELOPMENT, IF0))
         .unwrap();
+    s.udp_send_to(
+        now,
+        h,
+        SocketAddrV4::new(Ipv4Addr::new(10, 1, 2, 3), 7),
+        b"x",
+    )
+    .unwrap();
     net.run_for(Duration::from_secs(1));
     assert_eq!(
         events(&mut net, f.alpha),
@@ -240,7 +303,8 @@ fn arp_queue_delivers_in_order_after_the_reply() {
     let s = net.stack_mut(f.alpha);
     let h = s.udp_bind(SocketAddrV4::new(RFC1180_ALPHA, 1000)).unwrap();
     for i in 0..3u8 {
-        s.udp_send_to(now, h, SocketAddrV4::new(RFC1180_BETA, 7), &[i]).unwrap();
+        s.udp_send_to(now, h, SocketAddrV4::new(RFC1180_BETA, 7), &[i])
+            .unwrap();
     }
     // Nothing but one ARP request has left alpha yet.
     net.run_for(Duration::from_micros(1));
@@ -259,12 +323,17 @@ fn arp_queue_delivers_in_order_after_the_reply() {
         })
         .collect();
     assert_eq!(kinds, ["request", "reply", "udp", "udp", "udp"]);
-    let got: Vec<Vec<u8>> = std::iter::from_fn(|| net.stack_mut(f.beta).udp_recv_from(server).unwrap())
-        .map(|d| d.payload)
-        .collect();
+    let got: Vec<Vec<u8>> =
+        std::iter::from_fn(|| net.stack_mut(f.beta).udp_recv_from(server).unwrap())
+            .map(|d| d.payload)
+            .collect();
     assert_eq!(got, vec![vec![0], vec![1], vec![2]]);
     // Beta learned alpha from the request (RFC 826: it is the target) and needs no ARP back.
-    assert_eq!(net.stack(f.beta).stats().arp_requests_out, 1, "only its gratuitous ARP");
+    assert_eq!(
+        net.stack(f.beta).stats().arp_requests_out,
+        1,
+        "only its gratuitous ARP"
+    );
 }
 
 #[test]
@@ -272,23 +341,35 @@ fn arp_failure_reports_local_and_forwarded_senders() {
     let (mut net, f) = Network::rfc1180_figure9(7);
     let now = net.now();
     let s = net.stack_mut(f.alpha);
-    let h = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 5000)).unwrap();
-    let ghost = Ipv4Addr::new(223, 1, 2, 99);
-    s.udp_send_to(now, h, SocketAddrV4::new(ghost, 7), b"x").unwrap();
-    s.ping(now, &EchoRequest::new(Ipv4Addr::new(223, 1, 3, 99), 3, 3, b"y"))
+    let h = s
+        .udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 5000))
         .unwrap();
+    let ghost = Ipv4Addr::new(223, 1, 2, 99);
+    s.udp_send_to(now, h, SocketAddrV4::new(ghost, 7), b"x")
+        .unwrap();
+    s.ping(
+        now,
+        &EchoRequest::new(Ipv4Addr::new(223, 1, 3, 99), 3, 3, b"y"),
+    )
+    .unwrap();
     net.run_for(Duration::from_secs(10));
     let requests = decoded_on(&net, f.development)
         .iter()
         .filter(|d| is_arp_request_for(d, ghost))
         .count();
-    assert_eq!(requests, 3, "the configured number of requests, one a second");
+    assert_eq!(
+        requests, 3,
+        "the configured number of requests, one a second"
+    );
     let times: Vec<_> = net
         .captures_on(f.development)
         .filter(|c| is_arp_request_for(&decode(&c.bytes), ghost))
         .map(|c| c.time.as_micros())
         .collect();
-    assert!(times.windows(2).all(|w| w[1] - w[0] >= 1_000_000), "{times:?}");
+    assert!(
+        times.windows(2).all(|w| w[1] - w[0] >= 1_000_000),
+        "{times:?}"
+    );
     let ev = events(&mut net, f.alpha);
     assert!(ev.contains(&Event::SendFailed {
         origin: Origin::Udp(h),
@@ -304,7 +385,11 @@ fn arp_failure_reports_local_and_forwarded_senders() {
             destination: Ipv4Addr::new(223, 1, 3, 99),
         },
     }));
-    assert!(net.stack(f.alpha).arp_entries().iter().all(|e| e.1 != ghost));
+    assert!(net
+        .stack(f.alpha)
+        .arp_entries()
+        .iter()
+        .all(|e| e.1 != ghost));
 }
 
 #[test]
@@ -322,16 +407,30 @@ fn never_forwarded_back_out_of_the_arrival_interface_unless_configured() {
         let now = net.now();
         let s = net.stack_mut(f.alpha);
         // A wrong host route: beta through the router.
-        s.add_route(crate::Route::via(RFC1180_BETA, 32, RFC1180_DELTA_DEVELOPMENT, IF0))
+        s.add_route(crate::Route::via(
+            RFC1180_BETA,
+            32,
+            RFC1180_DELTA_DEVELOPMENT,
+            IF0,
+        ))
+        .unwrap();
+        s.ping(now, &EchoRequest::new(RFC1180_BETA, 1, 1, b"z"))
             .unwrap();
-        s.ping(now, &EchoRequest::new(RFC1180_BETA, 1, 1, b"z")).unwrap();
         net.run_for(Duration::from_secs(1));
         let ev = events(&mut net, f.alpha);
         if rfc1812 {
-            assert!(ev.iter().any(|e| matches!(e, Event::EchoReply { .. })), "{ev:?}");
+            assert!(
+                ev.iter().any(|e| matches!(e, Event::EchoReply { .. })),
+                "{ev:?}"
+            );
             assert_eq!(net.stack(f.delta).stats().ip_forwarded, 1);
             // The redirect taught alpha a host route straight to beta.
-            let r = net.stack(f.alpha).routes().lookup(RFC1180_BETA).copied().unwrap();
+            let r = net
+                .stack(f.alpha)
+                .routes()
+                .lookup(RFC1180_BETA)
+                .copied()
+                .unwrap();
             assert_eq!(r.kind, crate::RouteKind::Redirect);
             assert_eq!(r.gateway, Some(RFC1180_BETA));
         } else {
@@ -355,7 +454,10 @@ fn figure9_with_delta_config(config: crate::Config) -> (Network, Figure9) {
     .enumerate()
     {
         let id = d
-            .add_interface(t, crate::InterfaceConfig::ethernet(mac, crate::Ipv4Cidr::new(addr, 24)))
+            .add_interface(
+                t,
+                crate::InterfaceConfig::ethernet(mac, crate::Ipv4Cidr::new(addr, 24)),
+            )
             .unwrap();
         assert_eq!(id, InterfaceId(i));
     }
@@ -375,11 +477,27 @@ fn igmp_join_and_query_response() {
     // Alert, to the mapped MAC.
     let reports: Vec<Decoded> = decoded_on(&net, f.factory)
         .into_iter()
-        .filter(|d| matches!(d, Decoded::Ipv4 { protocol: IpProtocol::IGMP, .. }))
+        .filter(|d| {
+            matches!(
+                d,
+                Decoded::Ipv4 {
+                    protocol: IpProtocol::IGMP,
+                    ..
+                }
+            )
+        })
         .collect();
     assert_eq!(reports.len(), 2);
     for r in &reports {
-        let Decoded::Ipv4 { eth_destination, destination, ttl, options, payload, .. } = r else {
+        let Decoded::Ipv4 {
+            eth_destination,
+            destination,
+            ttl,
+            options,
+            payload,
+            ..
+        } = r
+        else {
             unreachable!()
         };
         assert_eq!(*destination, Ipv4Addr::new(224, 0, 0, 22));
@@ -416,10 +534,17 @@ fn igmp_join_and_query_response() {
         .map(|c| decode(&c.bytes))
         .collect();
     assert_eq!(answers.len(), 1, "{answers:?}");
-    let Decoded::Ipv4 { payload, .. } = &answers[0] else { panic!() };
-    let IgmpMessage::V3Report(v3) = IgmpMessage::parse(payload).unwrap() else { panic!() };
+    let Decoded::Ipv4 { payload, .. } = &answers[0] else {
+        panic!()
+    };
+    let IgmpMessage::V3Report(v3) = IgmpMessage::parse(payload).unwrap() else {
+        panic!()
+    };
     assert_eq!(
-        v3.records.iter().map(|r| (r.record_type, r.multicast_address)).collect::<Vec<_>>(),
+        v3.records
+            .iter()
+            .map(|r| (r.record_type, r.multicast_address))
+            .collect::<Vec<_>>(),
         vec![(GroupRecordType::MODE_IS_EXCLUDE, group)]
     );
     // Multicast to the group reaches iota's socket; a group it left does not.
@@ -440,7 +565,14 @@ fn igmp_join_and_query_response() {
     );
     net.inject(f.factory, frame.clone());
     net.run_for(Duration::from_millis(10));
-    assert_eq!(net.stack_mut(f.iota).udp_recv_from(sock).unwrap().unwrap().payload, b"m");
+    assert_eq!(
+        net.stack_mut(f.iota)
+            .udp_recv_from(sock)
+            .unwrap()
+            .unwrap()
+            .payload,
+        b"m"
+    );
     let now = net.now();
     net.stack_mut(f.iota).igmp_leave(now, IF0, group).unwrap();
     net.inject(f.factory, frame);
@@ -467,10 +599,17 @@ fn igmp_v2_querier_report_suppression_and_leave() {
         net.inject(f.development, frame);
     };
     // A v2 querier is heard first: both hosts drop to v2 mode.
-    inject_query(&mut net, testing::igmp_query_v1v2(100, Ipv4Addr::UNSPECIFIED), Ipv4Addr::new(224, 0, 0, 1));
+    inject_query(
+        &mut net,
+        testing::igmp_query_v1v2(100, Ipv4Addr::UNSPECIFIED),
+        Ipv4Addr::new(224, 0, 0, 1),
+    );
     net.run_for(Duration::from_millis(10));
     let now = net.now();
-    assert_eq!(net.stack(f.alpha).igmp_mode(now, IF0), Some(crate::igmp::IgmpVersion::V2));
+    assert_eq!(
+        net.stack(f.alpha).igmp_mode(now, IF0),
+        Some(crate::igmp::IgmpVersion::V2)
+    );
     net.stack_mut(f.alpha).igmp_join(now, IF0, group).unwrap();
     net.stack_mut(f.beta).igmp_join(now, IF0, group).unwrap();
     net.run_for(Duration::from_secs(30));
@@ -484,10 +623,26 @@ fn igmp_v2_querier_report_suppression_and_leave() {
         .map(|c| (c.from, decode(&c.bytes)))
         .collect();
     assert_eq!(reports.len(), 1, "{reports:?}");
-    let (reporter, Decoded::Ipv4 { payload, destination, .. }) = &reports[0] else { panic!() };
+    let (
+        reporter,
+        Decoded::Ipv4 {
+            payload,
+            destination,
+            ..
+        },
+    ) = &reports[0]
+    else {
+        panic!()
+    };
     assert_eq!(*destination, group);
-    assert!(matches!(IgmpMessage::parse(payload).unwrap(), IgmpMessage::V2Report(m) if m.group == group));
-    let silent = if *reporter == f.alpha { f.beta } else { f.alpha };
+    assert!(
+        matches!(IgmpMessage::parse(payload).unwrap(), IgmpMessage::V2Report(m) if m.group == group)
+    );
+    let silent = if *reporter == f.alpha {
+        f.beta
+    } else {
+        f.alpha
+    };
     // The silent one was not the last reporter: it leaves without a Leave message.
     net.clear_captures();
     let now = net.now();
@@ -496,16 +651,33 @@ fn igmp_v2_querier_report_suppression_and_leave() {
     assert_eq!(net.captures_on(f.development).count(), 0);
     // The last reporter sends a Leave to all-routers.
     let now = net.now();
-    net.stack_mut(*reporter).igmp_leave(now, IF0, group).unwrap();
+    net.stack_mut(*reporter)
+        .igmp_leave(now, IF0, group)
+        .unwrap();
     net.run_for(Duration::from_millis(10));
-    let leaves: Vec<_> = net.captures_on(f.development).map(|c| decode(&c.bytes)).collect();
+    let leaves: Vec<_> = net
+        .captures_on(f.development)
+        .map(|c| decode(&c.bytes))
+        .collect();
     assert_eq!(leaves.len(), 1);
-    let Decoded::Ipv4 { destination, payload, .. } = &leaves[0] else { panic!() };
+    let Decoded::Ipv4 {
+        destination,
+        payload,
+        ..
+    } = &leaves[0]
+    else {
+        panic!()
+    };
     assert_eq!(*destination, Ipv4Addr::new(224, 0, 0, 2));
-    assert!(matches!(IgmpMessage::parse(payload).unwrap(), IgmpMessage::V2Leave(m) if m.group == group));
+    assert!(
+        matches!(IgmpMessage::parse(payload).unwrap(), IgmpMessage::V2Leave(m) if m.group == group)
+    );
     // After the Older Version Querier Present Timeout (2 × 125 + 10 s) v3 is back.
     let later = net.now() + Duration::from_secs(261);
-    assert_eq!(net.stack(f.alpha).igmp_mode(later, IF0), Some(crate::igmp::IgmpVersion::V3));
+    assert_eq!(
+        net.stack(f.alpha).igmp_mode(later, IF0),
+        Some(crate::igmp::IgmpVersion::V3)
+    );
 }
 
 #[test]
@@ -585,7 +757,11 @@ fn record_route_is_stamped_by_the_router() {
     net.stack_mut(f.alpha).ping(now, &req).unwrap();
     net.run_for(Duration::from_secs(1));
     let acc = decoded_on(&net, f.accounting);
-    let Some(Decoded::Ipv4 { options, checksum_ok, .. }) = acc
+    let Some(Decoded::Ipv4 {
+        options,
+        checksum_ok,
+        ..
+    }) = acc
         .iter()
         .find(|d| matches!(d, Decoded::Ipv4 { source, .. } if *source == RFC1180_ALPHA))
     else {
@@ -593,7 +769,9 @@ fn record_route_is_stamped_by_the_router() {
     };
     assert!(checksum_ok);
     assert_eq!(&options[..11], &[7, 11, 8, 223, 1, 3, 1, 0, 0, 0, 0]);
-    assert!(events(&mut net, f.alpha).iter().any(|e| matches!(e, Event::EchoReply { .. })));
+    assert!(events(&mut net, f.alpha)
+        .iter()
+        .any(|e| matches!(e, Event::EchoReply { .. })));
 }
 
 #[test]
@@ -612,9 +790,10 @@ fn lossy_reordering_links_still_deliver_pings_eventually() {
     let mut replies = 0;
     for seq in 0..40u16 {
         let now = net.now();
-        let _ = net
-            .stack_mut(f.alpha)
-            .ping(now, &EchoRequest::new(RFC1180_EPSILON, 2, seq, &[seq as u8; 100]));
+        let _ = net.stack_mut(f.alpha).ping(
+            now,
+            &EchoRequest::new(RFC1180_EPSILON, 2, seq, &[seq as u8; 100]),
+        );
         net.run_for(Duration::from_millis(500));
         replies += events(&mut net, f.alpha)
             .iter()
@@ -624,7 +803,7 @@ fn lossy_reordering_links_still_deliver_pings_eventually() {
             net.stack(n).check_invariants();
         }
     }
-    assert!(replies >= 10 && replies <= 48, "{replies}");
+    assert!((10..=48).contains(&replies), "{replies}");
 }
 
 #[test]
@@ -641,8 +820,12 @@ fn simulation_is_deterministic() {
         );
         for i in 0..10u16 {
             let now = net.now();
-            let _ = net.stack_mut(f.alpha).ping(now, &EchoRequest::new(RFC1180_IOTA, 1, i, b"d"));
-            net.stack_mut(f.iota).igmp_join(now, IF0, Ipv4Addr::new(239, 0, 0, i as u8 + 1)).unwrap();
+            let _ = net
+                .stack_mut(f.alpha)
+                .ping(now, &EchoRequest::new(RFC1180_IOTA, 1, i, b"d"));
+            net.stack_mut(f.iota)
+                .igmp_join(now, IF0, Ipv4Addr::new(239, 0, 0, i as u8 + 1))
+                .unwrap();
             net.run_for(Duration::from_millis(300));
         }
         net.captures().to_vec()
@@ -656,17 +839,24 @@ fn icmp_errors_are_never_sent_about_icmp_errors() {
     // Delta gets a time-exceeded message with TTL 1 to forward: no error about it.
     let (mut net, f) = Network::rfc1180_figure9(15);
     let quoted = testing::ipv4_datagram(
-        &testing::ipv4_header(RFC1180_IOTA, Ipv4Addr::new(223, 1, 2, 77), IpProtocol::UDP, 5),
+        &testing::ipv4_header(
+            RFC1180_IOTA,
+            Ipv4Addr::new(223, 1, 2, 77),
+            IpProtocol::UDP,
+            5,
+        ),
         &[0; 8],
     );
-    let err = testing::icmp(IcmpBody::TimeExceeded(wirecheck_codec::icmp::TimeExceeded {
-        code: wirecheck_codec::icmp::TimeExceededCode::TTL_EXCEEDED,
-        unused: 0,
-        length: 0,
-        unused_tail: 0,
-        quoted: &quoted,
-        extensions: None,
-    }));
+    let err = testing::icmp(IcmpBody::TimeExceeded(
+        wirecheck_codec::icmp::TimeExceeded {
+            code: wirecheck_codec::icmp::TimeExceededCode::TTL_EXCEEDED,
+            unused: 0,
+            length: 0,
+            unused_tail: 0,
+            quoted: &quoted,
+            extensions: None,
+        },
+    ));
     assert!(IcmpMessage::parse(&err).is_ok());
     let frame = testing::ipv4_frame(
         figure9_mac(2, 4),

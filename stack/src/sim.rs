@@ -176,8 +176,7 @@ impl Network {
 
     /// Plugs a node's interface into a segment.
     pub fn attach(&mut self, node: NodeId, iface: InterfaceId, segment: SegmentId) {
-        if let (Some(n), Some(s)) = (self.nodes.get_mut(node.0), self.segments.get_mut(segment.0))
-        {
+        if let (Some(n), Some(s)) = (self.nodes.get_mut(node.0), self.segments.get_mut(segment.0)) {
             n.attachments.insert(iface, segment);
             s.ports.push((node, iface));
         }
@@ -281,7 +280,11 @@ impl Network {
             self.now = self.now.max(next);
             if self.now == last {
                 steps_here += 1;
-                assert!(steps_here < MAX_STEPS_PER_INSTANT, "simulation livelock at {}", self.now);
+                assert!(
+                    steps_here < MAX_STEPS_PER_INSTANT,
+                    "simulation livelock at {}",
+                    self.now
+                );
             } else {
                 last = self.now;
                 steps_here = 0;
@@ -294,7 +297,9 @@ impl Network {
                 let ports = self.segments[frame.segment.0].ports.clone();
                 for (node, iface) in ports {
                     if (node, iface) != frame.from {
-                        self.nodes[node.0].stack.handle_frame(now, iface, &frame.bytes);
+                        self.nodes[node.0]
+                            .stack
+                            .handle_frame(now, iface, &frame.bytes);
                     }
                 }
             }
@@ -442,19 +447,28 @@ impl Network {
         let d0 = d
             .add_interface(
                 t,
-                InterfaceConfig::ethernet(figure9_mac(2, 4), Ipv4Cidr::new(RFC1180_DELTA_DEVELOPMENT, 24)),
+                InterfaceConfig::ethernet(
+                    figure9_mac(2, 4),
+                    Ipv4Cidr::new(RFC1180_DELTA_DEVELOPMENT, 24),
+                ),
             )
             .expect("interface");
         let d1 = d
             .add_interface(
                 t,
-                InterfaceConfig::ethernet(figure9_mac(3, 1), Ipv4Cidr::new(RFC1180_DELTA_ACCOUNTING, 24)),
+                InterfaceConfig::ethernet(
+                    figure9_mac(3, 1),
+                    Ipv4Cidr::new(RFC1180_DELTA_ACCOUNTING, 24),
+                ),
             )
             .expect("interface");
         let d2 = d
             .add_interface(
                 t,
-                InterfaceConfig::ethernet(figure9_mac(4, 1), Ipv4Cidr::new(RFC1180_DELTA_FACTORY, 24)),
+                InterfaceConfig::ethernet(
+                    figure9_mac(4, 1),
+                    Ipv4Cidr::new(RFC1180_DELTA_FACTORY, 24),
+                ),
             )
             .expect("interface");
         let delta = net.add_node("delta", d);

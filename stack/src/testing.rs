@@ -12,7 +12,12 @@ use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header, Ipv4Options};
 use wirecheck_codec::udp::UdpHeader;
 
 /// An Ethernet frame around `payload`, padded to 60 octets.
-pub fn ethernet(destination: MacAddr, source: MacAddr, ether_type: EtherType, payload: &[u8]) -> Vec<u8> {
+pub fn ethernet(
+    destination: MacAddr,
+    source: MacAddr,
+    ether_type: EtherType,
+    payload: &[u8],
+) -> Vec<u8> {
     let header = EthernetHeader::new(destination, source, ether_type);
     let mut out = vec![0u8; (14 + payload.len()).max(60)];
     let n = header.emit(&mut out).unwrap_or(14);
@@ -38,7 +43,15 @@ pub fn arp_frame(
         target_ip.octets(),
     );
     let mut buf = [0u8; 28];
-    if let Ok(p) = ArpPacket::new(HardwareType::ETHERNET, EtherType::IPV4, operation, &sha, &spa, &tha, &tpa) {
+    if let Ok(p) = ArpPacket::new(
+        HardwareType::ETHERNET,
+        EtherType::IPV4,
+        operation,
+        &sha,
+        &spa,
+        &tha,
+        &tpa,
+    ) {
         let _ = p.emit(&mut buf);
     }
     ethernet(frame_destination, sender_mac, EtherType::ARP, &buf)
@@ -56,7 +69,12 @@ pub fn ipv4_datagram(header: &Ipv4Header<'_>, payload: &[u8]) -> Vec<u8> {
 }
 
 /// A header from `source` to `destination` with this protocol and TTL (no options).
-pub fn ipv4_header(source: Ipv4Addr, destination: Ipv4Addr, protocol: IpProtocol, ttl: u8) -> Ipv4Header<'static> {
+pub fn ipv4_header(
+    source: Ipv4Addr,
+    destination: Ipv4Addr,
+    protocol: IpProtocol,
+    ttl: u8,
+) -> Ipv4Header<'static> {
     let mut h = Ipv4Header::new(source, destination, protocol);
     h.ttl = ttl;
     h
@@ -82,9 +100,16 @@ pub fn icmp(body: IcmpBody<'_>) -> Vec<u8> {
 }
 
 /// A UDP datagram (header and payload) with its checksum.
-pub fn udp(source: Ipv4Addr, destination: Ipv4Addr, source_port: u16, destination_port: u16, payload: &[u8]) -> Vec<u8> {
+pub fn udp(
+    source: Ipv4Addr,
+    destination: Ipv4Addr,
+    source_port: u16,
+    destination_port: u16,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut out = vec![0u8; 8 + payload.len()];
-    let _ = UdpHeader::new(source_port, destination_port).emit(source, destination, payload, &mut out);
+    let _ =
+        UdpHeader::new(source_port, destination_port).emit(source, destination, payload, &mut out);
     out
 }
 
@@ -150,7 +175,12 @@ pub fn ipv4_frame(
 ) -> Vec<u8> {
     let mut h = ipv4_header(source, destination, protocol, ttl);
     h.options = Ipv4Options::raw(options);
-    ethernet(destination_mac, source_mac, EtherType::IPV4, &ipv4_datagram(&h, payload))
+    ethernet(
+        destination_mac,
+        source_mac,
+        EtherType::IPV4,
+        &ipv4_datagram(&h, payload),
+    )
 }
 
 /// What a test wants to know about a captured frame.
@@ -202,7 +232,10 @@ pub fn decode(frame: &[u8]) -> Decoded {
         return Decoded::Other;
     };
     match eth.ether_type {
-        EtherType::ARP => match ArpPacket::parse(payload).ok().and_then(|(p, _)| p.as_ethernet_ipv4()) {
+        EtherType::ARP => match ArpPacket::parse(payload)
+            .ok()
+            .and_then(|(p, _)| p.as_ethernet_ipv4())
+        {
             Some(arp) => Decoded::Arp {
                 eth_source: eth.source,
                 eth_destination: eth.destination,
@@ -270,5 +303,14 @@ pub fn events(stack: &mut crate::Stack) -> Vec<crate::Event> {
 
 /// A frame from the peer to us carrying `payload` as `protocol`.
 pub fn from_peer(destination: Ipv4Addr, protocol: IpProtocol, payload: &[u8]) -> Vec<u8> {
-    ipv4_frame(HOST_MAC, PEER_MAC, PEER, destination, protocol, 64, &[], payload)
+    ipv4_frame(
+        HOST_MAC,
+        PEER_MAC,
+        PEER,
+        destination,
+        protocol,
+        64,
+        &[],
+        payload,
+    )
 }

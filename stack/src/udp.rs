@@ -105,9 +105,7 @@ impl Stack {
     pub fn udp_bind(&mut self, local: SocketAddrV4) -> Result<UdpHandle, StackError> {
         let addr = *local.ip();
         let multicast_or_broadcast = addr.is_multicast() || self.is_any_broadcast(addr);
-        if !addr.is_unspecified()
-            && !multicast_or_broadcast
-            && self.local_iface_of(addr).is_none()
+        if !addr.is_unspecified() && !multicast_or_broadcast && self.local_iface_of(addr).is_none()
         {
             return Err(StackError::AddressNotAvailable);
         }
@@ -228,11 +226,12 @@ impl Stack {
         };
         let mut route = self.route_output(dst, hint)?;
         let bound = *local.ip();
-        let source = if bound.is_unspecified() || bound.is_multicast() || self.is_any_broadcast(bound) {
-            route.source
-        } else {
-            bound
-        };
+        let source =
+            if bound.is_unspecified() || bound.is_multicast() || self.is_any_broadcast(bound) {
+                route.source
+            } else {
+                bound
+            };
         if route.local {
             route.source = source;
         }
@@ -345,7 +344,12 @@ impl Stack {
         if targets.is_empty() {
             self.stats.udp_no_port += 1;
             if class.is_unicast() {
-                self.icmp_send_error(now, ip_datagram, link_multicast, ErrorToSend::PortUnreachable);
+                self.icmp_send_error(
+                    now,
+                    ip_datagram,
+                    link_multicast,
+                    ErrorToSend::PortUnreachable,
+                );
             }
             return;
         }
@@ -380,7 +384,10 @@ mod tests {
     fn bind_rules() {
         let mut s = host(Config::default());
         let a = s.udp_bind(SocketAddrV4::new(HOST, 53)).unwrap();
-        assert_eq!(s.udp_bind(SocketAddrV4::new(HOST, 53)), Err(StackError::AddressInUse));
+        assert_eq!(
+            s.udp_bind(SocketAddrV4::new(HOST, 53)),
+            Err(StackError::AddressInUse)
+        );
         assert_eq!(
             s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 53)),
             Err(StackError::AddressInUse)
@@ -389,7 +396,9 @@ mod tests {
             s.udp_bind(SocketAddrV4::new(Ipv4Addr::new(10, 9, 9, 9), 1)),
             Err(StackError::AddressNotAvailable)
         );
-        let e = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+        let e = s
+            .udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
+            .unwrap();
         let port = s.udp_local_addr(e).unwrap().port();
         assert!(port >= 49152);
         s.udp_close(a).unwrap();
@@ -402,8 +411,12 @@ mod tests {
         let mut config = Config::default();
         config.udp.ephemeral_ports = (5000, 5001);
         let mut s = host(config);
-        let a = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
-        let b = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+        let a = s
+            .udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
+            .unwrap();
+        let b = s
+            .udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
+            .unwrap();
         assert_ne!(s.udp_local_addr(a), s.udp_local_addr(b));
         assert_eq!(
             s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
@@ -414,7 +427,9 @@ mod tests {
     #[test]
     fn checksums_are_verified() {
         let mut s = host(Config::default());
-        let h = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7)).unwrap();
+        let h = s
+            .udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7))
+            .unwrap();
         let mut good = udp(PEER, HOST, 1234, 7, b"ok");
         s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol::UDP, &good));
         // Zero: no checksum, accepted [RFC 768].
@@ -430,7 +445,11 @@ mod tests {
         assert_eq!(d.destination, SocketAddrV4::new(HOST, 7));
         assert!(s.udp_recv_from(h).unwrap().is_some());
         assert!(s.udp_recv_from(h).unwrap().is_none());
-        assert_eq!(events(&mut s), vec![Event::UdpReadable(h)], "one event per empty→readable");
+        assert_eq!(
+            events(&mut s),
+            vec![Event::UdpReadable(h)],
+            "one event per empty→readable"
+        );
         assert!(sent(&mut s).is_empty(), "no ICMP for a bad checksum");
     }
 
@@ -457,7 +476,13 @@ mod tests {
         let d = udp(PEER, HOST, 1, 9, b"x");
         s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, IpProtocol::UDP, &d));
         let out = sent(&mut s);
-        let [Decoded::Ipv4 { destination, protocol: IpProtocol::ICMP, payload, .. }] = &out[..] else {
+        let [Decoded::Ipv4 {
+            destination,
+            protocol: IpProtocol::ICMP,
+            payload,
+            ..
+        }] = &out[..]
+        else {
             panic!("{out:?}")
         };
         assert_eq!(*destination, PEER);
@@ -466,7 +491,16 @@ mod tests {
         assert_eq!(&payload[8..12], &[0x45, 0, 0, 29]);
         let bcast = Ipv4Addr::new(10, 0, 0, 255);
         let d = udp(PEER, bcast, 1, 9, b"x");
-        let frame = ipv4_frame(wirecheck_codec::ethernet::MacAddr::BROADCAST, PEER_MAC, PEER, bcast, IpProtocol::UDP, 64, &[], &d);
+        let frame = ipv4_frame(
+            wirecheck_codec::ethernet::MacAddr::BROADCAST,
+            PEER_MAC,
+            PEER,
+            bcast,
+            IpProtocol::UDP,
+            64,
+            &[],
+            &d,
+        );
         s.handle_frame(Instant::ZERO, IF0, &frame);
         assert!(sent(&mut s).is_empty());
         assert_eq!(s.stats().udp_no_port, 2);
@@ -475,11 +509,24 @@ mod tests {
     #[test]
     fn broadcast_reaches_every_socket_on_the_port() {
         let mut s = host(Config::default());
-        let a = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 67)).unwrap();
-        let b = s.udp_bind(SocketAddrV4::new(Ipv4Addr::BROADCAST, 67)).unwrap();
+        let a = s
+            .udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 67))
+            .unwrap();
+        let b = s
+            .udp_bind(SocketAddrV4::new(Ipv4Addr::BROADCAST, 67))
+            .unwrap();
         let c = s.udp_bind(SocketAddrV4::new(HOST, 68)).unwrap();
         let d = udp(PEER, Ipv4Addr::BROADCAST, 68, 67, b"discover");
-        let frame = ipv4_frame(wirecheck_codec::ethernet::MacAddr::BROADCAST, PEER_MAC, PEER, Ipv4Addr::BROADCAST, IpProtocol::UDP, 64, &[], &d);
+        let frame = ipv4_frame(
+            wirecheck_codec::ethernet::MacAddr::BROADCAST,
+            PEER_MAC,
+            PEER,
+            Ipv4Addr::BROADCAST,
+            IpProtocol::UDP,
+            64,
+            &[],
+            &d,
+        );
         s.handle_frame(Instant::ZERO, IF0, &frame);
         assert!(s.udp_recv_from(a).unwrap().is_some());
         assert!(s.udp_recv_from(b).unwrap().is_some());
@@ -490,12 +537,23 @@ mod tests {
     fn send_to_self_takes_the_loopback_path() {
         let mut s = host(Config::default());
         let a = s.udp_bind(SocketAddrV4::new(HOST, 7)).unwrap();
-        let b = s.udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
-        s.udp_send_to(Instant::ZERO, b, SocketAddrV4::new(HOST, 7), b"me").unwrap();
+        let b = s
+            .udp_bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
+            .unwrap();
+        s.udp_send_to(Instant::ZERO, b, SocketAddrV4::new(HOST, 7), b"me")
+            .unwrap();
         assert!(sent(&mut s).is_empty());
         let got = s.udp_recv_from(a).unwrap().unwrap();
         assert_eq!(got.payload, b"me");
         assert_eq!(*got.source.ip(), HOST);
-        assert_eq!(s.udp_send_to(Instant::ZERO, UdpHandle(99), SocketAddrV4::new(HOST, 7), b""), Err(StackError::InvalidHandle));
+        assert_eq!(
+            s.udp_send_to(
+                Instant::ZERO,
+                UdpHandle(99),
+                SocketAddrV4::new(HOST, 7),
+                b""
+            ),
+            Err(StackError::InvalidHandle)
+        );
     }
 }

@@ -69,7 +69,8 @@ pub(crate) fn fragment(datagram: &[u8], mtu: u16) -> Result<Vec<Vec<u8>>, Fragme
         let offset = base + at;
         let piece = Ipv4Header {
             more_fragments: !last || header.more_fragments,
-            fragment_offset: u16::try_from(offset / 8).map_err(|_| FragmentError::Unfragmentable)?,
+            fragment_offset: u16::try_from(offset / 8)
+                .map_err(|_| FragmentError::Unfragmentable)?,
             ..piece_header
         };
         let data = payload.get(at..end).unwrap_or_default();
@@ -236,8 +237,7 @@ impl Reassembler {
         // Overlaps must carry the same octets (teardrop and friends are discarded whole).
         let overlap_differs = partial.ranges.iter().any(|&(s, e)| {
             let (lo, hi) = (s.max(start), e.min(end));
-            lo < hi
-                && partial.data.get(lo..hi) != payload.get(lo - start..hi - start)
+            lo < hi && partial.data.get(lo..hi) != payload.get(lo - start..hi - start)
         });
         if inconsistent || overlap_differs {
             self.partials.remove(&key);
@@ -308,7 +308,10 @@ impl Reassembler {
         let mut firsts = Vec::new();
         for key in expired {
             if let Some(p) = self.partials.remove(&key) {
-                let lead = p.ranges.first().map_or(0, |r| if r.0 == 0 { r.1 } else { 0 });
+                let lead = p
+                    .ranges
+                    .first()
+                    .map_or(0, |r| if r.0 == 0 { r.1 } else { 0 });
                 firsts.push(p.first_header.map(|mut first| {
                     first.extend_from_slice(p.data.get(..lead.min(8)).unwrap_or_default());
                     first
@@ -415,9 +418,15 @@ mod tests {
         let d = datagram(600, &opts[..11]);
         let frags = fragment(&d, 300).unwrap();
         let (first, _) = Ipv4Header::parse(&frags[0]).unwrap();
-        assert!(first.options.find(wirecheck_codec::ipv4::OptionType::RECORD_ROUTE).is_some());
+        assert!(first
+            .options
+            .find(wirecheck_codec::ipv4::OptionType::RECORD_ROUTE)
+            .is_some());
         let (second, _) = Ipv4Header::parse(&frags[1]).unwrap();
-        assert!(second.options.find(wirecheck_codec::ipv4::OptionType::RECORD_ROUTE).is_none());
+        assert!(second
+            .options
+            .find(wirecheck_codec::ipv4::OptionType::RECORD_ROUTE)
+            .is_none());
         assert!(matches!(
             second.options.iter().next(),
             Some(Ipv4Option::RouterAlert { value: 0 })

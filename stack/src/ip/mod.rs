@@ -161,7 +161,8 @@ impl Stack {
             }
             return;
         }
-        if options::has_source_route(header.options.as_bytes()) && !self.config.ip.accept_source_route
+        if options::has_source_route(header.options.as_bytes())
+            && !self.config.ip.accept_source_route
         {
             self.stats.ip_source_routed += 1;
             return;
@@ -190,8 +191,7 @@ impl Stack {
         header: &Ipv4Header<'_>,
         datagram: &[u8],
     ) {
-        if class.is_unicast() && self.ip_follow_source_route(now, iface, link_multicast, datagram)
-        {
+        if class.is_unicast() && self.ip_follow_source_route(now, iface, link_multicast, datagram) {
             return;
         }
         if header.is_fragment() {
@@ -226,9 +226,15 @@ impl Stack {
         match header.protocol {
             IpProtocol::ICMP => self.icmp_input(now, iface, class, &header, payload),
             IpProtocol::IGMP => self.igmp_input(now, iface, &header, payload),
-            IpProtocol::UDP => {
-                self.udp_input(now, iface, class, link_multicast, &header, datagram, payload)
-            }
+            IpProtocol::UDP => self.udp_input(
+                now,
+                iface,
+                class,
+                link_multicast,
+                &header,
+                datagram,
+                payload,
+            ),
             IpProtocol::TCP if self.tcp_input(now, iface, class, &header, datagram, payload) => {}
             _ => {
                 self.stats.ip_unknown_protocol += 1;
@@ -403,13 +409,25 @@ impl Stack {
         };
         let next = Ipv4Addr::new(a, b, c, d);
         let route = self.routes.lookup(next).copied();
-        let out_addr = route.and_then(|r| self.interface(r.iface)).and_then(|i| i.addr());
+        let out_addr = route
+            .and_then(|r| self.interface(r.iface))
+            .and_then(|i| i.addr());
         let (Some(route), Some(out_addr)) = (route, out_addr) else {
-            self.icmp_send_error(now, datagram, link_multicast, ErrorToSend::SourceRouteFailed);
+            self.icmp_send_error(
+                now,
+                datagram,
+                link_multicast,
+                ErrorToSend::SourceRouteFailed,
+            );
             return true;
         };
         if strict && route.gateway.is_some() {
-            self.icmp_send_error(now, datagram, link_multicast, ErrorToSend::SourceRouteFailed);
+            self.icmp_send_error(
+                now,
+                datagram,
+                link_multicast,
+                ErrorToSend::SourceRouteFailed,
+            );
             return true;
         }
         let mut rewritten = datagram.to_vec();
@@ -642,7 +660,16 @@ mod tests {
     const IF0: InterfaceId = InterfaceId(0);
 
     fn echo_frame(src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, options: &[u8]) -> Vec<u8> {
-        ipv4_frame(HOST_MAC, PEER_MAC, src, dst, IpProtocol::ICMP, ttl, options, &icmp_echo_request(1, 1, b"q"))
+        ipv4_frame(
+            HOST_MAC,
+            PEER_MAC,
+            src,
+            dst,
+            IpProtocol::ICMP,
+            ttl,
+            options,
+            &icmp_echo_request(1, 1, b"q"),
+        )
     }
 
     fn answered(s: &mut Stack, frame: &[u8]) -> usize {
@@ -656,10 +683,20 @@ mod tests {
         s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
         s.handle_frame(Instant::ZERO, IF0, &echo_frame(PEER, HOST, 64, &[]));
         let out = sent(&mut s);
-        let [Decoded::Ipv4 { source, destination, eth_destination, payload, .. }] = &out[..] else {
+        let [Decoded::Ipv4 {
+            source,
+            destination,
+            eth_destination,
+            payload,
+            ..
+        }] = &out[..]
+        else {
             panic!("{out:?}")
         };
-        assert_eq!((*source, *destination, *eth_destination), (HOST, PEER, PEER_MAC));
+        assert_eq!(
+            (*source, *destination, *eth_destination),
+            (HOST, PEER, PEER_MAC)
+        );
         assert_eq!(payload[0], 0, "echo reply");
     }
 
@@ -690,11 +727,21 @@ mod tests {
             Ipv4Addr::BROADCAST,
             Ipv4Addr::new(10, 0, 0, 255),
         ] {
-            assert_eq!(answered(&mut s, &echo_frame(src, HOST, 64, &[])), 0, "{src}");
+            assert_eq!(
+                answered(&mut s, &echo_frame(src, HOST, 64, &[])),
+                0,
+                "{src}"
+            );
         }
         assert_eq!(s.stats().ip_martians, 5);
         // A host does not forward.
-        assert_eq!(answered(&mut s, &echo_frame(PEER, Ipv4Addr::new(8, 8, 8, 8), 64, &[])), 0);
+        assert_eq!(
+            answered(
+                &mut s,
+                &echo_frame(PEER, Ipv4Addr::new(8, 8, 8, 8), 64, &[])
+            ),
+            0
+        );
         assert_eq!(s.stats().ip_not_for_us, 1);
         s.check_invariants();
     }
@@ -706,7 +753,9 @@ mod tests {
         for protocol in [IpProtocol::TCP, IpProtocol(99)] {
             s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, protocol, &[0; 20]));
             let out = sent(&mut s);
-            let [Decoded::Ipv4 { payload, .. }] = &out[..] else { panic!("{out:?}") };
+            let [Decoded::Ipv4 { payload, .. }] = &out[..] else {
+                panic!("{out:?}")
+            };
             assert_eq!((payload[0], payload[1]), (3, 2));
         }
     }
@@ -728,7 +777,9 @@ mod tests {
         let rr = [7u8, 7, 2, 0, 0, 0, 0, 0];
         s.handle_frame(Instant::ZERO, IF0, &echo_frame(PEER, HOST, 64, &rr));
         let out = sent(&mut s);
-        let [Decoded::Ipv4 { payload, .. }] = &out[..] else { panic!("{out:?}") };
+        let [Decoded::Ipv4 { payload, .. }] = &out[..] else {
+            panic!("{out:?}")
+        };
         assert_eq!((payload[0], payload[1], payload[4]), (12, 0, 22));
     }
 
@@ -736,23 +787,52 @@ mod tests {
     fn router_decrements_ttl_and_fragments_or_refuses_with_df() {
         let mut s = Stack::new(Config::router());
         let t = Instant::ZERO;
-        s.add_interface(t, crate::InterfaceConfig::ethernet(HOST_MAC, crate::Ipv4Cidr::new(HOST, 24)))
-            .unwrap();
+        s.add_interface(
+            t,
+            crate::InterfaceConfig::ethernet(HOST_MAC, crate::Ipv4Cidr::new(HOST, 24)),
+        )
+        .unwrap();
         let out_mac = MacAddr([2, 0, 0, 0, 1, 1]);
         let far = Ipv4Addr::new(10, 0, 1, 2);
         let o = s
-            .add_interface(t, crate::InterfaceConfig { mtu: 576, ..crate::InterfaceConfig::ethernet(out_mac, crate::Ipv4Cidr::new(Ipv4Addr::new(10, 0, 1, 1), 24)) })
+            .add_interface(
+                t,
+                crate::InterfaceConfig {
+                    mtu: 576,
+                    ..crate::InterfaceConfig::ethernet(
+                        out_mac,
+                        crate::Ipv4Cidr::new(Ipv4Addr::new(10, 0, 1, 1), 24),
+                    )
+                },
+            )
             .unwrap();
         s.arp_insert(t, IF0, PEER, PEER_MAC);
         s.arp_insert(t, o, far, PEER_MAC);
         while s.poll_transmit().is_some() {}
         let big = vec![7u8; 1000];
-        let frame = ipv4_frame(HOST_MAC, PEER_MAC, PEER, far, IpProtocol::UDP, 9, &[], &udp(PEER, far, 1, 2, &big));
+        let frame = ipv4_frame(
+            HOST_MAC,
+            PEER_MAC,
+            PEER,
+            far,
+            IpProtocol::UDP,
+            9,
+            &[],
+            &udp(PEER, far, 1, 2, &big),
+        );
         s.handle_frame(t, IF0, &frame);
         let out = sent(&mut s);
         assert_eq!(out.len(), 2);
         for d in &out {
-            let Decoded::Ipv4 { ttl, total_length, checksum_ok, .. } = d else { panic!() };
+            let Decoded::Ipv4 {
+                ttl,
+                total_length,
+                checksum_ok,
+                ..
+            } = d
+            else {
+                panic!()
+            };
             assert_eq!(*ttl, 8);
             assert!(*total_length <= 576 && *checksum_ok);
         }
@@ -762,14 +842,39 @@ mod tests {
         let d = ipv4_datagram(&h, &udp(PEER, far, 1, 2, &big));
         s.handle_frame(t, IF0, &ethernet(HOST_MAC, PEER_MAC, EtherType::IPV4, &d));
         let out = sent(&mut s);
-        let [Decoded::Ipv4 { destination, payload, .. }] = &out[..] else { panic!("{out:?}") };
+        let [Decoded::Ipv4 {
+            destination,
+            payload,
+            ..
+        }] = &out[..]
+        else {
+            panic!("{out:?}")
+        };
         assert_eq!(*destination, PEER);
         assert_eq!((payload[0], payload[1]), (3, 4));
         assert_eq!(u16::from_be_bytes([payload[6], payload[7]]), 576);
         // Directed broadcast for the other network and link-level broadcasts are not forwarded.
-        let bc = ipv4_frame(HOST_MAC, PEER_MAC, PEER, Ipv4Addr::new(10, 0, 1, 255), IpProtocol::UDP, 9, &[], &[0; 8]);
+        let bc = ipv4_frame(
+            HOST_MAC,
+            PEER_MAC,
+            PEER,
+            Ipv4Addr::new(10, 0, 1, 255),
+            IpProtocol::UDP,
+            9,
+            &[],
+            &[0; 8],
+        );
         s.handle_frame(t, IF0, &bc);
-        let lb = ipv4_frame(MacAddr::BROADCAST, PEER_MAC, PEER, far, IpProtocol::UDP, 9, &[], &[0; 8]);
+        let lb = ipv4_frame(
+            MacAddr::BROADCAST,
+            PEER_MAC,
+            PEER,
+            far,
+            IpProtocol::UDP,
+            9,
+            &[],
+            &[0; 8],
+        );
         s.handle_frame(t, IF0, &lb);
         assert!(sent(&mut s).is_empty());
         assert_eq!(s.stats().ip_forwarded, 1);
@@ -778,7 +883,16 @@ mod tests {
     #[test]
     fn broadcast_echo_is_ignored_by_default() {
         let mut s = host(Config::default());
-        let bc = ipv4_frame(MacAddr::BROADCAST, PEER_MAC, PEER, Ipv4Addr::new(10, 0, 0, 255), IpProtocol::ICMP, 64, &[], &icmp_echo_request(1, 1, b""));
+        let bc = ipv4_frame(
+            MacAddr::BROADCAST,
+            PEER_MAC,
+            PEER,
+            Ipv4Addr::new(10, 0, 0, 255),
+            IpProtocol::ICMP,
+            64,
+            &[],
+            &icmp_echo_request(1, 1, b""),
+        );
         s.handle_frame(Instant::ZERO, IF0, &bc);
         assert!(sent(&mut s).is_empty());
         let mut config = Config::default();
@@ -787,7 +901,9 @@ mod tests {
         s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
         s.handle_frame(Instant::ZERO, IF0, &bc);
         let out = sent(&mut s);
-        let [Decoded::Ipv4 { source, .. }] = &out[..] else { panic!("{out:?}") };
+        let [Decoded::Ipv4 { source, .. }] = &out[..] else {
+            panic!("{out:?}")
+        };
         assert_eq!(*source, HOST, "answered from the interface address");
     }
 
@@ -797,12 +913,26 @@ mod tests {
         s.set_mtu(IF0, 600).unwrap();
         s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
         let h = s.udp_bind(core::net::SocketAddrV4::new(HOST, 9)).unwrap();
-        s.udp_send_to(Instant::ZERO, h, core::net::SocketAddrV4::new(PEER, 9), &[1; 2000]).unwrap();
+        s.udp_send_to(
+            Instant::ZERO,
+            h,
+            core::net::SocketAddrV4::new(PEER, 9),
+            &[1; 2000],
+        )
+        .unwrap();
         let out = sent(&mut s);
         assert_eq!(out.len(), 4);
         let mut expected = 0;
         for d in &out {
-            let Decoded::Ipv4 { fragment_offset, payload, total_length, .. } = d else { panic!() };
+            let Decoded::Ipv4 {
+                fragment_offset,
+                payload,
+                total_length,
+                ..
+            } = d
+            else {
+                panic!()
+            };
             assert!(*total_length <= 600);
             assert_eq!(*fragment_offset, expected);
             expected += payload.len();

@@ -165,13 +165,22 @@ mod tests {
     fn record_route_fills_the_next_slot_then_stops() {
         // RR with room for two addresses.
         let mut o = [7u8, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Ok(true));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Ok(true)
+        );
         assert_eq!(o[2], 8);
         assert_eq!(&o[3..7], &[223, 1, 3, 1]);
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Ok(true));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Ok(true)
+        );
         assert_eq!(o[2], 12);
         let before = o;
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Ok(false));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Ok(false)
+        );
         assert_eq!(o, before, "a full record route is left alone");
     }
 
@@ -179,42 +188,75 @@ mod tests {
     fn timestamp_flags() {
         // Flag 0, one slot.
         let mut o = [68u8, 8, 5, 0x00, 0, 0, 0, 0];
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::from_millis(1234)), Ok(true));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::from_millis(1234)),
+            Ok(true)
+        );
         assert_eq!(o[2], 9);
-        assert_eq!(u32::from_be_bytes([o[4], o[5], o[6], o[7]]), 0x8000_0000 | 1234);
+        assert_eq!(
+            u32::from_be_bytes([o[4], o[5], o[6], o[7]]),
+            0x8000_0000 | 1234
+        );
         // Now full: overflow counts.
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Ok(true));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Ok(true)
+        );
         assert_eq!(o[3] >> 4, 1);
         // Flag 1: address and timestamp.
         let mut o = [68u8, 12, 5, 0x01, 0, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Ok(true));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Ok(true)
+        );
         assert_eq!(&o[4..8], &OUT.octets());
         assert_eq!(o[2], 13);
         // Flag 3: only when the prespecified address is ours.
         let mut o = [68u8, 12, 5, 0x03, 10, 0, 0, 1, 0, 0, 0, 0];
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Ok(false));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Ok(false)
+        );
         let mut o = [68u8, 12, 5, 0x03, 223, 1, 3, 1, 0, 0, 0, 0];
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Ok(true));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Ok(true)
+        );
         // Overflow of the overflow.
         let mut o = [68u8, 4, 5, 0xf0];
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Err(23));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Err(23)
+        );
         // Bad flag.
         let mut o = [68u8, 8, 5, 0x02, 0, 0, 0, 0];
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Err(23));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Err(23)
+        );
     }
 
     #[test]
     fn malformed_lengths_point_at_the_length() {
         let mut o = [7u8, 40, 4, 0];
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Err(21));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Err(21)
+        );
         let mut o = [1u8, 1, 7];
-        assert_eq!(stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO), Err(22));
+        assert_eq!(
+            stamp_for_forwarding(&mut o, OUT, &[], Instant::ZERO),
+            Err(22)
+        );
     }
 
     #[test]
     fn finds_source_routes() {
         assert!(has_source_route(&[1, 131, 7, 4, 1, 2, 3, 4]));
-        assert_eq!(source_route(&[137, 7, 4, 1, 2, 3, 4, 0]), Some((0, true, 7, 4)));
+        assert_eq!(
+            source_route(&[137, 7, 4, 1, 2, 3, 4, 0]),
+            Some((0, true, 7, 4))
+        );
         assert!(!has_source_route(&[7, 7, 4, 0, 0, 0, 0, 0]));
         assert!(!has_source_route(&[0, 131, 7, 4]));
     }

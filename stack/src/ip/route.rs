@@ -123,7 +123,11 @@ impl RoutingTable {
         }
         if self.routes.len() >= self.max {
             // Redirect routes are a cache: make room by dropping the oldest one.
-            match self.routes.iter().position(|r| r.kind == RouteKind::Redirect) {
+            match self
+                .routes
+                .iter()
+                .position(|r| r.kind == RouteKind::Redirect)
+            {
                 Some(i) if route.kind == RouteKind::Redirect => {
                     self.routes.remove(i);
                 }
@@ -210,8 +214,10 @@ mod tests {
     fn alpha() -> RoutingTable {
         let mut t = RoutingTable::new(8);
         t.add(Route::direct(ip(223, 1, 2, 0), 24, IF1)).unwrap();
-        t.add(Route::via(ip(223, 1, 3, 0), 24, ip(223, 1, 2, 4), IF1)).unwrap();
-        t.add(Route::via(ip(223, 1, 4, 0), 24, ip(223, 1, 2, 4), IF1)).unwrap();
+        t.add(Route::via(ip(223, 1, 3, 0), 24, ip(223, 1, 2, 4), IF1))
+            .unwrap();
+        t.add(Route::via(ip(223, 1, 4, 0), 24, ip(223, 1, 2, 4), IF1))
+            .unwrap();
         t
     }
 
@@ -231,8 +237,12 @@ mod tests {
     fn longest_prefix_wins_and_default_catches_the_rest() {
         let mut t = alpha();
         t.add(Route::default_via(ip(223, 1, 2, 9), IF1)).unwrap();
-        t.add(Route::via(ip(223, 1, 3, 128), 25, ip(223, 1, 2, 7), IF2)).unwrap();
-        assert_eq!(t.lookup(ip(10, 0, 0, 1)).unwrap().gateway, Some(ip(223, 1, 2, 9)));
+        t.add(Route::via(ip(223, 1, 3, 128), 25, ip(223, 1, 2, 7), IF2))
+            .unwrap();
+        assert_eq!(
+            t.lookup(ip(10, 0, 0, 1)).unwrap().gateway,
+            Some(ip(223, 1, 2, 9))
+        );
         assert_eq!(t.lookup(ip(223, 1, 3, 200)).unwrap().iface, IF2);
         assert_eq!(t.lookup(ip(223, 1, 3, 100)).unwrap().iface, IF1);
         assert_eq!(t.remove(ip(223, 1, 3, 130), 25), 1);
@@ -243,17 +253,25 @@ mod tests {
     fn bounded_and_replacing() {
         let mut t = RoutingTable::new(2);
         t.add(Route::direct(ip(10, 0, 0, 0), 8, IF1)).unwrap();
-        t.add(Route::via(ip(10, 0, 0, 0), 8, ip(1, 1, 1, 1), IF1)).unwrap();
+        t.add(Route::via(ip(10, 0, 0, 0), 8, ip(1, 1, 1, 1), IF1))
+            .unwrap();
         assert_eq!(t.len(), 1, "same prefix, interface and kind replaces");
         t.add(Route::direct(ip(11, 0, 0, 0), 8, IF1)).unwrap();
-        assert_eq!(t.add(Route::direct(ip(12, 0, 0, 0), 8, IF1)), Err(RouteError::TableFull));
-        assert_eq!(t.add(Route::direct(ip(12, 0, 0, 0), 33, IF1)), Err(RouteError::BadPrefix));
+        assert_eq!(
+            t.add(Route::direct(ip(12, 0, 0, 0), 8, IF1)),
+            Err(RouteError::TableFull)
+        );
+        assert_eq!(
+            t.add(Route::direct(ip(12, 0, 0, 0), 33, IF1)),
+            Err(RouteError::BadPrefix)
+        );
     }
 
     #[test]
     fn connected_preferred_on_equal_prefix() {
         let mut t = RoutingTable::new(4);
-        t.add(Route::via(ip(10, 0, 0, 0), 8, ip(1, 1, 1, 1), IF2)).unwrap();
+        t.add(Route::via(ip(10, 0, 0, 0), 8, ip(1, 1, 1, 1), IF2))
+            .unwrap();
         t.add(Route {
             kind: RouteKind::Connected,
             ..Route::direct(ip(10, 0, 0, 0), 8, IF1)

@@ -111,7 +111,7 @@ fn build(flags: u8) -> Stack {
     config.udp.queue_len = 2;
     config.igmp.max_groups = 3;
     config.ip.reassembly.max_datagrams = 2;
-    config.ip.reassembly.max_bytes = 8192;
+    config.ip.reassembly.max_bytes = 300_000;
     config.max_transmit_queue = 64;
     config.max_events = 16;
     config.max_loopback = 4;

@@ -91,7 +91,7 @@ pub struct CapturedFrame {
     pub bytes: Vec<u8>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Node {
     name: String,
     stack: Stack,
@@ -115,7 +115,7 @@ struct InFlight {
 }
 
 /// Stacks wired together, in virtual time.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Network {
     now: Instant,
     rng: Rng,

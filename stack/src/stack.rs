@@ -365,7 +365,7 @@ pub struct Stats {
 
 /// One node: interfaces, a routing table, ARP, IP, ICMP, IGMP and UDP state. See the
 /// [crate documentation](crate) for the calling pattern.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Stack {
     pub(crate) config: Config,
     pub(crate) rng: Rng,

@@ -1,26 +1,21 @@
 //! The seam between the IP layer and fragmentation/reassembly [RFC 791 § 2.3, § 3.2;
-//! RFC 1122 § 3.3.2; RFC 815].
+//! RFC 1122 § 3.3.2; RFC 815]: a thin adapter over the codec's `fragment` module
+//! ([`wirecheck_codec::fragment`]), shaped for what the IP layer needs — whole datagrams as
+//! byte vectors in and out, and a three-way answer from a push.
 //!
-//! The IP layer uses only [`fragment`] and [`Reassembler`] (`push`, `poll_expired`,
-//! `next_deadline`). They are a small internal implementation standing in for the codec's
-//! `fragment` module (fragmenter and reassembler), which is being written in parallel; when it
-//! lands on main, the bodies here are to be REPLACED by calls into
-//! `wirecheck_codec::fragment` and this file becomes a thin adapter. Behaviour that the IP
-//! layer relies on, and that the replacement must keep:
-//!
-//! - `fragment`: 8-octet aligned pieces, MF on all but the last (and on the last if the input
-//!   had it), options copied only where the copy flag says so, DF refused with an error.
-//! - `Reassembler`: keyed by (source, destination, protocol, identification); bounded in
+//! - [`fragment`]: 8-octet aligned pieces, MF on all but the last (and on the last if the
+//!   input had it), options copied only where the copy flag says so, DF refused with an error.
+//! - [`Reassembler`]: keyed by (source, destination, protocol, identification); bounded in
 //!   datagrams and bytes (oldest evicted); a datagram whose fragments overlap with different
-//!   bytes is discarded whole (exact duplicates are ignored); the timeout hands back the first
-//!   fragment's header and leading octets so the caller can send ICMP Time Exceeded code 1
-//!   [RFC 1122 § 3.3.2].
+//!   bytes is discarded whole; the timeout hands back the first fragment's header and leading
+//!   octets so the caller can send ICMP Time Exceeded code 1 [RFC 1122 § 3.3.2].
 
-use core::net::Ipv4Addr;
-use std::collections::BTreeMap;
-
-use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header, Ipv4Options};
+use wirecheck_codec::fragment::{
+    self as codec_fragment, Datagram, ReassemblerConfig as CodecConfig,
+};
+use wirecheck_codec::ipv4::Ipv4Header;
 use wirecheck_codec::time::{Duration, Instant};
+use wirecheck_codec::ErrorKind;
 
 /// Why a datagram could not be fragmented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,58 +29,23 @@ pub(crate) enum FragmentError {
 /// Splits a whole datagram (header and payload, as on the wire) into datagrams of at most
 /// `mtu` octets. A datagram that fits comes back as is.
 pub(crate) fn fragment(datagram: &[u8], mtu: u16) -> Result<Vec<Vec<u8>>, FragmentError> {
-    let mtu = usize::from(mtu);
-    if datagram.len() <= mtu {
+    if datagram.len() <= usize::from(mtu) {
         return Ok(vec![datagram.to_vec()]);
     }
     let (header, payload) =
         Ipv4Header::parse(datagram).map_err(|_| FragmentError::Unfragmentable)?;
-    if header.dont_fragment {
-        return Err(FragmentError::DontFragment);
-    }
-    let mut copied = [0u8; Ipv4Options::MAX_LEN];
-    let copied_len = header
-        .options
-        .write_copied(&mut copied)
-        .map_err(|_| FragmentError::Unfragmentable)?;
-    let later_options = Ipv4Options::raw(copied.get(..copied_len).unwrap_or_default());
-    let base = header.fragment_offset_bytes();
+    let pieces = codec_fragment::fragment(&header, payload, mtu).map_err(|e| match e.kind {
+        ErrorKind::FragmentationNeeded { .. } => FragmentError::DontFragment,
+        _ => FragmentError::Unfragmentable,
+    })?;
     let mut out = Vec::new();
-    let mut at = 0usize;
-    while at < payload.len() || out.is_empty() {
-        let options = if at == 0 {
-            header.options
-        } else {
-            later_options
-        };
-        let piece_header = Ipv4Header { options, ..header };
-        let header_len = piece_header.len();
-        let room = mtu.saturating_sub(header_len) / 8 * 8;
-        if room == 0 {
-            return Err(FragmentError::Unfragmentable);
-        }
-        let end = (at + room).min(payload.len());
-        let last = end == payload.len();
-        let offset = base + at;
-        let piece = Ipv4Header {
-            more_fragments: !last || header.more_fragments,
-            fragment_offset: u16::try_from(offset / 8)
-                .map_err(|_| FragmentError::Unfragmentable)?,
-            ..piece_header
-        };
-        let data = payload.get(at..end).unwrap_or_default();
-        let mut buf = vec![0u8; header_len + data.len()];
+    for piece in pieces {
+        let mut buf = vec![0u8; piece.len()];
         let n = piece
-            .emit(data.len(), &mut buf)
+            .emit(&mut buf)
             .map_err(|_| FragmentError::Unfragmentable)?;
-        if let Some(dst) = buf.get_mut(n..) {
-            dst.copy_from_slice(data);
-        }
+        buf.truncate(n);
         out.push(buf);
-        at = end;
-        if last {
-            break;
-        }
     }
     Ok(out)
 }
@@ -95,7 +55,8 @@ pub(crate) fn fragment(datagram: &[u8], mtu: u16) -> Result<Vec<Vec<u8>>, Fragme
 pub struct ReassemblyConfig {
     /// Most datagrams in reassembly at once; the oldest is evicted for a new one.
     pub max_datagrams: usize,
-    /// Most payload octets held over all datagrams.
+    /// Most octets held over all datagrams, as the codec's reassembler counts them (a
+    /// datagram whose end is unknown is charged the largest size it can reach, about 64 KiB).
     pub max_bytes: usize,
     /// How long a datagram may take to complete (RFC 1122 suggests 60 to 120 s; 30 s is
     /// Linux's `ipfrag_time`).
@@ -106,34 +67,9 @@ impl Default for ReassemblyConfig {
     fn default() -> ReassemblyConfig {
         ReassemblyConfig {
             max_datagrams: 16,
-            max_bytes: 256 * 1024,
+            max_bytes: 1 << 20,
             timeout: Duration::from_secs(30),
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
-    source: Ipv4Addr,
-    destination: Ipv4Addr,
-    protocol: IpProtocol,
-    identification: u16,
-}
-
-#[derive(Debug, Clone)]
-struct Partial {
-    /// The first fragment's header bytes, once it arrived.
-    first_header: Option<Vec<u8>>,
-    data: Vec<u8>,
-    /// Received octet ranges, sorted and merged.
-    ranges: Vec<(usize, usize)>,
-    total: Option<usize>,
-    deadline: Instant,
-}
-
-impl Partial {
-    fn held(&self) -> usize {
-        self.data.len() + self.first_header.as_ref().map_or(0, Vec::len)
     }
 }
 
@@ -149,215 +85,88 @@ pub(crate) enum Push {
 }
 
 /// Reassembles fragmented datagrams addressed to this node.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Reassembler {
-    config: ReassemblyConfig,
-    partials: BTreeMap<Key, Partial>,
+    inner: codec_fragment::Reassembler,
+    /// Datagrams reported as expired by a push, to hand out at the next `poll_expired`.
+    expired: Vec<(Instant, Option<Vec<u8>>)>,
+    max_datagrams: usize,
 }
-
-/// The most payload a datagram can have: 65535 minus the smallest header.
-const MAX_PAYLOAD: usize = 65535 - 20;
 
 impl Reassembler {
     pub(crate) fn new(config: ReassemblyConfig) -> Reassembler {
+        let max_datagrams = config.max_datagrams.max(1);
         Reassembler {
-            config,
-            partials: BTreeMap::new(),
+            inner: codec_fragment::Reassembler::new(CodecConfig {
+                max_datagrams,
+                max_bytes: config.max_bytes,
+                timeout: config.timeout,
+                spare_buffers: 0,
+            }),
+            expired: Vec::new(),
+            max_datagrams,
         }
-    }
-
-    fn held(&self) -> usize {
-        self.partials.values().map(Partial::held).sum()
     }
 
     /// Adds one fragment: `datagram` is the whole fragment as received (header and payload,
     /// padding stripped) and `header` its parsed header.
     pub(crate) fn push(&mut self, now: Instant, header: &Ipv4Header<'_>, datagram: &[u8]) -> Push {
-        let key = Key {
-            source: header.source,
-            destination: header.destination,
-            protocol: header.protocol,
-            identification: header.identification,
-        };
-        let header_len = header.header_len();
-        let payload = datagram.get(header_len..).unwrap_or_default();
-        let start = header.fragment_offset_bytes();
-        let end = start + payload.len();
-        let malformed = end > MAX_PAYLOAD
-            || (header.more_fragments && (payload.is_empty() || payload.len() % 8 != 0));
-        if malformed {
-            self.partials.remove(&key);
-            return Push::Discarded;
-        }
-        if !self.partials.contains_key(&key) {
-            while self.partials.len() >= self.config.max_datagrams.max(1) {
-                self.evict_oldest();
+        let payload = datagram.get(header.header_len()..).unwrap_or_default();
+        let push = self.inner.push(now, header, payload);
+        if let Some(e) = push.expired {
+            if self.expired.len() < self.max_datagrams {
+                self.expired
+                    .push((now, e.first_fragment.map(|f| f.as_bytes().to_vec())));
             }
-            self.partials.insert(
-                key,
-                Partial {
-                    first_header: None,
-                    data: Vec::new(),
-                    ranges: Vec::new(),
-                    total: None,
-                    deadline: now + self.config.timeout,
-                },
-            );
         }
-        // Room in the byte budget, evicting other datagrams first.
-        let growth = end.saturating_sub(self.partials.get(&key).map_or(0, |p| p.data.len()))
-            + if start == 0 { header_len } else { 0 };
-        while self.held() + growth > self.config.max_bytes && self.partials.len() > 1 {
-            let Some(oldest) = self
-                .partials
-                .iter()
-                .filter(|(k, _)| **k != key)
-                .min_by_key(|(_, p)| p.deadline)
-                .map(|(k, _)| *k)
-            else {
-                break;
-            };
-            self.partials.remove(&oldest);
-        }
-        if self.held() + growth > self.config.max_bytes {
-            self.partials.remove(&key);
-            return Push::Discarded;
-        }
-        let Some(partial) = self.partials.get_mut(&key) else {
-            return Push::Discarded;
-        };
-        // Consistency of the end: the last fragment fixes the length.
-        let known_end = partial.ranges.last().map_or(0, |r| r.1);
-        let inconsistent = match (header.more_fragments, partial.total) {
-            (false, Some(total)) => total != end,
-            (false, None) => known_end > end,
-            (true, Some(total)) => end > total,
-            (true, None) => false,
-        };
-        // Overlaps must carry the same octets (teardrop and friends are discarded whole).
-        let overlap_differs = partial.ranges.iter().any(|&(s, e)| {
-            let (lo, hi) = (s.max(start), e.min(end));
-            lo < hi && partial.data.get(lo..hi) != payload.get(lo - start..hi - start)
-        });
-        if inconsistent || overlap_differs {
-            self.partials.remove(&key);
-            return Push::Discarded;
-        }
-        if !header.more_fragments {
-            partial.total = Some(end);
-        }
-        if partial.data.len() < end {
-            partial.data.resize(end, 0);
-        }
-        if let Some(dst) = partial.data.get_mut(start..end) {
-            dst.copy_from_slice(payload);
-        }
-        if start == 0 {
-            partial.first_header = datagram.get(..header_len).map(<[u8]>::to_vec);
-        }
-        merge_range(&mut partial.ranges, (start, end));
-        let complete = partial.first_header.is_some()
-            && partial.total.is_some_and(|t| partial.ranges == [(0, t)]);
-        if !complete {
-            return Push::Incomplete;
-        }
-        let Some(partial) = self.partials.remove(&key) else {
-            return Push::Discarded;
-        };
-        let total = partial.total.unwrap_or(0);
-        let first = partial.first_header.unwrap_or_default();
-        let Ok((first, _)) = Ipv4Header::parse_header(&first) else {
-            return Push::Discarded;
-        };
-        let whole = Ipv4Header {
-            more_fragments: false,
-            fragment_offset: 0,
-            ..first
-        };
-        let mut out = vec![0u8; whole.len() + total];
-        let Ok(n) = whole.emit(total, &mut out) else {
-            return Push::Discarded;
-        };
-        match (out.get_mut(n..), partial.data.get(..total)) {
-            (Some(dst), Some(src)) if dst.len() == src.len() => dst.copy_from_slice(src),
-            _ => return Push::Discarded,
-        }
-        Push::Complete(out)
-    }
-
-    fn evict_oldest(&mut self) {
-        if let Some(k) = self
-            .partials
-            .iter()
-            .min_by_key(|(_, p)| p.deadline)
-            .map(|(k, _)| *k)
-        {
-            self.partials.remove(&k);
+        match push.datagram {
+            Some(Datagram::Reassembled(r)) => Push::Complete(r.as_bytes().to_vec()),
+            Some(Datagram::Whole { .. }) => Push::Complete(datagram.to_vec()),
+            None if push.findings.any(|f| f.discards_datagram()) => Push::Discarded,
+            None if !push.findings.is_empty() && self.inner.in_flight() == 0 => Push::Discarded,
+            None => Push::Incomplete,
         }
     }
 
     /// Removes the datagrams whose time ran out; for each, returns the first fragment's header
     /// and up to 8 leading data octets (the ICMP quote) if it had arrived.
     pub(crate) fn poll_expired(&mut self, now: Instant) -> Vec<Option<Vec<u8>>> {
-        let expired: Vec<Key> = self
-            .partials
-            .iter()
-            .filter(|(_, p)| p.deadline <= now)
-            .map(|(k, _)| *k)
-            .collect();
-        let mut firsts = Vec::new();
-        for key in expired {
-            if let Some(p) = self.partials.remove(&key) {
-                let lead = p
-                    .ranges
-                    .first()
-                    .map_or(0, |r| if r.0 == 0 { r.1 } else { 0 });
-                firsts.push(p.first_header.map(|mut first| {
-                    first.extend_from_slice(p.data.get(..lead.min(8)).unwrap_or_default());
-                    first
-                }));
-            }
+        let mut out: Vec<Option<Vec<u8>>> =
+            self.expired.drain(..).map(|(_, first)| first).collect();
+        while let Some(e) = self.inner.poll_expired(now) {
+            out.push(e.first_fragment.map(|f| f.as_bytes().to_vec()));
         }
-        firsts
+        out
     }
 
     /// The earliest reassembly deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.partials.values().map(|p| p.deadline).min()
+        // Expiries a push reported are due at once (the caller's next handle_timeout).
+        let reported = self.expired.iter().map(|(at, _)| *at).min();
+        match (reported, self.inner.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Datagrams in reassembly.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.partials.len()
+        self.inner.in_flight()
     }
 
     pub(crate) fn check_invariants(&self) {
-        assert!(self.partials.len() <= self.config.max_datagrams.max(1));
-        assert!(self.held() <= self.config.max_bytes.max(MAX_PAYLOAD + 60));
+        assert!(self.inner.in_flight() <= self.max_datagrams);
+        assert!(self.inner.held_bytes() <= self.inner.config().max_bytes);
+        assert!(self.expired.len() <= self.max_datagrams);
     }
-}
-
-fn merge_range(ranges: &mut Vec<(usize, usize)>, new: (usize, usize)) {
-    if new.0 >= new.1 {
-        return;
-    }
-    ranges.push(new);
-    ranges.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
-    for &(s, e) in ranges.iter() {
-        match merged.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
-        }
-    }
-    *ranges = merged;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wirecheck_codec::ipv4::Ipv4Option;
+    use core::net::Ipv4Addr;
+    use wirecheck_codec::ipv4::{IpProtocol, Ipv4Option, Ipv4Options};
 
     fn datagram(payload_len: usize, options: &[u8]) -> Vec<u8> {
         let mut h = Ipv4Header::new(
@@ -468,7 +277,14 @@ mod tests {
         let last = evil.len() - 1;
         evil[last] ^= 0xff;
         assert_eq!(r.push(Instant::ZERO, &h, &evil), Push::Discarded);
-        assert_eq!(r.len(), 0);
+        // The datagram stays poisoned: the other fragments never complete it.
+        for f in &frags[1..] {
+            let (h, _) = Ipv4Header::parse(f).unwrap();
+            assert_ne!(
+                core::mem::discriminant(&r.push(Instant::ZERO, &h, f)),
+                core::mem::discriminant(&Push::Complete(Vec::new()))
+            );
+        }
     }
 
     #[test]
@@ -485,7 +301,7 @@ mod tests {
         let expired = r.poll_expired(Instant::from_secs(30));
         assert_eq!(expired.len(), 1);
         let quote = expired[0].as_ref().unwrap();
-        assert_eq!(quote.len(), 28);
+        assert_eq!(quote.len(), 28, "header and 8 octets");
         assert_eq!(&quote[..20], &frags[0][..20]);
         // Only a later fragment: no quote.
         r.push(Instant::ZERO, &h2, &frags[2]);
@@ -496,7 +312,7 @@ mod tests {
     fn bounded_in_datagrams_and_bytes() {
         let config = ReassemblyConfig {
             max_datagrams: 2,
-            max_bytes: 3000,
+            max_bytes: 200_000,
             timeout: Duration::from_secs(30),
         };
         let mut r = Reassembler::new(config);

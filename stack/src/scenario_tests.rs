@@ -875,3 +875,88 @@ fn icmp_errors_are_never_sent_about_icmp_errors() {
     assert_eq!(delta.icmp_errors_suppressed, 1);
     assert_eq!(delta.icmp_out, 0);
 }
+
+#[test]
+fn loose_source_route_is_followed_only_when_configured() {
+    for accept in [false, true] {
+        let mut net = Network::new(16);
+        let t = net.now();
+        let a_net = net.add_segment("a", Impairment::PERFECT);
+        let b_net = net.add_segment("b", Impairment::PERFECT);
+        let mut config = crate::Config::default();
+        config.ip.accept_source_route = accept;
+        let mut router_config = crate::Config::router();
+        router_config.ip.accept_source_route = accept;
+        let cidr = |a, b, c, d| crate::Ipv4Cidr::new(Ipv4Addr::new(a, b, c, d), 24);
+        let mut a = crate::Stack::new(config.clone());
+        a.add_interface(
+            t,
+            crate::InterfaceConfig::ethernet(figure9_mac(0, 1), cidr(10, 0, 0, 1)),
+        )
+        .unwrap();
+        let mut b = crate::Stack::new(config);
+        b.add_interface(
+            t,
+            crate::InterfaceConfig::ethernet(figure9_mac(1, 1), cidr(10, 0, 1, 1)),
+        )
+        .unwrap();
+        b.add_route(crate::Route::default_via(Ipv4Addr::new(10, 0, 1, 254), IF0))
+            .unwrap();
+        let mut r = crate::Stack::new(router_config);
+        let r0 = r
+            .add_interface(
+                t,
+                crate::InterfaceConfig::ethernet(figure9_mac(0, 254), cidr(10, 0, 0, 254)),
+            )
+            .unwrap();
+        let r1 = r
+            .add_interface(
+                t,
+                crate::InterfaceConfig::ethernet(figure9_mac(1, 254), cidr(10, 0, 1, 254)),
+            )
+            .unwrap();
+        let (a, b, r) = (
+            net.add_node("a", a),
+            net.add_node("b", b),
+            net.add_node("r", r),
+        );
+        net.attach(a, IF0, a_net);
+        net.attach(b, IF0, b_net);
+        net.attach(r, r0, a_net);
+        net.attach(r, r1, b_net);
+        // A has no route to 10.0.1/24: only the source route through the router gets there.
+        let lsrr = [131u8, 7, 4, 10, 0, 1, 1, 0];
+        let now = net.now();
+        let req = EchoRequest {
+            ip_options: &lsrr,
+            ..EchoRequest::new(Ipv4Addr::new(10, 0, 0, 254), 1, 1, b"sr")
+        };
+        net.stack_mut(a).ping(now, &req).unwrap();
+        net.run_for(Duration::from_secs(1));
+        let on_b: Vec<Decoded> = decoded_on(&net, b_net)
+            .into_iter()
+            .filter(|d| matches!(d, Decoded::Ipv4 { source, .. } if *source == Ipv4Addr::new(10, 0, 0, 1)))
+            .collect();
+        if accept {
+            let [Decoded::Ipv4 {
+                destination,
+                options,
+                ttl,
+                checksum_ok,
+                ..
+            }] = &on_b[..]
+            else {
+                panic!("{on_b:?}")
+            };
+            assert_eq!(*destination, Ipv4Addr::new(10, 0, 1, 1));
+            // The router recorded its outgoing address and advanced the pointer.
+            assert_eq!(&options[..7], &[131, 7, 8, 10, 0, 1, 254]);
+            assert_eq!(*ttl, 63);
+            assert!(checksum_ok);
+            assert_eq!(net.stack(b).stats().icmp_in, 1);
+        } else {
+            assert!(on_b.is_empty());
+            assert_eq!(net.stack(r).stats().ip_source_routed, 1);
+        }
+    }
+}

@@ -200,7 +200,14 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} at byte {}: ", self.layer, self.field, self.offset)?;
+        // "TCP option" + "option length" reads as "TCP option length".
+        let field = match self.layer {
+            Layer::Ipv4Option | Layer::TcpOption => {
+                self.field.strip_prefix("option ").unwrap_or(self.field)
+            }
+            _ => self.field,
+        };
+        write!(f, "{} {} at byte {}: ", self.layer, field, self.offset)?;
         match self.kind {
             ErrorKind::Truncated { needed, got } => write!(
                 f,
@@ -255,5 +262,9 @@ mod tests {
             .shifted(14);
         assert_eq!(e.pointer, Some(21));
         assert_eq!(e.offset, 36);
+        assert_eq!(
+            e.to_string(),
+            "IPv4 option length at byte 36: expected ≥ 2, found 1"
+        );
     }
 }

@@ -988,7 +988,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "TCP option option length at byte 37: expected 3 for window scale (kind 3), found 2"
+            "TCP option length at byte 37: expected 3 for window scale (kind 3), found 2"
         );
     }
 

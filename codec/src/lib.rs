@@ -20,6 +20,7 @@ pub mod arp;
 pub mod checksum;
 pub mod error;
 pub mod ethernet;
+pub mod fragment;
 pub mod icmp;
 pub mod igmp;
 pub mod ipv4;

@@ -57,9 +57,13 @@ for target in "${targets[@]}"; do
     echo "== $target: ${seconds}s"
     log="$logs/$target.log"
     mkdir -p "$here/corpus/$target"
+    extra=()
+    if [[ -f "$here/dict/$target.dict" ]]; then
+        extra+=(-dict="$here/dict/$target.dict")
+    fi
     cargo "+$toolchain" fuzz run --sanitizer "$sanitizer" "$target" "$here/corpus/$target" -- \
         -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss_mb" \
-        -print_final_stats=1 >"$log" 2>&1
+        -print_final_stats=1 "${extra[@]}" >"$log" 2>&1
     status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

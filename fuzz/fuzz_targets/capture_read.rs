@@ -8,7 +8,9 @@
 use libfuzzer_sys::fuzz_target;
 use std::io::Cursor;
 use wirecheck_conformance::capture::CaptureReader;
-use wirecheck_conformance::decode::{decode_record, fields, json_lines, summary_lines, verify_batch};
+use wirecheck_conformance::decode::{
+    decode_record, fields, json_lines, summary_lines, verify_batch,
+};
 
 /// The smallest record on disk: a pcapng Simple Packet Block (12 bytes + data) and a legacy pcap
 /// record header (16 bytes) are the smallest.
@@ -34,8 +36,15 @@ fuzz_target!(|data: &[u8]| {
                     record.data.len(),
                     data.len()
                 );
-                assert!(record.file_offset < data.len() as u64, "record offset past the end");
-                assert_eq!(record.number, batch.len() as u64 + 1, "records numbered in order");
+                assert!(
+                    record.file_offset < data.len() as u64,
+                    "record offset past the end"
+                );
+                assert_eq!(
+                    record.number,
+                    batch.len() as u64 + 1,
+                    "records numbered in order"
+                );
                 batch.push(record);
                 assert!(
                     batch.len() <= most_records,
@@ -45,12 +54,18 @@ fuzz_target!(|data: &[u8]| {
             }
             Ok(None) => {
                 // Finished readers stay finished.
-                assert!(matches!(reader.next_record(), Ok(None)), "record after the end");
+                assert!(
+                    matches!(reader.next_record(), Ok(None)),
+                    "record after the end"
+                );
                 break;
             }
             Err(e) => {
                 assert_eq!(e.file, "fuzz.pcap");
-                assert!(e.offset <= data.len() as u64, "error offset past the end: {e}");
+                assert!(
+                    e.offset <= data.len() as u64,
+                    "error offset past the end: {e}"
+                );
                 let _ = e.to_string();
                 break;
             }

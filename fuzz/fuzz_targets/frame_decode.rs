@@ -12,7 +12,9 @@ use libfuzzer_sys::fuzz_target;
 use wirecheck_codec::ipv4;
 use wirecheck_codec::packet::{Datagram, Packet, Transport};
 use wirecheck_conformance::capture::{LinkType, Record, Timestamp};
-use wirecheck_conformance::decode::{decode_record, fields, json_lines, summary_lines, verify_batch};
+use wirecheck_conformance::decode::{
+    decode_record, fields, json_lines, summary_lines, verify_batch,
+};
 use wirecheck_fuzz::{assert_same_bytes, emit_checked};
 
 /// Link types `decode_record` handles (and one it does not).
@@ -80,7 +82,11 @@ fn check_packet(packet: &Packet<'_>, frame: &[u8]) {
     if let Some(eth) = &packet.ethernet {
         let bytes = emit_checked("ethernet", eth.len(), |out| eth.emit_exact(out))
             .expect("a parsed Ethernet header re-emits");
-        assert_same_bytes("ethernet", &bytes, frame.get(..eth.len()).expect("inside frame"));
+        assert_same_bytes(
+            "ethernet",
+            &bytes,
+            frame.get(..eth.len()).expect("inside frame"),
+        );
         let _ = eth.to_string();
     }
     if let Some(arp) = &packet.arp {
@@ -92,7 +98,9 @@ fn check_packet(packet: &Packet<'_>, frame: &[u8]) {
         let at = (arp.sender_hardware_addr.as_ptr() as usize)
             .checked_sub(frame.as_ptr() as usize + 8)
             .expect("ARP addresses borrow from the frame");
-        let on_wire = frame.get(at..at + len).expect("ARP packet inside the frame");
+        let on_wire = frame
+            .get(at..at + len)
+            .expect("ARP packet inside the frame");
         assert_same_bytes("arp", &bytes, on_wire);
     }
     if let Some(ip) = &packet.ipv4 {
@@ -117,7 +125,11 @@ fn check_datagram(d: &Datagram<'_>, frame: &[u8]) {
         .unwrap_or_else(|| panic!("IPv4 header at {at}+{header_len} outside the frame"));
     let bytes = emit_checked("ipv4", header_len, |out| h.emit_exact(out)).expect("re-emits");
     assert_same_bytes("ipv4 header", &bytes, on_wire);
-    assert_eq!(ip.checksum, ipv4::verify_checksum(on_wire), "IPv4 checksum status");
+    assert_eq!(
+        ip.checksum,
+        ipv4::verify_checksum(on_wire),
+        "IPv4 checksum status"
+    );
     for option in h.options.iter() {
         let _ = option.len();
     }

@@ -65,7 +65,9 @@ const BYTE_LIMITS: [usize; 6] = [0, 100, 2_000, 70_000, 200_000, 4 << 20];
 
 /// The octet of datagram `key` at payload offset `at`: honest fragments all agree on it.
 fn octet(key: u8, at: usize, corrupt: bool) -> u8 {
-    let v = (at as u32).wrapping_mul(2_654_435_761).rotate_left(u32::from(key)) as u8;
+    let v = (at as u32)
+        .wrapping_mul(2_654_435_761)
+        .rotate_left(u32::from(key)) as u8;
     if corrupt {
         !v
     } else {
@@ -78,7 +80,11 @@ fn key_fields(key: u8, tcp: bool) -> (Ipv4Addr, Ipv4Addr, IpProtocol, u16) {
     (
         Ipv4Addr::new(192, 0, 2, 1 + (k & 1)),
         Ipv4Addr::new(198, 51, 100, 7),
-        if tcp { IpProtocol::TCP } else { IpProtocol::UDP },
+        if tcp {
+            IpProtocol::TCP
+        } else {
+            IpProtocol::UDP
+        },
         0x1000 + u16::from(k >> 1),
     )
 }
@@ -118,7 +124,9 @@ fuzz_target!(|input: Input| {
                 let offset = offset & 0x1fff;
                 let len = usize::from(len) % 2_048;
                 let start = usize::from(offset) * 8;
-                let payload: Vec<u8> = (start..start + len).map(|i| octet(key % 4, i, corrupt)).collect();
+                let payload: Vec<u8> = (start..start + len)
+                    .map(|i| octet(key % 4, i, corrupt))
+                    .collect();
                 let (source, destination, protocol, identification) = key_fields(key, protocol_tcp);
                 let options_len = usize::from(options % 11) * 4;
                 let mut header = Ipv4Header::new(source, destination, protocol);
@@ -150,8 +158,14 @@ fuzz_target!(|input: Input| {
                 }
                 match result.datagram {
                     None => {}
-                    Some(Datagram::Whole { header: h, payload: p }) => {
-                        assert!(!h.is_fragment(), "only unfragmented packets come back whole");
+                    Some(Datagram::Whole {
+                        header: h,
+                        payload: p,
+                    }) => {
+                        assert!(
+                            !h.is_fragment(),
+                            "only unfragmented packets come back whole"
+                        );
                         assert_eq!(p, &payload[..]);
                     }
                     Some(Datagram::Reassembled(r)) => {
@@ -180,7 +194,10 @@ fuzz_target!(|input: Input| {
                     assert!(polled <= 200, "poll_expired keeps returning datagrams");
                 }
                 if let Some(deadline) = reassembler.next_deadline() {
-                    assert!(deadline > now, "after polling, the next deadline is in the future");
+                    assert!(
+                        deadline > now,
+                        "after polling, the next deadline is in the future"
+                    );
                 }
             }
             Step::Recycle => {
@@ -216,15 +233,24 @@ fn check_expired(
     pushed: &HashMap<FragmentKey, Pushed>,
 ) {
     let record = pushed.get(&key).expect("an expired datagram was pushed");
-    assert!(record.first_pushed.is_some_and(|t| t <= since), "expired before it was pushed");
-    assert!(since + timeout <= now, "expired before its timeout: since {since}, now {now}");
+    assert!(
+        record.first_pushed.is_some_and(|t| t <= since),
+        "expired before it was pushed"
+    );
+    assert!(
+        since + timeout <= now,
+        "expired before its timeout: since {since}, now {now}"
+    );
 }
 
 fn check_first_fragment(header: Ipv4Header<'_>, bytes: &[u8]) {
     assert_eq!(header.fragment_offset, 0, "the first fragment has offset 0");
     let (parsed, _) = Ipv4Header::parse_header(bytes).expect("the quoted first fragment parses");
     assert_eq!(parsed.source, header.source);
-    assert!(bytes.len() <= header.len() + 8, "at most 8 octets of data are quoted");
+    assert!(
+        bytes.len() <= header.len() + 8,
+        "at most 8 octets of data are quoted"
+    );
 }
 
 fn check_reassembled(
@@ -235,10 +261,20 @@ fn check_reassembled(
     record: &Pushed,
 ) {
     assert_eq!(FragmentKey::of(&header), key, "the datagram keeps its key");
-    assert!(!header.more_fragments && header.fragment_offset == 0, "no longer a fragment");
-    assert_eq!(usize::from(header.total_length), header.len() + payload.len());
+    assert!(
+        !header.more_fragments && header.fragment_offset == 0,
+        "no longer a fragment"
+    );
+    assert_eq!(
+        usize::from(header.total_length),
+        header.len() + payload.len()
+    );
     assert!(header.len() + payload.len() <= MAX_DATAGRAM_LEN);
-    assert_eq!(header.checksum_status(), ChecksumStatus::Good, "header checksum recomputed");
+    assert_eq!(
+        header.checksum_status(),
+        ChecksumStatus::Good,
+        "header checksum recomputed"
+    );
     assert!(
         record.ends.contains(&payload.len()),
         "length {} is not an end any last fragment gave ({:?})",
@@ -256,5 +292,8 @@ fn check_reassembled(
     let (parsed, data) = Ipv4Header::parse(bytes).expect("the reassembled datagram parses");
     assert_eq!(parsed, header);
     assert_eq!(data, payload);
-    assert_eq!(ipv4::verify_checksum(&bytes[..header.len()]), ChecksumStatus::Good);
+    assert_eq!(
+        ipv4::verify_checksum(&bytes[..header.len()]),
+        ChecksumStatus::Good
+    );
 }

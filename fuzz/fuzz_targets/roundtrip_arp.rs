@@ -58,26 +58,43 @@ fn bytes_oracle(data: &[u8]) {
         let view = packet.as_ethernet_ipv4();
         match ArpEthernetIpv4::parse(data) {
             Ok((typed, typed_rest)) => {
-                assert_eq!(view, Some(typed), "typed parse agrees with the generic view");
+                assert_eq!(
+                    view,
+                    Some(typed),
+                    "typed parse agrees with the generic view"
+                );
                 assert_eq!(typed_rest, rest);
                 let bytes = emit_checked("arp typed", ArpEthernetIpv4::LEN, |out| {
                     typed.emit_exact(out)
                 })
                 .expect("re-emits");
-                assert_same_bytes("arp typed emit_exact", &bytes, &data[..ArpEthernetIpv4::LEN]);
+                assert_same_bytes(
+                    "arp typed emit_exact",
+                    &bytes,
+                    &data[..ArpEthernetIpv4::LEN],
+                );
                 let _ = typed.to_string();
-                let _ = (typed.is_probe(), typed.is_announcement(), typed.is_gratuitous());
+                let _ = (
+                    typed.is_probe(),
+                    typed.is_announcement(),
+                    typed.is_gratuitous(),
+                );
             }
             Err(_) => assert_eq!(view, None, "typed parse refuses what the view has"),
         }
     } else {
-        assert!(ArpEthernetIpv4::parse(data).is_err(), "typed parse accepts less");
+        assert!(
+            ArpEthernetIpv4::parse(data).is_err(),
+            "typed parse accepts less"
+        );
     }
 }
 
 fn built_oracle(spec: &PacketSpec) {
     let fill = |len: u8, salt: u8| -> Vec<u8> {
-        (0..len).map(|i| i.wrapping_mul(31) ^ spec.fill ^ salt).collect()
+        (0..len)
+            .map(|i| i.wrapping_mul(31) ^ spec.fill ^ salt)
+            .collect()
     };
     let sha = fill(spec.hardware_len, 1);
     let spa = fill(spec.protocol_len, 2);
@@ -110,8 +127,10 @@ fn built_oracle(spec: &PacketSpec) {
         target_mac: MacAddr(t.target_mac),
         target_ip: Ipv4Addr::from(t.target_ip),
     };
-    let bytes = emit_checked("arp typed emit", ArpEthernetIpv4::LEN, |out| typed.emit(out))
-        .expect("emits");
+    let bytes = emit_checked("arp typed emit", ArpEthernetIpv4::LEN, |out| {
+        typed.emit(out)
+    })
+    .expect("emits");
     let (parsed, rest) = ArpEthernetIpv4::parse(&bytes).expect("emitted packet parses");
     assert!(rest.is_empty());
     assert_round_trip("arp typed", &typed, &parsed, &bytes);

@@ -79,7 +79,11 @@ fn built_oracle(spec: HeaderSpec) {
         .all(|t| t.tpid.is_vlan_tpid() && t.pcp <= VlanTag::MAX_PCP && t.vid <= VlanTag::MAX_VID);
     let mut tag_bytes = [0u8; 32];
     let written = VlanTags::write(&tags, &mut tag_bytes);
-    assert_eq!(written.is_ok(), valid_tags, "VlanTags::write accepts exactly the valid tags");
+    assert_eq!(
+        written.is_ok(),
+        valid_tags,
+        "VlanTags::write accepts exactly the valid tags"
+    );
     let Ok(n) = written else { return };
     let vlan = VlanTags::new(&tag_bytes[..n]).expect("written tags are valid tag bytes");
     let header = EthernetHeader {
@@ -90,7 +94,10 @@ fn built_oracle(spec: HeaderSpec) {
     };
     let emitted = emit_checked("ethernet emit", header.len(), |out| header.emit(out));
     if header.ether_type.is_vlan_tpid() {
-        assert!(emitted.is_err(), "emit refuses a TPID as the innermost type");
+        assert!(
+            emitted.is_err(),
+            "emit refuses a TPID as the innermost type"
+        );
         return;
     }
     let bytes = emitted.expect("a valid header emits");

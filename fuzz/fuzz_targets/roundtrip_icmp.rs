@@ -11,8 +11,8 @@ use wirecheck_codec::icmp::{
     self, AddressMask, DestinationUnreachable, Echo, ExtendedEchoReply, ExtendedEchoReplyCode,
     ExtendedEchoRequest, ExtendedEchoState, ExtensionObjects, IcmpBody, IcmpExtensions,
     IcmpMessage, IcmpType, Information, ParameterProblem, ParameterProblemCode, Redirect,
-    RedirectCode, RouterAdvertisement, RouterEntry, RouterSolicitation, SourceQuench,
-    TimeExceeded, TimeExceededCode, Timestamp, Traceroute, UnreachableCode, Unknown,
+    RedirectCode, RouterAdvertisement, RouterEntry, RouterSolicitation, SourceQuench, TimeExceeded,
+    TimeExceededCode, Timestamp, Traceroute, Unknown, UnreachableCode,
 };
 use wirecheck_codec::ChecksumStatus;
 use wirecheck_fuzz::{assert_round_trip, assert_same_bytes, capped, emit_checked, hex};
@@ -54,12 +54,20 @@ fn bytes_oracle(data: &[u8]) {
         return;
     };
     let consumed = data.len() - rest.len();
-    assert_eq!(message.exact_len(), consumed, "exact_len is the bytes parsed");
+    assert_eq!(
+        message.exact_len(),
+        consumed,
+        "exact_len is the bytes parsed"
+    );
     let exact = emit_checked("icmp emit_exact", consumed, |out| message.emit_exact(out))
         .expect("a parsed message re-emits");
     assert_same_bytes("icmp emit_exact", &exact, &data[..consumed]);
     let _ = message.to_string();
-    let _ = (message.is_error(), message.is_query(), message.icmp_type().name());
+    let _ = (
+        message.is_error(),
+        message.is_query(),
+        message.icmp_type().name(),
+    );
     let _ = message.body.legacy_extensions();
     if let Some(ext) = message.body.extensions() {
         let _ = (ext.iter().count(), ext.compute_checksum());
@@ -87,8 +95,8 @@ fn bytes_oracle(data: &[u8]) {
     let (again, again_rest) = IcmpMessage::parse(&emitted)
         .unwrap_or_else(|e| panic!("emitted message parses: {e} ({})", hex(&emitted)));
     assert!(again_rest.is_empty(), "emit writes only the message");
-    let twice = emit_checked("icmp emit twice", again.len(), |out| again.emit(out))
-        .expect("re-emits");
+    let twice =
+        emit_checked("icmp emit twice", again.len(), |out| again.emit(out)).expect("re-emits");
     assert_same_bytes("icmp emit is stable", &twice, &emitted);
 }
 
@@ -109,7 +117,9 @@ fn built_oracle(spec: &BodySpec) {
             }
         }
         BodySpec::DestinationUnreachable(code, unused, mtu, quoted, objects) => {
-            let Some(extensions) = extensions(objects) else { return };
+            let Some(extensions) = extensions(objects) else {
+                return;
+            };
             IcmpBody::DestinationUnreachable(DestinationUnreachable {
                 code: UnreachableCode(*code),
                 unused: *unused,
@@ -151,7 +161,9 @@ fn built_oracle(spec: &BodySpec) {
             })
         }
         BodySpec::TimeExceeded(code, unused, tail, quoted, objects) => {
-            let Some(extensions) = extensions(objects) else { return };
+            let Some(extensions) = extensions(objects) else {
+                return;
+            };
             IcmpBody::TimeExceeded(TimeExceeded {
                 code: TimeExceededCode(*code),
                 unused: *unused,
@@ -162,7 +174,9 @@ fn built_oracle(spec: &BodySpec) {
             })
         }
         BodySpec::ParameterProblem(code, pointer, tail, quoted, objects) => {
-            let Some(extensions) = extensions(objects) else { return };
+            let Some(extensions) = extensions(objects) else {
+                return;
+            };
             IcmpBody::ParameterProblem(ParameterProblem {
                 code: ParameterProblemCode(*code),
                 pointer: *pointer,

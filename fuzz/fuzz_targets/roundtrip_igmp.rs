@@ -58,23 +58,42 @@ fn bytes_oracle(data: &[u8]) {
     let Ok(message) = IgmpMessage::parse(data) else {
         return;
     };
-    assert_eq!(message.len(), data.len(), "every octet belongs to the message");
+    assert_eq!(
+        message.len(),
+        data.len(),
+        "every octet belongs to the message"
+    );
     let exact = emit_checked("igmp emit_exact", data.len(), |out| message.emit_exact(out))
         .expect("a parsed message re-emits");
     assert_same_bytes("igmp emit_exact", &exact, data);
     let _ = message.to_string();
-    let _ = (message.version(), message.max_resp(), message.group(), message.igmp_type().name());
+    let _ = (
+        message.version(),
+        message.max_resp(),
+        message.group(),
+        message.igmp_type().name(),
+    );
     match &message {
         IgmpMessage::Query(q) => {
             let _ = (q.version(), q.is_general());
             if let Some(v3) = q.v3() {
-                let _ = (v3.query_interval(), v3.sources.iter().count(), v3.flags_octet());
+                let _ = (
+                    v3.query_interval(),
+                    v3.sources.iter().count(),
+                    v3.flags_octet(),
+                );
             }
         }
         IgmpMessage::V3Report(r) => {
-            assert_eq!(r.records.iter().count(), usize::from(r.number_of_group_records));
+            assert_eq!(
+                r.records.iter().count(),
+                usize::from(r.number_of_group_records)
+            );
             for record in r.records.iter() {
-                let _ = (record.record_type.to_string(), record.sources.iter().count());
+                let _ = (
+                    record.record_type.to_string(),
+                    record.sources.iter().count(),
+                );
             }
         }
         _ => {}
@@ -104,7 +123,10 @@ fn built_oracle(spec: &MessageSpec) {
     let mut source_bytes = vec![0u8; 4 * 64];
     let mut record_bytes = vec![0u8; 8 * 1024];
     let addresses = |list: &[[u8; 4]]| -> Vec<Ipv4Addr> {
-        capped(list.to_vec(), 64).into_iter().map(Ipv4Addr::from).collect()
+        capped(list.to_vec(), 64)
+            .into_iter()
+            .map(Ipv4Addr::from)
+            .collect()
     };
     let message = match spec {
         MessageSpec::QueryV1OrV2(code, group) => IgmpMessage::Query(Query {
@@ -170,7 +192,10 @@ fn built_oracle(spec: &MessageSpec) {
             let buffers: Vec<(Vec<u8>, Vec<u8>)> = records
                 .iter()
                 .map(|r| {
-                    let s: Vec<u8> = addresses(&r.sources).iter().flat_map(|a| a.octets()).collect();
+                    let s: Vec<u8> = addresses(&r.sources)
+                        .iter()
+                        .flat_map(|a| a.octets())
+                        .collect();
                     let a: Vec<u8> = capped(r.aux_words.clone(), 16).concat();
                     (s, a)
                 })

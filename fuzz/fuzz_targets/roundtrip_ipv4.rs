@@ -62,7 +62,11 @@ fn bytes_oracle(data: &[u8]) {
         return;
     };
     let header_len = header.header_len();
-    assert_eq!(20 + header.options.len(), header_len, "options fill the IHL");
+    assert_eq!(
+        20 + header.options.len(),
+        header_len,
+        "options fill the IHL"
+    );
     assert_eq!(header_len + rest.len(), data.len());
     let on_wire = &data[..header_len];
     let exact = emit_checked("ipv4 emit_exact", header_len, |out| header.emit_exact(out))
@@ -73,12 +77,24 @@ fn bytes_oracle(data: &[u8]) {
         header_checksum: header.compute_checksum(),
         ..header
     };
-    assert_eq!(fixed.checksum_status(), ChecksumStatus::Good, "computed checksum is good");
+    assert_eq!(
+        fixed.checksum_status(),
+        ChecksumStatus::Good,
+        "computed checksum is good"
+    );
     let _ = header.to_string();
-    let _ = (header.payload_len(), header.fragment_offset_bytes(), header.is_fragment());
+    let _ = (
+        header.payload_len(),
+        header.fragment_offset_bytes(),
+        header.is_fragment(),
+    );
 
     let strict = Ipv4Header::parse_header(data);
-    assert_eq!(strict.is_ok(), option_error.is_none(), "strict and lax agree on the options");
+    assert_eq!(
+        strict.is_ok(),
+        option_error.is_none(),
+        "strict and lax agree on the options"
+    );
     if option_error.is_none() {
         options_oracle(header.options.as_bytes());
         // emit computes the same bytes, but for total length and checksum.
@@ -115,7 +131,11 @@ fn options_oracle(area: &[u8]) {
     out[at..].copy_from_slice(padding);
     assert_same_bytes("ipv4 options", &out, area);
     for option in &list {
-        let _ = (option.kind().name(), option.kind().copied(), option.is_source_route());
+        let _ = (
+            option.kind().name(),
+            option.kind().copied(),
+            option.is_source_route(),
+        );
         if let Some(entries) = option.timestamps() {
             let _ = entries.count();
         }
@@ -123,18 +143,31 @@ fn options_oracle(area: &[u8]) {
             Ipv4Option::RecordRoute { pointer, route }
             | Ipv4Option::LooseSourceRoute { pointer, route }
             | Ipv4Option::StrictSourceRoute { pointer, route } => {
-                let _ = (route.iter().count(), route.trailing(), route.at_pointer(*pointer));
+                let _ = (
+                    route.iter().count(),
+                    route.trailing(),
+                    route.at_pointer(*pointer),
+                );
             }
             Ipv4Option::Security { data } => {
-                let _ = (data.rfc791(), data.classification_level(), data.protection_authority());
+                let _ = (
+                    data.rfc791(),
+                    data.classification_level(),
+                    data.protection_authority(),
+                );
             }
             _ => {}
         }
     }
     let mut copied = [0u8; 40];
-    let n = options.write_copied(&mut copied).expect("copied options fit in 40 bytes");
+    let n = options
+        .write_copied(&mut copied)
+        .expect("copied options fit in 40 bytes");
     let again = Ipv4Options::raw(&copied[..n]);
-    assert!(again.iter().all(|o| o.kind().copied()), "only copied options are copied");
+    assert!(
+        again.iter().all(|o| o.kind().copied()),
+        "only copied options are copied"
+    );
 }
 
 fn built_oracle(spec: &HeaderSpec) {
@@ -234,5 +267,8 @@ fn built_oracle(spec: &HeaderSpec) {
     };
     assert_round_trip("ipv4", &expected, &parsed, &bytes);
     assert_eq!(parsed.checksum_status(), ChecksumStatus::Good);
-    assert_eq!(ipv4::verify_checksum(&bytes[..header_len]), ChecksumStatus::Good);
+    assert_eq!(
+        ipv4::verify_checksum(&bytes[..header_len]),
+        ChecksumStatus::Good
+    );
 }

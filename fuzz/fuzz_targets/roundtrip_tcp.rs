@@ -66,7 +66,11 @@ fn bytes_oracle(data: &[u8]) {
         return;
     };
     let len = header.len();
-    assert_eq!(len, header.header_len(), "parsed: data offset covers the options");
+    assert_eq!(
+        len,
+        header.header_len(),
+        "parsed: data offset covers the options"
+    );
     assert_eq!(len + payload.len(), data.len());
     let exact = emit_checked("tcp emit_exact", len, |out| header.emit_exact(out))
         .expect("a parsed header re-emits");
@@ -111,7 +115,11 @@ fn options_oracle(area: &[u8]) {
         let _ = option.to_string();
         at += n;
     }
-    assert_eq!(at + options.padding().len(), area.len(), "options + padding = area");
+    assert_eq!(
+        at + options.padding().len(),
+        area.len(),
+        "options + padding = area"
+    );
     out[at..].copy_from_slice(options.padding());
     assert_same_bytes("tcp options", &out, area);
     // The accessors agree with the list.
@@ -218,7 +226,10 @@ fn built_oracle(spec: &SegmentSpec) {
     let mut area = [0u8; 40];
     let Ok(area_len) = TcpOption::write_all(&options, &mut area) else {
         let total: usize = options.iter().map(|o| o.len()).sum();
-        assert!(total > 40 || options.iter().any(|o| o.len() > 255), "write_all refused {options:?}");
+        assert!(
+            total > 40 || options.iter().any(|o| o.len() > 255),
+            "write_all refused {options:?}"
+        );
         return;
     };
     let area = &area[..area_len];
@@ -252,7 +263,10 @@ fn built_oracle(spec: &SegmentSpec) {
         header.emit(source, destination, &spec.payload, out)
     });
     if !valid {
-        assert!(emitted.is_err(), "emit refuses reserved bits or flags that do not fit");
+        assert!(
+            emitted.is_err(),
+            "emit refuses reserved bits or flags that do not fit"
+        );
         return;
     }
     let bytes = emitted.expect("a valid segment emits");

@@ -31,7 +31,11 @@ fn bytes_oracle(data: &[u8]) {
     let Ok((header, payload)) = UdpHeader::parse(data) else {
         return;
     };
-    assert_eq!(payload.len(), header.payload_len(), "payload bounded by the length field");
+    assert_eq!(
+        payload.len(),
+        header.payload_len(),
+        "payload bounded by the length field"
+    );
     assert_eq!(payload, &data[8..usize::from(header.length)]);
     let exact = emit_checked("udp emit_exact", 8, |out| header.emit_exact(out))
         .expect("a parsed header re-emits");
@@ -56,7 +60,10 @@ fn bytes_oracle(data: &[u8]) {
         let (computed, _) = UdpHeader::parse(&out).expect("parses");
         // 0x0000 and 0xffff are the same one's complement number; emit never writes 0.
         if header.checksum != 0 {
-            assert_eq!(computed.checksum, header.checksum, "good checksum recomputed");
+            assert_eq!(
+                computed.checksum, header.checksum,
+                "good checksum recomputed"
+            );
         }
     }
 }

@@ -28,7 +28,10 @@ pub fn emit_checked(
         match emit(&mut short) {
             Err(e) if matches!(e.kind, ErrorKind::BufferTooSmall { .. }) => {}
             Err(e) => return Err(e),
-            Ok(n) => panic!("{what}: emit into {} bytes succeeded ({n}) but needs {len}", len - 1),
+            Ok(n) => panic!(
+                "{what}: emit into {} bytes succeeded ({n}) but needs {len}",
+                len - 1
+            ),
         }
     }
     let mut out = vec![GUARD; len + SPARE];

@@ -77,7 +77,12 @@ fn datagram_seeds(frame: &[u8], d: &Datagram<'_>, out: &mut Vec<(&'static str, V
     let ip = &d.ipv4;
     out.push(("roundtrip_ipv4", frame[ip.offset..].to_vec()));
     let end = offset_in(frame, ip.payload) + ip.payload.len();
-    let layer = |offset: usize| frame.get(offset..end.max(offset)).unwrap_or_default().to_vec();
+    let layer = |offset: usize| {
+        frame
+            .get(offset..end.max(offset))
+            .unwrap_or_default()
+            .to_vec()
+    };
     match &d.transport {
         Some(Transport::Icmp(i)) => {
             out.push(("roundtrip_icmp", layer(i.offset)));
@@ -116,7 +121,9 @@ fn seed_file(corpus: &mut Corpus, path: &Path) {
 
 fn walk(path: &Path, files: &mut Vec<PathBuf>) {
     if path.is_dir() {
-        let Ok(entries) = fs::read_dir(path) else { return };
+        let Ok(entries) = fs::read_dir(path) else {
+            return;
+        };
         let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for entry in entries {

@@ -318,7 +318,11 @@ impl CaptureReader {
                                 Some(iface) => {
                                     let units = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
                                     let res = iface.resolution;
-                                    let seconds = (units / res) as i64 + iface.offset_seconds;
+                                    // Saturating: a 64-bit count of 1 s units or a huge
+                                    // if_tsoffset must not overflow (found by fuzzing).
+                                    let seconds = i64::try_from(units / res)
+                                        .unwrap_or(i64::MAX)
+                                        .saturating_add(iface.offset_seconds);
                                     let frac = units % res;
                                     let nanoseconds =
                                         (frac as u128 * 1_000_000_000 / res as u128) as u64;

@@ -407,7 +407,8 @@ pub fn summary_lines(batch: &[Record], first: Timestamp) -> String {
     for record in batch {
         let (packet, note) = decode_record(record);
         let (src, dst, protocol, info) = summary_parts(&packet, note.as_deref());
-        let relative = (record.timestamp.seconds - first.seconds) as f64
+        // In i128: timestamps may span all of i64 (found by fuzzing).
+        let relative = (i128::from(record.timestamp.seconds) - i128::from(first.seconds)) as f64
             + (record.timestamp.nanoseconds as f64 - first.nanoseconds as f64) / 1e9;
         let _ = write!(
             out,

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Regenerates the fuzz targets' seed corpora from the captures in captures/ (recorded and
+# third-party): every frame into the frame and per-protocol targets' corpora, whole files into
+# capture_read's. Idempotent: seeds are named by a hash of their content.
+#
+#   fuzz/seed-corpus.sh [CORPUS_DIR]      (default: fuzz/corpus)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+corpus="${1:-$here/corpus}"
+mkdir -p "$corpus"
+cargo run --quiet --manifest-path "$here/seeds/Cargo.toml" -- \
+    "$corpus" "$root/captures/recorded" "$root/captures/third-party"

@@ -1107,8 +1107,99 @@ fn bench_mix(c: &mut Criterion, name: &str, frames: &[Vec<u8>]) {
     group.finish();
 }
 
+/// Per-layer costs on the TCP/IPv4 frames of a mix, wirecheck next to smoltcp's nearest
+/// equivalent: to find which codec function the whole-frame numbers spend their time in.
+fn bench_layers(c: &mut Criterion, name: &str, frames: &[Vec<u8>]) {
+    use sm::{EthernetFrame, EthernetRepr, IpAddress, Ipv4Packet, Ipv4Repr, TcpPacket, TcpRepr};
+    let tcp_frames: Vec<&[u8]> = frames
+        .iter()
+        .map(|f| f.as_slice())
+        .filter(|f| {
+            matches!(
+                ours::decode::<false>(f).map(|d| d.transport),
+                Some(Transport::Tcp(_))
+            )
+        })
+        .collect();
+    // (IPv4 datagram, TCP segment, source, destination) of each frame.
+    let layers: Vec<(&[u8], &[u8], std::net::Ipv4Addr, std::net::Ipv4Addr)> = tcp_frames
+        .iter()
+        .map(|f| {
+            let (_, ip_bytes) = EthernetHeader::parse(f).expect("ethernet");
+            let (ip, segment) = Ipv4Header::parse(ip_bytes).expect("ipv4");
+            (
+                &ip_bytes[..ip.total_length as usize],
+                segment,
+                ip.source,
+                ip.destination,
+            )
+        })
+        .collect();
+    let ignored = ChecksumCapabilities::ignored();
+    let mut group = c.benchmark_group(format!("{name}/0-layers"));
+    group.throughput(Throughput::Elements(tcp_frames.len() as u64));
+    macro_rules! layer {
+        ($id:expr, $input:expr, |$x:pat_param| $body:expr) => {
+            group.bench_function(BenchmarkId::from_parameter($id), |b| {
+                b.iter(|| {
+                    for $x in $input {
+                        black_box($body);
+                    }
+                })
+            });
+        };
+    }
+    layer!("ethernet-parse/wirecheck", &tcp_frames, |f| {
+        EthernetHeader::parse(black_box(f)).ok()
+    });
+    layer!("ethernet-parse/smoltcp", &tcp_frames, |f| {
+        EthernetFrame::new_checked(black_box(*f))
+            .ok()
+            .and_then(|e| EthernetRepr::parse(&e).ok())
+    });
+    layer!("ipv4-parse/wirecheck", &layers, |(ip, ..)| {
+        Ipv4Header::parse(black_box(ip)).ok()
+    });
+    layer!("ipv4-parse_header_lax/wirecheck", &layers, |(ip, ..)| {
+        Ipv4Header::parse_header_lax(black_box(ip)).ok()
+    });
+    layer!("ipv4-parse/smoltcp", &layers, |(ip, ..)| {
+        Ipv4Packet::new_checked(black_box(*ip))
+            .ok()
+            .and_then(|p| Ipv4Repr::parse(&p, &ignored).ok())
+    });
+    layer!("ipv4-verify/wirecheck", &layers, |(ip, ..)| {
+        ipv4::verify_checksum(black_box(&ip[..20]))
+    });
+    layer!("ipv4-verify/smoltcp", &layers, |(ip, ..)| {
+        Ipv4Packet::new_unchecked(black_box(*ip)).verify_checksum()
+    });
+    layer!("tcp-parse/wirecheck", &layers, |(_, tcp, ..)| {
+        TcpHeader::parse(black_box(tcp)).ok()
+    });
+    layer!("tcp-parse+options/wirecheck", &layers, |(_, tcp, ..)| {
+        TcpHeader::parse(black_box(tcp))
+            .ok()
+            .map(|(h, _)| ours::tcp_digest(&h))
+    });
+    layer!("tcp-parse+options/smoltcp", &layers, |(_, tcp, s, d)| {
+        TcpPacket::new_checked(black_box(*tcp)).ok().and_then(|p| {
+            TcpRepr::parse(&p, &IpAddress::Ipv4(*s), &IpAddress::Ipv4(*d), &ignored).ok()
+        })
+    });
+    layer!("tcp-verify/wirecheck", &layers, |(_, tcp, s, d)| {
+        TcpHeader::verify_checksum(*s, *d, black_box(tcp))
+    });
+    layer!("tcp-verify/smoltcp", &layers, |(_, tcp, s, d)| {
+        TcpPacket::new_unchecked(black_box(*tcp))
+            .verify_checksum(&IpAddress::Ipv4(*s), &IpAddress::Ipv4(*d))
+    });
+    group.finish();
+}
+
 fn compare(c: &mut Criterion) {
     let captures = capture_mix();
+    bench_layers(c, "captures", &captures);
     bench_mix(c, "captures", &captures);
     let imix = common::imix(10);
     bench_mix(c, "imix", &imix);

@@ -34,6 +34,7 @@ mod common;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 use wirecheck_codec::arp::{ArpEthernetIpv4, ArpPacket};
+use wirecheck_codec::checksum::Accumulator;
 use wirecheck_codec::ethernet::{EtherType, EthernetHeader};
 use wirecheck_codec::icmp::{self, IcmpBody, IcmpMessage};
 use wirecheck_codec::ipv4::{self, IpProtocol, Ipv4Header};
@@ -540,7 +541,8 @@ mod ep {
 
     enum Net<'a> {
         Ip(etherparse::Ipv4Header, TransportHeader, &'a [u8]),
-        Arp(etherparse::ArpPacket),
+        // Boxed: an `ArpPacket` holds four 255-byte address buffers (1028 bytes).
+        Arp(Box<etherparse::ArpPacket>),
     }
 
     pub fn prepare(frame: &[u8]) -> Frame<'_> {
@@ -552,7 +554,7 @@ mod ep {
                 headers.transport.expect("transport"),
                 headers.payload.slice(),
             ),
-            NetHeaders::Arp(arp) => Net::Arp(arp),
+            NetHeaders::Arp(arp) => Net::Arp(Box::new(arp)),
             _ => unreachable!("the mixes hold IPv4 and ARP only"),
         };
         Frame { ethernet, net }
@@ -628,7 +630,8 @@ mod smol {
             }
             EthernetProtocol::Arp => {
                 let arp = ArpPacket::new_checked(rest).ok()?;
-                let len = 8 + 2 * (usize::from(arp.hardware_len()) + usize::from(arp.protocol_len()));
+                let len =
+                    8 + 2 * (usize::from(arp.hardware_len()) + usize::from(arp.protocol_len()));
                 let network = offset(frame, rest);
                 Some(Location {
                     network,
@@ -808,16 +811,17 @@ mod smol {
                 }
                 IpProtocol::Udp => {
                     let datagram = UdpPacket::new_checked(ip_payload).expect("udp");
-                    let udp =
-                        UdpRepr::parse(&datagram, &source, &destination, &caps).expect("udp");
+                    let udp = UdpRepr::parse(&datagram, &source, &destination, &caps).expect("udp");
                     let data = &ip_payload[8..usize::from(datagram.len())];
                     ip.payload_len = 8 + data.len();
                     L4::Udp(udp, data)
                 }
                 _ => {
-                    let icmp =
-                        Icmpv4Repr::parse(&Icmpv4Packet::new_checked(ip_payload).expect("icmp"), &caps)
-                            .expect("icmp");
+                    let icmp = Icmpv4Repr::parse(
+                        &Icmpv4Packet::new_checked(ip_payload).expect("icmp"),
+                        &caps,
+                    )
+                    .expect("icmp");
                     ip.payload_len = icmp.buffer_len();
                     L4::Icmp(icmp)
                 }
@@ -881,7 +885,10 @@ mod smol {
 fn unpadded(frame: &[u8]) -> &[u8] {
     match ours::locate(frame) {
         Some(l) if frame[12..14] == [0x08, 0x00] => {
-            let total = usize::from(u16::from_be_bytes([frame[l.network + 2], frame[l.network + 3]]));
+            let total = usize::from(u16::from_be_bytes([
+                frame[l.network + 2],
+                frame[l.network + 3],
+            ]));
             &frame[..l.network + total]
         }
         Some(l) => &frame[..l.transport],
@@ -970,7 +977,12 @@ fn guard(name: &str, frames: &[Vec<u8>]) {
         let mut out = vec![0u8; 2048];
 
         let n = ours::emit(&ours::prepare(frame), &mut out).expect("ours emit");
-        assert_eq!(ours::decode::<true>(&out[..n]), Some(want), "ours emit, {}", ctx());
+        assert_eq!(
+            ours::decode::<true>(&out[..n]),
+            Some(want),
+            "ours emit, {}",
+            ctx()
+        );
         // Lossless: the captured bytes come back exactly, except a UDP checksum the sender
         // left out (zero), which `emit` computes.
         let udp_without_checksum = matches!(want.transport, Transport::Udp { .. })
@@ -987,13 +999,23 @@ fn guard(name: &str, frames: &[Vec<u8>]) {
 
         out.fill(0);
         let n = ep::emit(&ep::prepare(frame), &mut out).expect("etherparse emit");
-        assert_eq!(ours::decode::<true>(&out[..n]), Some(want), "etherparse emit, {}", ctx());
+        assert_eq!(
+            ours::decode::<true>(&out[..n]),
+            Some(want),
+            "etherparse emit, {}",
+            ctx()
+        );
         identical[1] += usize::from(out[..n] == *original);
 
         out.fill(0);
         let n = smol::emit(&smol::prepare(frame), &mut out).expect("smoltcp emit");
         let mut back = ours::decode::<true>(&out[..n]).expect("smoltcp emit parses");
-        assert_eq!(smol::decode::<true>(&out[..n]), Some(back), "smoltcp emit, {}", ctx());
+        assert_eq!(
+            smol::decode::<true>(&out[..n]),
+            Some(back),
+            "smoltcp emit, {}",
+            ctx()
+        );
         // smoltcp lays TCP options out its own way, so only the IPv4 payload length may differ.
         if let (Network::Ipv4 { payload_len, .. }, Network::Ipv4 { payload_len: p, .. }) =
             (&mut back.network, want.network)
@@ -1171,6 +1193,12 @@ fn bench_layers(c: &mut Criterion, name: &str, frames: &[Vec<u8>]) {
     layer!("ipv4-verify/wirecheck", &layers, |(ip, ..)| {
         ipv4::verify_checksum(black_box(&ip[..20]))
     });
+    // The RFC 1071 § 2 receiver's check, built from the public `Accumulator`: sum the header
+    // with its checksum field and compare with all ones; only a failure needs `status`'s
+    // expected value. Measured here as the suggested fast path for `ipv4::verify_checksum`.
+    layer!("ipv4-verify-sum-all/wirecheck", &layers, |(ip, ..)| {
+        Accumulator::new().add_bytes(black_box(&ip[..20])).sum16() == 0xffff
+    });
     layer!("ipv4-verify/smoltcp", &layers, |(ip, ..)| {
         Ipv4Packet::new_unchecked(black_box(*ip)).verify_checksum()
     });
@@ -1189,6 +1217,13 @@ fn bench_layers(c: &mut Criterion, name: &str, frames: &[Vec<u8>]) {
     });
     layer!("tcp-verify/wirecheck", &layers, |(_, tcp, s, d)| {
         TcpHeader::verify_checksum(*s, *d, black_box(tcp))
+    });
+    layer!("tcp-verify-sum-all/wirecheck", &layers, |(_, tcp, s, d)| {
+        let tcp = black_box(tcp);
+        wirecheck_codec::checksum::pseudo_header(*s, *d, 6, tcp.len() as u16)
+            .add_bytes(tcp)
+            .sum16()
+            == 0xffff
     });
     layer!("tcp-verify/smoltcp", &layers, |(_, tcp, s, d)| {
         TcpPacket::new_unchecked(black_box(*tcp))

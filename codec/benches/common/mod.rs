@@ -84,7 +84,11 @@ pub fn capture_candidates() -> Vec<(String, Vec<u8>)> {
         (&recorded, "ping-mtu576.pcap", 1),
         (&recorded, "arp.pcap", 1),
         (&recorded, "arp-gratuitous.pcap", 1),
-        (&shared, "suricata-verify/tcp-urgp-01-oob/tcp-urgent1.pcap", 1),
+        (
+            &shared,
+            "suricata-verify/tcp-urgp-01-oob/tcp-urgent1.pcap",
+            1,
+        ),
         (&shared, "PcapPlusPlus/TcpPacketWithOptions2.pcap", 1),
         (&shared, "PcapPlusPlus/TcpPacketWithOptions3.pcap", 1),
         (&shared, "PcapPlusPlus/ArpRequestPacket.pcap", 1),

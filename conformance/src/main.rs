@@ -268,10 +268,14 @@ fn verify_files(
 
 #[cfg(feature = "live")]
 fn live_decode(iface: &str, filter: Option<&str>, format: Format) -> ExitCode {
+    let first = std::cell::Cell::new(None);
     match wirecheck_conformance::live::run(iface, filter, |record| {
         let batch = std::slice::from_ref(record);
+        // Times relative to the first packet captured, as for files.
+        let start = first.get().unwrap_or(record.timestamp);
+        first.set(Some(start));
         match format {
-            Format::Summary => decode::summary_lines(batch, Default::default()),
+            Format::Summary => decode::summary_lines(batch, start),
             Format::Json => decode::json_lines(batch),
         }
     }) {

@@ -35,9 +35,10 @@ pub const MIN_ETHERNET_FRAME: usize = 60;
 /// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
-    /// Normal but worth knowing (Ethernet padding).
+    /// Normal but worth knowing (Ethernet padding, a checksum left to the network card).
     Info,
-    /// Allowed but suspicious (DF with MF, TTL 0, SYN with FIN, port 0, a trailer).
+    /// Allowed but suspicious (DF with MF, TTL 0, SYN with FIN, port 0, a trailer, a
+    /// reassembly anomaly).
     Warning,
     /// Wrong: malformed, truncated, bad checksum.
     Error,
@@ -150,10 +151,12 @@ impl Finding {
             Finding::Truncated(_) | Finding::Malformed(_) | Finding::BadChecksum { .. } => {
                 Severity::Error
             }
-            Finding::Trailer { padding: true, .. } | Finding::Unsupported { .. } => Severity::Info,
-            Finding::PartialChecksum { .. } | Finding::Trailer { .. } | Finding::Anomaly { .. } => {
-                Severity::Warning
-            }
+            // A partial checksum is an artefact of capturing on a sender that offloads
+            // checksums to its card, not a defect of the packet on the wire.
+            Finding::Trailer { padding: true, .. }
+            | Finding::Unsupported { .. }
+            | Finding::PartialChecksum { .. } => Severity::Info,
+            Finding::Trailer { .. } | Finding::Anomaly { .. } => Severity::Warning,
         }
     }
 

@@ -36,7 +36,7 @@ pub fn run(
             number,
             file_offset: 0,
             timestamp: Timestamp {
-                seconds: packet.header.ts.tv_sec as i64,
+                seconds: i64::from(packet.header.ts.tv_sec),
                 nanoseconds: packet.header.ts.tv_usec as u64 * 1_000,
             },
             link_type,

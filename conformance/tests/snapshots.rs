@@ -50,10 +50,12 @@ fn decode_and_verify_of_every_capture() {
     let files = captures();
     assert!(files.len() > 100);
     for file in files {
-        let rel = file.strip_prefix(&root).unwrap().to_string_lossy().to_string();
-        let name = rel
-            .trim_start_matches("captures/")
-            .replace(['/', '.'], "_");
+        let rel = file
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let name = rel.trim_start_matches("captures/").replace(['/', '.'], "_");
         let text = format!(
             "$ wirecheck decode {rel}\n{}\n$ wirecheck verify --all --reassemble {rel}\n{}",
             run(&["decode", &rel]),

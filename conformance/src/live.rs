@@ -32,6 +32,8 @@ pub fn run(
             Err(e) => return Err(e.to_string()),
         };
         number += 1;
+        // time_t is i64 here but i32 on some targets.
+        #[allow(clippy::useless_conversion)]
         let record = Record {
             number,
             file_offset: 0,

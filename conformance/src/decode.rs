@@ -72,17 +72,20 @@ fn checksum_status(status: Option<ChecksumStatus>) -> u64 {
 /// The record's fields under Wireshark display-filter names (the first occurrence of each, as
 /// `tshark -E occurrence=f` prints them).
 pub fn fields(record: &Record, packet: &Packet<'_>) -> Fields {
-    let mut f = Fields::default();
+    let mut f = Fields::with_capacity(64);
     f.int("frame.number", record.number);
     f.push(
         "frame.time_epoch",
-        FieldValue::Float(record.timestamp.as_f64()),
+        FieldValue::Epoch {
+            seconds: record.timestamp.seconds,
+            nanoseconds: record.timestamp.nanoseconds,
+        },
     );
     f.int("frame.len", record.original_length);
     f.int("frame.cap_len", record.data.len() as u64);
     if let Some(eth) = &packet.ethernet {
-        f.text("eth.dst", eth.destination);
-        f.text("eth.src", eth.source);
+        f.mac("eth.dst", eth.destination);
+        f.mac("eth.src", eth.source);
         let first_type = eth.vlan.outer().map_or(eth.ether_type, |tag| tag.tpid);
         // A value up to 1500 is a length (eth.len in Wireshark), not a type.
         if !first_type.is_length_field() {
@@ -123,16 +126,16 @@ pub fn fields(record: &Record, packet: &Packet<'_>) -> Fields {
                 .map(|a| std::net::Ipv4Addr::from(*a))
         };
         if let Some(m) = mac(arp.sender_hardware_addr) {
-            f.text("arp.src.hw_mac", m);
+            f.mac("arp.src.hw_mac", m);
         }
         if let Some(a) = ipv4(arp.sender_protocol_addr) {
-            f.text("arp.src.proto_ipv4", a);
+            f.ipv4("arp.src.proto_ipv4", a);
         }
         if let Some(m) = mac(arp.target_hardware_addr) {
-            f.text("arp.dst.hw_mac", m);
+            f.mac("arp.dst.hw_mac", m);
         }
         if let Some(a) = ipv4(arp.target_protocol_addr) {
-            f.text("arp.dst.proto_ipv4", a);
+            f.ipv4("arp.dst.proto_ipv4", a);
         }
     }
     if let Some(ip) = &packet.ipv4 {
@@ -160,8 +163,8 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
     f.int("ip.proto", h.protocol.0);
     f.int("ip.checksum", h.header_checksum);
     f.int("ip.checksum.status", checksum_status(d.ipv4.checksum));
-    f.text("ip.src", h.source);
-    f.text("ip.dst", h.destination);
+    f.ipv4("ip.src", h.source);
+    f.ipv4("ip.dst", h.destination);
     if let Some(&first) = h.options.as_bytes().first() {
         // Wireshark fills ip.opt.type only for the option types it has a dissector for.
         // (and none when the header itself is cut short).
@@ -193,9 +196,9 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
                 IcmpBody::AddressMaskRequest(b) | IcmpBody::AddressMaskReply(b) => {
                     f.int("icmp.ident", b.identifier);
                     f.int("icmp.seq", b.sequence);
-                    f.text("icmp.address_mask", b.mask);
+                    f.ipv4("icmp.address_mask", b.mask);
                 }
-                IcmpBody::Redirect(b) => f.text("icmp.redir_gw", b.gateway),
+                IcmpBody::Redirect(b) => f.ipv4("icmp.redir_gw", b.gateway),
                 IcmpBody::DestinationUnreachable(b) if b.code.0 == 4 => {
                     f.int("icmp.mtu", b.next_hop_mtu)
                 }
@@ -205,6 +208,7 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
                 _ => {}
             }
             if let Some(quoted) = &icmp.quoted {
+                f.begin_nested();
                 datagram_fields(f, quoted);
             }
         }
@@ -250,6 +254,10 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
             // and a header longer than the segment leaves none to count.
             if !h.more_fragments && tcp.header_complete {
                 f.int("tcp.len", tcp.payload_len as u64);
+            }
+            if !t.options.as_bytes().is_empty() {
+                // An option may appear twice: the first one is the field's value.
+                f.begin_nested();
             }
             for option in t.options.iter() {
                 match option {
@@ -299,7 +307,7 @@ fn igmp_fields(f: &mut Fields, igmp: &wirecheck_codec::packet::IgmpLayer<'_>) {
         IgmpMessage::V3Report(r) => {
             // Wireshark's first igmp.maddr of a v3 report is its first record's group.
             if let Some(record) = r.records.iter().next() {
-                f.text("igmp.maddr", record.multicast_address);
+                f.ipv4("igmp.maddr", record.multicast_address);
             }
             f.int("igmp.num_grp_recs", r.number_of_group_records);
         }
@@ -308,12 +316,12 @@ fn igmp_fields(f: &mut Fields, igmp: &wirecheck_codec::packet::IgmpLayer<'_>) {
         } if igmp_type.0 == 0x1e || igmp_type.0 == 0x1f => {
             // Multicast traceroute query/response: the group follows the header.
             if let Some(g) = data.first_chunk::<4>() {
-                f.text("igmp.maddr", std::net::Ipv4Addr::from(*g));
+                f.ipv4("igmp.maddr", std::net::Ipv4Addr::from(*g));
             }
         }
         _ => {
             if let Some(g) = m.group() {
-                f.text("igmp.maddr", g);
+                f.ipv4("igmp.maddr", g);
             }
         }
     }
@@ -454,9 +462,8 @@ pub fn reassembling_lines(
         };
         let (packet, _) = decode_record(record);
         if json {
-            let mut fields = fields_with_reassembled(record, &packet, Some(&bytes));
-            fields.text("frame.time_epoch_text", record.timestamp.to_epoch_string());
-            out.push_str(&fields.to_json().to_string());
+            let fields = fields_with_reassembled(record, &packet, Some(&bytes));
+            fields.write_json(&mut out);
             out.push('\n');
         } else {
             let line = summary_lines(std::slice::from_ref(record), first);
@@ -479,9 +486,8 @@ pub fn json_lines(batch: &[Record]) -> String {
     let mut out = String::with_capacity(batch.len() * 600);
     for record in batch {
         let (packet, _) = decode_record(record);
-        let mut fields = fields(record, &packet);
-        fields.text("frame.time_epoch_text", record.timestamp.to_epoch_string());
-        out.push_str(&fields.to_json().to_string());
+        let fields = fields(record, &packet);
+        fields.write_json(&mut out);
         out.push('\n');
     }
     out
@@ -623,6 +629,7 @@ pub fn fields_with_reassembled(
     if let Some(bytes) = reassembled {
         let whole = Packet::parse_ipv4(bytes);
         if let Some(ip) = &whole.ipv4 {
+            f.begin_nested();
             datagram_fields(
                 &mut f,
                 &Datagram {

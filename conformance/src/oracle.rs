@@ -105,6 +105,9 @@ pub fn normalise_ours(field: &str, value: &FieldValue) -> Normalised {
         FieldValue::Bool(b) => Normalised::Int(*b as i128),
         FieldValue::Float(f) => Normalised::Text(format!("{f}")),
         FieldValue::Text(t) => Normalised::Text(t.to_ascii_lowercase()),
+        FieldValue::Mac(_) | FieldValue::Ipv4(_) | FieldValue::Epoch { .. } => {
+            Normalised::Text(value.to_text())
+        }
     }
 }
 

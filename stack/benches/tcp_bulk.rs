@@ -9,6 +9,13 @@
 //!   virtual-time goodput is printed once per stack.
 //!
 //! `cargo bench -p wirecheck-stack --bench tcp_bulk`
+//!
+//! First measurement (2 shared cores, criterion medians): bulk 256 MiB — wirecheck 425 ms
+//! (602 MiB/s), smoltcp 96 ms (2.6 GiB/s): wirecheck is 0.22× smoltcp, far from the 1.5×
+//! goal (profile: allocation and copies per segment in the IP/Ethernet output path, repeated
+//! header parsing, option encoding). At 1 % loss: virtual-time goodput wirecheck 34.0 Mbit/s,
+//! smoltcp 8.2 Mbit/s (4.1× ahead: SACK recovery versus timeouts); wall clock for 16 MiB
+//! wirecheck 20.1 ms, smoltcp 11.9 ms (0.59×).
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};

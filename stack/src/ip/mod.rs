@@ -125,8 +125,11 @@ impl Stack {
         if is_martian_source(header.source)
             || self.is_any_broadcast(header.source)
             || is_martian_destination(header.destination)
+            // Our own address as the source of a datagram from the wire is spoofed (our own
+            // datagrams to ourselves take the loopback path): a router must not forward it.
+            || self.local_iface_of(header.source).is_some()
         {
-            // [RFC 1122 § 3.2.1.3]: silently discarded.
+            // [RFC 1122 § 3.2.1.3; RFC 1812 § 5.3.7]: silently discarded.
             self.stats.ip_martians += 1;
             return;
         }
@@ -711,6 +714,8 @@ mod tests {
             Ipv4Addr::new(224, 0, 0, 5),
             Ipv4Addr::BROADCAST,
             Ipv4Addr::new(10, 0, 0, 255),
+            // Our own address, from the wire: spoofed.
+            HOST,
         ] {
             assert_eq!(
                 answered(&mut s, &echo_frame(src, HOST, 64, &[])),
@@ -718,7 +723,7 @@ mod tests {
                 "{src}"
             );
         }
-        assert_eq!(s.stats().ip_martians, 5);
+        assert_eq!(s.stats().ip_martians, 6);
         // A host does not forward.
         assert_eq!(
             answered(

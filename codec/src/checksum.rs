@@ -200,6 +200,7 @@ pub const fn update_u32(checksum: u16, old: u32, new: u32) -> u16 {
 /// `zero_means_absent` is for UDP, where a zero field means the sender computed no checksum.
 /// `pseudo` is the pseudo-header sum for UDP and TCP (for the `Partial` offload case), `None`
 /// for IPv4, ICMP and IGMP.
+#[inline]
 pub fn status(
     found: u16,
     sum_without_field: Accumulator,

@@ -1432,6 +1432,7 @@ impl<'a> IcmpMessage<'a> {
     /// - types 3, 11, 12 whose RFC 4884 length reaches past the end: `Truncated`,
     ///   "original datagram" (offset 5); a malformed extension structure after the quote:
     ///   the errors of [`IcmpExtensions::parse`], at their offsets in the message.
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<(IcmpMessage<'a>, &'a [u8])> {
         let (body, rest) = IcmpBody::parse(bytes)?;
         let checksum = match bytes.get(field::CHECKSUM) {
@@ -1521,6 +1522,7 @@ impl<'a> IcmpMessage<'a> {
 ///
 /// A `message` shorter than 4 octets has no whole checksum field; the missing octets count as
 /// zero (such a message does not parse anyway).
+#[inline]
 pub fn verify_checksum(message: &[u8]) -> ChecksumStatus {
     let found = u16::from_be_bytes([
         message.get(2).copied().unwrap_or(0),

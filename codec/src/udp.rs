@@ -78,6 +78,7 @@ impl UdpHeader {
     /// garbage) are not part of the datagram and are not returned. Errors: fewer than 8 bytes
     /// (`Truncated`, field "header"), `length` below 8 (`BadValue`, field "length") and `length`
     /// beyond the bytes present (`Truncated`, field "length").
+    #[inline]
     pub fn parse(bytes: &[u8]) -> Result<(UdpHeader, &[u8])> {
         let Some((header, _)) = bytes.split_first_chunk::<HEADER_LEN>() else {
             return Err(Error::truncated(
@@ -199,6 +200,7 @@ impl UdpHeader {
     /// holding only the folded pseudo-header sum (checksum offload, captured before the card
     /// filled it in) is `Partial`. Input shorter than the 8-byte header holds no checksum and
     /// is reported `Bad` with `found` 0.
+    #[inline]
     pub fn verify_checksum(
         source: Ipv4Addr,
         destination: Ipv4Addr,

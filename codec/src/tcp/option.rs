@@ -260,6 +260,7 @@ impl<'a> TcpOption<'a> {
     /// kind"), a length of 0 or 1, a length running past the end of `bytes`, and a length
     /// that the kind does not allow (field "option length"; the message names the expected
     /// length).
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<(TcpOption<'a>, &'a [u8])> {
         let Some((&kind, after_kind)) = bytes.split_first() else {
             return Err(Error::truncated(Layer::TcpOption, "option kind", 0, 1, 0));
@@ -590,6 +591,7 @@ impl<'a> TcpOptions<'a> {
     /// Validates an options area: every option up to End of Option List (or the end) must have
     /// a well-formed length that stays inside `bytes`. Bytes after End of Option List are
     /// padding and are not looked at. Error offsets are relative to the start of `bytes`.
+    #[inline]
     pub fn new(bytes: &'a [u8]) -> Result<Self> {
         let options = TcpOptions(bytes);
         for option in options.iter_checked() {
@@ -710,6 +712,7 @@ pub struct TcpOptionsIter<'a> {
 impl<'a> Iterator for TcpOptionsIter<'a> {
     type Item = Result<TcpOption<'a>>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done || self.rest.is_empty() {
             return None;

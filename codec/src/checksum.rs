@@ -314,6 +314,16 @@ mod tests {
         );
     }
 
+    #[test]
+    fn all_zero_data_with_zero_field_is_good_where_status_says_so() {
+        // The whole sum of all-zero bytes is 0, not all ones: the fast check fails and `status`
+        // decides (expected 0xffff, found 0: the other representation of zero, so Good).
+        let zeros = [0u8; 20];
+        assert_eq!(crate::ipv4::verify_checksum(&zeros), ChecksumStatus::Good);
+        assert_eq!(crate::icmp::verify_checksum(&zeros), ChecksumStatus::Good);
+        assert_eq!(crate::igmp::verify_checksum(&zeros), ChecksumStatus::Good);
+    }
+
     proptest! {
         #[test]
         fn fast_sum_equals_reference(data in proptest::collection::vec(any::<u8>(), 0..3000)) {
@@ -340,6 +350,62 @@ mod tests {
             // Both representations of zero are the same one's-complement value.
             let norm = |c: u16| if c == 0xffff { 0 } else { c };
             prop_assert_eq!(norm(updated), norm(after));
+        }
+
+        /// The verify functions answer `Good` from the whole sum (RFC 1071 § 2) and call
+        /// `status` only otherwise; their answers must be those of `status` on the sum without
+        /// the field, for any field value (the right one, the other zero, zero, anything).
+        #[test]
+        fn verify_functions_agree_with_status(
+            mut data in proptest::collection::vec(any::<u8>(), 20..300),
+            field in 0u8..4,
+            value in any::<u16>(),
+            source in any::<u32>(),
+            destination in any::<u32>(),
+        ) {
+            let (source, destination) = (Ipv4Addr::from_bits(source), Ipv4Addr::from_bits(destination));
+            // (at, pseudo-header, zero means absent) per protocol.
+            let tcp_pseudo = Accumulator::new()
+                .add_addr(source)
+                .add_addr(destination)
+                .add_u16(6)
+                .add_u32(data.len() as u32);
+            // UDP: a length field equal to the slice, so the whole slice is covered.
+            let udp_pseudo = pseudo_header(source, destination, 17, data.len() as u16);
+            for (name, at, pseudo, absent) in [
+                ("ipv4", 10, None, false),
+                ("icmp", 2, None, false),
+                ("igmp", 2, None, false),
+                ("tcp", 16, Some(tcp_pseudo), false),
+                ("udp", 6, Some(udp_pseudo), true),
+            ] {
+                if name == "udp" {
+                    let len = (data.len() as u16).to_be_bytes();
+                    data[4..6].copy_from_slice(&len);
+                }
+                let start = pseudo.unwrap_or_default();
+                let without = start.add_bytes(&data[..at]).add_bytes(&data[at + 2..]);
+                let mut expected = without.finish();
+                if absent && expected == 0 {
+                    expected = 0xffff;
+                }
+                let found = match field {
+                    0 => expected,
+                    1 => !expected,
+                    2 => 0,
+                    _ => value,
+                };
+                data[at..at + 2].copy_from_slice(&found.to_be_bytes());
+                let want = status(found, without, absent, pseudo);
+                let got = match name {
+                    "ipv4" => crate::ipv4::verify_checksum(&data),
+                    "icmp" => crate::icmp::verify_checksum(&data),
+                    "igmp" => crate::igmp::verify_checksum(&data),
+                    "tcp" => crate::tcp::TcpHeader::verify_checksum(source, destination, &data),
+                    _ => crate::udp::UdpHeader::verify_checksum(source, destination, &data),
+                };
+                prop_assert_eq!(got, want, "{}", name);
+            }
         }
 
         #[test]

@@ -3,6 +3,7 @@
 //! route selection and fragmentation [RFC 791; RFC 1122 § 3.2.1, § 3.3; RFC 1812 § 4, § 5].
 
 pub(crate) mod fragment_glue;
+pub(crate) mod frame;
 pub(crate) mod options;
 pub mod route;
 

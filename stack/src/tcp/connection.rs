@@ -16,9 +16,10 @@ use wirecheck_codec::time::{Duration, Instant};
 use super::buffer::{ReceiveBuffer, SendBuffer};
 use super::congestion::{Congestion, Scoreboard, DUP_THRESH};
 use super::rtt::{RttEstimator, MAX_RTO};
-use super::segment::{Outgoing, Segment, SendOptions};
+use super::segment::{Outgoing, Segment, SegmentFields, SendOptions};
 use super::seq::Seq;
 use super::{TcpConfig, TcpError, TcpState, TcpStats};
+use crate::ip::frame::FramePool;
 use crate::stack::NetworkError;
 
 /// The MSS assumed when the peer sends none [RFC 9293 § 3.7.1, MUST-15].
@@ -82,6 +83,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) events: &'a mut Vec<ConnEvent>,
     pub(crate) limiter: &'a mut ChallengeAckLimiter,
     pub(crate) stats: &'a mut TcpStats,
+    pub(crate) frames: &'a mut FramePool,
 }
 
 /// The options a passive open learned from the SYN.
@@ -451,7 +453,7 @@ impl Tcb {
                 | TcpState::CloseWait
         ) {
             let seq = self.snd_nxt.max(self.snd_max);
-            self.emit(ctx, seq, TcpFlags::RST, Vec::new());
+            self.emit(ctx, seq, TcpFlags::RST, 0..0);
             ctx.stats.resets_sent += 1;
         }
         self.enter_closed(ctx);
@@ -474,8 +476,9 @@ impl Tcb {
     }
 
     fn send_reset_for(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        let frame = ctx.frames.take_with_headroom();
         ctx.out
-            .push(Outgoing::reset_for(self.local, self.remote, seg));
+            .push(SegmentFields::reset_for(self.local, self.remote, seg).build(frame, [&[], &[]]));
         ctx.stats.resets_sent += 1;
     }
 
@@ -919,8 +922,15 @@ impl Tcb {
                 || current < self.rmss())
     }
 
-    /// Builds a segment with ACK, window and options, and queues it.
-    fn emit(&mut self, ctx: &mut Ctx<'_>, seq: Seq, flags_: TcpFlags, payload: Vec<u8>) {
+    /// Builds a segment with ACK, window and options, carrying the send buffer's octets at
+    /// offsets `payload`, and queues it.
+    fn emit(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        seq: Seq,
+        flags_: TcpFlags,
+        payload: core::ops::Range<usize>,
+    ) {
         let syn = flags_.contains(TcpFlags::SYN);
         let rst = flags_.contains(TcpFlags::RST);
         let has_ack = flags_.contains(TcpFlags::ACK);
@@ -974,16 +984,19 @@ impl Tcb {
             self.unacked_bytes = 0;
         }
         ctx.stats.segments_out += 1;
-        ctx.out.push(Outgoing {
+        let fields = SegmentFields {
             local: self.local,
             remote: self.remote,
             seq,
             ack,
             flags: flags_,
             window: window_field,
+            urgent: 0,
             options,
-            payload,
-        });
+        };
+        let frame = ctx.frames.take_with_headroom();
+        ctx.out
+            .push(fields.build(frame, self.send.slices(payload.start, payload.len())));
     }
 
     /// Sends up to `max_len` octets (and FIN, if it follows them) starting at `seq`, without
@@ -993,8 +1006,6 @@ impl Tcb {
         let avail = self.send.len().saturating_sub(offset);
         let len = max_len.min(avail);
         let fin = self.fin_queued && seq + len == self.fin_seq() && !self.fin_acked;
-        let mut payload = vec![0u8; len];
-        self.send.copy_out(offset, &mut payload);
         let mut f = TcpFlags::ACK.0;
         if len > 0 && offset + len == self.send.len() {
             f |= TcpFlags::PSH.0;
@@ -1005,7 +1016,7 @@ impl Tcb {
         if len == 0 && !fin {
             return 0;
         }
-        self.emit(ctx, seq, TcpFlags(f), payload);
+        self.emit(ctx, seq, TcpFlags(f), offset..offset + len);
         if self.retransmit_at.is_none() {
             self.retransmit_at = Some(ctx.now + self.rtt.rto());
         }
@@ -1057,7 +1068,7 @@ impl Tcb {
                     } else {
                         flags(&[TcpFlags::SYN, TcpFlags::ACK])
                     };
-                    self.emit(ctx, self.iss, f, Vec::new());
+                    self.emit(ctx, self.iss, f, 0..0);
                     if self.rtt.backoffs == 0 && self.rtt_timing.is_none() {
                         self.rtt_timing = Some((self.iss, ctx.now));
                     }
@@ -1068,7 +1079,7 @@ impl Tcb {
                     }
                 }
                 if self.ack_now && self.state == TcpState::SynReceived {
-                    self.emit(ctx, self.snd_nxt, TcpFlags::ACK, Vec::new());
+                    self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
                 }
                 self.ack_now = false;
                 return;
@@ -1118,7 +1129,7 @@ impl Tcb {
             self.output_data(ctx, false);
         }
         if self.ack_now {
-            self.emit(ctx, self.snd_nxt, TcpFlags::ACK, Vec::new());
+            self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
         }
         self.arm_persist(ctx);
     }
@@ -1268,7 +1279,7 @@ impl Tcb {
             ctx.stats.keepalives_sent += 1;
             // RFC 1122 § 4.2.3.6: SEG.SEQ = SND.NXT − 1, no data.
             let seq = Seq(self.snd_nxt.0.wrapping_sub(1));
-            self.emit(ctx, seq, TcpFlags::ACK, Vec::new());
+            self.emit(ctx, seq, TcpFlags::ACK, 0..0);
         }
         self.output(ctx);
     }
@@ -1321,7 +1332,7 @@ impl Tcb {
             ctx.stats.window_probes += 1;
             // An old octet's sequence number: the receiver answers with its window.
             let seq = Seq(self.snd_una.0.wrapping_sub(1));
-            self.emit(ctx, seq, TcpFlags::ACK, Vec::new());
+            self.emit(ctx, seq, TcpFlags::ACK, 0..0);
             self.persist_backoff += 1;
         } else {
             self.output_data(ctx, true);

@@ -42,17 +42,18 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
-use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOptions};
+use wirecheck_codec::tcp::{TcpFlags, TcpHeader};
 use wirecheck_codec::time::{Duration, Instant};
 use wirecheck_codec::ChecksumStatus;
 
 use crate::iface::InterfaceId;
-use crate::ip::{Destination, SendParams};
+use crate::ip::frame::Ipv4Fields;
+use crate::ip::Destination;
 use crate::stack::{Event, NetworkError, NetworkErrorKind, Origin, Stack, StackError};
 
 use connection::{ChallengeAckLimiter, ConnEvent, Ctx, PeerSyn, Tcb};
 use isn::IsnGenerator;
-use segment::{Outgoing, Segment};
+use segment::{Outgoing, Segment, SegmentFields};
 use seq::Seq;
 
 /// Keep-alive settings [RFC 1122 § 4.2.3.6].
@@ -367,6 +368,7 @@ macro_rules! with_tcb {
                         events: &mut events,
                         limiter: &mut table.limiter,
                         stats: &mut table.stats,
+                        frames: &mut $stack.frames,
                     };
                     let $ctx = &mut ctx;
                     Some($body)
@@ -508,6 +510,7 @@ impl Stack {
                 events: &mut events,
                 limiter: &mut self.tcp.limiter,
                 stats: &mut self.tcp.stats,
+                frames: &mut self.frames,
             };
             Tcb::connect(&mut ctx, local, remote, iss, mtu, ts_offset)
         };
@@ -778,8 +781,9 @@ impl Stack {
         } else if !seg.has(TcpFlags::RST) {
             // CLOSED [RFC 9293 § 3.10.7.1].
             self.tcp.stats.resets_sent += 1;
-            let rst = Outgoing::reset_for(local, remote, &seg);
-            self.tcp_emit(now, &rst);
+            let frame = self.frames.take_with_headroom();
+            let rst = SegmentFields::reset_for(local, remote, &seg).build(frame, [&[], &[]]);
+            self.tcp_emit(now, rst);
         }
         true
     }
@@ -817,8 +821,9 @@ impl Stack {
         }
         if seg.has(TcpFlags::ACK) {
             self.tcp.stats.resets_sent += 1;
-            let rst = Outgoing::reset_for(local, remote, seg);
-            self.tcp_emit(now, &rst);
+            let frame = self.frames.take_with_headroom();
+            let rst = SegmentFields::reset_for(local, remote, seg).build(frame, [&[], &[]]);
+            self.tcp_emit(now, rst);
             return;
         }
         if !seg.has(TcpFlags::SYN) {
@@ -866,6 +871,7 @@ impl Stack {
                 events: &mut events,
                 limiter: &mut self.tcp.limiter,
                 stats: &mut self.tcp.stats,
+                frames: &mut self.frames,
             };
             Tcb::accept_syn(
                 &mut ctx,
@@ -899,7 +905,7 @@ impl Stack {
         out: Vec<Outgoing>,
         events: Vec<ConnEvent>,
     ) {
-        for o in &out {
+        for o in out {
             self.tcp_emit(now, o);
         }
         let Some(owner) = self.tcp.conns.get(&h).map(|e| e.owner) else {
@@ -946,43 +952,30 @@ impl Stack {
         }
     }
 
-    /// Wraps a segment in IP and sends it.
-    fn tcp_emit(&mut self, now: Instant, o: &Outgoing) {
+    /// Wraps a segment in IP (and Ethernet) in its own buffer and sends it.
+    fn tcp_emit(&mut self, now: Instant, o: Outgoing) {
         let Ok(mut route) = self.route_output(*o.remote.ip(), None) else {
+            self.frames.give(o.frame);
             return;
         };
         if route.local {
             route.source = *o.local.ip();
         }
-        let mut opts = [0u8; 40];
-        let olen = o.options.write(&mut opts);
-        let header = TcpHeader {
-            options: TcpOptions::raw(&opts[..olen]),
-            ..TcpHeader::new(
-                o.local.port(),
-                o.remote.port(),
-                o.seq.0,
-                o.ack.0,
-                o.flags,
-                o.window,
-            )
-        };
-        let mut buf = vec![0u8; 20 + olen + o.payload.len()];
-        if header
-            .emit(*o.local.ip(), *o.remote.ip(), &o.payload, &mut buf)
-            .is_err()
-        {
-            return;
-        }
-        let params = SendParams {
+        let fields = Ipv4Fields {
             source: *o.local.ip(),
+            destination: route.destination,
             protocol: IpProtocol::TCP,
             ttl: self.config.ip.default_ttl,
             dont_fragment: self.config.tcp.path_mtu_discovery,
-            options: &[],
-            origin: Origin::Stack(IpProtocol::TCP),
+            identification: self.next_ip_id(),
         };
-        let _ = self.ip_send(now, &route, params, &buf);
+        let _ = self.ip_send_frame(
+            now,
+            &route,
+            &fields,
+            o.frame,
+            Origin::Stack(IpProtocol::TCP),
+        );
     }
 
     /// An ICMP error about a segment we sent [RFC 1122 § 4.2.3.9, RFC 5927, RFC 1191].

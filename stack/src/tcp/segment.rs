@@ -4,10 +4,11 @@
 
 use core::net::SocketAddrV4;
 
-use wirecheck_codec::tcp::option::{SackBlock, SackBlocks, TcpOption};
+use wirecheck_codec::tcp::option::{kind, SackBlock, TcpOption};
 use wirecheck_codec::tcp::{TcpFlags, TcpHeader};
 
 use super::seq::Seq;
+use crate::ip::frame::{self, fold16, pseudo_header_sum, HEADROOM};
 
 /// An arriving segment.
 #[derive(Debug, Clone, Copy)]
@@ -92,67 +93,128 @@ pub(crate) struct SendOptions {
 }
 
 impl SendOptions {
-    /// Encodes them (Linux's order and NOP alignment) into `out`; returns the length.
+    /// Encodes them (Linux's order and NOP alignment) into `out`; returns the length, a
+    /// multiple of 4 (padded with End of Option List) [RFC 9293 § 3.1].
     pub(crate) fn write(&self, out: &mut [u8; 40]) -> usize {
-        let mut sack_bytes = [0u8; 32];
-        let mut list: Vec<TcpOption<'_>> = Vec::with_capacity(8);
+        let mut w = OptionWriter { out, at: 0 };
         if let Some(m) = self.mss {
-            list.push(TcpOption::MaximumSegmentSize(m));
+            let [m0, m1] = m.to_be_bytes();
+            w.put(&[kind::MAXIMUM_SEGMENT_SIZE, 4, m0, m1]);
         }
         if self.sack_permitted && self.timestamps.is_some() {
-            list.push(TcpOption::SackPermitted);
+            w.put(&[kind::SACK_PERMITTED, 2]);
         } else if self.sack_permitted {
-            list.push(TcpOption::NoOperation);
-            list.push(TcpOption::NoOperation);
-            list.push(TcpOption::SackPermitted);
+            w.put(&[NOP, NOP, kind::SACK_PERMITTED, 2]);
         }
         if let Some((value, echo_reply)) = self.timestamps {
             if !self.sack_permitted {
-                list.push(TcpOption::NoOperation);
-                list.push(TcpOption::NoOperation);
+                w.put(&[NOP, NOP]);
             }
-            list.push(TcpOption::Timestamps { value, echo_reply });
+            let [v0, v1, v2, v3] = value.to_be_bytes();
+            let [e0, e1, e2, e3] = echo_reply.to_be_bytes();
+            w.put(&[kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3]);
         }
-        if let Some(w) = self.window_scale {
-            list.push(TcpOption::NoOperation);
-            list.push(TcpOption::WindowScale(w));
+        if let Some(shift) = self.window_scale {
+            w.put(&[NOP, kind::WINDOW_SCALE, 3, shift]);
         }
-        let blocks: Vec<SackBlock> = self.sack[..self.sack_len]
-            .iter()
-            .map(|&(left, right)| SackBlock { left, right })
-            .collect();
-        if !blocks.is_empty() {
-            if let Ok(b) = SackBlocks::encode(&blocks, &mut sack_bytes) {
-                list.push(TcpOption::NoOperation);
-                list.push(TcpOption::NoOperation);
-                list.push(TcpOption::Sack(b));
+        let blocks = self.sack.get(..self.sack_len).unwrap_or_default();
+        if !blocks.is_empty() && w.at + 4 + 8 * blocks.len() <= 40 {
+            w.put(&[NOP, NOP, kind::SACK, (2 + 8 * blocks.len()) as u8]);
+            for &(left, right) in blocks {
+                w.put(&left.to_be_bytes());
+                w.put(&right.to_be_bytes());
             }
         }
-        TcpOption::write_all(&list, out).unwrap_or(0)
+        let padded = (w.at + 3) & !3;
+        if let Some(pad) = w.out.get_mut(w.at..padded) {
+            pad.fill(0);
+        }
+        padded.min(40)
     }
 }
 
-/// A segment to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Outgoing {
+const NOP: u8 = kind::NO_OPERATION;
+
+/// Appends option bytes to a 40-octet area (what does not fit is left out).
+struct OptionWriter<'a> {
+    out: &'a mut [u8; 40],
+    at: usize,
+}
+
+impl OptionWriter<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.out.get_mut(self.at..self.at + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.at += bytes.len();
+        }
+    }
+}
+
+/// The header fields of a segment to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SegmentFields {
     pub(crate) local: SocketAddrV4,
     pub(crate) remote: SocketAddrV4,
     pub(crate) seq: Seq,
     pub(crate) ack: Seq,
     pub(crate) flags: TcpFlags,
     pub(crate) window: u16,
+    /// The urgent pointer field (meaningful with URG) [RFC 9293 § 3.1].
+    pub(crate) urgent: u16,
     pub(crate) options: SendOptions,
-    pub(crate) payload: Vec<u8>,
 }
 
-impl Outgoing {
+impl SegmentFields {
+    /// Writes the segment — header, options, then `payload` (given in up to two pieces, as a
+    /// ring buffer holds it) — into `frame` after its headroom, with the checksum computed in
+    /// one pass over the written bytes [RFC 9293 § 3.1].
+    pub(crate) fn build(&self, mut frame: Vec<u8>, payload: [&[u8]; 2]) -> Outgoing {
+        frame.truncate(HEADROOM);
+        frame.resize(HEADROOM, 0);
+        let mut opts = [0u8; 40];
+        let olen = self.options.write(&mut opts);
+        let header_len = 20 + olen;
+        let offset_and_flags = ((header_len as u16 / 4) << 12) | (self.flags.0 & 0x1ff);
+        let mut head = [0u8; 60];
+        let fixed: [u8; 20] = {
+            let [sp0, sp1] = self.local.port().to_be_bytes();
+            let [dp0, dp1] = self.remote.port().to_be_bytes();
+            let [s0, s1, s2, s3] = self.seq.0.to_be_bytes();
+            let [a0, a1, a2, a3] = self.ack.0.to_be_bytes();
+            let [o0, o1] = offset_and_flags.to_be_bytes();
+            let [w0, w1] = self.window.to_be_bytes();
+            let [u0, u1] = self.urgent.to_be_bytes();
+            [
+                sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, 0, 0, u0, u1,
+            ]
+        };
+        head[..20].copy_from_slice(&fixed);
+        head[20..header_len].copy_from_slice(&opts[..olen]);
+        frame.extend_from_slice(&head[..header_len]);
+        frame.extend_from_slice(payload[0]);
+        frame.extend_from_slice(payload[1]);
+        let segment = frame.get(HEADROOM..).unwrap_or_default();
+        let length = segment.len().min(usize::from(u16::MAX)) as u16;
+        let sum = pseudo_header_sum(*self.local.ip(), *self.remote.ip(), 6, length)
+            + u64::from(frame::sum(segment));
+        let checksum = !fold16(sum);
+        if let Some(c) = frame.get_mut(HEADROOM + 16..HEADROOM + 18) {
+            c.copy_from_slice(&checksum.to_be_bytes());
+        }
+        Outgoing {
+            local: self.local,
+            remote: self.remote,
+            frame,
+        }
+    }
+
     /// The reset for a segment that no connection accepts [RFC 9293 § 3.10.7.1]: `<SEQ=SEG.ACK>
     /// <CTL=RST>` if it had ACK, else `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`.
     pub(crate) fn reset_for(
         local: SocketAddrV4,
         remote: SocketAddrV4,
         seg: &Segment<'_>,
-    ) -> Outgoing {
+    ) -> SegmentFields {
         let (seq, ack, flags) = if seg.has(TcpFlags::ACK) {
             (seg.ack, Seq(0), TcpFlags::RST)
         } else {
@@ -162,15 +224,24 @@ impl Outgoing {
                 TcpFlags(TcpFlags::RST.0 | TcpFlags::ACK.0),
             )
         };
-        Outgoing {
+        SegmentFields {
             local,
             remote,
             seq,
             ack,
             flags,
             window: 0,
+            urgent: 0,
             options: SendOptions::default(),
-            payload: Vec::new(),
         }
     }
+}
+
+/// A segment to send: a frame buffer holding [`HEADROOM`] octets for the Ethernet and IPv4
+/// headers, then the whole TCP segment with its checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outgoing {
+    pub(crate) local: SocketAddrV4,
+    pub(crate) remote: SocketAddrV4,
+    pub(crate) frame: Vec<u8>,
 }

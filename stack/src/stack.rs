@@ -227,6 +227,9 @@ pub enum Event {
     TcpIncoming(TcpHandle),
     /// A TCP connection has data (or the end of the stream) to [`Stack::tcp_recv`].
     TcpReadable(TcpHandle),
+    /// The peer's urgent pointer moved ahead of the data read on a TCP connection
+    /// ([`Stack::tcp_urgent_mark`] says where it is) [RFC 9293 § 3.8.5].
+    TcpUrgent(TcpHandle),
     /// A TCP connection's send buffer has room again after a short [`Stack::tcp_send`].
     TcpWritable(TcpHandle),
     /// A TCP connection reached CLOSED (the handle stays valid until

@@ -207,7 +207,8 @@ impl Stack {
             }
             return;
         }
-        self.ip_deliver(now, iface, class, link_multicast, datagram);
+        let payload = datagram.get(header.header_len()..).unwrap_or_default();
+        self.ip_deliver_parsed(now, iface, class, link_multicast, header, datagram, payload);
     }
 
     /// Hands a whole datagram to its protocol.
@@ -223,20 +224,35 @@ impl Stack {
             self.stats.ip_header_errors += 1;
             return;
         };
+        self.ip_deliver_parsed(now, iface, class, link_multicast, &header, datagram, payload);
+    }
+
+    /// Hands a whole datagram, its header already parsed (once, on input), to its protocol.
+    #[allow(clippy::too_many_arguments)]
+    fn ip_deliver_parsed(
+        &mut self,
+        now: Instant,
+        iface: InterfaceId,
+        class: Destination,
+        link_multicast: bool,
+        header: &Ipv4Header<'_>,
+        datagram: &[u8],
+        payload: &[u8],
+    ) {
         self.stats.ip_delivered += 1;
         match header.protocol {
-            IpProtocol::ICMP => self.icmp_input(now, iface, class, &header, payload),
-            IpProtocol::IGMP => self.igmp_input(now, iface, &header, payload),
+            IpProtocol::ICMP => self.icmp_input(now, iface, class, header, payload),
+            IpProtocol::IGMP => self.igmp_input(now, iface, header, payload),
             IpProtocol::UDP => self.udp_input(
                 now,
                 iface,
                 class,
                 link_multicast,
-                &header,
+                header,
                 datagram,
                 payload,
             ),
-            IpProtocol::TCP if self.tcp_input(now, iface, class, &header, datagram, payload) => {}
+            IpProtocol::TCP if self.tcp_input(now, iface, class, header, datagram, payload) => {}
             _ => {
                 self.stats.ip_unknown_protocol += 1;
                 if class.is_unicast() {

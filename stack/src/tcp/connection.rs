@@ -43,6 +43,8 @@ pub(crate) enum ConnEvent {
     Connected,
     /// New in-order data (or the end of the stream) can be read.
     Readable,
+    /// The peer's urgent pointer moved ahead of the data read [RFC 9293 § 3.10.7.4 sixth].
+    Urgent,
     /// Send buffer space became free after a short write.
     Writable,
     /// The connection failed.
@@ -177,6 +179,10 @@ pub(crate) struct Tcb {
     scoreboard: Scoreboard,
     // Application.
     want_writable: bool,
+    // Urgent data [RFC 9293 § 3.8.5, RFC 6093]: the sequence number just past the last
+    // urgent octet, sent (SND.UP) and received (RCV.UP).
+    snd_up: Option<Seq>,
+    rcv_up: Option<Seq>,
     pub(crate) soft_error: Option<NetworkError>,
     pub(crate) error: Option<TcpError>,
 }
@@ -254,6 +260,8 @@ impl Tcb {
             cc: Congestion::new(DEFAULT_MSS, config.initial_window_10, iss),
             scoreboard: Scoreboard::default(),
             want_writable: false,
+            snd_up: None,
+            rcv_up: None,
             soft_error: None,
             error: None,
         }
@@ -388,9 +396,14 @@ impl Tcb {
 
     // ---------------------------------------------------------------- user calls
 
-    /// SEND: queues what fits [RFC 9293 § 3.10.2].
-    pub(crate) fn send_data(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) -> usize {
+    /// SEND: queues what fits [RFC 9293 § 3.10.2]. With `urgent`, the octets queued are
+    /// urgent data: SND.UP moves to just past the last of them and segments carry URG with
+    /// the urgent pointer until it is acknowledged [RFC 9293 § 3.8.5, RFC 6093 § 4].
+    pub(crate) fn send_data(&mut self, ctx: &mut Ctx<'_>, data: &[u8], urgent: bool) -> usize {
         let n = self.send.push(data);
+        if urgent && n > 0 {
+            self.snd_up = Some(self.send_seq + self.send.len());
+        }
         if n < data.len() {
             self.want_writable = true;
         }
@@ -407,6 +420,20 @@ impl Tcb {
             self.output(ctx);
         }
         n
+    }
+
+    /// The sequence number of the next octet the application will read.
+    fn read_seq(&self) -> Seq {
+        let unread = self.recv.len() as u32 + self.fin_received as u32;
+        Seq(self.rcv_nxt.0.wrapping_sub(unread))
+    }
+
+    /// Octets from the next one to read to the end of the urgent data, when the peer's urgent
+    /// pointer is ahead of what was read [RFC 9293 § 3.8.5, RFC 6093 § 4].
+    pub(crate) fn urgent_mark(&self) -> Option<usize> {
+        let up = self.rcv_up?;
+        let read = self.read_seq();
+        (up > read).then(|| up - read)
     }
 
     pub(crate) fn readable(&self) -> usize {
@@ -677,7 +704,22 @@ impl Tcb {
             }
             _ => {}
         }
-        // Sixth: URG. Urgent data is delivered inline [RFC 6093 § 6]; nothing to do.
+        // Sixth: URG: RCV.UP ← max(RCV.UP, SEG.SEQ + SEG.UP), the pointer being the octet
+        // after the urgent data [RFC 6093 § 4]; the data itself stays inline [RFC 6093 § 6].
+        if seg.has(TcpFlags::URG)
+            && matches!(
+                self.state,
+                TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
+            )
+        {
+            let up = seg.seq + usize::from(seg.urgent);
+            if self.rcv_up.is_none_or(|old| old < up) {
+                self.rcv_up = Some(up);
+                if up > self.read_seq() {
+                    ctx.events.push(ConnEvent::Urgent);
+                }
+            }
+        }
         // Seventh: segment text.
         if !data.is_empty()
             && matches!(
@@ -785,6 +827,9 @@ impl Tcb {
                 let n = (ack - self.send_seq).min(self.send.len());
                 self.send.consume(n);
                 self.send_seq += n;
+            }
+            if self.snd_up.is_some_and(|up| up <= ack) {
+                self.snd_up = None; // the urgent data is acknowledged: urgent mode ends
             }
             if self.fin_queued && !self.fin_acked && ack == fin_seq + 1u32 {
                 self.fin_acked = true;
@@ -977,6 +1022,15 @@ impl Tcb {
             }
         }
         let ack = if has_ack { self.rcv_nxt } else { Seq(0) };
+        let mut flags_ = flags_;
+        let mut urgent = 0;
+        if let Some(up) = self.snd_up.filter(|&up| up > seq && !syn && !rst) {
+            // RFC 6093 § 4: the pointer is the offset of the octet following the urgent
+            // data; one too far for 16 bits is sent as 65535 (as Linux does), still ahead of
+            // this segment's data.
+            flags_ = TcpFlags(flags_.0 | TcpFlags::URG.0);
+            urgent = (up - seq).min(usize::from(u16::MAX)) as u16;
+        }
         if has_ack {
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
@@ -991,7 +1045,7 @@ impl Tcb {
             ack,
             flags: flags_,
             window: window_field,
-            urgent: 0,
+            urgent,
             options,
         };
         let frame = ctx.frames.take_with_headroom();
@@ -1166,7 +1220,9 @@ impl Tcb {
             }
             if len > 0 && len < smss && !retransmitting && !force {
                 let all_queued = len == avail;
-                let nagle_holds = !self.nodelay && self.snd_max > self.snd_una && !fin_now;
+                let urgent_pending = self.snd_up.is_some_and(|up| up > self.snd_nxt);
+                let nagle_holds =
+                    !self.nodelay && self.snd_max > self.snd_una && !fin_now && !urgent_pending;
                 if all_queued && nagle_holds {
                     break;
                 }

@@ -42,12 +42,11 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
-use wirecheck_codec::tcp::{TcpFlags, TcpHeader};
+use wirecheck_codec::tcp::TcpFlags;
 use wirecheck_codec::time::{Duration, Instant};
-use wirecheck_codec::ChecksumStatus;
 
 use crate::iface::InterfaceId;
-use crate::ip::frame::Ipv4Fields;
+use crate::ip::frame::{self, fold16, pseudo_header_sum, Ipv4Fields};
 use crate::ip::Destination;
 use crate::stack::{Event, NetworkError, NetworkErrorKind, Origin, Stack, StackError};
 
@@ -556,6 +555,31 @@ impl Stack {
         handle: TcpHandle,
         data: &[u8],
     ) -> Result<usize, StackError> {
+        self.tcp_send_inner(now, handle, data, false)
+    }
+
+    /// Queues urgent data [RFC 9293 § 3.8.5]: like [`tcp_send`](Stack::tcp_send), and the
+    /// urgent pointer moves to just past the last octet that fit, so segments carry URG and
+    /// an urgent pointer naming the octet after the urgent data (RFC 6093 § 4, the meaning
+    /// every implementation uses) until the peer acknowledges it. The data is sent inline,
+    /// without waiting for Nagle's algorithm. Use it for one short message at a time
+    /// (RFC 6093 § 6 discourages urgent data in new applications).
+    pub fn tcp_send_urgent(
+        &mut self,
+        now: Instant,
+        handle: TcpHandle,
+        data: &[u8],
+    ) -> Result<usize, StackError> {
+        self.tcp_send_inner(now, handle, data, true)
+    }
+
+    fn tcp_send_inner(
+        &mut self,
+        now: Instant,
+        handle: TcpHandle,
+        data: &[u8],
+        urgent: bool,
+    ) -> Result<usize, StackError> {
         let e = self
             .tcp
             .conns
@@ -568,9 +592,18 @@ impl Stack {
         if !e.tcb.can_send() {
             return Err(StackError::NotConnected);
         }
-        let n = with_tcb!(self, now, handle, |tcb, ctx| tcb.send_data(ctx, data));
+        let n = with_tcb!(self, now, handle, |tcb, ctx| tcb.send_data(ctx, data, urgent));
         self.drain_loopback(now);
         Ok(n.unwrap_or(0))
+    }
+
+    /// The receive urgent pointer as a count: how many octets from the next one
+    /// [`tcp_recv`](Stack::tcp_recv) returns to the end of the peer's urgent data (the octet
+    /// its urgent pointer names), or `None` when no urgent data lies ahead [RFC 9293 § 3.8.5,
+    /// RFC 6093 § 4]. Urgent data is delivered inline; [`Event::TcpUrgent`] says when the
+    /// pointer moves ahead. Reading exactly that many octets reaches the mark.
+    pub fn tcp_urgent_mark(&self, handle: TcpHandle) -> Option<usize> {
+        self.tcp.conns.get(&handle)?.tcb.urgent_mark()
     }
 
     /// Reads received data: `Ok(n)` with n > 0 bytes, `Ok(0)` at the end of the stream (the
@@ -758,9 +791,9 @@ impl Stack {
             self.tcp.stats.not_unicast += 1;
             return true;
         }
-        if TcpHeader::verify_checksum(header.source, header.destination, bytes)
-            != ChecksumStatus::Good
-        {
+        let length = bytes.len().min(usize::from(u16::MAX)) as u16;
+        let pseudo = pseudo_header_sum(header.source, header.destination, 6, length);
+        if fold16(pseudo + u64::from(frame::sum(bytes))) != 0xffff {
             self.tcp.stats.bad_checksum += 1;
             return true;
         }
@@ -922,6 +955,7 @@ impl Stack {
                     }
                 }
                 (ConnEvent::Readable, Owner::User) => self.push_event(Event::TcpReadable(h)),
+                (ConnEvent::Urgent, Owner::User) => self.push_event(Event::TcpUrgent(h)),
                 (ConnEvent::Readable, Owner::Detached) => {
                     // Nobody will read: discard, keeping the window open.
                     let mut sink = [0u8; 4096];

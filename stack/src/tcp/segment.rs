@@ -19,6 +19,8 @@ pub(crate) struct Segment<'a> {
     pub(crate) ack: Seq,
     pub(crate) flags: TcpFlags,
     pub(crate) window: u16,
+    /// The urgent pointer field (meaningful with URG).
+    pub(crate) urgent: u16,
     pub(crate) mss: Option<u16>,
     pub(crate) window_scale: Option<u8>,
     pub(crate) sack_permitted: bool,
@@ -29,16 +31,28 @@ pub(crate) struct Segment<'a> {
 }
 
 impl<'a> Segment<'a> {
-    /// Decodes a segment whose checksum was verified.
+    /// Decodes a segment whose checksum was verified. The fixed fields are read here; the
+    /// options of a data segment between two stacks using timestamps (two NOPs, then
+    /// Timestamps) are read directly, any other option list goes through the codec's parser,
+    /// which rejects malformed lists.
     pub(crate) fn parse(bytes: &'a [u8]) -> Option<Segment<'a>> {
-        let (h, payload) = TcpHeader::parse(bytes).ok()?;
+        let (fixed, _) = bytes.split_first_chunk::<20>()?;
+        let [sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, _, _, u0, u1] =
+            *fixed;
+        let offset_and_flags = u16::from_be_bytes([o0, o1]);
+        let header_len = usize::from(offset_and_flags >> 12) * 4;
+        if header_len < 20 {
+            return None;
+        }
+        let (header, payload) = bytes.split_at_checked(header_len)?;
         let mut s = Segment {
-            source_port: h.source_port,
-            destination_port: h.destination_port,
-            seq: Seq(h.sequence_number),
-            ack: Seq(h.acknowledgment_number),
-            flags: h.flags,
-            window: h.window,
+            source_port: u16::from_be_bytes([sp0, sp1]),
+            destination_port: u16::from_be_bytes([dp0, dp1]),
+            seq: Seq(u32::from_be_bytes([s0, s1, s2, s3])),
+            ack: Seq(u32::from_be_bytes([a0, a1, a2, a3])),
+            flags: TcpFlags(offset_and_flags & TcpFlags::ALL.0),
+            window: u16::from_be_bytes([w0, w1]),
+            urgent: u16::from_be_bytes([u0, u1]),
             mss: None,
             window_scale: None,
             sack_permitted: false,
@@ -47,6 +61,19 @@ impl<'a> Segment<'a> {
             sack_len: 0,
             payload,
         };
+        let options = header.get(20..).unwrap_or_default();
+        match options {
+            [] => return Some(s),
+            [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] => {
+                s.timestamps = Some((
+                    u32::from_be_bytes([*v0, *v1, *v2, *v3]),
+                    u32::from_be_bytes([*e0, *e1, *e2, *e3]),
+                ));
+                return Some(s);
+            }
+            _ => {}
+        }
+        let (h, _) = TcpHeader::parse(bytes).ok()?;
         for o in h.options.iter() {
             match o {
                 TcpOption::MaximumSegmentSize(m) => s.mss = Some(m),
@@ -57,8 +84,10 @@ impl<'a> Segment<'a> {
                 }
                 TcpOption::Sack(blocks) => {
                     for b in blocks.iter().take(4) {
-                        s.sack[s.sack_len] = b;
-                        s.sack_len += 1;
+                        if let Some(slot) = s.sack.get_mut(s.sack_len) {
+                            *slot = b;
+                            s.sack_len += 1;
+                        }
                     }
                 }
                 _ => {}

@@ -274,3 +274,71 @@ pub(crate) struct Outgoing {
     pub(crate) remote: SocketAddrV4,
     pub(crate) frame: Vec<u8>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wirecheck_codec::tcp::option::{SackBlocks, TcpOptions};
+
+    /// The layout as a list of codec options (Linux's order and NOP alignment), written by
+    /// the codec: what `SendOptions::write` must produce byte for byte.
+    fn reference(o: &SendOptions) -> Vec<u8> {
+        let mut list = Vec::new();
+        let mut sack_bytes = [0u8; 32];
+        if let Some(m) = o.mss {
+            list.push(TcpOption::MaximumSegmentSize(m));
+        }
+        if o.sack_permitted && o.timestamps.is_some() {
+            list.push(TcpOption::SackPermitted);
+        } else if o.sack_permitted {
+            list.extend([TcpOption::NoOperation, TcpOption::NoOperation]);
+            list.push(TcpOption::SackPermitted);
+        }
+        if let Some((value, echo_reply)) = o.timestamps {
+            if !o.sack_permitted {
+                list.extend([TcpOption::NoOperation, TcpOption::NoOperation]);
+            }
+            list.push(TcpOption::Timestamps { value, echo_reply });
+        }
+        if let Some(w) = o.window_scale {
+            list.extend([TcpOption::NoOperation, TcpOption::WindowScale(w)]);
+        }
+        let blocks: Vec<SackBlock> = o.sack[..o.sack_len]
+            .iter()
+            .map(|&(left, right)| SackBlock { left, right })
+            .collect();
+        if !blocks.is_empty() {
+            let b = SackBlocks::encode(&blocks, &mut sack_bytes).unwrap();
+            list.extend([TcpOption::NoOperation, TcpOption::NoOperation]);
+            list.push(TcpOption::Sack(b));
+        }
+        let mut out = [0u8; 40];
+        let n = TcpOption::write_all(&list, &mut out).unwrap();
+        out[..n].to_vec()
+    }
+
+    #[test]
+    fn options_are_written_as_the_codec_writes_the_same_list() {
+        for bits in 0..16u32 {
+            for sacks in 0..=4usize {
+                let ts = bits & 8 != 0;
+                if sacks == 4 && ts {
+                    continue; // 4 blocks only fit without timestamps
+                }
+                let o = SendOptions {
+                    mss: (bits & 1 != 0).then_some(1460),
+                    window_scale: (bits & 2 != 0).then_some(7),
+                    sack_permitted: bits & 4 != 0,
+                    timestamps: ts.then_some((0x0102_0304, 0xa0b0_c0d0)),
+                    sack: [(1, 2), (3, 4), (5, 6), (7, 8)],
+                    // SACK blocks go on segments without SYN options.
+                    sack_len: if bits & 7 != 0 { 0 } else { sacks },
+                };
+                let mut out = [0u8; 40];
+                let n = o.write(&mut out);
+                assert_eq!(out[..n], reference(&o)[..], "{o:?}");
+                assert!(TcpOptions::new(&out[..n]).is_ok());
+            }
+        }
+    }
+}

@@ -72,53 +72,38 @@ impl FramePool {
 /// The one's-complement sum of `data` as big-endian 16-bit words (an odd final octet padded
 /// with zero), folded to 16 bits, not complemented [RFC 1071].
 ///
-/// 64-bit native-endian words go into four independent accumulators; a carry out of 64 bits is
-/// worth 2⁶⁴ ≡ 1 (mod 2¹⁶ − 1) and is counted separately, so the loop has no dependency
-/// through the carry flag. The sum is byte-order independent up to one final swap
-/// [RFC 1071 § 2(B)].
+/// Native-endian 32-bit words go into eight independent 64-bit lanes, a shape the compiler
+/// turns into vector additions; no lane can overflow for any slice shorter than 2³⁴ octets.
+/// The sum is byte-order independent up to one final swap [RFC 1071 § 2(B)].
 pub(crate) fn sum(data: &[u8]) -> u16 {
-    let mut acc = [0u64; 4];
-    let mut carries = 0u64;
+    let mut lanes = [0u64; 8];
+    let mut add_block = |block: &[u8; 32]| {
+        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(4)) {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(word);
+            *lane += u64::from(u32::from_ne_bytes(w));
+        }
+    };
     let mut blocks = data.chunks_exact(32);
     for block in &mut blocks {
-        let mut words = block.chunks_exact(8);
-        for a in &mut acc {
-            let w = words
-                .next()
-                .and_then(|w| w.try_into().ok())
-                .map_or(0, u64::from_ne_bytes);
-            let (s, c) = a.overflowing_add(w);
-            *a = s;
-            carries += u64::from(c);
+        if let Ok(block) = <&[u8; 32]>::try_from(block) {
+            add_block(block);
         }
     }
-    let mut tail = [0u8; 32];
     let rest = blocks.remainder();
-    if let Some(t) = tail.get_mut(..rest.len()) {
-        t.copy_from_slice(rest);
+    if !rest.is_empty() {
+        let mut tail = [0u8; 32];
+        if let Some(t) = tail.get_mut(..rest.len()) {
+            t.copy_from_slice(rest);
+        }
+        add_block(&tail);
     }
-    for (a, w) in acc.iter_mut().zip(tail.chunks_exact(8)) {
-        let w = w.try_into().map_or(0, u64::from_ne_bytes);
-        let (s, c) = a.overflowing_add(w);
-        *a = s;
-        carries += u64::from(c);
-    }
-    let mut total = carries;
-    for a in acc {
-        total = add_folding(total, u64::from(fold32(a)));
-    }
-    let native = fold16(total);
+    let native = fold16(lanes.iter().sum());
     if cfg!(target_endian = "little") {
         native.swap_bytes()
     } else {
         native
     }
-}
-
-/// `a + b` with the carry out of 64 bits added back.
-fn add_folding(a: u64, b: u64) -> u64 {
-    let (s, c) = a.overflowing_add(b);
-    s + u64::from(c)
 }
 
 /// Folds a 64-bit one's-complement sum to 32 bits.
@@ -313,7 +298,7 @@ mod tests {
     }
 
     #[test]
-    fn sum_counts_carries_out_of_64_bits() {
+    fn sum_of_long_all_ones_data_folds_right() {
         let data = [0xffu8; 4096];
         assert_eq!(sum(&data), Accumulator::new().add_bytes(&data).sum16());
         let mut data = vec![0xffu8; 1001];

@@ -45,13 +45,19 @@ impl FramePool {
 
     /// An empty buffer (length 0) with room for a full frame, reused when one is available.
     pub(crate) fn take(&mut self) -> Vec<u8> {
-        match self.free.pop() {
-            Some(mut b) => {
-                b.clear();
-                b
-            }
-            None => Vec::with_capacity(FRAME_CAPACITY),
-        }
+        let mut b = self.take_stale();
+        b.clear();
+        b
+    }
+
+    /// A buffer with whatever length and stale contents it was given back with: resizing it
+    /// to a length it already had writes nothing, so a writer that overwrites every octet
+    /// (as [`SegmentFields::build`](crate::tcp::segment::SegmentFields::build) does) pays no
+    /// zero-filling.
+    pub(crate) fn take_stale(&mut self) -> Vec<u8> {
+        self.free
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(FRAME_CAPACITY))
     }
 
     /// Keeps `buffer` for reuse if there is room and it is worth keeping.
@@ -59,13 +65,6 @@ impl FramePool {
         if self.free.len() < self.limit && buffer.capacity() >= MIN_FRAME {
             self.free.push(buffer);
         }
-    }
-
-    /// A buffer holding `HEADROOM` octets (to be overwritten) and nothing else.
-    pub(crate) fn take_with_headroom(&mut self) -> Vec<u8> {
-        let mut b = self.take();
-        b.extend_from_slice(&[0u8; HEADROOM]);
-        b
     }
 }
 
@@ -77,26 +76,52 @@ impl FramePool {
 /// The sum is byte-order independent up to one final swap [RFC 1071 § 2(B)].
 pub(crate) fn sum(data: &[u8]) -> u16 {
     let mut lanes = [0u64; 8];
-    let mut add_block = |block: &[u8; 32]| {
-        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(4)) {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(word);
-            *lane += u64::from(u32::from_ne_bytes(w));
-        }
-    };
     let mut blocks = data.chunks_exact(32);
     for block in &mut blocks {
         if let Ok(block) = <&[u8; 32]>::try_from(block) {
-            add_block(block);
+            add_block(&mut lanes, block);
         }
     }
-    let rest = blocks.remainder();
+    finish(lanes, blocks.remainder())
+}
+
+/// Copies `src` into `dst` (cut to the shorter) and returns the sum of the octets copied, as
+/// [`sum`] gives it, in the same pass: the copy costs no extra read.
+pub(crate) fn copy_and_sum(dst: &mut [u8], src: &[u8]) -> u16 {
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    let mut lanes = [0u64; 8];
+    let mut to = dst.chunks_exact_mut(32);
+    let mut from = src.chunks_exact(32);
+    for (d, s) in (&mut to).zip(&mut from) {
+        if let Ok(s) = <&[u8; 32]>::try_from(s) {
+            d.copy_from_slice(s);
+            add_block(&mut lanes, s);
+        }
+    }
+    let rest = from.remainder();
+    to.into_remainder().copy_from_slice(rest);
+    finish(lanes, rest)
+}
+
+/// Adds a 32-octet block to the lanes, one native-endian 32-bit word each.
+#[inline(always)]
+fn add_block(lanes: &mut [u64; 8], block: &[u8; 32]) {
+    for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(4)) {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(word);
+        *lane += u64::from(u32::from_ne_bytes(w));
+    }
+}
+
+/// Adds the last (under 32) octets, zero-padded, and folds the lanes to the big-endian sum.
+fn finish(mut lanes: [u64; 8], rest: &[u8]) -> u16 {
     if !rest.is_empty() {
         let mut tail = [0u8; 32];
         if let Some(t) = tail.get_mut(..rest.len()) {
             t.copy_from_slice(rest);
         }
-        add_block(&tail);
+        add_block(&mut lanes, &tail);
     }
     let native = fold16(lanes.iter().sum());
     if cfg!(target_endian = "little") {
@@ -294,6 +319,16 @@ mod tests {
         #[test]
         fn sum_matches_the_codec(data in proptest::collection::vec(any::<u8>(), 0..300)) {
             prop_assert_eq!(sum(&data), Accumulator::new().add_bytes(&data).sum16());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn copy_and_sum_copies_and_sums(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut out = vec![0xeeu8; data.len()];
+            let s = copy_and_sum(&mut out, &data);
+            prop_assert_eq!(&out, &data);
+            prop_assert_eq!(s, Accumulator::new().add_bytes(&data).sum16());
         }
     }
 

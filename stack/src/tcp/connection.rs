@@ -503,7 +503,7 @@ impl Tcb {
     }
 
     fn send_reset_for(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
-        let frame = ctx.frames.take_with_headroom();
+        let frame = ctx.frames.take_stale();
         ctx.out
             .push(SegmentFields::reset_for(self.local, self.remote, seg).build(frame, [&[], &[]]));
         ctx.stats.resets_sent += 1;
@@ -1048,7 +1048,7 @@ impl Tcb {
             urgent,
             options,
         };
-        let frame = ctx.frames.take_with_headroom();
+        let frame = ctx.frames.take_stale();
         ctx.out
             .push(fields.build(frame, self.send.slices(payload.start, payload.len())));
     }

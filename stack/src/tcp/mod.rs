@@ -272,6 +272,9 @@ pub(crate) struct TcpTable {
     conns: BTreeMap<TcpHandle, Entry>,
     listeners: BTreeMap<TcpHandle, Listener>,
     by_tuple: HashMap<(SocketAddrV4, SocketAddrV4), TcpHandle>,
+    /// The last `by_tuple` hit: a bulk transfer looks up the same connection for every
+    /// segment, and this spares it the keyed hash. Cleared whenever `by_tuple` changes.
+    last_hit: Option<((SocketAddrV4, SocketAddrV4), TcpHandle)>,
     next_handle: u32,
     isn: IsnGenerator,
     limiter: ChallengeAckLimiter,
@@ -284,10 +287,24 @@ impl TcpTable {
             conns: BTreeMap::new(),
             listeners: BTreeMap::new(),
             by_tuple: HashMap::new(),
+            last_hit: None,
             next_handle: 0,
             isn: IsnGenerator::new(k0, k1),
             limiter: ChallengeAckLimiter::default(),
             stats: TcpStats::default(),
+        }
+    }
+
+    /// The connection for a (local, remote) pair.
+    fn lookup(&mut self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<TcpHandle> {
+        let key = (local, remote);
+        match self.last_hit {
+            Some((k, h)) if k == key => Some(h),
+            _ => {
+                let h = *self.by_tuple.get(&key)?;
+                self.last_hit = Some((key, h));
+                Some(h)
+            }
         }
     }
 
@@ -318,6 +335,7 @@ impl TcpTable {
         if let Some(e) = self.conns.remove(&h) {
             if self.by_tuple.get(&(e.tcb.local, e.tcb.remote)) == Some(&h) {
                 self.by_tuple.remove(&(e.tcb.local, e.tcb.remote));
+                self.last_hit = None;
             }
             if let Owner::Listener(l) = e.owner {
                 if let Some(l) = self.listeners.get_mut(&l) {
@@ -347,6 +365,9 @@ impl TcpTable {
             }
         }
         assert!(self.by_tuple.len() <= self.conns.len());
+        if let Some((k, h)) = self.last_hit {
+            assert_eq!(self.by_tuple.get(&k), Some(&h));
+        }
     }
 }
 
@@ -521,6 +542,7 @@ impl Stack {
             },
         );
         self.tcp.by_tuple.insert((local, remote), h);
+        self.tcp.last_hit = None;
         self.tcp_after(now, h, out, events);
         Ok(h)
     }
@@ -592,7 +614,8 @@ impl Stack {
         if !e.tcb.can_send() {
             return Err(StackError::NotConnected);
         }
-        let n = with_tcb!(self, now, handle, |tcb, ctx| tcb.send_data(ctx, data, urgent));
+        let n = with_tcb!(self, now, handle, |tcb, ctx| tcb
+            .send_data(ctx, data, urgent));
         self.drain_loopback(now);
         Ok(n.unwrap_or(0))
     }
@@ -807,14 +830,14 @@ impl Stack {
         }
         let local = SocketAddrV4::new(header.destination, seg.destination_port);
         let remote = SocketAddrV4::new(header.source, seg.source_port);
-        if let Some(&h) = self.tcp.by_tuple.get(&(local, remote)) {
+        if let Some(h) = self.tcp.lookup(local, remote) {
             self.tcp_segment_for(now, h, &seg);
         } else if let Some(l) = self.tcp.listener_for(local) {
             self.tcp_listen_input(now, l, local, remote, &seg);
         } else if !seg.has(TcpFlags::RST) {
             // CLOSED [RFC 9293 § 3.10.7.1].
             self.tcp.stats.resets_sent += 1;
-            let frame = self.frames.take_with_headroom();
+            let frame = self.frames.take_stale();
             let rst = SegmentFields::reset_for(local, remote, &seg).build(frame, [&[], &[]]);
             self.tcp_emit(now, rst);
         }
@@ -854,7 +877,7 @@ impl Stack {
         }
         if seg.has(TcpFlags::ACK) {
             self.tcp.stats.resets_sent += 1;
-            let frame = self.frames.take_with_headroom();
+            let frame = self.frames.take_stale();
             let rst = SegmentFields::reset_for(local, remote, seg).build(frame, [&[], &[]]);
             self.tcp_emit(now, rst);
             return;
@@ -924,6 +947,7 @@ impl Stack {
             },
         );
         self.tcp.by_tuple.insert((local, remote), h);
+        self.tcp.last_hit = None;
         if let Some(listener) = self.tcp.listeners.get_mut(&l) {
             listener.syn_queue.push_back(h);
         }
@@ -976,6 +1000,7 @@ impl Stack {
                         let key = (e.tcb.local, e.tcb.remote);
                         if self.tcp.by_tuple.get(&key) == Some(&h) {
                             self.tcp.by_tuple.remove(&key);
+                            self.tcp.last_hit = None;
                         }
                     }
                     self.push_event(Event::TcpClosed(h));

@@ -8,7 +8,7 @@ use wirecheck_codec::tcp::option::{kind, SackBlock, TcpOption};
 use wirecheck_codec::tcp::{TcpFlags, TcpHeader};
 
 use super::seq::Seq;
-use crate::ip::frame::{self, fold16, pseudo_header_sum, HEADROOM};
+use crate::ip::frame::{self, copy_and_sum, fold16, pseudo_header_sum, HEADROOM};
 
 /// An arriving segment.
 #[derive(Debug, Clone, Copy)]
@@ -198,38 +198,50 @@ impl SegmentFields {
     /// ring buffer holds it) — into `frame` after its headroom, with the checksum computed in
     /// one pass over the written bytes [RFC 9293 § 3.1].
     pub(crate) fn build(&self, mut frame: Vec<u8>, payload: [&[u8]; 2]) -> Outgoing {
-        frame.truncate(HEADROOM);
-        frame.resize(HEADROOM, 0);
-        let mut opts = [0u8; 40];
-        let olen = self.options.write(&mut opts);
+        let mut head = [0u8; 60];
+        let olen = {
+            let mut opts = [0u8; 40];
+            let olen = self.options.write(&mut opts);
+            head[20..20 + olen].copy_from_slice(&opts[..olen]);
+            olen
+        };
         let header_len = 20 + olen;
         let offset_and_flags = ((header_len as u16 / 4) << 12) | (self.flags.0 & 0x1ff);
-        let mut head = [0u8; 60];
-        let fixed: [u8; 20] = {
-            let [sp0, sp1] = self.local.port().to_be_bytes();
-            let [dp0, dp1] = self.remote.port().to_be_bytes();
-            let [s0, s1, s2, s3] = self.seq.0.to_be_bytes();
-            let [a0, a1, a2, a3] = self.ack.0.to_be_bytes();
-            let [o0, o1] = offset_and_flags.to_be_bytes();
-            let [w0, w1] = self.window.to_be_bytes();
-            let [u0, u1] = self.urgent.to_be_bytes();
-            [
-                sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, 0, 0, u0, u1,
-            ]
+        let [sp0, sp1] = self.local.port().to_be_bytes();
+        let [dp0, dp1] = self.remote.port().to_be_bytes();
+        let [s0, s1, s2, s3] = self.seq.0.to_be_bytes();
+        let [a0, a1, a2, a3] = self.ack.0.to_be_bytes();
+        let [o0, o1] = offset_and_flags.to_be_bytes();
+        let [w0, w1] = self.window.to_be_bytes();
+        let [u0, u1] = self.urgent.to_be_bytes();
+        head[..20].copy_from_slice(&[
+            sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, 0, 0, u0, u1,
+        ]);
+        let [p0, p1] = payload;
+        let length = header_len + p0.len() + p1.len();
+        // Every octet after the headroom is overwritten below: a recycled buffer of the same
+        // size is reused without zero-filling.
+        frame.resize(HEADROOM + length, 0);
+        let segment = frame.get_mut(HEADROOM..).unwrap_or_default();
+        let (header, data) = segment.split_at_mut(header_len.min(segment.len()));
+        header.copy_from_slice(&head[..header.len()]);
+        let (d0, d1) = data.split_at_mut(p0.len().min(data.len()));
+        let sum0 = copy_and_sum(d0, p0);
+        let sum1 = copy_and_sum(d1, p1);
+        // The second piece starts at an odd offset when the first has odd length: its sum
+        // then counts with its bytes swapped [RFC 1071 § 2(B)].
+        let sum1 = if p0.len() % 2 == 1 {
+            sum1.swap_bytes()
+        } else {
+            sum1
         };
-        head[..20].copy_from_slice(&fixed);
-        head[20..header_len].copy_from_slice(&opts[..olen]);
-        frame.extend_from_slice(&head[..header_len]);
-        frame.extend_from_slice(payload[0]);
-        frame.extend_from_slice(payload[1]);
-        let segment = frame.get(HEADROOM..).unwrap_or_default();
-        let length = segment.len().min(usize::from(u16::MAX)) as u16;
-        let sum = pseudo_header_sum(*self.local.ip(), *self.remote.ip(), 6, length)
-            + u64::from(frame::sum(segment));
-        let checksum = !fold16(sum);
-        if let Some(c) = frame.get_mut(HEADROOM + 16..HEADROOM + 18) {
-            c.copy_from_slice(&checksum.to_be_bytes());
-        }
+        let length = length.min(usize::from(u16::MAX)) as u16;
+        let total = pseudo_header_sum(*self.local.ip(), *self.remote.ip(), 6, length)
+            + u64::from(frame::sum(header))
+            + u64::from(sum0)
+            + u64::from(sum1);
+        let checksum = !fold16(total);
+        header[16..18].copy_from_slice(&checksum.to_be_bytes());
         Outgoing {
             local: self.local,
             remote: self.remote,
@@ -338,6 +350,41 @@ mod tests {
                 let n = o.write(&mut out);
                 assert_eq!(out[..n], reference(&o)[..], "{o:?}");
                 assert!(TcpOptions::new(&out[..n]).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn built_segments_check_out_whatever_the_split_and_the_recycled_buffer() {
+        use core::net::Ipv4Addr;
+        use wirecheck_codec::tcp::TcpHeader;
+        let fields = SegmentFields {
+            local: SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 80),
+            remote: SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 4000),
+            seq: Seq(1),
+            ack: Seq(2),
+            flags: TcpFlags::ACK,
+            window: 1000,
+            urgent: 0,
+            options: SendOptions {
+                timestamps: Some((5, 6)),
+                ..SendOptions::default()
+            },
+        };
+        let data: Vec<u8> = (0..101u8).collect();
+        for cut in [0, 1, 2, 3, 50, 100, 101] {
+            for stale in [Vec::new(), vec![0xaa; 3], vec![0xbb; 2000]] {
+                let (p0, p1) = data.split_at(cut);
+                let o = fields.build(stale, [p0, p1]);
+                let segment = &o.frame[HEADROOM..];
+                assert_eq!(
+                    TcpHeader::verify_checksum(*o.local.ip(), *o.remote.ip(), segment),
+                    wirecheck_codec::ChecksumStatus::Good,
+                    "cut {cut}"
+                );
+                let (h, payload) = TcpHeader::parse(segment).unwrap();
+                assert_eq!((h.sequence_number, payload), (1, &data[..]));
+                assert_eq!(h.options.timestamps(), Some((5, 6)));
             }
         }
     }

@@ -204,11 +204,7 @@ pub(crate) fn write_ipv4_header(out: &mut [u8; IPV4_LEN], f: &Ipv4Fields, payloa
         d2,
         d3,
     ];
-    let mut acc = 0u64;
-    for w in out.chunks_exact(2) {
-        acc += u64::from(u16::from_be_bytes([w[0], w[1]]));
-    }
-    let checksum = !fold16(acc);
+    let checksum = !sum(out);
     out[10..12].copy_from_slice(&checksum.to_be_bytes());
 }
 

@@ -225,7 +225,15 @@ impl Stack {
             self.stats.ip_header_errors += 1;
             return;
         };
-        self.ip_deliver_parsed(now, iface, class, link_multicast, &header, datagram, payload);
+        self.ip_deliver_parsed(
+            now,
+            iface,
+            class,
+            link_multicast,
+            &header,
+            datagram,
+            payload,
+        );
     }
 
     /// Hands a whole datagram, its header already parsed (once, on input), to its protocol.
@@ -244,15 +252,9 @@ impl Stack {
         match header.protocol {
             IpProtocol::ICMP => self.icmp_input(now, iface, class, header, payload),
             IpProtocol::IGMP => self.igmp_input(now, iface, header, payload),
-            IpProtocol::UDP => self.udp_input(
-                now,
-                iface,
-                class,
-                link_multicast,
-                header,
-                datagram,
-                payload,
-            ),
+            IpProtocol::UDP => {
+                self.udp_input(now, iface, class, link_multicast, header, datagram, payload)
+            }
             IpProtocol::TCP if self.tcp_input(now, iface, class, header, datagram, payload) => {}
             _ => {
                 self.stats.ip_unknown_protocol += 1;

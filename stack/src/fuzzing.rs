@@ -7,7 +7,12 @@
 //! - every table and queue stays within its configured limit ([`Stack::check_invariants`]);
 //! - after `handle_timeout(now)`, the next deadline is later than `now` (no busy loop);
 //! - every frame sent is at least 60 octets, and an IPv4 frame carries a datagram with a right
-//!   header checksum, no longer than the interface's MTU.
+//!   header checksum, no longer than the interface's MTU; a TCP segment has a right checksum.
+//!
+//! TCP is driven from both sides: listen, connect, send, receive, accept, shutdown, close and
+//! abort calls, and segments with right checksums whose sequence and acknowledgment numbers
+//! are, most of the time, close to what the stack last sent, so that fuzzing reaches the
+//! synchronized states and not only the RST for a closed port.
 //!
 //! The cargo-fuzz target is a wrapper: `fuzz_target!(|data: &[u8]| wirecheck_stack::fuzzing::drive(data));`
 
@@ -24,8 +29,60 @@ use crate::iface::{InterfaceConfig, InterfaceId, Ipv4Cidr};
 use crate::igmp::IgmpVersion;
 use crate::ip::route::Route;
 use crate::stack::{Config, Stack};
+use crate::tcp::TcpHandle;
 use crate::testing;
 use crate::udp::UdpHandle;
+
+/// The last TCP segment the stack sent, so that fuzzed answers can carry plausible sequence
+/// and acknowledgment numbers and reach the synchronized states.
+#[derive(Debug, Clone, Copy, Default)]
+struct LastTcp {
+    source: Option<(Ipv4Addr, u16)>,
+    destination: Option<(Ipv4Addr, u16)>,
+    seq: u32,
+    ack: u32,
+    len: u32,
+}
+
+/// A TCP segment with a right checksum around fuzzed fields.
+fn tcp_segment(r: &mut Reader<'_>, src: Ipv4Addr, dst: Ipv4Addr, last: &LastTcp) -> Vec<u8> {
+    let ports = [80u16, 5000, 49152, r.u16()];
+    let mut sp = ports[usize::from(r.u8() % 4)];
+    let mut dp = ports[usize::from(r.u8() % 4)];
+    let mut seq = r.u32();
+    let mut ack = r.u32();
+    if let (true, Some((_, lp)), Some((_, rp))) = (r.u8() % 4 != 0, last.source, last.destination) {
+        // An answer to what the stack sent, give or take.
+        sp = rp;
+        dp = lp;
+        let delta = u32::from(r.u8() % 8);
+        seq = last.ack.wrapping_add(delta).wrapping_sub(4);
+        ack = last
+            .seq
+            .wrapping_add(last.len)
+            .wrapping_sub(u32::from(r.u8() % 3));
+    }
+    let flags = wirecheck_codec::tcp::TcpFlags(u16::from(r.u8()) | (u16::from(r.u8() & 1) << 8));
+    let window = r.u16();
+    let option_len = usize::from(r.u8() % 11) * 4;
+    let mut options = r.bytes(option_len).to_vec();
+    options.resize(option_len, 0);
+    let len = usize::from(r.u16() % 1600);
+    let data = r.bytes(len).to_vec();
+    let h = wirecheck_codec::tcp::TcpHeader {
+        options: wirecheck_codec::tcp::TcpOptions::raw(&options),
+        urgent_pointer: r.u16(),
+        ..wirecheck_codec::tcp::TcpHeader::new(sp, dp, seq, ack, flags, window)
+    };
+    let mut out = vec![0u8; 20 + option_len + data.len()];
+    match h.emit(src, dst, &data, &mut out) {
+        Ok(n) => {
+            out.truncate(n);
+            out
+        }
+        Err(_) => Vec::new(),
+    }
+}
 
 struct Reader<'a>(&'a [u8]);
 
@@ -41,6 +98,9 @@ impl<'a> Reader<'a> {
     }
     fn u16(&mut self) -> u16 {
         u16::from_be_bytes([self.u8(), self.u8()])
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_be_bytes([self.u8(), self.u8(), self.u8(), self.u8()])
     }
     fn bytes(&mut self, n: usize) -> &'a [u8] {
         let n = n.min(self.0.len());
@@ -116,6 +176,15 @@ fn build(flags: u8) -> Stack {
     config.max_events = 16;
     config.max_loopback = 4;
     config.max_routes = 5;
+    config.tcp.max_connections = 6;
+    config.tcp.max_listeners = 2;
+    config.tcp.max_syn_backlog = 2;
+    config.tcp.max_accept_backlog = 2;
+    config.tcp.send_buffer = 3000;
+    config.tcp.receive_buffer = 2000 + usize::from(flags & 0x40) * 100;
+    config.tcp.sack = flags & 0x20 != 0;
+    config.tcp.timestamps = flags & 0x10 != 0;
+    config.tcp.msl = Duration::from_secs(2);
     let mut s = Stack::new(config);
     let t = Instant::ZERO;
     let _ = s.add_interface(
@@ -137,7 +206,13 @@ fn build(flags: u8) -> Stack {
 }
 
 /// Checks every queued frame and drains the events.
+#[cfg(test)]
 fn drain(stack: &mut Stack) {
+    drain_tcp(stack, &mut LastTcp::default());
+}
+
+/// [`drain`], remembering the last TCP segment sent.
+fn drain_tcp(stack: &mut Stack, last: &mut LastTcp) {
     while let Some(t) = stack.poll_transmit() {
         assert!(t.bytes.len() >= 60, "runt frame");
         let mtu = usize::from(stack.mtu(t.iface).expect("frame for a real interface"));
@@ -149,6 +224,27 @@ fn drain(stack: &mut Stack) {
                 ipv4::verify_checksum(&payload[..h.header_len()]),
                 ChecksumStatus::Good
             );
+            if h.protocol == IpProtocol::TCP && h.fragment_offset == 0 && !h.more_fragments {
+                let (_, segment) = Ipv4Header::parse(payload).expect("datagram parses");
+                assert_eq!(
+                    wirecheck_codec::tcp::TcpHeader::verify_checksum(
+                        h.source,
+                        h.destination,
+                        segment
+                    ),
+                    ChecksumStatus::Good,
+                    "TCP checksum"
+                );
+                let (tcp, data) =
+                    wirecheck_codec::tcp::TcpHeader::parse(segment).expect("TCP parses");
+                *last = LastTcp {
+                    source: Some((h.source, tcp.source_port)),
+                    destination: Some((h.destination, tcp.destination_port)),
+                    seq: tcp.sequence_number,
+                    ack: tcp.acknowledgment_number,
+                    len: tcp.sequence_len(data.len()) as u32,
+                };
+            }
         }
     }
     while stack.poll_event().is_some() {}
@@ -160,8 +256,10 @@ pub fn drive(data: &[u8]) {
     let mut stack = build(r.u8());
     let mut now = Instant::ZERO;
     let mut handles: Vec<UdpHandle> = Vec::new();
+    let mut tcp: Vec<TcpHandle> = Vec::new();
+    let mut last = LastTcp::default();
     while !r.is_empty() {
-        match r.u8() % 11 {
+        match r.u8() % 14 {
             0 => {
                 let iface = InterfaceId(usize::from(r.u8() % 3));
                 let len = usize::from(r.u16() % 1600);
@@ -212,6 +310,7 @@ pub fn drive(data: &[u8]) {
                         2 => testing::igmp_v2_report(address(&mut r)),
                         _ => body.to_vec(),
                     },
+                    (IpProtocol::TCP, _) => tcp_segment(&mut r, src, dst, &last),
                     (IpProtocol::UDP, _) => {
                         let ports = [7, 53, 5000, r.u16()];
                         let sp = ports[usize::from(r.u8() % 4)];
@@ -303,6 +402,87 @@ pub fn drive(data: &[u8]) {
                 };
                 let _ = stack.ping(now, &request);
             }
+            11 => {
+                // A TCP segment from the peer the stack last talked to (or a fuzzed one).
+                let (src, dst, iface) = match (last.destination, last.source, r.u8() % 4) {
+                    (Some((d, _)), Some((s, _)), 0..=2) => (
+                        d,
+                        s,
+                        InterfaceId(usize::from(s == Ipv4Addr::new(10, 0, 1, 1))),
+                    ),
+                    _ => (
+                        address(&mut r),
+                        address(&mut r),
+                        InterfaceId(usize::from(r.u8() % 2)),
+                    ),
+                };
+                let segment = tcp_segment(&mut r, src, dst, &last);
+                let h = testing::ipv4_header(src, dst, IpProtocol::TCP, 64);
+                let datagram = testing::ipv4_datagram(&h, &segment);
+                let frame =
+                    testing::ethernet(MACS[iface.0], MACS[2 + iface.0], EtherType::IPV4, &datagram);
+                stack.handle_frame(now, iface, &frame);
+            }
+            12 | 13 => {
+                // The TCP application side.
+                let pick = |r: &mut Reader<'_>, tcp: &[TcpHandle]| {
+                    tcp.get(usize::from(r.u8()) % tcp.len().max(1))
+                        .copied()
+                        .unwrap_or(TcpHandle(u32::from(r.u8() % 4)))
+                };
+                match r.u8() % 9 {
+                    0 => {
+                        let port = [80, 5000, 0][usize::from(r.u8() % 3)];
+                        let addr = if r.u8() % 2 == 0 {
+                            Ipv4Addr::UNSPECIFIED
+                        } else {
+                            address(&mut r)
+                        };
+                        if let Ok(h) =
+                            stack.tcp_listen(SocketAddrV4::new(addr, port), usize::from(r.u8() % 4))
+                        {
+                            tcp.push(h);
+                        }
+                    }
+                    1 => {
+                        let dst = SocketAddrV4::new(
+                            address(&mut r),
+                            [80, 5000, r.u16()][usize::from(r.u8() % 3)],
+                        );
+                        if let Ok(h) = stack.tcp_connect(now, dst) {
+                            tcp.push(h);
+                        }
+                    }
+                    2 | 3 => {
+                        let h = pick(&mut r, &tcp);
+                        let len = usize::from(r.u16());
+                        let _ = stack.tcp_send(now, h, &vec![0x5a; len]);
+                    }
+                    4 | 5 => {
+                        let h = pick(&mut r, &tcp);
+                        let mut buf = vec![0u8; usize::from(r.u16())];
+                        let _ = stack.tcp_recv(now, h, &mut buf);
+                    }
+                    6 => {
+                        let h = pick(&mut r, &tcp);
+                        if let Ok(Some((c, _))) = stack.tcp_accept(h) {
+                            tcp.push(c);
+                        }
+                    }
+                    7 => {
+                        let h = pick(&mut r, &tcp);
+                        let _ = stack.tcp_shutdown(now, h);
+                    }
+                    _ => {
+                        let h = pick(&mut r, &tcp);
+                        let _ = match r.u8() % 3 {
+                            0 => stack.tcp_abort(now, h),
+                            1 => stack.tcp_set_nodelay(h, true),
+                            _ => stack.tcp_close(now, h),
+                        };
+                    }
+                }
+            }
             _ => {
                 let iface = InterfaceId(usize::from(r.u8() % 3));
                 let group = address(&mut r);
@@ -315,10 +495,10 @@ pub fn drive(data: &[u8]) {
         }
         stack.check_invariants();
         if r.u8() % 2 == 0 {
-            drain(&mut stack);
+            drain_tcp(&mut stack, &mut last);
         }
     }
-    drain(&mut stack);
+    drain_tcp(&mut stack, &mut last);
     stack.check_invariants();
 }
 
@@ -341,6 +521,18 @@ mod tests {
         /// Random operations never panic and keep every table bounded.
         #[test]
         fn drive_never_panics(data in proptest::collection::vec(any::<u8>(), 0..1500)) {
+            drive(&data);
+        }
+
+        /// TCP sessions: a listener on :80 and a connection to 10.0.0.2:80 first, then
+        /// random operations (segments answering the stack's, application calls, time).
+        #[test]
+        fn tcp_sessions_never_panic(ops in proptest::collection::vec((11u8..14, any::<[u8; 24]>()), 0..60)) {
+            let mut data = vec![0u8, 12, 0, 0, 0, 3, 1, 12, 1, 2, 0, 1];
+            for (op, bytes) in ops {
+                data.push(op);
+                data.extend_from_slice(&bytes);
+            }
             drive(&data);
         }
 

@@ -244,7 +244,7 @@ impl Stack {
                     UnreachableCode::SOURCE_ROUTE_FAILED => NetworkErrorKind::SourceRouteFailed,
                     other => NetworkErrorKind::Unreachable(other.0),
                 };
-                self.icmp_error_input(header.source, kind, quoted);
+                self.icmp_error_input(now, header.source, kind, quoted);
             }
             IcmpBody::TimeExceeded(TimeExceeded { code, quoted, .. }) => {
                 let kind = if code == TimeExceededCode::FRAGMENT_REASSEMBLY {
@@ -252,19 +252,20 @@ impl Stack {
                 } else {
                     NetworkErrorKind::TtlExceeded
                 };
-                self.icmp_error_input(header.source, kind, quoted);
+                self.icmp_error_input(now, header.source, kind, quoted);
             }
             IcmpBody::ParameterProblem(ParameterProblem {
                 pointer, quoted, ..
             }) => {
                 self.icmp_error_input(
+                    now,
                     header.source,
                     NetworkErrorKind::ParameterProblem { pointer },
                     quoted,
                 );
             }
             IcmpBody::SourceQuench(q) => {
-                self.icmp_error_input(header.source, NetworkErrorKind::SourceQuench, q.quoted);
+                self.icmp_error_input(now, header.source, NetworkErrorKind::SourceQuench, q.quoted);
             }
             IcmpBody::Redirect(r) => self.icmp_redirect_input(iface, header.source, r),
             _ => self.stats.icmp_dropped += 1,
@@ -308,7 +309,13 @@ impl Stack {
     }
 
     /// An ICMP error arrived: find what it is about and tell its owner [RFC 1122 § 3.2.2].
-    fn icmp_error_input(&mut self, reporter: Ipv4Addr, kind: NetworkErrorKind, quoted: &[u8]) {
+    fn icmp_error_input(
+        &mut self,
+        now: Instant,
+        reporter: Ipv4Addr,
+        kind: NetworkErrorKind,
+        quoted: &[u8],
+    ) {
         let Ok((original, transport)) = Ipv4Header::parse_header(quoted) else {
             self.stats.icmp_dropped += 1;
             return;
@@ -352,7 +359,7 @@ impl Stack {
                     error,
                 });
             }
-            // TCP (issue #7) will take its errors here, before the generic event.
+            IpProtocol::TCP => self.tcp_icmp_error(now, &original, transport, error),
             protocol => self.push_event(Event::IcmpError { error, protocol }),
         }
     }

@@ -1,6 +1,5 @@
 //! A sans-IO IPv4 host and router built on [`wirecheck_codec`]: ARP, routing and forwarding,
-//! ICMP, IGMP (host side) and UDP; TCP is to come (a `tcp` module slots into the protocol
-//! dispatch of [`ip`], see [`Stack::handle_frame`]).
+//! ICMP, IGMP (host side), UDP and TCP ([`tcp`]).
 //!
 //! A [`Stack`] is one node with one or more Ethernet interfaces. It never touches a socket, a
 //! clock or a thread: frames and time go in, frames, deadlines and events come out, in the
@@ -13,6 +12,7 @@
 //! stack.handle_timeout(now)                    call once that deadline has passed
 //! stack.poll_event()     -> Option<Event>      readable sockets, errors, echo replies …
 //! udp_bind / udp_send_to / udp_recv_from / udp_close, ping, igmp_join / igmp_leave
+//! tcp_listen / tcp_accept / tcp_connect / tcp_send / tcp_recv / tcp_shutdown / tcp_close / tcp_abort
 //! ```
 //!
 //! Deterministic (randomness comes from [`Config::seed`]) and bounded (every table and queue
@@ -30,6 +30,7 @@ pub mod ip;
 mod rng;
 pub mod sim;
 mod stack;
+pub mod tcp;
 #[doc(hidden)]
 pub mod testing;
 pub mod udp;
@@ -48,6 +49,7 @@ pub use stack::{
     Config, Event, NetworkError, NetworkErrorKind, Origin, SendFailure, Stack, StackError, Stats,
     Transmit,
 };
+pub use tcp::{TcpConfig, TcpError, TcpHandle, TcpInfo, TcpState};
 pub use udp::{UdpDatagram, UdpHandle};
 pub use wirecheck_codec::ethernet::MacAddr;
 pub use wirecheck_codec::time::{Duration, Instant};

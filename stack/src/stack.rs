@@ -17,6 +17,7 @@ use crate::ip::fragment_glue::Reassembler;
 use crate::ip::route::{Route, RouteError, RouteKind, RoutingTable};
 use crate::ip::IpConfig;
 use crate::rng::Rng;
+use crate::tcp::{TcpConfig, TcpError, TcpHandle, TcpTable};
 use crate::udp::{UdpConfig, UdpHandle, UdpTable};
 
 /// Everything a [`Stack`] can be configured with. `Config::default()` is a host with the
@@ -24,7 +25,7 @@ use crate::udp::{UdpConfig, UdpHandle, UdpTable};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Seed of the stack's deterministic randomness (IGMP report delays, ephemeral ports, the
-    /// first IP identification).
+    /// first IP identification, the TCP ISN key of RFC 6528 and timestamp offsets).
     pub seed: u64,
     /// ARP cache and pending queues.
     pub arp: ArpConfig,
@@ -36,6 +37,8 @@ pub struct Config {
     pub igmp: IgmpConfig,
     /// UDP sockets.
     pub udp: UdpConfig,
+    /// TCP connections and listeners.
+    pub tcp: TcpConfig,
     /// Most interfaces.
     pub max_interfaces: usize,
     /// Most routes (connected, static and redirect routes together).
@@ -57,6 +60,7 @@ impl Default for Config {
             icmp: IcmpConfig::default(),
             igmp: IgmpConfig::default(),
             udp: UdpConfig::default(),
+            tcp: TcpConfig::default(),
             max_interfaces: 16,
             max_routes: 64,
             max_transmit_queue: 1024,
@@ -216,6 +220,32 @@ pub enum Event {
         /// Why.
         reason: SendFailure,
     },
+    /// A TCP connection opened with [`Stack::tcp_connect`] is established.
+    TcpConnected(TcpHandle),
+    /// A listener has an established connection to [`Stack::tcp_accept`].
+    TcpIncoming(TcpHandle),
+    /// A TCP connection has data (or the end of the stream) to [`Stack::tcp_recv`].
+    TcpReadable(TcpHandle),
+    /// A TCP connection's send buffer has room again after a short [`Stack::tcp_send`].
+    TcpWritable(TcpHandle),
+    /// A TCP connection reached CLOSED (the handle stays valid until
+    /// [`Stack::tcp_close`]).
+    TcpClosed(TcpHandle),
+    /// A TCP connection failed (reset, refused, timed out, hard ICMP error); `TcpClosed`
+    /// follows.
+    TcpError {
+        /// The connection.
+        handle: TcpHandle,
+        /// Why.
+        error: TcpError,
+    },
+    /// A soft ICMP error concerns a TCP connection, which goes on [RFC 1122 § 4.2.3.9].
+    TcpNetworkError {
+        /// The connection.
+        handle: TcpHandle,
+        /// The error.
+        error: NetworkError,
+    },
     /// Another node claims one of our addresses (an ARP packet with our address as sender
     /// and another MAC) [RFC 5227 § 2.4].
     AddressConflict {
@@ -263,6 +293,12 @@ pub enum StackError {
     NotJoined,
     /// The destination is not a valid unicast, broadcast or multicast address.
     InvalidDestination,
+    /// Nothing to read yet (TCP).
+    WouldBlock,
+    /// The connection is not (or no longer) open for this call (TCP).
+    NotConnected,
+    /// The connection failed (TCP).
+    Tcp(TcpError),
 }
 
 impl From<RouteError> for StackError {
@@ -375,6 +411,7 @@ pub struct Stack {
     pub(crate) reassembler: Reassembler,
     pub(crate) icmp: IcmpState,
     pub(crate) udp: UdpTable,
+    pub(crate) tcp: TcpTable,
     pub(crate) next_ip_id: u16,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<Event>,
@@ -387,6 +424,7 @@ impl Stack {
     pub fn new(config: Config) -> Stack {
         let mut rng = Rng::new(config.seed);
         let next_ip_id = rng.next_u64() as u16;
+        let tcp = TcpTable::new(rng.next_u64(), rng.next_u64());
         Stack {
             rng,
             interfaces: Vec::new(),
@@ -395,6 +433,7 @@ impl Stack {
             reassembler: Reassembler::new(config.ip.reassembly),
             icmp: IcmpState::new(&config.icmp),
             udp: UdpTable::default(),
+            tcp,
             next_ip_id,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -560,11 +599,12 @@ impl Stack {
     }
 
     /// Processes every deadline up to `now`: ARP retries and give-ups, reassembly timeouts,
-    /// IGMP report timers.
+    /// IGMP report timers, TCP timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.arp_timeout(now);
         self.reassembly_timeout(now);
         self.igmp_timeout(now);
+        self.tcp_timeout(now);
         self.drain_loopback(now);
     }
 
@@ -575,6 +615,7 @@ impl Stack {
             self.arp_next_deadline(),
             self.reassembler.next_deadline(),
             self.igmp_next_deadline(),
+            self.tcp_next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -603,6 +644,7 @@ impl Stack {
         self.arp.check_invariants(&self.config.arp);
         self.reassembler.check_invariants();
         self.udp.check_invariants(&self.config.udp);
+        self.tcp.check_invariants(&self.config.tcp);
         for i in &self.interfaces {
             i.igmp.check_invariants(&self.config.igmp);
         }

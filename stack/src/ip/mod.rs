@@ -1,5 +1,5 @@
 //! IPv4: input checks, local delivery versus forwarding, reassembly, the protocol dispatch
-//! (where TCP will slot in), forwarding with TTL, options and ICMP errors, and output with
+//! (TCP included), forwarding with TTL, options and ICMP errors, and output with
 //! route selection and fragmentation [RFC 791; RFC 1122 § 3.2.1, § 3.3; RFC 1812 § 4, § 5].
 
 pub(crate) mod fragment_glue;
@@ -248,21 +248,6 @@ impl Stack {
                 }
             }
         }
-    }
-
-    /// The TCP hook. The `tcp` module (issue #7) will process the segment here and return
-    /// true; until then no TCP is spoken, and returning false makes the caller answer with
-    /// ICMP protocol unreachable, as a host without the protocol does [RFC 1122 § 3.2.2.1].
-    fn tcp_input(
-        &mut self,
-        _now: Instant,
-        _iface: InterfaceId,
-        _class: Destination,
-        _header: &Ipv4Header<'_>,
-        _datagram: &[u8],
-        _segment: &[u8],
-    ) -> bool {
-        false
     }
 
     /// Reassembly timeouts: ICMP time exceeded (reassembly) for each datagram whose first
@@ -747,10 +732,10 @@ mod tests {
     }
 
     #[test]
-    fn protocol_unreachable_for_tcp_until_the_tcp_module_lands() {
+    fn protocol_unreachable_for_unknown_protocols() {
         let mut s = host(Config::default());
         s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
-        for protocol in [IpProtocol::TCP, IpProtocol(99)] {
+        for protocol in [IpProtocol(99), IpProtocol(200)] {
             s.handle_frame(Instant::ZERO, IF0, &from_peer(HOST, protocol, &[0; 20]));
             let out = sent(&mut s);
             let [Decoded::Ipv4 { payload, .. }] = &out[..] else {

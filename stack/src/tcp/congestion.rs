@@ -1,0 +1,257 @@
+//! Congestion control: slow start and congestion avoidance [RFC 5681 § 3.1] with the initial
+//! window of RFC 5681 § 3.1 (or IW10, RFC 6928), fast retransmit and NewReno fast recovery
+//! [RFC 6582], and, when SACK was negotiated, the SACK scoreboard and the conservative
+//! loss-recovery pipe of RFC 6675 (`IsLost`, `SetPipe`, `NextSeg`).
+
+use super::seq::Seq;
+
+/// DupThresh [RFC 5681 § 3.2, RFC 6675 § 2].
+pub(crate) const DUP_THRESH: u32 = 3;
+
+/// Most SACKed ranges remembered; further blocks are ignored (they only make recovery less
+/// precise).
+pub(crate) const MAX_SACKED: usize = 32;
+
+/// What the receiver has selectively acknowledged above SND.UNA: sorted, disjoint ranges.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scoreboard {
+    ranges: Vec<(Seq, Seq)>,
+}
+
+impl Scoreboard {
+    /// Records a SACK block, if it lies within (SND.UNA, SND.MAX] [RFC 2018 § 3].
+    pub(crate) fn add(&mut self, left: Seq, right: Seq, snd_una: Seq, snd_max: Seq) {
+        if !(snd_una < left && left < right && right <= snd_max) {
+            return;
+        }
+        let (mut l, mut r) = (left, right);
+        let mut kept = Vec::with_capacity(self.ranges.len() + 1);
+        for &(a, b) in &self.ranges {
+            if b < l || r < a {
+                kept.push((a, b));
+            } else {
+                l = l.min(a);
+                r = r.max(b);
+            }
+        }
+        if kept.len() >= MAX_SACKED {
+            return;
+        }
+        let at = kept.iter().position(|&(a, _)| a > l).unwrap_or(kept.len());
+        kept.insert(at, (l, r));
+        self.ranges = kept;
+    }
+
+    /// SND.UNA advanced: forget what it covers.
+    pub(crate) fn ack(&mut self, snd_una: Seq) {
+        self.ranges.retain(|&(_, b)| b > snd_una);
+        if let Some(first) = self.ranges.first_mut() {
+            first.0 = first.0.max(snd_una);
+        }
+    }
+
+    /// The end of the SACKed range containing `seq`, if any.
+    pub(crate) fn sacked_at(&self, seq: Seq) -> Option<Seq> {
+        self.ranges
+            .iter()
+            .find(|&&(a, b)| seq.in_range(a, b))
+            .map(|&(_, b)| b)
+    }
+
+    /// The start of the first SACKed range after `seq`, if any.
+    pub(crate) fn next_sacked_after(&self, seq: Seq) -> Option<Seq> {
+        self.ranges.iter().map(|&(a, _)| a).find(|&a| a > seq)
+    }
+
+    /// The highest SACKed sequence number (HighACK's SACK counterpart).
+    pub(crate) fn highest(&self) -> Option<Seq> {
+        self.ranges.last().map(|&(_, b)| b)
+    }
+
+    /// Octets SACKed in `[lo, hi)`.
+    fn sacked_between(&self, lo: Seq, hi: Seq) -> usize {
+        self.ranges
+            .iter()
+            .map(|&(a, b)| {
+                let (a, b) = (a.max(lo), b.min(hi));
+                if a < b {
+                    b - a
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+
+    /// Octets not SACKed in `[lo, hi)`.
+    pub(crate) fn unsacked_between(&self, lo: Seq, hi: Seq) -> usize {
+        if hi <= lo {
+            return 0;
+        }
+        (hi - lo).saturating_sub(self.sacked_between(lo, hi))
+    }
+
+    /// Every unSACKed octet below the returned point is lost by `IsLost` [RFC 6675 § 4]:
+    /// DupThresh discontiguous SACKed ranges, or more than (DupThresh − 1)·SMSS SACKed octets,
+    /// above it.
+    pub(crate) fn lost_below(&self, smss: usize) -> Option<Seq> {
+        let mut bytes = 0usize;
+        for (count, &(a, b)) in self.ranges.iter().rev().enumerate() {
+            bytes += b - a;
+            if count + 1 >= DUP_THRESH as usize || bytes > (DUP_THRESH as usize - 1) * smss {
+                return Some(a);
+            }
+        }
+        None
+    }
+
+    pub(crate) fn check_invariants(&self) {
+        assert!(self.ranges.len() <= MAX_SACKED);
+        for w in self.ranges.windows(2) {
+            assert!(w[0].1 < w[1].0);
+        }
+    }
+}
+
+/// Fast recovery in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Recovery {
+    /// `recover` of RFC 6582 / RecoveryPoint of RFC 6675: SND.MAX when recovery began.
+    pub(crate) recover: Seq,
+    /// HighRxt of RFC 6675: the highest octet retransmitted in this recovery.
+    pub(crate) high_rxt: Seq,
+}
+
+/// The congestion state of a connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Congestion {
+    pub(crate) cwnd: usize,
+    pub(crate) ssthresh: usize,
+    pub(crate) dup_acks: u32,
+    pub(crate) recovery: Option<Recovery>,
+    /// `recover` outside of recovery: no new fast retransmit before SND.UNA passes it
+    /// [RFC 6582 § 3.2 step 1, § 4.1].
+    pub(crate) recover: Seq,
+    /// Octets acknowledged in congestion avoidance since cwnd last grew.
+    bytes_acked: usize,
+}
+
+impl Congestion {
+    /// IW per RFC 5681 § 3.1 (`min(4·SMSS, max(2·SMSS, 4380))` in its older form, i.e. 2 to 4
+    /// segments) or IW10 of RFC 6928 (`min(10·SMSS, max(2·SMSS, 14600))`).
+    pub(crate) fn new(smss: usize, iw10: bool, iss: Seq) -> Congestion {
+        Congestion {
+            cwnd: initial_window(smss, iw10),
+            ssthresh: usize::MAX / 2,
+            dup_acks: 0,
+            recovery: None,
+            recover: iss,
+            bytes_acked: 0,
+        }
+    }
+
+    /// A new cumulative ACK outside of recovery [RFC 5681 § 3.1]: slow start grows cwnd by
+    /// min(N, SMSS) per ACK; congestion avoidance by SMSS per cwnd acknowledged.
+    pub(crate) fn on_new_ack(&mut self, acked: usize, smss: usize) {
+        self.dup_acks = 0;
+        if self.cwnd < self.ssthresh {
+            self.cwnd += acked.min(smss);
+        } else {
+            self.bytes_acked += acked;
+            if self.bytes_acked >= self.cwnd {
+                self.bytes_acked -= self.cwnd;
+                self.cwnd += smss;
+            }
+        }
+    }
+
+    /// Loss detected by duplicate ACKs: ssthresh = max(FlightSize / 2, 2·SMSS)
+    /// [RFC 5681 eq. 4].
+    pub(crate) fn enter_recovery(
+        &mut self,
+        flight: usize,
+        smss: usize,
+        snd_una: Seq,
+        snd_max: Seq,
+    ) {
+        self.ssthresh = (flight / 2).max(2 * smss);
+        self.recovery = Some(Recovery {
+            recover: snd_max,
+            high_rxt: snd_una,
+        });
+        self.recover = snd_max;
+        self.bytes_acked = 0;
+    }
+
+    /// The retransmission timer expired [RFC 5681 § 3.1 eq. 4, loss window of 1 SMSS;
+    /// RFC 6582 § 4.1].
+    pub(crate) fn on_timeout(&mut self, flight: usize, smss: usize, snd_max: Seq) {
+        self.ssthresh = (flight / 2).max(2 * smss);
+        self.cwnd = smss;
+        self.recovery = None;
+        self.recover = snd_max;
+        self.dup_acks = 0;
+        self.bytes_acked = 0;
+    }
+}
+
+pub(crate) fn initial_window(smss: usize, iw10: bool) -> usize {
+    if iw10 {
+        (10 * smss).min((2 * smss).max(14_600))
+    } else if smss > 2190 {
+        2 * smss
+    } else if smss > 1095 {
+        3 * smss
+    } else {
+        4 * smss
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initial_windows() {
+        assert_eq!(initial_window(1460, false), 4380);
+        assert_eq!(initial_window(536, false), 2144);
+        assert_eq!(initial_window(3000, false), 6000);
+        assert_eq!(initial_window(1460, true), 14_600);
+        assert_eq!(initial_window(9000, true), 18_000);
+    }
+
+    #[test]
+    fn slow_start_then_avoidance() {
+        let mut c = Congestion::new(1000, false, Seq(0));
+        assert_eq!(c.cwnd, 4000);
+        c.on_new_ack(3000, 1000);
+        assert_eq!(c.cwnd, 5000, "at most SMSS per ACK");
+        c.ssthresh = 5000;
+        for _ in 0..5 {
+            c.on_new_ack(1000, 1000);
+        }
+        assert_eq!(c.cwnd, 6000, "one SMSS per window");
+        c.on_timeout(6000, 1000, Seq(100));
+        assert_eq!((c.cwnd, c.ssthresh), (1000, 3000));
+    }
+
+    #[test]
+    fn scoreboard_merges_and_finds_losses() {
+        let mut s = Scoreboard::default();
+        let (una, max) = (Seq(1000), Seq(10_000));
+        s.add(Seq(3000), Seq(4000), una, max);
+        s.add(Seq(5000), Seq(6000), una, max);
+        s.add(Seq(3500), Seq(5000), una, max);
+        s.add(Seq(500), Seq(900), una, max); // below SND.UNA: ignored
+        s.add(Seq(9000), Seq(11_000), una, max); // beyond SND.MAX: ignored
+        s.check_invariants();
+        assert_eq!(s.sacked_at(Seq(4500)), Some(Seq(6000)));
+        assert_eq!(s.unsacked_between(una, max), 9000 - 3000);
+        assert_eq!(s.lost_below(1000), Some(Seq(3000)), "3000 octets > 2·SMSS");
+        assert_eq!(s.lost_below(2000), None);
+        s.ack(Seq(3200));
+        assert_eq!(s.sacked_at(Seq(3200)), Some(Seq(6000)));
+        assert_eq!(s.next_sacked_after(Seq(1000)), Some(Seq(3200)));
+        assert_eq!(s.highest(), Some(Seq(6000)));
+    }
+}

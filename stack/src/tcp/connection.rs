@@ -1,0 +1,1381 @@
+//! The transmission control block of one connection and its state machine: segment arrival
+//! processing as in RFC 9293 § 3.10.7 (acceptability, RST, SYN, ACK, text and FIN checks, in
+//! that order), the output routine (SYN, data with Nagle and sender SWS avoidance, FIN,
+//! acknowledgments with delayed ACK and receiver SWS avoidance, window probes), the timers
+//! (retransmission, persist, delayed ACK, keep-alive, TIME-WAIT, user timeout) and the user
+//! calls (send, receive, shutdown, close, abort).
+//!
+//! A `Tcb` never sees the stack: it appends the segments it wants sent and the events it
+//! raises to a [`Ctx`], and the stack wraps them in IP and hands them to the application.
+
+use core::net::SocketAddrV4;
+
+use wirecheck_codec::tcp::TcpFlags;
+use wirecheck_codec::time::{Duration, Instant};
+
+use super::buffer::{ReceiveBuffer, SendBuffer};
+use super::congestion::{Congestion, Scoreboard, DUP_THRESH};
+use super::rtt::{RttEstimator, MAX_RTO};
+use super::segment::{Outgoing, Segment, SendOptions};
+use super::seq::Seq;
+use super::{TcpConfig, TcpError, TcpState, TcpStats};
+use crate::stack::NetworkError;
+
+/// The MSS assumed when the peer sends none [RFC 9293 § 3.7.1, MUST-15].
+pub(crate) const DEFAULT_MSS: usize = 536;
+
+/// The smallest effective send MSS we use, however small the peer's MSS or path MTU says.
+const MIN_MSS: usize = 64;
+
+/// TS.Recent is invalid after 24 days of idleness [RFC 7323 § 5.5].
+const PAWS_IDLE: Duration = Duration::from_secs(24 * 24 * 3600);
+
+/// Flags that combine `ACK` with others.
+fn flags(list: &[TcpFlags]) -> TcpFlags {
+    TcpFlags(list.iter().fold(0, |a, f| a | f.0))
+}
+
+/// What a connection tells the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnEvent {
+    /// The three-way handshake completed.
+    Connected,
+    /// New in-order data (or the end of the stream) can be read.
+    Readable,
+    /// Send buffer space became free after a short write.
+    Writable,
+    /// The connection failed.
+    Error(TcpError),
+    /// A soft ICMP error; the connection goes on.
+    SoftError(NetworkError),
+    /// The connection reached CLOSED.
+    Closed,
+}
+
+/// RFC 5961 § 7: a stack-wide limit on challenge ACKs per second.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ChallengeAckLimiter {
+    window_start: Instant,
+    sent: u32,
+}
+
+impl ChallengeAckLimiter {
+    fn allow(&mut self, now: Instant, limit: u32) -> bool {
+        if now.saturating_duration_since(self.window_start) >= Duration::from_secs(1) {
+            self.window_start = now;
+            self.sent = 0;
+        }
+        if self.sent < limit {
+            self.sent += 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What a connection needs from its surroundings while it runs.
+pub(crate) struct Ctx<'a> {
+    pub(crate) now: Instant,
+    pub(crate) config: &'a TcpConfig,
+    pub(crate) out: &'a mut Vec<Outgoing>,
+    pub(crate) events: &'a mut Vec<ConnEvent>,
+    pub(crate) limiter: &'a mut ChallengeAckLimiter,
+    pub(crate) stats: &'a mut TcpStats,
+}
+
+/// The options a passive open learned from the SYN.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerSyn {
+    pub(crate) seq: Seq,
+    pub(crate) window: u16,
+    pub(crate) mss: Option<u16>,
+    pub(crate) window_scale: Option<u8>,
+    pub(crate) sack_permitted: bool,
+    pub(crate) timestamps: Option<(u32, u32)>,
+}
+
+impl PeerSyn {
+    pub(crate) fn of(seg: &Segment<'_>) -> PeerSyn {
+        PeerSyn {
+            seq: seg.seq,
+            window: seg.window,
+            mss: seg.mss,
+            window_scale: seg.window_scale,
+            sack_permitted: seg.sack_permitted,
+            timestamps: seg.timestamps,
+        }
+    }
+}
+
+/// A transmission control block [RFC 9293 § 3.3.1].
+#[derive(Debug, Clone)]
+pub(crate) struct Tcb {
+    pub(crate) state: TcpState,
+    pub(crate) local: SocketAddrV4,
+    pub(crate) remote: SocketAddrV4,
+    // Send sequence space.
+    iss: Seq,
+    snd_una: Seq,
+    snd_nxt: Seq,
+    /// The highest sequence number sent (SND.NXT before a go-back-N retransmission).
+    snd_max: Seq,
+    snd_wnd: usize,
+    max_snd_wnd: usize,
+    snd_wl1: Seq,
+    snd_wl2: Seq,
+    snd_shift: u8,
+    send: SendBuffer,
+    /// Sequence number of the first byte of `send`.
+    send_seq: Seq,
+    fin_queued: bool,
+    fin_acked: bool,
+    // Receive sequence space.
+    irs: Seq,
+    rcv_nxt: Seq,
+    /// The right edge of the window we advertised (RCV.NXT + RCV.WND when we last sent).
+    rcv_adv: Seq,
+    rcv_shift: u8,
+    recv: ReceiveBuffer,
+    /// Where the peer's FIN sits, when it arrived ahead of missing data.
+    fin_at: Option<Seq>,
+    pub(crate) fin_received: bool,
+    // Options.
+    /// The MSS we announced (our interface MTU − 40).
+    mss_local: usize,
+    peer_mss: usize,
+    /// The path MTU − 40, lowered by ICMP fragmentation needed [RFC 1191].
+    pmtu_mss: usize,
+    window_scaling: bool,
+    timestamps: bool,
+    ts_recent: u32,
+    ts_recent_at: Instant,
+    ts_offset: u32,
+    last_ack_sent: Seq,
+    sack: bool,
+    pub(crate) nodelay: bool,
+    // Timing.
+    rtt: RttEstimator,
+    rtt_timing: Option<(Seq, Instant)>,
+    retransmit_at: Option<Instant>,
+    persist_at: Option<Instant>,
+    persist_backoff: u32,
+    probe_unanswered_since: Option<Instant>,
+    delayed_ack_at: Option<Instant>,
+    ack_now: bool,
+    unacked_bytes: usize,
+    last_received: Instant,
+    keepalive_probes: u32,
+    pub(crate) keepalive: bool,
+    time_wait_at: Option<Instant>,
+    unacked_since: Option<Instant>,
+    pub(crate) user_timeout: Duration,
+    // Congestion.
+    cc: Congestion,
+    scoreboard: Scoreboard,
+    // Application.
+    want_writable: bool,
+    pub(crate) soft_error: Option<NetworkError>,
+    pub(crate) error: Option<TcpError>,
+}
+
+/// The window scale that lets `buffer` octets be advertised [RFC 7323 § 2.3].
+fn scale_for(buffer: usize) -> u8 {
+    let mut shift = 0u8;
+    while shift < 14 && (buffer >> shift) > 65_535 {
+        shift += 1;
+    }
+    shift
+}
+
+impl Tcb {
+    fn new(
+        now: Instant,
+        config: &TcpConfig,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: Seq,
+        mtu: u16,
+        ts_offset: u32,
+    ) -> Tcb {
+        let mss_local = usize::from(mtu).saturating_sub(40).max(MIN_MSS);
+        Tcb {
+            state: TcpState::Closed,
+            local,
+            remote,
+            iss,
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_max: iss,
+            snd_wnd: 0,
+            max_snd_wnd: 0,
+            snd_wl1: Seq(0),
+            snd_wl2: iss,
+            snd_shift: 0,
+            send: SendBuffer::new(config.send_buffer),
+            send_seq: iss + 1u32,
+            fin_queued: false,
+            fin_acked: false,
+            irs: Seq(0),
+            rcv_nxt: Seq(0),
+            rcv_adv: Seq(0),
+            rcv_shift: 0,
+            recv: ReceiveBuffer::new(config.receive_buffer.max(1)),
+            fin_at: None,
+            fin_received: false,
+            mss_local,
+            peer_mss: DEFAULT_MSS,
+            pmtu_mss: mss_local,
+            window_scaling: false,
+            timestamps: false,
+            ts_recent: 0,
+            ts_recent_at: now,
+            ts_offset,
+            last_ack_sent: Seq(0),
+            sack: false,
+            nodelay: !config.nagle,
+            rtt: RttEstimator::new(config.initial_rto, config.min_rto),
+            rtt_timing: None,
+            retransmit_at: None,
+            persist_at: None,
+            persist_backoff: 0,
+            probe_unanswered_since: None,
+            delayed_ack_at: None,
+            ack_now: false,
+            unacked_bytes: 0,
+            last_received: now,
+            keepalive_probes: 0,
+            keepalive: config.keepalive.is_some(),
+            time_wait_at: None,
+            unacked_since: None,
+            user_timeout: config.user_timeout,
+            cc: Congestion::new(DEFAULT_MSS, config.initial_window_10, iss),
+            scoreboard: Scoreboard::default(),
+            want_writable: false,
+            soft_error: None,
+            error: None,
+        }
+    }
+
+    /// An active open: SYN-SENT, with the SYN queued [RFC 9293 § 3.10.1].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn connect(
+        ctx: &mut Ctx<'_>,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: Seq,
+        mtu: u16,
+        ts_offset: u32,
+    ) -> Tcb {
+        let mut t = Tcb::new(ctx.now, ctx.config, local, remote, iss, mtu, ts_offset);
+        t.state = TcpState::SynSent;
+        t.unacked_since = Some(ctx.now);
+        t.output(ctx);
+        t
+    }
+
+    /// A passive open from a listener: SYN-RECEIVED, SYN-ACK sent [RFC 9293 § 3.10.7.2].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn accept_syn(
+        ctx: &mut Ctx<'_>,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: Seq,
+        mtu: u16,
+        ts_offset: u32,
+        syn: &PeerSyn,
+    ) -> Tcb {
+        let mut t = Tcb::new(ctx.now, ctx.config, local, remote, iss, mtu, ts_offset);
+        t.state = TcpState::SynReceived;
+        t.learn_syn(ctx, syn);
+        t.snd_wnd = usize::from(syn.window);
+        t.max_snd_wnd = t.snd_wnd;
+        t.snd_wl1 = syn.seq;
+        t.unacked_since = Some(ctx.now);
+        t.output(ctx);
+        t
+    }
+
+    /// Records what a SYN tells: IRS, MSS, and which options both sides use.
+    fn learn_syn(&mut self, ctx: &Ctx<'_>, syn: &PeerSyn) {
+        self.irs = syn.seq;
+        self.rcv_nxt = syn.seq + 1u32;
+        self.rcv_adv = self.rcv_nxt;
+        self.peer_mss = syn.mss.map_or(DEFAULT_MSS, usize::from).max(MIN_MSS);
+        if let (true, Some(shift)) = (ctx.config.window_scaling, syn.window_scale) {
+            self.window_scaling = true;
+            // RFC 7323 § 2.3: a shift over 14 is used as 14.
+            self.snd_shift = shift.min(14);
+            self.rcv_shift = scale_for(self.recv.capacity());
+        }
+        if let (true, Some((value, _))) = (ctx.config.timestamps, syn.timestamps) {
+            self.timestamps = true;
+            self.ts_recent = value;
+            self.ts_recent_at = ctx.now;
+        }
+        self.sack = ctx.config.sack && syn.sack_permitted;
+        self.cc = Congestion::new(self.smss(), ctx.config.initial_window_10, self.iss);
+    }
+
+    /// The effective send MSS: the peer's MSS and the path's, less the options every segment
+    /// carries [RFC 9293 § 3.7.1, RFC 6691].
+    pub(crate) fn smss(&self) -> usize {
+        let base = self.peer_mss.min(self.pmtu_mss);
+        base.saturating_sub(if self.timestamps { 12 } else { 0 })
+            .max(MIN_MSS)
+    }
+
+    /// The MSS of segments we expect to receive (for delayed ACK and SWS thresholds).
+    fn rmss(&self) -> usize {
+        self.mss_local
+            .saturating_sub(if self.timestamps { 12 } else { 0 })
+            .max(MIN_MSS)
+    }
+
+    fn synchronized(&self) -> bool {
+        !matches!(
+            self.state,
+            TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
+        )
+    }
+
+    fn ts_now(&self, now: Instant) -> u32 {
+        ((now.as_micros() / 1000) as u32).wrapping_add(self.ts_offset)
+    }
+
+    /// FIN's sequence number once queued.
+    fn fin_seq(&self) -> Seq {
+        self.send_seq + self.send.len()
+    }
+
+    /// Bytes sent and not acknowledged (FlightSize, before any SACK accounting).
+    fn flight(&self) -> usize {
+        self.snd_max - self.snd_una
+    }
+
+    // ---------------------------------------------------------------- events and closing
+
+    fn enter_closed(&mut self, ctx: &mut Ctx<'_>) {
+        if self.state != TcpState::Closed {
+            self.state = TcpState::Closed;
+            self.retransmit_at = None;
+            self.persist_at = None;
+            self.delayed_ack_at = None;
+            self.time_wait_at = None;
+            ctx.events.push(ConnEvent::Closed);
+        }
+    }
+
+    /// The connection failed: report and close, without a reset (the peer is gone, or sent
+    /// one).
+    pub(crate) fn fail(&mut self, ctx: &mut Ctx<'_>, error: TcpError) {
+        if self.state == TcpState::Closed {
+            return;
+        }
+        self.error = Some(error);
+        ctx.events.push(ConnEvent::Error(error));
+        self.enter_closed(ctx);
+    }
+
+    fn enter_time_wait(&mut self, ctx: &mut Ctx<'_>) {
+        self.state = TcpState::TimeWait;
+        self.retransmit_at = None;
+        self.persist_at = None;
+        self.time_wait_at = Some(ctx.now + Duration::from_micros(2 * ctx.config.msl.as_micros()));
+    }
+
+    // ---------------------------------------------------------------- user calls
+
+    /// SEND: queues what fits [RFC 9293 § 3.10.2].
+    pub(crate) fn send_data(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) -> usize {
+        let n = self.send.push(data);
+        if n < data.len() {
+            self.want_writable = true;
+        }
+        self.output(ctx);
+        n
+    }
+
+    /// RECEIVE: copies in-order data out and, if the window opened enough, sends a window
+    /// update [RFC 9293 § 3.8.6.2.2].
+    pub(crate) fn recv_data(&mut self, ctx: &mut Ctx<'_>, out: &mut [u8]) -> usize {
+        let n = self.recv.read(out);
+        if n > 0 && self.synchronized() && self.window_update_due() {
+            self.ack_now = true;
+            self.output(ctx);
+        }
+        n
+    }
+
+    pub(crate) fn readable(&self) -> usize {
+        self.recv.len()
+    }
+
+    pub(crate) fn send_free(&self) -> usize {
+        self.send.free()
+    }
+
+    /// Whether the sending side is still open (no FIN queued).
+    pub(crate) fn can_send(&self) -> bool {
+        !self.fin_queued
+            && matches!(
+                self.state,
+                TcpState::SynSent
+                    | TcpState::SynReceived
+                    | TcpState::Established
+                    | TcpState::CloseWait
+            )
+    }
+
+    /// CLOSE of the sending side: FIN after the queued data [RFC 9293 § 3.10.4].
+    pub(crate) fn shutdown(&mut self, ctx: &mut Ctx<'_>) {
+        match self.state {
+            TcpState::SynSent if self.send.len() > 0 => self.fin_queued = true,
+            TcpState::SynSent | TcpState::Listen => self.enter_closed(ctx),
+            TcpState::SynReceived | TcpState::Established | TcpState::CloseWait => {
+                self.fin_queued = true;
+                self.output(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    /// ABORT: a reset if synchronized, then CLOSED [RFC 9293 § 3.10.5].
+    pub(crate) fn abort(&mut self, ctx: &mut Ctx<'_>) {
+        if matches!(
+            self.state,
+            TcpState::SynReceived
+                | TcpState::Established
+                | TcpState::FinWait1
+                | TcpState::FinWait2
+                | TcpState::CloseWait
+        ) {
+            let seq = self.snd_nxt.max(self.snd_max);
+            self.emit(ctx, seq, TcpFlags::RST, Vec::new());
+            ctx.stats.resets_sent += 1;
+        }
+        self.enter_closed(ctx);
+    }
+
+    // ---------------------------------------------------------------- segment arrival
+
+    /// Segment arrival in any state but LISTEN [RFC 9293 § 3.10.7.3, § 3.10.7.4].
+    pub(crate) fn input(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        self.last_received = ctx.now;
+        self.keepalive_probes = 0;
+        match self.state {
+            TcpState::Closed | TcpState::Listen => return,
+            TcpState::SynSent => self.input_syn_sent(ctx, seg),
+            _ => self.input_synchronized(ctx, seg),
+        }
+        if self.state != TcpState::Closed {
+            self.output(ctx);
+        }
+    }
+
+    fn send_reset_for(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        ctx.out
+            .push(Outgoing::reset_for(self.local, self.remote, seg));
+        ctx.stats.resets_sent += 1;
+    }
+
+    /// [RFC 9293 § 3.10.7.3] SYN-SENT.
+    fn input_syn_sent(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        let has_ack = seg.has(TcpFlags::ACK);
+        let ack_ok = has_ack && self.iss < seg.ack && seg.ack <= self.snd_max;
+        if has_ack && !ack_ok {
+            if !seg.has(TcpFlags::RST) {
+                self.send_reset_for(ctx, seg);
+            }
+            return;
+        }
+        if seg.has(TcpFlags::RST) {
+            // RFC 5961 § 3.2 / RFC 9293: only a RST acknowledging our SYN counts.
+            if ack_ok {
+                self.fail(ctx, TcpError::Refused);
+            }
+            return;
+        }
+        if !seg.has(TcpFlags::SYN) {
+            return;
+        }
+        self.learn_syn(ctx, &PeerSyn::of(seg));
+        if ack_ok {
+            self.snd_una = seg.ack;
+            self.snd_nxt = self.snd_nxt.max(seg.ack);
+            if let Some((s, t)) = self.rtt_timing.take() {
+                if seg.ack > s {
+                    self.rtt.sample(ctx.now.saturating_duration_since(t));
+                }
+            }
+            // The window of a SYN is never scaled [RFC 7323 § 2.2].
+            self.snd_wnd = usize::from(seg.window);
+            self.max_snd_wnd = self.snd_wnd;
+            self.snd_wl1 = seg.seq;
+            self.snd_wl2 = seg.ack;
+            self.state = TcpState::Established;
+            self.retransmit_at = None;
+            self.unacked_since = None;
+            self.ack_now = true;
+            ctx.events.push(ConnEvent::Connected);
+        } else {
+            // Simultaneous open: SYN-ACK with our ISS [RFC 9293 § 3.5, figure 7].
+            self.state = TcpState::SynReceived;
+            self.snd_wnd = usize::from(seg.window);
+            self.max_snd_wnd = self.snd_wnd;
+            self.snd_wl1 = seg.seq;
+            self.snd_nxt = self.iss;
+            self.retransmit_at = None;
+        }
+    }
+
+    fn challenge_ack(&mut self, ctx: &mut Ctx<'_>) {
+        if ctx.limiter.allow(ctx.now, ctx.config.challenge_ack_limit) {
+            ctx.stats.challenge_acks += 1;
+            self.ack_now = true;
+        } else {
+            ctx.stats.challenge_acks_suppressed += 1;
+        }
+    }
+
+    /// [RFC 9293 § 3.10.7.4] SYN-RECEIVED and the synchronized states.
+    fn input_synchronized(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        let rst = seg.has(TcpFlags::RST);
+        // A retransmitted SYN while we are SYN-RECEIVED: send the SYN-ACK again.
+        if self.state == TcpState::SynReceived
+            && seg.has(TcpFlags::SYN)
+            && !seg.has(TcpFlags::ACK)
+            && !rst
+            && seg.seq == self.irs
+        {
+            self.snd_nxt = self.iss;
+            return;
+        }
+        // PAWS [RFC 7323 § 5.3].
+        if self.timestamps && !rst {
+            if let Some((tsval, _)) = seg.timestamps {
+                if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
+                    if ctx.now.saturating_duration_since(self.ts_recent_at) > PAWS_IDLE {
+                        self.ts_recent = tsval;
+                    } else {
+                        ctx.stats.paws_rejected += 1;
+                        self.ack_now = true;
+                        return;
+                    }
+                }
+            }
+        }
+        // First: the sequence number [RFC 9293 § 3.10.7.4, the four cases of table 6].
+        let wnd = self.rcv_adv - self.rcv_nxt;
+        let seg_len = seg.len();
+        let in_window = |s: Seq| s.in_range(self.rcv_nxt, self.rcv_nxt + wnd);
+        let acceptable = match (seg_len, wnd) {
+            (0, 0) => seg.seq == self.rcv_nxt,
+            (0, _) => in_window(seg.seq),
+            (_, 0) => false,
+            (_, _) => in_window(seg.seq) || in_window(seg.seq + (seg_len - 1)),
+        };
+        // With a zero window, ACKs (and RSTs) at RCV.NXT are still processed.
+        let ack_only = !acceptable && wnd == 0 && seg.seq == self.rcv_nxt;
+        if !acceptable && !ack_only {
+            if seg.has(TcpFlags::SYN) && !rst {
+                // RFC 5961 § 4.2: a SYN gets a (rate-limited) challenge ACK wherever it is.
+                self.challenge_ack(ctx);
+            } else if !rst {
+                ctx.stats.out_of_window += 1;
+                self.ack_now = true;
+                if self.state == TcpState::TimeWait && seg.has(TcpFlags::FIN) {
+                    // A retransmitted FIN: ACK it and restart the 2·MSL wait.
+                    self.enter_time_wait(ctx);
+                }
+            }
+            return;
+        }
+        // Trim to the window.
+        let mut seq = seg.seq;
+        let mut data = seg.payload;
+        let mut syn = seg.has(TcpFlags::SYN);
+        let mut fin = seg.has(TcpFlags::FIN);
+        if syn && seq < self.rcv_nxt {
+            syn = false;
+            seq += 1u32;
+        }
+        if seq < self.rcv_nxt {
+            let cut = (self.rcv_nxt - seq).min(data.len());
+            data = &data[cut..];
+            seq += cut;
+            if seq < self.rcv_nxt {
+                fin = false; // an old FIN
+            }
+        }
+        let room = (self.rcv_nxt + wnd) - seq;
+        if ack_only {
+            data = &[];
+            fin = false;
+        } else if data.len() > room {
+            data = &data[..room];
+            fin = false;
+        }
+        // Second: RST [RFC 5961 § 3.2].
+        if rst {
+            if seg.seq != self.rcv_nxt {
+                self.challenge_ack(ctx);
+                return;
+            }
+            ctx.stats.resets_received += 1;
+            match self.state {
+                TcpState::SynReceived => self.fail(ctx, TcpError::Refused),
+                TcpState::Established
+                | TcpState::FinWait1
+                | TcpState::FinWait2
+                | TcpState::CloseWait => self.fail(ctx, TcpError::Reset),
+                _ => self.enter_closed(ctx),
+            }
+            return;
+        }
+        // Fourth: SYN [RFC 5961 § 4.2]: a challenge ACK whatever the sequence number.
+        if syn {
+            self.challenge_ack(ctx);
+            return;
+        }
+        // Fifth: ACK.
+        if !seg.has(TcpFlags::ACK) {
+            return;
+        }
+        if self.state == TcpState::SynReceived {
+            if self.snd_una < seg.ack && seg.ack <= self.snd_max {
+                self.state = TcpState::Established;
+                self.snd_wnd = usize::from(seg.window) << self.snd_shift;
+                self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
+                self.snd_wl1 = seg.seq;
+                self.snd_wl2 = seg.ack;
+                ctx.events.push(ConnEvent::Connected);
+            } else {
+                self.send_reset_for(ctx, seg);
+                return;
+            }
+        }
+        // Timestamps: TS.Recent [RFC 7323 § 4.3].
+        if let (true, Some((tsval, _))) = (self.timestamps, seg.timestamps) {
+            if seg.seq <= self.last_ack_sent && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
+                self.ts_recent = tsval;
+                self.ts_recent_at = ctx.now;
+            }
+        }
+        if !self.process_ack(ctx, seg, seq) {
+            return;
+        }
+        match self.state {
+            TcpState::FinWait1 if self.fin_acked => self.state = TcpState::FinWait2,
+            TcpState::Closing if self.fin_acked => self.enter_time_wait(ctx),
+            TcpState::LastAck if self.fin_acked => {
+                self.enter_closed(ctx);
+                return;
+            }
+            _ => {}
+        }
+        // Sixth: URG. Urgent data is delivered inline [RFC 6093 § 6]; nothing to do.
+        // Seventh: segment text.
+        if !data.is_empty()
+            && matches!(
+                self.state,
+                TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
+            )
+        {
+            self.receive_text(ctx, seq, data);
+        } else if !data.is_empty() {
+            fin = false; // text after the peer's FIN cannot be
+        }
+        // Eighth: FIN.
+        if fin {
+            let at = seq + data.len();
+            if at == self.rcv_nxt {
+                self.receive_fin(ctx);
+            } else if at > self.rcv_nxt {
+                self.fin_at = Some(at);
+                self.ack_now = true;
+            }
+        }
+    }
+
+    fn receive_text(&mut self, ctx: &mut Ctx<'_>, seq: Seq, data: &[u8]) {
+        let offset = seq - self.rcv_nxt;
+        let had_holes = self.recv.has_out_of_order();
+        match self.recv.write(offset, data) {
+            Some(advance) => {
+                self.rcv_nxt += advance;
+                if advance > 0 {
+                    ctx.events.push(ConnEvent::Readable);
+                }
+                if offset > 0 || had_holes {
+                    // Out of order, or filling a hole: ACK at once [RFC 5681 § 4.2].
+                    self.ack_now = true;
+                } else {
+                    self.unacked_bytes += data.len();
+                    if self.unacked_bytes >= 2 * self.rmss() || ctx.config.ack_delay.0 == 0 {
+                        self.ack_now = true;
+                    } else if self.delayed_ack_at.is_none() {
+                        self.delayed_ack_at = Some(ctx.now + ctx.config.ack_delay);
+                    }
+                }
+            }
+            None => {
+                ctx.stats.out_of_order_drops += 1;
+                self.ack_now = true;
+            }
+        }
+        if self.fin_at == Some(self.rcv_nxt) {
+            self.receive_fin(ctx);
+        }
+    }
+
+    fn receive_fin(&mut self, ctx: &mut Ctx<'_>) {
+        self.fin_at = None;
+        if !self.fin_received {
+            self.rcv_nxt += 1u32;
+            self.fin_received = true;
+            ctx.events.push(ConnEvent::Readable);
+        }
+        self.ack_now = true;
+        match self.state {
+            TcpState::SynReceived | TcpState::Established => self.state = TcpState::CloseWait,
+            TcpState::FinWait1 if self.fin_acked => self.enter_time_wait(ctx),
+            TcpState::FinWait1 => self.state = TcpState::Closing,
+            TcpState::FinWait2 | TcpState::TimeWait => self.enter_time_wait(ctx),
+            _ => {}
+        }
+    }
+
+    /// The ACK field [RFC 9293 § 3.10.7.4 fifth check; RFC 5961 § 5; RFC 5681; RFC 6582;
+    /// RFC 6675]. False if the segment must be dropped.
+    fn process_ack(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>, seq: Seq) -> bool {
+        let ack = seg.ack;
+        if ack > self.snd_max {
+            // Acknowledges something not yet sent: ACK and drop [RFC 5961 § 5.2].
+            ctx.stats.ack_of_unsent += 1;
+            self.ack_now = true;
+            return false;
+        }
+        let oldest = Seq(self.snd_una.0.wrapping_sub(self.max_snd_wnd.max(1) as u32));
+        if ack < oldest {
+            ctx.stats.ack_too_old += 1;
+            self.ack_now = true;
+            return false;
+        }
+        self.probe_unanswered_since = None;
+        if self.sack {
+            for b in seg.sack_blocks() {
+                self.scoreboard.add(
+                    Seq(b.left),
+                    Seq(b.right),
+                    self.snd_una.max(ack),
+                    self.snd_max,
+                );
+            }
+        }
+        let window = usize::from(seg.window) << self.snd_shift;
+        let smss = self.smss();
+        if ack > self.snd_una {
+            let acked = ack - self.snd_una;
+            let fin_seq = self.fin_seq();
+            if ack > self.send_seq {
+                let n = (ack - self.send_seq).min(self.send.len());
+                self.send.consume(n);
+                self.send_seq += n;
+            }
+            if self.fin_queued && !self.fin_acked && ack == fin_seq + 1u32 {
+                self.fin_acked = true;
+            }
+            self.snd_una = ack;
+            self.snd_nxt = self.snd_nxt.max(ack);
+            self.scoreboard.ack(ack);
+            // RTT: from the echoed timestamp [RFC 7323 § 4.1], else from one timed
+            // segment never retransmitted (Karn's rule).
+            let ts_sample = match (self.timestamps, seg.timestamps) {
+                (true, Some((_, echo))) if echo != 0 => {
+                    let ms = self.ts_now(ctx.now).wrapping_sub(echo);
+                    (ms < 60_000).then(|| Duration::from_millis(u64::from(ms)))
+                }
+                _ => None,
+            };
+            if let Some(r) = ts_sample {
+                self.rtt.sample(r);
+                self.rtt_timing = None;
+            } else if let Some((s, t)) = self.rtt_timing {
+                if ack > s {
+                    self.rtt.sample(ctx.now.saturating_duration_since(t));
+                    self.rtt_timing = None;
+                }
+            }
+            match self.cc.recovery {
+                None => self.cc.on_new_ack(acked, smss),
+                Some(r) if ack >= r.recover => {
+                    // Full acknowledgment: leave recovery [RFC 6582 § 3.2 step 3].
+                    self.cc.cwnd = self.cc.ssthresh.min(self.flight().max(smss) + smss);
+                    self.cc.recovery = None;
+                    self.cc.dup_acks = 0;
+                }
+                Some(mut r) => {
+                    // Partial acknowledgment [RFC 6582 § 3.2 step 4; RFC 6675 § 5].
+                    if self.sack {
+                        r.high_rxt = r.high_rxt.max(ack);
+                        self.cc.recovery = Some(r);
+                    } else {
+                        self.retransmit(ctx, self.snd_una, smss);
+                        self.cc.cwnd = self.cc.cwnd.saturating_sub(acked)
+                            + if acked >= smss { smss } else { 0 };
+                        self.cc.cwnd = self.cc.cwnd.max(smss);
+                    }
+                }
+            }
+            self.rtt.backoffs = 0;
+            self.persist_backoff = 0;
+            if self.snd_una == self.snd_max {
+                self.retransmit_at = None;
+                self.unacked_since = None;
+            } else {
+                self.retransmit_at = Some(ctx.now + self.rtt.rto());
+                self.unacked_since = Some(ctx.now);
+            }
+            if self.want_writable && self.send.free() > 0 && self.can_send() {
+                self.want_writable = false;
+                ctx.events.push(ConnEvent::Writable);
+            }
+        } else if ack == self.snd_una
+            && seg.payload.is_empty()
+            && !seg.has(TcpFlags::SYN)
+            && !seg.has(TcpFlags::FIN)
+            && window == self.snd_wnd
+            && self.snd_max > self.snd_una
+        {
+            // A duplicate ACK [RFC 5681 § 2].
+            self.cc.dup_acks += 1;
+            ctx.stats.duplicate_acks += 1;
+            if self.cc.recovery.is_some() {
+                if !self.sack {
+                    self.cc.cwnd += smss; // NewReno inflation [RFC 6582 § 3.2 step 3]
+                }
+            } else {
+                let sack_loss = self.sack
+                    && self
+                        .scoreboard
+                        .lost_below(smss)
+                        .is_some_and(|l| l > self.snd_una);
+                if (self.cc.dup_acks >= DUP_THRESH || sack_loss) && ack > self.cc.recover {
+                    self.fast_retransmit(ctx);
+                }
+            }
+        }
+        // The send window [RFC 9293 § 3.10.7.4, SND.WL1/SND.WL2].
+        if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
+            self.snd_wnd = window;
+            self.snd_wl1 = seq;
+            self.snd_wl2 = ack;
+            self.max_snd_wnd = self.max_snd_wnd.max(window);
+            if window > 0 {
+                self.persist_at = None;
+            }
+        }
+        true
+    }
+
+    /// Fast retransmit and entry into fast recovery [RFC 5681 § 3.2, RFC 6582 § 3.2 step 2,
+    /// RFC 6675 § 5].
+    fn fast_retransmit(&mut self, ctx: &mut Ctx<'_>) {
+        let smss = self.smss();
+        ctx.stats.fast_retransmits += 1;
+        self.cc
+            .enter_recovery(self.flight(), smss, self.snd_una, self.snd_max);
+        self.rtt_timing = None;
+        if self.sack {
+            // The pipe algorithm in `output` retransmits the first lost segment.
+            self.cc.cwnd = self.cc.ssthresh;
+        } else {
+            self.retransmit(ctx, self.snd_una, smss);
+            self.cc.cwnd = self.cc.ssthresh + DUP_THRESH as usize * smss;
+        }
+    }
+
+    // ---------------------------------------------------------------- output
+
+    /// The window to advertise, with receiver SWS avoidance [RFC 9293 § 3.8.6.2.2]: the right
+    /// edge moves only by at least min(buffer / 2, MSS), and never moves left.
+    fn receive_window(&self) -> usize {
+        let free = self.recv.window();
+        let current = (self.rcv_adv - self.rcv_nxt).min(free);
+        let threshold = (self.recv.capacity() / 2).min(self.rmss());
+        if free >= current + threshold {
+            free
+        } else {
+            current
+        }
+    }
+
+    fn window_update_due(&self) -> bool {
+        let current = self.rcv_adv - self.rcv_nxt;
+        let new = self.receive_window();
+        new > current
+            && (new - current >= (self.recv.capacity() / 2).min(2 * self.rmss())
+                || current < self.rmss())
+    }
+
+    /// Builds a segment with ACK, window and options, and queues it.
+    fn emit(&mut self, ctx: &mut Ctx<'_>, seq: Seq, flags_: TcpFlags, payload: Vec<u8>) {
+        let syn = flags_.contains(TcpFlags::SYN);
+        let rst = flags_.contains(TcpFlags::RST);
+        let has_ack = flags_.contains(TcpFlags::ACK);
+        let mut options = SendOptions::default();
+        let window_field;
+        if syn {
+            let passive = has_ack;
+            options.mss = Some(self.mss_local.min(65_535) as u16);
+            if ctx.config.window_scaling && (!passive || self.window_scaling) {
+                options.window_scale = Some(scale_for(self.recv.capacity()));
+            }
+            options.sack_permitted = ctx.config.sack && (!passive || self.sack);
+            if ctx.config.timestamps && (!passive || self.timestamps) {
+                options.timestamps = Some((
+                    self.ts_now(ctx.now),
+                    if passive { self.ts_recent } else { 0 },
+                ));
+            }
+            // The window of a SYN is not scaled [RFC 7323 § 2.2].
+            let w = self.recv.window().min(65_535);
+            window_field = w as u16;
+            if has_ack {
+                self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + w);
+            }
+        } else {
+            if self.timestamps && !rst {
+                options.timestamps = Some((self.ts_now(ctx.now), self.ts_recent));
+            }
+            let w = self.receive_window();
+            let field = (w >> self.rcv_shift).min(65_535);
+            window_field = field as u16;
+            if !rst {
+                self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + (field << self.rcv_shift));
+            }
+            if self.sack && self.recv.has_out_of_order() && !rst {
+                // RFC 2018 § 4: the block with the latest segment first, then the others
+                // most recent first, as many as fit (3 with timestamps, else 4).
+                let room = if options.timestamps.is_some() { 3 } else { 4 };
+                for r in self.recv.sack_ranges().into_iter().take(room) {
+                    options.sack[options.sack_len] =
+                        ((self.rcv_nxt + r.start).0, (self.rcv_nxt + r.end).0);
+                    options.sack_len += 1;
+                }
+            }
+        }
+        let ack = if has_ack { self.rcv_nxt } else { Seq(0) };
+        if has_ack {
+            self.last_ack_sent = self.rcv_nxt;
+            self.ack_now = false;
+            self.delayed_ack_at = None;
+            self.unacked_bytes = 0;
+        }
+        ctx.stats.segments_out += 1;
+        ctx.out.push(Outgoing {
+            local: self.local,
+            remote: self.remote,
+            seq,
+            ack,
+            flags: flags_,
+            window: window_field,
+            options,
+            payload,
+        });
+    }
+
+    /// Sends up to `max_len` octets (and FIN, if it follows them) starting at `seq`, without
+    /// moving SND.NXT. Returns the sequence space used.
+    fn transmit(&mut self, ctx: &mut Ctx<'_>, seq: Seq, max_len: usize) -> usize {
+        let offset = seq - self.send_seq;
+        let avail = self.send.len().saturating_sub(offset);
+        let len = max_len.min(avail);
+        let fin = self.fin_queued && seq + len == self.fin_seq() && !self.fin_acked;
+        let mut payload = vec![0u8; len];
+        self.send.copy_out(offset, &mut payload);
+        let mut f = TcpFlags::ACK.0;
+        if len > 0 && offset + len == self.send.len() {
+            f |= TcpFlags::PSH.0;
+        }
+        if fin {
+            f |= TcpFlags::FIN.0;
+        }
+        if len == 0 && !fin {
+            return 0;
+        }
+        self.emit(ctx, seq, TcpFlags(f), payload);
+        if self.retransmit_at.is_none() {
+            self.retransmit_at = Some(ctx.now + self.rtt.rto());
+        }
+        if self.unacked_since.is_none() {
+            self.unacked_since = Some(ctx.now);
+        }
+        if fin {
+            match self.state {
+                TcpState::Established => self.state = TcpState::FinWait1,
+                TcpState::CloseWait => self.state = TcpState::LastAck,
+                _ => {}
+            }
+        }
+        len + fin as usize
+    }
+
+    /// Retransmits one segment's worth at `seq`.
+    fn retransmit(&mut self, ctx: &mut Ctx<'_>, seq: Seq, max_len: usize) -> usize {
+        ctx.stats.retransmits += 1;
+        let n = self.transmit(ctx, seq, max_len);
+        let end = seq + n;
+        if self.snd_max < end {
+            self.snd_max = end;
+        }
+        n
+    }
+
+    /// RFC 6675 `SetPipe`: octets believed in the network.
+    fn pipe(&self, high_rxt: Seq) -> usize {
+        let lost = self
+            .scoreboard
+            .lost_below(self.smss())
+            .unwrap_or(self.snd_una)
+            .max(self.snd_una);
+        self.scoreboard.unsacked_between(lost, self.snd_max)
+            + self
+                .scoreboard
+                .unsacked_between(self.snd_una, high_rxt.max(self.snd_una))
+    }
+
+    /// Everything that can be sent now.
+    pub(crate) fn output(&mut self, ctx: &mut Ctx<'_>) {
+        match self.state {
+            TcpState::Closed | TcpState::Listen => return,
+            TcpState::SynSent | TcpState::SynReceived => {
+                if self.snd_nxt == self.iss {
+                    let f = if self.state == TcpState::SynSent {
+                        TcpFlags::SYN
+                    } else {
+                        flags(&[TcpFlags::SYN, TcpFlags::ACK])
+                    };
+                    self.emit(ctx, self.iss, f, Vec::new());
+                    if self.rtt.backoffs == 0 && self.rtt_timing.is_none() {
+                        self.rtt_timing = Some((self.iss, ctx.now));
+                    }
+                    self.snd_nxt = self.iss + 1u32;
+                    self.snd_max = self.snd_max.max(self.snd_nxt);
+                    if self.retransmit_at.is_none() {
+                        self.retransmit_at = Some(ctx.now + self.rtt.rto());
+                    }
+                }
+                if self.ack_now && self.state == TcpState::SynReceived {
+                    self.emit(ctx, self.snd_nxt, TcpFlags::ACK, Vec::new());
+                }
+                self.ack_now = false;
+                return;
+            }
+            _ => {}
+        }
+        let smss = self.smss();
+        if let (true, Some(mut rec)) = (self.sack, self.cc.recovery) {
+            // RFC 6675 § 5 step (C): send while cwnd − pipe ≥ 1 SMSS.
+            for _ in 0..1024 {
+                if self.cc.cwnd < self.pipe(rec.high_rxt) + smss {
+                    break;
+                }
+                let mut s = rec.high_rxt.max(self.snd_una);
+                while let Some(end) = self.scoreboard.sacked_at(s) {
+                    s = end;
+                }
+                let next_sacked = self.scoreboard.next_sacked_after(s);
+                let lost = self.scoreboard.lost_below(smss).is_some_and(|l| s < l);
+                let below_high = self.scoreboard.highest().is_some_and(|h| s < h);
+                let new_data_ready = self.snd_nxt == self.snd_max
+                    && self.send_seq + self.send.len() > self.snd_nxt
+                    && (self.snd_una + self.snd_wnd) > self.snd_nxt;
+                if s < self.snd_max && (lost || (!new_data_ready && below_high)) {
+                    // Rules 1 and 3: a hole.
+                    let limit = next_sacked.map_or(smss, |n| (n - s).min(smss));
+                    let n = self.retransmit(ctx, s, limit);
+                    if n == 0 {
+                        break;
+                    }
+                    rec.high_rxt = s + n;
+                    self.cc.recovery = Some(rec);
+                } else if new_data_ready {
+                    // Rule 2: new data.
+                    let room = (self.snd_una + self.snd_wnd) - self.snd_nxt;
+                    let n = self.transmit(ctx, self.snd_nxt, smss.min(room));
+                    if n == 0 {
+                        break;
+                    }
+                    self.snd_nxt += n;
+                    self.snd_max = self.snd_max.max(self.snd_nxt);
+                } else {
+                    break;
+                }
+            }
+        } else {
+            self.output_data(ctx, false);
+        }
+        if self.ack_now {
+            self.emit(ctx, self.snd_nxt, TcpFlags::ACK, Vec::new());
+        }
+        self.arm_persist(ctx);
+    }
+
+    /// New data (and go-back-N retransmission after a timeout), with Nagle [RFC 896,
+    /// RFC 1122 § 4.2.3.4] and sender SWS avoidance [RFC 9293 § 3.8.6.2.1]. `force` is the
+    /// SWS override timer.
+    fn output_data(&mut self, ctx: &mut Ctx<'_>, force: bool) {
+        let smss = self.smss();
+        for _ in 0..100_000 {
+            if self.snd_nxt < self.snd_max {
+                if let Some(end) = self.scoreboard.sacked_at(self.snd_nxt) {
+                    self.snd_nxt = end;
+                    continue;
+                }
+            }
+            let offset = self.snd_nxt - self.send_seq;
+            let avail = self.send.len().saturating_sub(offset);
+            let limit = self.snd_wnd.min(self.cc.cwnd);
+            let usable = (self.snd_una + limit) - self.snd_nxt;
+            let mut len = avail.min(usable).min(smss);
+            let retransmitting = self.snd_nxt < self.snd_max;
+            if retransmitting {
+                if let Some(n) = self.scoreboard.next_sacked_after(self.snd_nxt) {
+                    len = len.min(n - self.snd_nxt);
+                }
+            }
+            let fin_now = self.fin_queued
+                && !self.fin_acked
+                && self.snd_nxt + len == self.fin_seq()
+                && self.snd_nxt <= self.fin_seq();
+            if len == 0 && !fin_now {
+                break;
+            }
+            if len > 0 && len < smss && !retransmitting && !force {
+                let all_queued = len == avail;
+                let nagle_holds = !self.nodelay && self.snd_max > self.snd_una && !fin_now;
+                if all_queued && nagle_holds {
+                    break;
+                }
+                if !all_queued && len < self.max_snd_wnd / 2 {
+                    break; // SWS: wait for a bigger window (the persist timer overrides)
+                }
+            }
+            if self.snd_nxt == self.snd_max && self.rtt_timing.is_none() && len > 0 {
+                self.rtt_timing = Some((self.snd_nxt, ctx.now));
+            }
+            if retransmitting {
+                ctx.stats.retransmits += 1;
+            }
+            let n = self.transmit(ctx, self.snd_nxt, len);
+            if n == 0 {
+                break;
+            }
+            self.snd_nxt += n;
+            self.snd_max = self.snd_max.max(self.snd_nxt);
+            if force {
+                break;
+            }
+        }
+    }
+
+    /// Arms the persist timer when data waits for a window that is closed (or too small to
+    /// send into) and nothing is in flight to bring an update [RFC 9293 § 3.8.6.1].
+    fn arm_persist(&mut self, ctx: &mut Ctx<'_>) {
+        let waiting = self.send_seq + self.send.len() > self.snd_nxt;
+        if waiting && self.snd_max == self.snd_una && self.retransmit_at.is_none() {
+            if self.persist_at.is_none() {
+                let d = self
+                    .rtt
+                    .rto()
+                    .as_micros()
+                    .checked_shl(self.persist_backoff.min(16))
+                    .unwrap_or(u64::MAX)
+                    .min(MAX_RTO.as_micros());
+                self.persist_at = Some(ctx.now + Duration::from_micros(d));
+            }
+        } else {
+            self.persist_at = None;
+        }
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    fn keepalive_deadline(&self, config: &TcpConfig) -> Option<Instant> {
+        let k = config.keepalive?;
+        if !self.keepalive
+            || !matches!(self.state, TcpState::Established | TcpState::CloseWait)
+            || self.snd_max != self.snd_una
+        {
+            return None;
+        }
+        let wait = k.idle.as_micros() + u64::from(self.keepalive_probes) * k.interval.as_micros();
+        Some(self.last_received + Duration::from_micros(wait))
+    }
+
+    /// The earliest instant a timer of this connection fires.
+    pub(crate) fn next_deadline(&self, config: &TcpConfig) -> Option<Instant> {
+        [
+            self.retransmit_at,
+            self.persist_at,
+            self.delayed_ack_at,
+            self.time_wait_at,
+            self.keepalive_deadline(config),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Runs the timers due at `ctx.now`.
+    pub(crate) fn on_timer(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        if self.time_wait_at.is_some_and(|t| t <= now) {
+            self.time_wait_at = None;
+            self.enter_closed(ctx);
+            return;
+        }
+        if self.retransmit_at.is_some_and(|t| t <= now) {
+            self.retransmit_at = None;
+            self.on_retransmit_timeout(ctx);
+            if self.state == TcpState::Closed {
+                return;
+            }
+        }
+        if self.persist_at.is_some_and(|t| t <= now) {
+            self.persist_at = None;
+            self.on_persist(ctx);
+            if self.state == TcpState::Closed {
+                return;
+            }
+        }
+        if self.delayed_ack_at.is_some_and(|t| t <= now) {
+            self.delayed_ack_at = None;
+            self.ack_now = true;
+        }
+        if self
+            .keepalive_deadline(ctx.config)
+            .is_some_and(|t| t <= now)
+        {
+            let count = ctx.config.keepalive.map_or(0, |k| k.count);
+            if self.keepalive_probes >= count {
+                self.fail(ctx, TcpError::TimedOut);
+                return;
+            }
+            self.keepalive_probes += 1;
+            ctx.stats.keepalives_sent += 1;
+            // RFC 1122 § 4.2.3.6: SEG.SEQ = SND.NXT − 1, no data.
+            let seq = Seq(self.snd_nxt.0.wrapping_sub(1));
+            self.emit(ctx, seq, TcpFlags::ACK, Vec::new());
+        }
+        self.output(ctx);
+    }
+
+    /// The retransmission timer expired [RFC 6298 § 5.4–5.6, RFC 5681 § 3.1, RFC 9293 § 3.8.3
+    /// (user timeout; SYN retries)].
+    fn on_retransmit_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        let since = self.unacked_since.unwrap_or(ctx.now);
+        let timed_out = ctx.now.saturating_duration_since(since) >= self.user_timeout;
+        match self.state {
+            TcpState::SynSent | TcpState::SynReceived => {
+                if self.rtt.backoffs >= ctx.config.syn_retries || timed_out {
+                    self.fail(ctx, TcpError::TimedOut);
+                    return;
+                }
+                self.rtt.back_off();
+                self.rtt_timing = None;
+                self.snd_nxt = self.iss;
+                ctx.stats.retransmits += 1;
+            }
+            _ => {
+                if self.snd_una == self.snd_max {
+                    return;
+                }
+                if timed_out {
+                    self.fail(ctx, TcpError::TimedOut);
+                    return;
+                }
+                ctx.stats.timeouts += 1;
+                self.cc.on_timeout(self.flight(), self.smss(), self.snd_max);
+                self.rtt.back_off();
+                self.rtt_timing = None;
+                self.snd_nxt = self.snd_una;
+            }
+        }
+    }
+
+    /// The persist timer: a window probe if the window is zero, else the SWS override
+    /// [RFC 9293 § 3.8.6.1, RFC 1122 § 4.2.2.17]. Probes go on as long as they are answered.
+    fn on_persist(&mut self, ctx: &mut Ctx<'_>) {
+        if self.send_seq + self.send.len() <= self.snd_nxt {
+            return;
+        }
+        if self.snd_wnd == 0 {
+            let since = *self.probe_unanswered_since.get_or_insert(ctx.now);
+            if ctx.now.saturating_duration_since(since) >= self.user_timeout {
+                self.fail(ctx, TcpError::TimedOut);
+                return;
+            }
+            ctx.stats.window_probes += 1;
+            // An old octet's sequence number: the receiver answers with its window.
+            let seq = Seq(self.snd_una.0.wrapping_sub(1));
+            self.emit(ctx, seq, TcpFlags::ACK, Vec::new());
+            self.persist_backoff += 1;
+        } else {
+            self.output_data(ctx, true);
+        }
+    }
+
+    // ---------------------------------------------------------------- ICMP
+
+    /// Whether an ICMP error quoting sequence number `seq` can be about this connection
+    /// [RFC 5927 § 4.1]: it must lie in SND.UNA..SND.MAX.
+    pub(crate) fn icmp_seq_ok(&self, seq: Seq) -> bool {
+        seq.in_range(self.snd_una, self.snd_max.max(self.snd_una + 1u32))
+    }
+
+    /// Fragmentation needed: lower the path MTU [RFC 1191 § 6.3] and resend at once.
+    pub(crate) fn lower_path_mtu(&mut self, ctx: &mut Ctx<'_>, mtu: u16) {
+        let mss = usize::from(mtu).saturating_sub(40).max(MIN_MSS);
+        if mss < self.pmtu_mss {
+            self.pmtu_mss = mss;
+            ctx.stats.path_mtu_updates += 1;
+            if self.synchronized() {
+                self.snd_nxt = self.snd_una;
+                self.output(ctx);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- introspection
+
+    pub(crate) fn check_invariants(&self) {
+        assert!(self.send.len() <= self.send.capacity());
+        self.recv.check_invariants();
+        self.scoreboard.check_invariants();
+        assert!(self.snd_una <= self.snd_nxt && self.snd_nxt <= self.snd_max);
+    }
+
+    pub(crate) fn info(&self) -> super::TcpInfo {
+        super::TcpInfo {
+            state: self.state,
+            local: self.local,
+            remote: self.remote,
+            send_mss: self.smss(),
+            cwnd: self.cc.cwnd,
+            ssthresh: self.cc.ssthresh,
+            send_window: self.snd_wnd,
+            rto: self.rtt.rto(),
+            srtt: self.rtt.srtt(),
+            window_scaling: self.window_scaling,
+            timestamps: self.timestamps,
+            sack: self.sack,
+            unacknowledged: self.flight(),
+            send_queued: self.send.len(),
+            readable: self.recv.len(),
+            in_recovery: self.cc.recovery.is_some(),
+        }
+    }
+}

@@ -1,0 +1,1084 @@
+//! TCP [RFC 9293] with RTO per RFC 6298, congestion control per RFC 5681/6582, window scale
+//! and timestamps per RFC 7323, SACK per RFC 2018/6675, the hardening of RFC 5961 and ISNs per
+//! RFC 6528: the connection table and listeners, the application calls, and the glue between
+//! the IP layer and the per-connection state machines. One submodule per concern:
+//!
+//! - [`connection`](self::connection): the TCB, segment arrival (§ 3.10.7), output, timers;
+//! - `segment`: decoded arriving segments and segments to send;
+//! - `buffer`: bounded send and receive buffers (with out-of-order ranges for SACK);
+//! - `rtt`: the retransmission timeout (RFC 6298);
+//! - `congestion`: NewReno and the SACK scoreboard (RFC 5681, 6582, 6675);
+//! - `isn`: initial sequence numbers (RFC 6528);
+//! - `seq`: sequence number arithmetic modulo 2³².
+//!
+//! # Listen queues
+//!
+//! A listener has a SYN queue (half-open connections in SYN-RECEIVED) and an accept queue
+//! (established connections not yet taken by [`Stack::tcp_accept`]):
+//!
+//! - the SYN queue holds at most [`TcpConfig::max_syn_backlog`] connections; a SYN arriving
+//!   when it is full evicts the **oldest** half-open connection (silently: under a SYN flood
+//!   its peer is likely spoofed), so a flood costs bounded memory and a real client that
+//!   answers promptly still gets through;
+//! - the accept queue holds at most `backlog` connections; while it is full new SYNs are
+//!   dropped and the ACK completing a handshake is ignored (the SYN-ACK is retransmitted and
+//!   the handshake completes once the application accepts), as Linux does;
+//! - a half-open connection costs no buffer memory: buffers are allocated on first use;
+//! - the whole table holds at most [`TcpConfig::max_connections`] connections (TIME-WAIT
+//!   included); further SYNs are dropped and `tcp_connect` fails.
+
+pub(crate) mod buffer;
+pub(crate) mod congestion;
+pub(crate) mod connection;
+pub(crate) mod isn;
+pub(crate) mod rtt;
+pub(crate) mod segment;
+pub(crate) mod seq;
+
+#[cfg(test)]
+mod tests;
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
+use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOptions};
+use wirecheck_codec::time::{Duration, Instant};
+use wirecheck_codec::ChecksumStatus;
+
+use crate::iface::InterfaceId;
+use crate::ip::{Destination, SendParams};
+use crate::stack::{Event, NetworkError, NetworkErrorKind, Origin, Stack, StackError};
+
+use connection::{ChallengeAckLimiter, ConnEvent, Ctx, PeerSyn, Tcb};
+use isn::IsnGenerator;
+use segment::{Outgoing, Segment};
+use seq::Seq;
+
+/// Keep-alive settings [RFC 1122 § 4.2.3.6].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepAlive {
+    /// Idle time before the first probe (RFC 1122: no less than two hours by default).
+    pub idle: Duration,
+    /// Between unanswered probes.
+    pub interval: Duration,
+    /// Unanswered probes before the connection is declared dead.
+    pub count: u32,
+}
+
+impl Default for KeepAlive {
+    fn default() -> KeepAlive {
+        KeepAlive {
+            idle: Duration::from_secs(7200),
+            interval: Duration::from_secs(75),
+            count: 9,
+        }
+    }
+}
+
+/// TCP settings. Every table and buffer is bounded by one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpConfig {
+    /// Most connections (any state but LISTEN, TIME-WAIT included).
+    pub max_connections: usize,
+    /// Most listeners.
+    pub max_listeners: usize,
+    /// Most half-open connections per listener (the SYN queue); the oldest goes first.
+    pub max_syn_backlog: usize,
+    /// Upper bound of the `backlog` given to [`Stack::tcp_listen`] (the accept queue).
+    pub max_accept_backlog: usize,
+    /// Send buffer per connection, octets.
+    pub send_buffer: usize,
+    /// Receive buffer per connection, octets (the most window we offer).
+    pub receive_buffer: usize,
+    /// RTO before any RTT sample [RFC 6298 § 2.1: 1 s].
+    pub initial_rto: Duration,
+    /// Lower bound of the RTO [RFC 6298 § 2.4: 1 s].
+    pub min_rto: Duration,
+    /// Maximum segment lifetime; TIME-WAIT lasts 2·MSL [RFC 9293 § 3.4.2: 2 minutes is the
+    /// RFC's engineering choice; 60 s here, as most systems].
+    pub msl: Duration,
+    /// Delayed-ACK bound (at most 500 ms by RFC 1122 § 4.2.3.2; 200 ms by default). Zero
+    /// acknowledges every segment at once.
+    pub ack_delay: Duration,
+    /// Nagle's algorithm for new connections [RFC 896]; see [`Stack::tcp_set_nodelay`].
+    pub nagle: bool,
+    /// Initial window of 10 segments [RFC 6928] instead of RFC 5681's 2–4.
+    pub initial_window_10: bool,
+    /// Offer window scaling [RFC 7323 § 2].
+    pub window_scaling: bool,
+    /// Offer timestamps (RTTM and PAWS) [RFC 7323 § 3–5].
+    pub timestamps: bool,
+    /// Offer SACK [RFC 2018].
+    pub sack: bool,
+    /// Keep-alive for new connections (off by default, RFC 1122 § 4.2.3.6).
+    pub keepalive: Option<KeepAlive>,
+    /// Give up when data stays unacknowledged (or window probes unanswered) this long
+    /// [RFC 9293 § 3.10.3 USER TIMEOUT; RFC 1122 § 4.2.3.5 R2]; 5 minutes by default.
+    pub user_timeout: Duration,
+    /// SYN (or SYN-ACK) retransmissions before giving up (RFC 1122 § 4.2.3.5: at least
+    /// 3 minutes' worth is recommended for SYN; 6 doublings from 1 s is 127 s).
+    pub syn_retries: u32,
+    /// Challenge ACKs per second, stack-wide [RFC 5961 § 7].
+    pub challenge_ack_limit: u32,
+    /// The ephemeral port range for `tcp_connect`.
+    pub ephemeral_ports: (u16, u16),
+    /// Set DF and follow ICMP fragmentation needed [RFC 1191].
+    pub path_mtu_discovery: bool,
+}
+
+impl Default for TcpConfig {
+    fn default() -> TcpConfig {
+        TcpConfig {
+            max_connections: 1024,
+            max_listeners: 64,
+            max_syn_backlog: 128,
+            max_accept_backlog: 128,
+            send_buffer: 64 * 1024,
+            receive_buffer: 64 * 1024,
+            initial_rto: Duration::from_secs(1),
+            min_rto: Duration::from_secs(1),
+            msl: Duration::from_secs(60),
+            ack_delay: Duration::from_millis(200),
+            nagle: true,
+            initial_window_10: false,
+            window_scaling: true,
+            timestamps: true,
+            sack: true,
+            keepalive: None,
+            user_timeout: Duration::from_secs(300),
+            syn_retries: 6,
+            challenge_ack_limit: 1000,
+            ephemeral_ports: (49152, 65535),
+            path_mtu_discovery: true,
+        }
+    }
+}
+
+/// A TCP socket (listener or connection) of a [`Stack`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TcpHandle(pub u32);
+
+/// The connection states [RFC 9293 § 3.3.2].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum TcpState {
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
+/// Why a connection failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TcpError {
+    /// The peer answered the SYN with a reset ("connection refused").
+    Refused,
+    /// The peer reset the connection.
+    Reset,
+    /// Data (or a SYN, or keep-alives, or window probes) went unanswered past the user
+    /// timeout or retry limit.
+    TimedOut,
+    /// A hard ICMP error (protocol or port unreachable) [RFC 1122 § 4.2.3.9].
+    Unreachable(NetworkError),
+}
+
+/// A snapshot of a connection's state, for tests and diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct TcpInfo {
+    pub state: TcpState,
+    pub local: SocketAddrV4,
+    pub remote: SocketAddrV4,
+    pub send_mss: usize,
+    pub cwnd: usize,
+    pub ssthresh: usize,
+    pub send_window: usize,
+    pub rto: Duration,
+    pub srtt: Option<Duration>,
+    pub window_scaling: bool,
+    pub timestamps: bool,
+    pub sack: bool,
+    pub unacknowledged: usize,
+    pub send_queued: usize,
+    pub readable: usize,
+    pub in_recovery: bool,
+}
+
+/// TCP counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct TcpStats {
+    pub segments_in: u64,
+    pub segments_out: u64,
+    pub bad_checksum: u64,
+    pub malformed: u64,
+    pub not_unicast: u64,
+    pub resets_sent: u64,
+    pub resets_received: u64,
+    pub retransmits: u64,
+    pub timeouts: u64,
+    pub fast_retransmits: u64,
+    pub duplicate_acks: u64,
+    pub out_of_window: u64,
+    pub paws_rejected: u64,
+    pub challenge_acks: u64,
+    pub challenge_acks_suppressed: u64,
+    pub ack_of_unsent: u64,
+    pub ack_too_old: u64,
+    pub out_of_order_drops: u64,
+    pub window_probes: u64,
+    pub keepalives_sent: u64,
+    pub syn_queue_evictions: u64,
+    pub syn_dropped: u64,
+    pub path_mtu_updates: u64,
+    pub icmp_ignored: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// The application holds the handle.
+    User,
+    /// Not yet accepted from this listener.
+    Listener(TcpHandle),
+    /// Closed by the application; freed on reaching CLOSED.
+    Detached,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    tcb: Tcb,
+    owner: Owner,
+}
+
+#[derive(Debug, Clone)]
+struct Listener {
+    local: SocketAddrV4,
+    backlog: usize,
+    syn_queue: VecDeque<TcpHandle>,
+    accept_queue: VecDeque<TcpHandle>,
+}
+
+/// The TCP part of a stack.
+#[derive(Debug, Clone)]
+pub(crate) struct TcpTable {
+    conns: BTreeMap<TcpHandle, Entry>,
+    listeners: BTreeMap<TcpHandle, Listener>,
+    by_tuple: HashMap<(SocketAddrV4, SocketAddrV4), TcpHandle>,
+    next_handle: u32,
+    isn: IsnGenerator,
+    limiter: ChallengeAckLimiter,
+    stats: TcpStats,
+}
+
+impl TcpTable {
+    pub(crate) fn new(k0: u64, k1: u64) -> TcpTable {
+        TcpTable {
+            conns: BTreeMap::new(),
+            listeners: BTreeMap::new(),
+            by_tuple: HashMap::new(),
+            next_handle: 0,
+            isn: IsnGenerator::new(k0, k1),
+            limiter: ChallengeAckLimiter::default(),
+            stats: TcpStats::default(),
+        }
+    }
+
+    fn alloc_handle(&mut self) -> TcpHandle {
+        loop {
+            let h = TcpHandle(self.next_handle);
+            self.next_handle = self.next_handle.wrapping_add(1);
+            if !self.conns.contains_key(&h) && !self.listeners.contains_key(&h) {
+                return h;
+            }
+        }
+    }
+
+    fn listener_for(&self, local: SocketAddrV4) -> Option<TcpHandle> {
+        self.listeners
+            .iter()
+            .find(|(_, l)| l.local == local)
+            .or_else(|| {
+                self.listeners
+                    .iter()
+                    .find(|(_, l)| l.local.port() == local.port() && l.local.ip().is_unspecified())
+            })
+            .map(|(h, _)| *h)
+    }
+
+    /// Forgets a connection entirely.
+    fn remove(&mut self, h: TcpHandle) {
+        if let Some(e) = self.conns.remove(&h) {
+            if self.by_tuple.get(&(e.tcb.local, e.tcb.remote)) == Some(&h) {
+                self.by_tuple.remove(&(e.tcb.local, e.tcb.remote));
+            }
+            if let Owner::Listener(l) = e.owner {
+                if let Some(l) = self.listeners.get_mut(&l) {
+                    l.syn_queue.retain(|&x| x != h);
+                    l.accept_queue.retain(|&x| x != h);
+                }
+            }
+        }
+    }
+
+    /// Connections in the table (every state but LISTEN).
+    pub(crate) fn len(&self) -> usize {
+        self.conns.len()
+    }
+
+    pub(crate) fn check_invariants(&self, config: &TcpConfig) {
+        assert!(self.conns.len() <= config.max_connections);
+        assert!(self.listeners.len() <= config.max_listeners);
+        for l in self.listeners.values() {
+            assert!(l.syn_queue.len() <= config.max_syn_backlog);
+            assert!(l.accept_queue.len() <= l.backlog);
+        }
+        for (h, e) in &self.conns {
+            e.tcb.check_invariants();
+            if e.tcb.state != TcpState::Closed {
+                assert_eq!(self.by_tuple.get(&(e.tcb.local, e.tcb.remote)), Some(h));
+            }
+        }
+        assert!(self.by_tuple.len() <= self.conns.len());
+    }
+}
+
+/// Runs `f` on a connection with a context, then lets the stack act on what it produced.
+macro_rules! with_tcb {
+    ($stack:expr, $now:expr, $h:expr, |$tcb:ident, $ctx:ident| $body:expr) => {{
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        let r = {
+            let table = &mut $stack.tcp;
+            match table.conns.get_mut(&$h) {
+                Some(entry) => {
+                    let $tcb = &mut entry.tcb;
+                    let mut ctx = Ctx {
+                        now: $now,
+                        config: &$stack.config.tcp,
+                        out: &mut out,
+                        events: &mut events,
+                        limiter: &mut table.limiter,
+                        stats: &mut table.stats,
+                    };
+                    let $ctx = &mut ctx;
+                    Some($body)
+                }
+                None => None,
+            }
+        };
+        $stack.tcp_after($now, $h, out, events);
+        r
+    }};
+}
+
+impl Stack {
+    // ------------------------------------------------------------ application calls
+
+    /// Opens a listener on `local` (address 0.0.0.0 listens on every address) with an accept
+    /// queue of `backlog` connections (at most [`TcpConfig::max_accept_backlog`]).
+    pub fn tcp_listen(
+        &mut self,
+        local: SocketAddrV4,
+        backlog: usize,
+    ) -> Result<TcpHandle, StackError> {
+        let addr = *local.ip();
+        if !addr.is_unspecified() && self.local_iface_of(addr).is_none() {
+            return Err(StackError::AddressNotAvailable);
+        }
+        if local.port() == 0 {
+            return Err(StackError::InvalidDestination);
+        }
+        if self
+            .tcp
+            .listeners
+            .values()
+            .any(|l| l.local.port() == local.port() && (l.local.ip() == local.ip()))
+        {
+            return Err(StackError::AddressInUse);
+        }
+        if self.tcp.listeners.len() >= self.config.tcp.max_listeners {
+            return Err(StackError::TooManySockets);
+        }
+        let h = self.tcp.alloc_handle();
+        self.tcp.listeners.insert(
+            h,
+            Listener {
+                local,
+                backlog: backlog.clamp(1, self.config.tcp.max_accept_backlog.max(1)),
+                syn_queue: VecDeque::new(),
+                accept_queue: VecDeque::new(),
+            },
+        );
+        Ok(h)
+    }
+
+    /// Takes an established connection from a listener's accept queue, with the peer's
+    /// address; `None` if there is none yet ([`Event::TcpIncoming`] says when).
+    pub fn tcp_accept(
+        &mut self,
+        listener: TcpHandle,
+    ) -> Result<Option<(TcpHandle, SocketAddrV4)>, StackError> {
+        let l = self
+            .tcp
+            .listeners
+            .get_mut(&listener)
+            .ok_or(StackError::InvalidHandle)?;
+        let Some(h) = l.accept_queue.pop_front() else {
+            return Ok(None);
+        };
+        let Some(e) = self.tcp.conns.get_mut(&h) else {
+            return Ok(None);
+        };
+        e.owner = Owner::User;
+        let remote = e.tcb.remote;
+        if e.tcb.readable() > 0 || e.tcb.fin_received {
+            self.push_event(Event::TcpReadable(h));
+        }
+        Ok(Some((h, remote)))
+    }
+
+    /// Opens a connection to `remote` from an ephemeral port [RFC 9293 § 3.10.1]. The SYN
+    /// goes out at once; [`Event::TcpConnected`] or [`Event::TcpError`] follows.
+    pub fn tcp_connect(
+        &mut self,
+        now: Instant,
+        remote: SocketAddrV4,
+    ) -> Result<TcpHandle, StackError> {
+        self.tcp_connect_from(now, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0), remote)
+    }
+
+    /// Like [`tcp_connect`](Stack::tcp_connect), from a given local address and port (0.0.0.0
+    /// and port 0 pick them).
+    pub fn tcp_connect_from(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+    ) -> Result<TcpHandle, StackError> {
+        let dst = *remote.ip();
+        if remote.port() == 0
+            || dst.is_unspecified()
+            || dst.is_multicast()
+            || self.is_any_broadcast(dst)
+        {
+            return Err(StackError::InvalidDestination);
+        }
+        let route = self.route_output(dst, None)?;
+        let addr = if local.ip().is_unspecified() {
+            route.source
+        } else if self.local_iface_of(*local.ip()).is_some() {
+            *local.ip()
+        } else {
+            return Err(StackError::AddressNotAvailable);
+        };
+        if self.tcp.conns.len() >= self.config.tcp.max_connections {
+            return Err(StackError::TooManySockets);
+        }
+        let port = if local.port() == 0 {
+            self.tcp_ephemeral_port(addr, remote)?
+        } else if self
+            .tcp
+            .by_tuple
+            .contains_key(&(SocketAddrV4::new(addr, local.port()), remote))
+        {
+            return Err(StackError::AddressInUse);
+        } else {
+            local.port()
+        };
+        let local = SocketAddrV4::new(addr, port);
+        let mtu = self.interface(route.iface).map_or(576, |i| i.mtu);
+        let iss = Seq(self.tcp.isn.isn(now, local, remote));
+        let ts_offset = self.rng.next_u64() as u32;
+        let h = self.tcp.alloc_handle();
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        let tcb = {
+            let mut ctx = Ctx {
+                now,
+                config: &self.config.tcp,
+                out: &mut out,
+                events: &mut events,
+                limiter: &mut self.tcp.limiter,
+                stats: &mut self.tcp.stats,
+            };
+            Tcb::connect(&mut ctx, local, remote, iss, mtu, ts_offset)
+        };
+        self.tcp.conns.insert(
+            h,
+            Entry {
+                tcb,
+                owner: Owner::User,
+            },
+        );
+        self.tcp.by_tuple.insert((local, remote), h);
+        self.tcp_after(now, h, out, events);
+        Ok(h)
+    }
+
+    /// A free ephemeral port for a connection to `remote`, from a random start
+    /// [RFC 6056 § 3.3.1].
+    fn tcp_ephemeral_port(
+        &mut self,
+        addr: Ipv4Addr,
+        remote: SocketAddrV4,
+    ) -> Result<u16, StackError> {
+        let (low, high) = self.config.tcp.ephemeral_ports;
+        let (low, high) = (low.max(1), high.max(low.max(1)));
+        let span = u64::from(high - low) + 1;
+        let start = self.rng.below_or_equal(span - 1);
+        for i in 0..span {
+            let port = low + ((start + i) % span) as u16;
+            let local = SocketAddrV4::new(addr, port);
+            let listening = self.tcp.listeners.values().any(|l| l.local.port() == port);
+            if !listening && !self.tcp.by_tuple.contains_key(&(local, remote)) {
+                return Ok(port);
+            }
+        }
+        Err(StackError::NoFreePort)
+    }
+
+    /// Queues data; returns how much fit in the send buffer (0 when full:
+    /// [`Event::TcpWritable`] says when room frees up).
+    pub fn tcp_send(
+        &mut self,
+        now: Instant,
+        handle: TcpHandle,
+        data: &[u8],
+    ) -> Result<usize, StackError> {
+        let e = self
+            .tcp
+            .conns
+            .get(&handle)
+            .filter(|e| e.owner == Owner::User)
+            .ok_or(StackError::InvalidHandle)?;
+        if let Some(err) = e.tcb.error {
+            return Err(StackError::Tcp(err));
+        }
+        if !e.tcb.can_send() {
+            return Err(StackError::NotConnected);
+        }
+        let n = with_tcb!(self, now, handle, |tcb, ctx| tcb.send_data(ctx, data));
+        self.drain_loopback(now);
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Reads received data: `Ok(n)` with n > 0 bytes, `Ok(0)` at the end of the stream (the
+    /// peer's FIN, everything read), [`StackError::WouldBlock`] when nothing is there yet.
+    pub fn tcp_recv(
+        &mut self,
+        now: Instant,
+        handle: TcpHandle,
+        out: &mut [u8],
+    ) -> Result<usize, StackError> {
+        let e = self
+            .tcp
+            .conns
+            .get(&handle)
+            .filter(|e| e.owner == Owner::User)
+            .ok_or(StackError::InvalidHandle)?;
+        if e.tcb.readable() == 0 {
+            if e.tcb.fin_received {
+                return Ok(0);
+            }
+            if let Some(err) = e.tcb.error {
+                return Err(StackError::Tcp(err));
+            }
+            if e.tcb.state == TcpState::Closed {
+                return Err(StackError::NotConnected);
+            }
+            return Err(StackError::WouldBlock);
+        }
+        let n = with_tcb!(self, now, handle, |tcb, ctx| tcb.recv_data(ctx, out));
+        self.drain_loopback(now);
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Closes the sending side: a FIN follows the queued data (half-close); receiving goes on.
+    pub fn tcp_shutdown(&mut self, now: Instant, handle: TcpHandle) -> Result<(), StackError> {
+        self.tcp
+            .conns
+            .get(&handle)
+            .filter(|e| e.owner == Owner::User)
+            .ok_or(StackError::InvalidHandle)?;
+        with_tcb!(self, now, handle, |tcb, ctx| tcb.shutdown(ctx));
+        self.drain_loopback(now);
+        Ok(())
+    }
+
+    /// Closes a connection or a listener and gives up the handle. A connection is closed
+    /// gracefully (FIN after the queued data, then the closing handshake and TIME-WAIT run on
+    /// their own), unless received data was left unread: then it is reset
+    /// [RFC 1122 § 4.2.2.13]. A listener's unaccepted connections are reset.
+    pub fn tcp_close(&mut self, now: Instant, handle: TcpHandle) -> Result<(), StackError> {
+        if let Some(l) = self.tcp.listeners.remove(&handle) {
+            for h in l.syn_queue.into_iter().chain(l.accept_queue) {
+                with_tcb!(self, now, h, |tcb, ctx| tcb.abort(ctx));
+                self.tcp.remove(h);
+            }
+            self.drain_loopback(now);
+            return Ok(());
+        }
+        let e = self
+            .tcp
+            .conns
+            .get_mut(&handle)
+            .filter(|e| e.owner == Owner::User)
+            .ok_or(StackError::InvalidHandle)?;
+        e.owner = Owner::Detached;
+        let unread = e.tcb.readable() > 0;
+        if e.tcb.state == TcpState::Closed {
+            self.tcp.remove(handle);
+            return Ok(());
+        }
+        if unread {
+            with_tcb!(self, now, handle, |tcb, ctx| tcb.abort(ctx));
+        } else {
+            with_tcb!(self, now, handle, |tcb, ctx| tcb.shutdown(ctx));
+        }
+        self.drain_loopback(now);
+        Ok(())
+    }
+
+    /// Aborts a connection: a reset if it was synchronized; the handle is given up.
+    pub fn tcp_abort(&mut self, now: Instant, handle: TcpHandle) -> Result<(), StackError> {
+        if self.tcp.listeners.contains_key(&handle) {
+            return self.tcp_close(now, handle);
+        }
+        let e = self
+            .tcp
+            .conns
+            .get_mut(&handle)
+            .filter(|e| e.owner == Owner::User)
+            .ok_or(StackError::InvalidHandle)?;
+        e.owner = Owner::Detached;
+        with_tcb!(self, now, handle, |tcb, ctx| tcb.abort(ctx));
+        self.tcp.remove(handle);
+        self.drain_loopback(now);
+        Ok(())
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on for a connection [RFC 1122 § 4.2.3.4].
+    pub fn tcp_set_nodelay(&mut self, handle: TcpHandle, nodelay: bool) -> Result<(), StackError> {
+        let e = self
+            .tcp
+            .conns
+            .get_mut(&handle)
+            .ok_or(StackError::InvalidHandle)?;
+        e.tcb.nodelay = nodelay;
+        Ok(())
+    }
+
+    /// Turns keep-alive on or off for a connection (the timing is [`TcpConfig::keepalive`], or
+    /// its default when that is `None`).
+    pub fn tcp_set_keepalive(&mut self, handle: TcpHandle, on: bool) -> Result<(), StackError> {
+        if on && self.config.tcp.keepalive.is_none() {
+            self.config.tcp.keepalive = Some(KeepAlive::default());
+            for e in self.tcp.conns.values_mut() {
+                e.tcb.keepalive = false;
+            }
+        }
+        let e = self
+            .tcp
+            .conns
+            .get_mut(&handle)
+            .ok_or(StackError::InvalidHandle)?;
+        e.tcb.keepalive = on;
+        Ok(())
+    }
+
+    /// Sets a connection's user timeout [RFC 9293 § 3.10.3, RFC 5482].
+    pub fn tcp_set_user_timeout(
+        &mut self,
+        handle: TcpHandle,
+        timeout: Duration,
+    ) -> Result<(), StackError> {
+        let e = self
+            .tcp
+            .conns
+            .get_mut(&handle)
+            .ok_or(StackError::InvalidHandle)?;
+        e.tcb.user_timeout = timeout;
+        Ok(())
+    }
+
+    /// A connection's state (`Listen` for a listener).
+    pub fn tcp_state(&self, handle: TcpHandle) -> Option<TcpState> {
+        if self.tcp.listeners.contains_key(&handle) {
+            return Some(TcpState::Listen);
+        }
+        self.tcp.conns.get(&handle).map(|e| e.tcb.state)
+    }
+
+    /// A snapshot of a connection.
+    pub fn tcp_info(&self, handle: TcpHandle) -> Option<TcpInfo> {
+        self.tcp.conns.get(&handle).map(|e| e.tcb.info())
+    }
+
+    /// Octets that can be queued with [`tcp_send`](Stack::tcp_send) now.
+    pub fn tcp_send_capacity(&self, handle: TcpHandle) -> Option<usize> {
+        self.tcp.conns.get(&handle).map(|e| e.tcb.send_free())
+    }
+
+    /// The TCP counters.
+    pub fn tcp_stats(&self) -> &TcpStats {
+        &self.tcp.stats
+    }
+
+    /// Connections in the table (every state but LISTEN, TIME-WAIT included).
+    pub fn tcp_connection_count(&self) -> usize {
+        self.tcp.len()
+    }
+
+    // ------------------------------------------------------------ IP side
+
+    /// A TCP segment addressed to us (the IP layer's protocol 6 hook).
+    pub(crate) fn tcp_input(
+        &mut self,
+        now: Instant,
+        _iface: InterfaceId,
+        class: Destination,
+        header: &Ipv4Header<'_>,
+        _datagram: &[u8],
+        bytes: &[u8],
+    ) -> bool {
+        self.tcp.stats.segments_in += 1;
+        if !class.is_unicast() {
+            // TCP is unicast only: no reset to a broadcast or multicast segment.
+            self.tcp.stats.not_unicast += 1;
+            return true;
+        }
+        if TcpHeader::verify_checksum(header.source, header.destination, bytes)
+            != ChecksumStatus::Good
+        {
+            self.tcp.stats.bad_checksum += 1;
+            return true;
+        }
+        let Some(seg) = Segment::parse(bytes) else {
+            self.tcp.stats.malformed += 1;
+            return true;
+        };
+        if seg.source_port == 0 || seg.destination_port == 0 {
+            self.tcp.stats.malformed += 1;
+            return true;
+        }
+        let local = SocketAddrV4::new(header.destination, seg.destination_port);
+        let remote = SocketAddrV4::new(header.source, seg.source_port);
+        if let Some(&h) = self.tcp.by_tuple.get(&(local, remote)) {
+            self.tcp_segment_for(now, h, &seg);
+        } else if let Some(l) = self.tcp.listener_for(local) {
+            self.tcp_listen_input(now, l, local, remote, &seg);
+        } else if !seg.has(TcpFlags::RST) {
+            // CLOSED [RFC 9293 § 3.10.7.1].
+            self.tcp.stats.resets_sent += 1;
+            let rst = Outgoing::reset_for(local, remote, &seg);
+            self.tcp_emit(now, &rst);
+        }
+        true
+    }
+
+    fn tcp_segment_for(&mut self, now: Instant, h: TcpHandle, seg: &Segment<'_>) {
+        let Some(e) = self.tcp.conns.get(&h) else {
+            return;
+        };
+        // A full accept queue holds the handshake back (see the module docs).
+        if let (TcpState::SynReceived, Owner::Listener(l)) = (e.tcb.state, e.owner) {
+            let full = self
+                .tcp
+                .listeners
+                .get(&l)
+                .is_some_and(|l| l.accept_queue.len() >= l.backlog);
+            if full && seg.has(TcpFlags::ACK) && !seg.has(TcpFlags::RST) {
+                self.tcp.stats.syn_dropped += 1;
+                return;
+            }
+        }
+        with_tcb!(self, now, h, |tcb, ctx| tcb.input(ctx, seg));
+    }
+
+    /// A segment for a listener [RFC 9293 § 3.10.7.2].
+    fn tcp_listen_input(
+        &mut self,
+        now: Instant,
+        l: TcpHandle,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &Segment<'_>,
+    ) {
+        if seg.has(TcpFlags::RST) {
+            return;
+        }
+        if seg.has(TcpFlags::ACK) {
+            self.tcp.stats.resets_sent += 1;
+            let rst = Outgoing::reset_for(local, remote, seg);
+            self.tcp_emit(now, &rst);
+            return;
+        }
+        if !seg.has(TcpFlags::SYN) {
+            return;
+        }
+        let Some(listener) = self.tcp.listeners.get(&l) else {
+            return;
+        };
+        if listener.accept_queue.len() >= listener.backlog {
+            self.tcp.stats.syn_dropped += 1;
+            return;
+        }
+        if listener.syn_queue.len() >= self.config.tcp.max_syn_backlog {
+            if let Some(oldest) = self
+                .tcp
+                .listeners
+                .get_mut(&l)
+                .and_then(|l| l.syn_queue.pop_front())
+            {
+                self.tcp.stats.syn_queue_evictions += 1;
+                self.tcp.remove(oldest);
+            }
+        }
+        if self.tcp.conns.len() >= self.config.tcp.max_connections
+            || self.config.tcp.max_syn_backlog == 0
+        {
+            self.tcp.stats.syn_dropped += 1;
+            return;
+        }
+        let mtu = self
+            .route_output(*remote.ip(), None)
+            .ok()
+            .and_then(|r| self.interface(r.iface))
+            .map_or(576, |i| i.mtu);
+        let iss = Seq(self.tcp.isn.isn(now, local, remote));
+        let ts_offset = self.rng.next_u64() as u32;
+        let h = self.tcp.alloc_handle();
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        let tcb = {
+            let mut ctx = Ctx {
+                now,
+                config: &self.config.tcp,
+                out: &mut out,
+                events: &mut events,
+                limiter: &mut self.tcp.limiter,
+                stats: &mut self.tcp.stats,
+            };
+            Tcb::accept_syn(
+                &mut ctx,
+                local,
+                remote,
+                iss,
+                mtu,
+                ts_offset,
+                &PeerSyn::of(seg),
+            )
+        };
+        self.tcp.conns.insert(
+            h,
+            Entry {
+                tcb,
+                owner: Owner::Listener(l),
+            },
+        );
+        self.tcp.by_tuple.insert((local, remote), h);
+        if let Some(listener) = self.tcp.listeners.get_mut(&l) {
+            listener.syn_queue.push_back(h);
+        }
+        self.tcp_after(now, h, out, events);
+    }
+
+    /// Sends what a connection produced and turns its events into the application's.
+    fn tcp_after(
+        &mut self,
+        now: Instant,
+        h: TcpHandle,
+        out: Vec<Outgoing>,
+        events: Vec<ConnEvent>,
+    ) {
+        for o in &out {
+            self.tcp_emit(now, o);
+        }
+        let Some(owner) = self.tcp.conns.get(&h).map(|e| e.owner) else {
+            return;
+        };
+        for ev in events {
+            match (ev, owner) {
+                (ConnEvent::Connected, Owner::User) => self.push_event(Event::TcpConnected(h)),
+                (ConnEvent::Connected, Owner::Listener(l)) => {
+                    if let Some(listener) = self.tcp.listeners.get_mut(&l) {
+                        listener.syn_queue.retain(|&x| x != h);
+                        listener.accept_queue.push_back(h);
+                        self.push_event(Event::TcpIncoming(l));
+                    }
+                }
+                (ConnEvent::Readable, Owner::User) => self.push_event(Event::TcpReadable(h)),
+                (ConnEvent::Readable, Owner::Detached) => {
+                    // Nobody will read: discard, keeping the window open.
+                    let mut sink = [0u8; 4096];
+                    while with_tcb!(self, now, h, |tcb, ctx| tcb.recv_data(ctx, &mut sink))
+                        .unwrap_or(0)
+                        > 0
+                    {}
+                }
+                (ConnEvent::Writable, Owner::User) => self.push_event(Event::TcpWritable(h)),
+                (ConnEvent::Error(error), Owner::User) => {
+                    self.push_event(Event::TcpError { handle: h, error })
+                }
+                (ConnEvent::SoftError(error), Owner::User) => {
+                    self.push_event(Event::TcpNetworkError { handle: h, error })
+                }
+                (ConnEvent::Closed, Owner::User) => {
+                    if let Some(e) = self.tcp.conns.get(&h) {
+                        let key = (e.tcb.local, e.tcb.remote);
+                        if self.tcp.by_tuple.get(&key) == Some(&h) {
+                            self.tcp.by_tuple.remove(&key);
+                        }
+                    }
+                    self.push_event(Event::TcpClosed(h));
+                }
+                (ConnEvent::Closed, _) => self.tcp.remove(h),
+                _ => {}
+            }
+        }
+    }
+
+    /// Wraps a segment in IP and sends it.
+    fn tcp_emit(&mut self, now: Instant, o: &Outgoing) {
+        let Ok(mut route) = self.route_output(*o.remote.ip(), None) else {
+            return;
+        };
+        if route.local {
+            route.source = *o.local.ip();
+        }
+        let mut opts = [0u8; 40];
+        let olen = o.options.write(&mut opts);
+        let header = TcpHeader {
+            options: TcpOptions::raw(&opts[..olen]),
+            ..TcpHeader::new(
+                o.local.port(),
+                o.remote.port(),
+                o.seq.0,
+                o.ack.0,
+                o.flags,
+                o.window,
+            )
+        };
+        let mut buf = vec![0u8; 20 + olen + o.payload.len()];
+        if header
+            .emit(*o.local.ip(), *o.remote.ip(), &o.payload, &mut buf)
+            .is_err()
+        {
+            return;
+        }
+        let params = SendParams {
+            source: *o.local.ip(),
+            protocol: IpProtocol::TCP,
+            ttl: self.config.ip.default_ttl,
+            dont_fragment: self.config.tcp.path_mtu_discovery,
+            options: &[],
+            origin: Origin::Stack(IpProtocol::TCP),
+        };
+        let _ = self.ip_send(now, &route, params, &buf);
+    }
+
+    /// An ICMP error about a segment we sent [RFC 1122 § 4.2.3.9, RFC 5927, RFC 1191].
+    pub(crate) fn tcp_icmp_error(
+        &mut self,
+        now: Instant,
+        original: &Ipv4Header<'_>,
+        transport: &[u8],
+        error: NetworkError,
+    ) {
+        let field = |at: usize| {
+            transport
+                .get(at..at + 2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+        };
+        let (Some(sport), Some(dport), Some(s)) = (
+            field(0),
+            field(2),
+            transport
+                .get(4..8)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+        ) else {
+            self.tcp.stats.icmp_ignored += 1;
+            return;
+        };
+        let local = SocketAddrV4::new(original.source, sport);
+        let remote = SocketAddrV4::new(original.destination, dport);
+        let Some(&h) = self.tcp.by_tuple.get(&(local, remote)) else {
+            self.tcp.stats.icmp_ignored += 1;
+            return;
+        };
+        if !self
+            .tcp
+            .conns
+            .get(&h)
+            .is_some_and(|e| e.tcb.icmp_seq_ok(Seq(s)))
+        {
+            self.tcp.stats.icmp_ignored += 1;
+            return;
+        }
+        match error.kind {
+            NetworkErrorKind::FragmentationNeeded { next_hop_mtu } => {
+                if !self.config.tcp.path_mtu_discovery {
+                    return;
+                }
+                let current = self.tcp.conns.get(&h).map_or(576, |e| e.tcb.smss() + 40) as u16;
+                // RFC 1191 § 5: without a next-hop MTU, the next plateau below.
+                let mtu = if next_hop_mtu >= 68 {
+                    next_hop_mtu
+                } else {
+                    [1492u16, 1006, 508, 296, 68]
+                        .into_iter()
+                        .find(|&p| p < current)
+                        .unwrap_or(68)
+                };
+                with_tcb!(self, now, h, |tcb, ctx| tcb.lower_path_mtu(ctx, mtu));
+            }
+            NetworkErrorKind::ProtocolUnreachable | NetworkErrorKind::PortUnreachable => {
+                with_tcb!(self, now, h, |tcb, ctx| tcb
+                    .fail(ctx, TcpError::Unreachable(error)));
+            }
+            NetworkErrorKind::SourceQuench => self.tcp.stats.icmp_ignored += 1, // RFC 6633
+            _ => {
+                with_tcb!(self, now, h, |tcb, ctx| {
+                    tcb.soft_error = Some(error);
+                    ctx.events.push(ConnEvent::SoftError(error));
+                });
+            }
+        }
+        self.drain_loopback(now);
+    }
+
+    /// The earliest TCP timer.
+    pub(crate) fn tcp_next_deadline(&self) -> Option<Instant> {
+        self.tcp
+            .conns
+            .values()
+            .filter_map(|e| e.tcb.next_deadline(&self.config.tcp))
+            .min()
+    }
+
+    /// Runs the TCP timers due at `now`.
+    pub(crate) fn tcp_timeout(&mut self, now: Instant) {
+        let due: Vec<TcpHandle> = self
+            .tcp
+            .conns
+            .iter()
+            .filter(|(_, e)| {
+                e.tcb
+                    .next_deadline(&self.config.tcp)
+                    .is_some_and(|d| d <= now)
+            })
+            .map(|(h, _)| *h)
+            .collect();
+        for h in due {
+            with_tcb!(self, now, h, |tcb, ctx| tcb.on_timer(ctx));
+        }
+    }
+}

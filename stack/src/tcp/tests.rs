@@ -1,0 +1,1256 @@
+//! Packet-level tests in the spirit of smoltcp's socket tests: a connection is brought into a
+//! state by real segments, a segment is injected, and the exact segments sent and the state
+//! after are checked. The peer is 10.0.0.2 (port 4000 unless said), we are 10.0.0.1.
+
+use core::net::SocketAddrV4;
+
+use wirecheck_codec::ipv4::IpProtocol;
+use wirecheck_codec::tcp::option::{SackBlock, SackBlocks, TcpOption};
+use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOptions};
+use wirecheck_codec::time::{Duration, Instant};
+
+use super::*;
+use crate::iface::InterfaceId;
+use crate::testing::{self, Decoded, HOST, PEER, PEER_MAC};
+use crate::{Config, Event, Stack};
+
+mod pair;
+
+const IF0: InterfaceId = InterfaceId(0);
+const PEER_PORT: u16 = 4000;
+const PORT: u16 = 80;
+const FIN: TcpFlags = TcpFlags::FIN;
+const SYN: TcpFlags = TcpFlags::SYN;
+const RST: TcpFlags = TcpFlags::RST;
+const ACK: TcpFlags = TcpFlags::ACK;
+const PSH: TcpFlags = TcpFlags::PSH;
+
+fn fl(list: &[TcpFlags]) -> TcpFlags {
+    TcpFlags(list.iter().fold(0, |a, f| a | f.0))
+}
+
+/// A segment as sent or received in a test.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct S {
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u16,
+    window: u16,
+    mss: Option<u16>,
+    ws: Option<u8>,
+    sack_permitted: bool,
+    ts: Option<(u32, u32)>,
+    sack: Vec<(u32, u32)>,
+    payload: Vec<u8>,
+}
+
+impl S {
+    fn new(seq: u32, ack: u32, flags: TcpFlags) -> S {
+        S {
+            sport: PEER_PORT,
+            dport: PORT,
+            seq,
+            ack,
+            flags: flags.0,
+            window: 65535,
+            ..S::default()
+        }
+    }
+    fn data(mut self, d: &[u8]) -> S {
+        self.payload = d.to_vec();
+        self
+    }
+    fn win(mut self, w: u16) -> S {
+        self.window = w;
+        self
+    }
+    fn mss(mut self, m: u16) -> S {
+        self.mss = Some(m);
+        self
+    }
+    fn ts(mut self, v: u32, e: u32) -> S {
+        self.ts = Some((v, e));
+        self
+    }
+    fn ws(mut self, w: u8) -> S {
+        self.ws = Some(w);
+        self
+    }
+    fn sack_ok(mut self) -> S {
+        self.sack_permitted = true;
+        self
+    }
+    fn sacks(mut self, b: &[(u32, u32)]) -> S {
+        self.sack = b.to_vec();
+        self
+    }
+    fn frame(&self) -> Vec<u8> {
+        let mut opts = Vec::new();
+        if let Some(m) = self.mss {
+            opts.push(TcpOption::MaximumSegmentSize(m));
+        }
+        if let Some(w) = self.ws {
+            opts.push(TcpOption::WindowScale(w));
+        }
+        if self.sack_permitted {
+            opts.push(TcpOption::SackPermitted);
+        }
+        if let Some((value, echo_reply)) = self.ts {
+            opts.push(TcpOption::Timestamps { value, echo_reply });
+        }
+        let mut sb = [0u8; 32];
+        let blocks: Vec<SackBlock> = self
+            .sack
+            .iter()
+            .map(|&(left, right)| SackBlock { left, right })
+            .collect();
+        if !blocks.is_empty() {
+            opts.push(TcpOption::Sack(
+                SackBlocks::encode(&blocks, &mut sb).unwrap(),
+            ));
+        }
+        let mut ob = [0u8; 40];
+        let olen = TcpOption::write_all(&opts, &mut ob).unwrap();
+        let h = TcpHeader {
+            options: TcpOptions::raw(&ob[..olen]),
+            ..TcpHeader::new(
+                self.sport,
+                self.dport,
+                self.seq,
+                self.ack,
+                TcpFlags(self.flags),
+                self.window,
+            )
+        };
+        let mut buf = vec![0u8; 20 + olen + self.payload.len()];
+        h.emit(PEER, HOST, &self.payload, &mut buf).unwrap();
+        testing::from_peer(HOST, IpProtocol::TCP, &buf)
+    }
+}
+
+fn decode_tcp(payload: &[u8]) -> S {
+    let (h, data) = TcpHeader::parse(payload).expect("TCP parses");
+    let mut s = S {
+        sport: h.source_port,
+        dport: h.destination_port,
+        seq: h.sequence_number,
+        ack: h.acknowledgment_number,
+        flags: h.flags.0,
+        window: h.window,
+        payload: data.to_vec(),
+        ..S::default()
+    };
+    s.mss = h.options.maximum_segment_size();
+    s.ws = h.options.window_scale();
+    s.sack_permitted = h.options.sack_permitted();
+    s.ts = h.options.timestamps();
+    if let Some(b) = h.options.sack() {
+        s.sack = b.iter().map(|b| (b.left, b.right)).collect();
+    }
+    s
+}
+
+/// The TCP segments the stack sent (checksums verified).
+fn sent_tcp(s: &mut Stack) -> Vec<S> {
+    testing::sent(s)
+        .into_iter()
+        .filter_map(|d| match d {
+            Decoded::Ipv4 {
+                protocol: IpProtocol::TCP,
+                source,
+                destination,
+                payload,
+                ..
+            } => {
+                assert_eq!(
+                    TcpHeader::verify_checksum(source, destination, &payload),
+                    wirecheck_codec::ChecksumStatus::Good
+                );
+                Some(decode_tcp(&payload))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The test bench: our stack and the clock.
+struct T {
+    s: Stack,
+    now: Instant,
+}
+
+fn plain() -> Config {
+    let mut c = Config::default();
+    c.tcp.timestamps = false;
+    c.tcp.window_scaling = false;
+    c.tcp.sack = false;
+    c
+}
+
+impl T {
+    fn new(config: Config) -> T {
+        let mut s = testing::host(config);
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        T {
+            s,
+            now: Instant::from_secs(10),
+        }
+    }
+    fn send(&mut self, seg: S) -> Vec<S> {
+        self.s.handle_frame(self.now, IF0, &seg.frame());
+        self.s.check_invariants();
+        sent_tcp(&mut self.s)
+    }
+    fn advance(&mut self, d: Duration) -> Vec<S> {
+        let until = self.now + d;
+        let mut out = Vec::new();
+        while let Some(t) = self.s.poll_timeout().filter(|&t| t <= until) {
+            self.now = t.max(self.now);
+            self.s.handle_timeout(self.now);
+            out.extend(sent_tcp(&mut self.s));
+        }
+        self.now = until;
+        self.s.check_invariants();
+        out
+    }
+    fn events(&mut self) -> Vec<Event> {
+        testing::events(&mut self.s)
+    }
+    fn state(&self, h: TcpHandle) -> Option<TcpState> {
+        self.s.tcp_state(h)
+    }
+
+    /// A listener on :80 and a connection from the peer with ISN `irs`, established.
+    /// Returns (listener, connection, our ISS).
+    fn accepted(&mut self, irs: u32, syn: S) -> (TcpHandle, TcpHandle, u32) {
+        let l = self.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 8).unwrap();
+        let out = self.send(syn);
+        assert_eq!(out.len(), 1, "{out:?}");
+        let synack = &out[0];
+        assert_eq!(synack.flags, fl(&[SYN, ACK]).0);
+        assert_eq!(synack.ack, irs.wrapping_add(1));
+        let iss = synack.seq;
+        let out = self.send(S::new(irs.wrapping_add(1), iss.wrapping_add(1), ACK));
+        assert!(out.is_empty(), "{out:?}");
+        assert!(self.events().contains(&Event::TcpIncoming(l)));
+        let (h, remote) = self.s.tcp_accept(l).unwrap().unwrap();
+        assert_eq!(remote, SocketAddrV4::new(PEER, PEER_PORT));
+        assert_eq!(self.state(h), Some(TcpState::Established));
+        (l, h, iss)
+    }
+
+    /// An established connection (plain config: no options) with the peer at `irs`.
+    fn established(&mut self, irs: u32) -> (TcpHandle, u32) {
+        let (_, h, iss) = self.accepted(irs, S::new(irs, 0, SYN).mss(1460));
+        (h, iss)
+    }
+}
+
+// ------------------------------------------------------------------ CLOSED and LISTEN
+
+#[test]
+fn closed_port_answers_with_reset() {
+    let mut t = T::new(plain());
+    // No ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    let out = t.send(S::new(100, 0, SYN).data(b"abc"));
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (0, 104, fl(&[RST, ACK]).0)
+    );
+    assert_eq!((out[0].sport, out[0].dport), (PORT, PEER_PORT));
+    // ACK: <SEQ=SEG.ACK><CTL=RST>.
+    let out = t.send(S::new(100, 5555, ACK));
+    assert_eq!((out[0].seq, out[0].flags), (5555, RST.0));
+    // A reset is never answered.
+    assert!(t.send(S::new(100, 5555, RST)).is_empty());
+    assert_eq!(t.s.tcp_stats().resets_sent, 2);
+}
+
+#[test]
+fn bad_checksum_and_broadcast_segments_are_dropped() {
+    let mut t = T::new(plain());
+    let mut f = S::new(100, 0, SYN).frame();
+    let n = f.len();
+    f[n - 1] ^= 0xff; // in the padding? no: make sure it hits the TCP header
+    f[14 + 20 + 4] ^= 0x01;
+    t.s.handle_frame(t.now, IF0, &f);
+    assert!(sent_tcp(&mut t.s).is_empty());
+    assert_eq!(t.s.tcp_stats().bad_checksum, 1);
+}
+
+#[test]
+fn listener_answers_syn_and_resets_stray_ack() {
+    let mut t = T::new(Config::default());
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+    assert_eq!(t.state(l), Some(TcpState::Listen));
+    // ACK to a listener: reset.
+    let out = t.send(S::new(1, 777, ACK));
+    assert_eq!((out[0].seq, out[0].flags), (777, RST.0));
+    // RST to a listener: ignored.
+    assert!(t.send(S::new(1, 0, RST)).is_empty());
+    // SYN with every option: SYN-ACK with MSS, SACK-permitted, timestamps, window scale.
+    let out = t.send(S::new(1000, 0, SYN).mss(1400).ws(7).sack_ok().ts(5, 0));
+    assert_eq!(out.len(), 1);
+    let sa = &out[0];
+    assert_eq!(sa.flags, fl(&[SYN, ACK]).0);
+    assert_eq!(sa.ack, 1001);
+    assert_eq!(sa.mss, Some(1460));
+    assert_eq!(sa.ws, Some(1), "64 KiB buffer needs a shift of 1");
+    assert!(sa.sack_permitted);
+    assert_eq!(sa.ts.map(|t| t.1), Some(5), "TSecr echoes the SYN's TSval");
+    assert_eq!(sa.window, 65535);
+    // The same SYN again (retransmitted): the SYN-ACK again, same ISS.
+    let again = t.send(S::new(1000, 0, SYN).mss(1400).ws(7).sack_ok().ts(6, 0));
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].seq, again[0].flags), (sa.seq, sa.flags));
+}
+
+#[test]
+fn options_are_only_used_when_both_sides_offer_them() {
+    let mut t = T::new(Config::default());
+    t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+    // A SYN with none of them (and no MSS: 536 is assumed).
+    let out = t.send(S::new(1000, 0, SYN));
+    let sa = &out[0];
+    assert_eq!((sa.ws, sa.sack_permitted, sa.ts), (None, false, None));
+    assert_eq!(sa.mss, Some(1460));
+    t.send(S::new(1001, sa.seq + 1, ACK));
+    let l = TcpHandle(0);
+    let (h, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!(info.send_mss, 536, "default MSS [RFC 9293 § 3.7.1]");
+    assert!(!info.window_scaling && !info.sack && !info.timestamps);
+    // Sending 2000 bytes: segments of at most 536.
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[7u8; 2000]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert!(out.iter().all(|s| s.payload.len() <= 536));
+    assert_eq!(out[0].payload.len(), 536);
+}
+
+#[test]
+fn unknown_options_are_ignored() {
+    let mut t = T::new(plain());
+    t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+    let mut seg = S::new(1000, 0, SYN).mss(1000);
+    let opts = [
+        TcpOption::MaximumSegmentSize(1000),
+        TcpOption::Unknown {
+            kind: 99,
+            data: &[1, 2, 3],
+        },
+    ];
+    let mut ob = [0u8; 40];
+    let olen = TcpOption::write_all(&opts, &mut ob).unwrap();
+    let h = TcpHeader {
+        options: TcpOptions::raw(&ob[..olen]),
+        ..TcpHeader::new(PEER_PORT, PORT, 1000, 0, SYN, 1000)
+    };
+    let mut buf = vec![0u8; 20 + olen];
+    h.emit(PEER, HOST, &[], &mut buf).unwrap();
+    seg.payload.clear();
+    t.s.handle_frame(t.now, IF0, &testing::from_peer(HOST, IpProtocol::TCP, &buf));
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out[0].flags, fl(&[SYN, ACK]).0);
+}
+
+#[test]
+fn syn_flood_costs_bounded_memory_and_evicts_the_oldest() {
+    let mut c = plain();
+    c.tcp.max_syn_backlog = 4;
+    let mut t = T::new(c);
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+    for i in 0..100u16 {
+        let mut syn = S::new(u32::from(i) * 1000, 0, SYN);
+        syn.sport = 10_000 + i;
+        t.send(syn);
+    }
+    assert_eq!(t.s.tcp_connection_count(), 4);
+    assert_eq!(t.s.tcp_stats().syn_queue_evictions, 96);
+    // The newest half-open ones survive: port 10099's handshake completes.
+    let mut syn = S::new(1, 0, SYN);
+    syn.sport = 20_000;
+    let sa = t.send(syn)[0].clone();
+    let mut ack = S::new(2, sa.seq + 1, ACK);
+    ack.sport = 20_000;
+    t.send(ack);
+    let (_, remote) = t.s.tcp_accept(l).unwrap().unwrap();
+    assert_eq!(remote.port(), 20_000);
+    // An ACK for an evicted half-open connection gets a reset.
+    let mut stray = S::new(1, 5, ACK);
+    stray.sport = 10_000;
+    let out = t.send(stray);
+    assert_eq!(out[0].flags, RST.0);
+}
+
+#[test]
+fn full_accept_queue_holds_the_handshake() {
+    let mut t = T::new(plain());
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 1).unwrap();
+    let (_, _h, _) = {
+        let mut syn = S::new(1, 0, SYN);
+        syn.sport = 1111;
+        let sa = t.send(syn)[0].clone();
+        let mut ack = S::new(2, sa.seq + 1, ACK);
+        ack.sport = 1111;
+        t.send(ack);
+        (l, 0, 0)
+    };
+    // Queue full (backlog 1, not accepted): a new SYN is dropped.
+    let mut syn = S::new(50, 0, SYN);
+    syn.sport = 2222;
+    assert!(t.send(syn).is_empty());
+    assert!(t.s.tcp_accept(l).unwrap().is_some());
+    assert!(t.s.tcp_accept(l).unwrap().is_none());
+}
+
+// ------------------------------------------------------------------ SYN-SENT
+
+fn connect(t: &mut T) -> (TcpHandle, S) {
+    let h =
+        t.s.tcp_connect_from(
+            t.now,
+            SocketAddrV4::new(HOST, PORT),
+            SocketAddrV4::new(PEER, PEER_PORT),
+        )
+        .unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].flags, SYN.0);
+    assert_eq!(t.state(h), Some(TcpState::SynSent));
+    (h, out[0].clone())
+}
+
+#[test]
+fn active_open() {
+    let mut t = T::new(Config::default());
+    let (h, syn) = connect(&mut t);
+    assert_eq!(syn.mss, Some(1460));
+    assert_eq!(syn.ws, Some(1));
+    assert!(syn.sack_permitted);
+    assert_eq!(syn.ts.map(|t| t.1), Some(0));
+    let out = t.send(
+        S::new(9000, syn.seq + 1, fl(&[SYN, ACK]))
+            .mss(1000)
+            .ws(2)
+            .sack_ok()
+            .ts(77, syn.ts.unwrap().0),
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (syn.seq + 1, 9001, ACK.0)
+    );
+    assert_eq!(out[0].ts.map(|t| t.1), Some(77));
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    assert_eq!(t.events(), vec![Event::TcpConnected(h)]);
+    let info = t.s.tcp_info(h).unwrap();
+    assert!(info.window_scaling && info.sack && info.timestamps);
+    assert_eq!(info.send_mss, 1000 - 12);
+    assert_eq!(
+        info.send_window, 65535,
+        "the SYN-ACK's window is not scaled"
+    );
+}
+
+#[test]
+fn syn_sent_rejects_bad_acks_and_takes_resets_only_with_a_good_ack() {
+    let mut t = T::new(plain());
+    let (h, syn) = connect(&mut t);
+    // Unacceptable ACK: reset <SEQ=SEG.ACK>, stay.
+    let out = t.send(S::new(5, syn.seq.wrapping_add(100), fl(&[SYN, ACK])));
+    assert_eq!(
+        (out[0].seq, out[0].flags),
+        (syn.seq.wrapping_add(100), RST.0)
+    );
+    assert_eq!(t.state(h), Some(TcpState::SynSent));
+    // RST without ACK: ignored.
+    assert!(t.send(S::new(5, 0, RST)).is_empty());
+    assert_eq!(t.state(h), Some(TcpState::SynSent));
+    // RST acknowledging the SYN: refused.
+    t.send(S::new(0, syn.seq + 1, fl(&[RST, ACK])));
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    let ev = t.events();
+    assert!(ev.contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::Refused
+    }));
+    assert!(ev.contains(&Event::TcpClosed(h)));
+    t.s.tcp_close(t.now, h).unwrap();
+    assert_eq!(t.s.tcp_connection_count(), 0);
+}
+
+#[test]
+fn syn_is_retransmitted_with_backoff_then_times_out() {
+    let mut c = plain();
+    c.tcp.syn_retries = 3;
+    let mut t = T::new(c);
+    let (h, syn) = connect(&mut t);
+    let start = t.now;
+    let mut times = Vec::new();
+    for _ in 0..4 {
+        let out = t.advance(Duration::from_secs(20));
+        for s in &out {
+            assert_eq!((s.seq, s.flags), (syn.seq, SYN.0));
+        }
+        if !out.is_empty() {
+            times.push(t.now);
+        }
+    }
+    let out = t.advance(Duration::from_secs(100));
+    assert!(out.is_empty());
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert!(t.events().contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::TimedOut
+    }));
+    let _ = (start, times);
+}
+
+#[test]
+fn syn_retransmission_times_follow_the_backoff() {
+    let mut t = T::new(plain());
+    let (_h, _) = connect(&mut t);
+    let t0 = t.now;
+    let mut at = Vec::new();
+    for _ in 0..3 {
+        let deadline = t.s.poll_timeout().unwrap();
+        t.now = deadline;
+        t.s.handle_timeout(deadline);
+        assert_eq!(sent_tcp(&mut t.s).len(), 1);
+        at.push((deadline.as_micros() - t0.as_micros()) / 1000);
+    }
+    assert_eq!(
+        at,
+        vec![1000, 3000, 7000],
+        "1 s, then doubled [RFC 6298 § 5.5]"
+    );
+}
+
+#[test]
+fn simultaneous_open() {
+    let mut t = T::new(plain());
+    let (h, syn) = connect(&mut t);
+    // The peer's SYN crosses ours.
+    let out = t.send(S::new(3000, 0, SYN).mss(1460));
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (syn.seq, 3001, fl(&[SYN, ACK]).0)
+    );
+    assert_eq!(t.state(h), Some(TcpState::SynReceived));
+    // Its SYN-ACK for ours.
+    let out = t.send(S::new(3000, syn.seq + 1, fl(&[SYN, ACK])).mss(1460));
+    // The SYN is old (below RCV.NXT): the ACK part completes the handshake.
+    let _ = out;
+    let out2 = t.send(S::new(3001, syn.seq + 1, ACK));
+    assert!(out2.is_empty() || out2.iter().all(|s| s.flags == ACK.0));
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    assert!(t.events().contains(&Event::TcpConnected(h)));
+}
+
+// ------------------------------------------------------------------ ESTABLISHED: data
+
+#[test]
+fn data_is_delivered_and_acked_every_second_segment_or_after_the_delay() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let out = t.send(S::new(1001, iss + 1, ACK).data(&[1u8; 1460]));
+    assert!(out.is_empty(), "one full segment: the ACK is delayed");
+    assert_eq!(t.events(), vec![Event::TcpReadable(h)]);
+    let out = t.send(S::new(2461, iss + 1, ACK).data(&[2u8; 1460]));
+    assert_eq!(out.len(), 1, "the second full segment is ACKed at once");
+    assert_eq!((out[0].ack, out[0].flags), (3921, ACK.0));
+    let out = t.send(S::new(3921, iss + 1, fl(&[ACK, PSH])).data(b"xyz"));
+    assert!(out.is_empty());
+    let out = t.advance(Duration::from_millis(199));
+    assert!(out.is_empty());
+    let out = t.advance(Duration::from_millis(2));
+    assert_eq!(out.len(), 1, "delayed ACK after 200 ms");
+    assert_eq!(out[0].ack, 3924);
+    let mut buf = vec![0u8; 5000];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(2923));
+    assert_eq!(&buf[2920..2923], b"xyz");
+    assert_eq!(
+        t.s.tcp_recv(t.now, h, &mut buf),
+        Err(StackError::WouldBlock)
+    );
+}
+
+#[test]
+fn out_of_order_data_is_acked_at_once_and_reassembled() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let out = t.send(S::new(1011, iss + 1, ACK).data(b"klmnopqrst"));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].ack, 1001, "duplicate ACK for the hole");
+    let out = t.send(S::new(1001, iss + 1, ACK).data(b"abcdefghij"));
+    assert_eq!(out[0].ack, 1021, "filling the hole is ACKed at once");
+    let mut buf = [0u8; 64];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(20));
+    assert_eq!(&buf[..20], b"abcdefghijklmnopqrst");
+}
+
+#[test]
+fn acceptability_across_sequence_wraparound() {
+    let mut t = T::new(plain());
+    let irs = u32::MAX - 5;
+    let (h, iss) = t.established(irs);
+    // Data from 2³² − 4 to 5, across the wrap.
+    let data: Vec<u8> = (0..10).collect();
+    t.send(S::new(irs.wrapping_add(1), iss + 1, ACK).data(&data));
+    t.send(S::new(irs.wrapping_add(11), iss + 1, ACK).data(&data));
+    let mut buf = [0u8; 64];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(20));
+    // Old data (before RCV.NXT, across the wrap): duplicate, ACKed, not delivered.
+    let out = t.send(S::new(irs.wrapping_add(1), iss + 1, ACK).data(&data));
+    assert_eq!(out[0].ack, irs.wrapping_add(21));
+    assert_eq!(
+        t.s.tcp_recv(t.now, h, &mut buf),
+        Err(StackError::WouldBlock)
+    );
+    // Beyond the window: not acceptable, ACKed.
+    let out = t.send(S::new(irs.wrapping_add(21 + 70_000), iss + 1, ACK).data(b"x"));
+    assert_eq!(out[0].ack, irs.wrapping_add(21));
+    assert_eq!(t.s.tcp_stats().out_of_window, 2);
+    // Overlapping the left edge: the new part is taken.
+    t.send(S::new(irs.wrapping_add(16), iss + 1, ACK).data(&data));
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(5));
+    assert_eq!(&buf[..5], &data[5..]);
+}
+
+#[test]
+fn sending_data_and_retransmission_with_karn_and_backoff() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    assert_eq!(t.s.tcp_send(t.now, h, b"hello"), Ok(5));
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].seq, out[0].flags, &out[0].payload[..]),
+        (iss + 1, fl(&[ACK, PSH]).0, &b"hello"[..])
+    );
+    // RTO 1 s (no sample yet beyond the handshake's... the handshake gave one of 0 s).
+    let rto = t.s.tcp_info(h).unwrap().rto;
+    assert_eq!(rto, Duration::from_secs(1), "min RTO");
+    let out = t.advance(Duration::from_millis(1001));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].payload, b"hello");
+    assert_eq!(t.s.tcp_info(h).unwrap().rto, Duration::from_secs(2));
+    let out = t.advance(Duration::from_millis(2001));
+    assert_eq!(out.len(), 1);
+    // ACK: retransmission stops.
+    t.send(S::new(1001, iss + 6, ACK));
+    assert!(t.advance(Duration::from_secs(10)).is_empty());
+    assert_eq!(t.s.tcp_stats().timeouts, 2);
+}
+
+#[test]
+fn nagle_holds_small_segments_until_the_ack() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_send(t.now, h, b"a").unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    t.s.tcp_send(t.now, h, b"b").unwrap();
+    t.s.tcp_send(t.now, h, b"c").unwrap();
+    assert!(
+        sent_tcp(&mut t.s).is_empty(),
+        "Nagle: held while data is unacknowledged"
+    );
+    let out = t.send(S::new(1001, iss + 2, ACK));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].payload, b"bc");
+    // No-delay: sent at once.
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, b"d").unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+}
+
+#[test]
+fn zero_window_probes_back_off_and_never_time_out_while_answered() {
+    let mut c = plain();
+    c.tcp.user_timeout = Duration::from_secs(30);
+    let mut t = T::new(c);
+    let (h, iss) = t.established(1000);
+    t.send(S::new(1001, iss + 1, ACK).win(0));
+    t.s.tcp_send(t.now, h, b"blocked").unwrap();
+    assert!(sent_tcp(&mut t.s).is_empty(), "zero window: nothing sent");
+    let mut probe_times = Vec::new();
+    let start = t.now;
+    for _ in 0..8 {
+        let deadline = t.s.poll_timeout().unwrap();
+        t.now = deadline;
+        t.s.handle_timeout(deadline);
+        let out = sent_tcp(&mut t.s);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].seq, iss, "probe with an old sequence number");
+        assert!(out[0].payload.is_empty());
+        probe_times.push((t.now.as_micros() - start.as_micros()) / 1_000_000);
+        // Answered, window still zero.
+        t.send(S::new(1001, iss + 1, ACK).win(0));
+    }
+    assert_eq!(&probe_times[..5], &[1, 3, 7, 15, 31], "exponential backoff");
+    assert!(t.now.as_micros() - start.as_micros() > 60_000_000);
+    assert_eq!(
+        t.state(h),
+        Some(TcpState::Established),
+        "no timeout while answered"
+    );
+    // The window opens: the data goes.
+    let out = t.send(S::new(1001, iss + 1, ACK).win(1000));
+    assert_eq!(out[0].payload, b"blocked");
+}
+
+#[test]
+fn unanswered_probes_hit_the_user_timeout() {
+    let mut c = plain();
+    c.tcp.user_timeout = Duration::from_secs(30);
+    let mut t = T::new(c);
+    let (h, iss) = t.established(1000);
+    t.send(S::new(1001, iss + 1, ACK).win(0));
+    t.s.tcp_send(t.now, h, b"blocked").unwrap();
+    t.advance(Duration::from_secs(200));
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert!(t.events().contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::TimedOut
+    }));
+}
+
+#[test]
+fn user_timeout_on_unacknowledged_data() {
+    let mut c = plain();
+    c.tcp.user_timeout = Duration::from_secs(20);
+    let mut t = T::new(c);
+    let (h, _) = t.established(1000);
+    t.s.tcp_send(t.now, h, b"lost").unwrap();
+    sent_tcp(&mut t.s);
+    let out = t.advance(Duration::from_secs(100));
+    assert!(out.len() >= 3, "retransmitted meanwhile: {}", out.len());
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert!(t.events().contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::TimedOut
+    }));
+}
+
+#[test]
+fn sender_sws_avoidance_waits_for_a_useful_window() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[1u8; 3000]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.iter().map(|s| s.payload.len()).sum::<usize>(), 3000);
+    // Everything ACKed, but the window shrinks to 10 bytes (max window seen 65535).
+    t.send(S::new(1001, iss + 3001, ACK).win(10));
+    t.s.tcp_send(t.now, h, &[2u8; 100]).unwrap();
+    assert!(
+        sent_tcp(&mut t.s).is_empty(),
+        "10 bytes < MSS and < max window / 2"
+    );
+    // The override (persist) timer sends what fits.
+    let out = t.advance(Duration::from_millis(1001));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].payload.len(), 10);
+}
+
+#[test]
+fn receiver_sws_avoidance_and_window_updates() {
+    let mut c = plain();
+    c.tcp.receive_buffer = 4000;
+    let mut t = T::new(c);
+    let (h, iss) = t.established(1000);
+    // Fill the window completely.
+    t.send(S::new(1001, iss + 1, ACK).data(&[1u8; 1460]));
+    let out = t.send(S::new(2461, iss + 1, ACK).data(&[1u8; 1460]));
+    assert_eq!(out[0].window, 4000 - 2920);
+    let out = t.send(S::new(3921, iss + 1, ACK).data(&[1u8; 1080]));
+    assert!(out.is_empty());
+    let out = t.advance(Duration::from_millis(300));
+    assert_eq!(out[0].window, 0);
+    // Reading a little: the window stays closed (SWS), no update.
+    let mut buf = [0u8; 100];
+    t.s.tcp_recv(t.now, h, &mut buf).unwrap();
+    assert!(sent_tcp(&mut t.s).is_empty());
+    // Reading half the buffer: a window update.
+    let mut big = [0u8; 2000];
+    t.s.tcp_recv(t.now, h, &mut big).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].window, 2100);
+    // A zero-window probe is answered with the window.
+    t.s.tcp_recv(t.now, h, &mut big).unwrap();
+    sent_tcp(&mut t.s);
+}
+
+#[test]
+fn fast_retransmit_and_newreno_recovery() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    // Grow cwnd: initial window is 3 segments of 1460.
+    t.s.tcp_send(t.now, h, &[0u8; 60_000]).unwrap();
+    let first = sent_tcp(&mut t.s);
+    assert_eq!(first.len(), 3, "IW = 3 × 1460 [RFC 5681 § 3.1]");
+    let mut next = iss + 1;
+    let mut all = first;
+    for _ in 0..3 {
+        next += 1460;
+        all.extend(t.send(S::new(1001, next, ACK)));
+    }
+    // Now 6 more segments are in flight; lose the first of them: 3 duplicate ACKs.
+    let hole = next;
+    let out1 = t.send(S::new(1001, hole, ACK));
+    let out2 = t.send(S::new(1001, hole, ACK));
+    assert!(out1.is_empty() && out2.is_empty());
+    let out3 = t.send(S::new(1001, hole, ACK));
+    assert_eq!(out3.len(), 1, "fast retransmit on the third duplicate");
+    assert_eq!(out3[0].seq, hole);
+    assert!(t.s.tcp_info(h).unwrap().in_recovery);
+    assert_eq!(t.s.tcp_stats().fast_retransmits, 1);
+    // Partial ACK: the next hole is retransmitted at once [RFC 6582].
+    let out = t.send(S::new(1001, hole + 1460, ACK));
+    assert!(out.iter().any(|s| s.seq == hole + 1460), "{out:?}");
+    // Full ACK: recovery ends.
+    let info = t.s.tcp_info(h).unwrap();
+    let high = hole + info.unacknowledged as u32 - 1460;
+    t.send(S::new(1001, high + 1460, ACK));
+    assert!(!t.s.tcp_info(h).unwrap().in_recovery);
+}
+
+// ------------------------------------------------------------------ RFC 5961
+
+#[test]
+fn rfc5961_blind_reset_attacks() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    // Out of window: silently dropped.
+    assert!(t.send(S::new(1000 + 200_000, 0, RST)).is_empty());
+    // In the window but not RCV.NXT: challenge ACK.
+    let out = t.send(S::new(1500, 0, RST));
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (iss + 1, 1001, ACK.0)
+    );
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    // Exactly RCV.NXT: reset.
+    assert!(t.send(S::new(1001, 0, RST)).is_empty());
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert!(t.events().contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::Reset
+    }));
+    assert_eq!(
+        t.s.tcp_recv(t.now, h, &mut [0u8; 4]),
+        Err(StackError::Tcp(TcpError::Reset))
+    );
+}
+
+#[test]
+fn rfc5961_blind_syn_gets_a_challenge_ack_and_rate_limit() {
+    let mut c = plain();
+    c.tcp.challenge_ack_limit = 2;
+    let mut t = T::new(c);
+    let (h, iss) = t.established(1000);
+    for seq in [1500u32, 900, 5_000_000] {
+        let out = t.send(S::new(seq, 0, SYN));
+        if seq == 5_000_000 {
+            assert!(out.is_empty(), "third challenge in the second: suppressed");
+        } else {
+            assert_eq!(out.len(), 1);
+            assert_eq!(
+                (out[0].seq, out[0].ack, out[0].flags),
+                (iss + 1, 1001, ACK.0)
+            );
+        }
+    }
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    assert_eq!(t.s.tcp_stats().challenge_acks_suppressed, 1);
+    t.now += Duration::from_secs(1);
+    assert_eq!(t.send(S::new(1500, 0, SYN)).len(), 1, "a new second");
+}
+
+#[test]
+fn rfc5961_data_injection_with_bad_ack_is_dropped() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    // ACK of data never sent: ACK and drop.
+    let out = t.send(S::new(1001, iss + 5000, ACK).data(b"evil"));
+    assert_eq!((out.len(), out[0].ack), (1, 1001));
+    assert_eq!(t.s.tcp_stats().ack_of_unsent, 1);
+    // ACK far too old (below SND.UNA − MAX.SND.WND): ACK and drop.
+    let out = t.send(S::new(1001, iss.wrapping_sub(200_000), ACK).data(b"evil"));
+    assert_eq!((out.len(), out[0].ack), (1, 1001));
+    assert_eq!(
+        t.s.tcp_recv(t.now, h, &mut [0u8; 8]),
+        Err(StackError::WouldBlock)
+    );
+    // A segment without ACK: dropped.
+    assert!(t.send(S::new(1001, 0, PSH).data(b"evil")).is_empty());
+    assert_eq!(
+        t.s.tcp_recv(t.now, h, &mut [0u8; 8]),
+        Err(StackError::WouldBlock)
+    );
+}
+
+// ------------------------------------------------------------------ closing
+
+#[test]
+fn active_close_through_time_wait() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_close(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out[0].seq, out[0].flags), (iss + 1, fl(&[FIN, ACK]).0));
+    assert_eq!(t.state(h), Some(TcpState::FinWait1));
+    t.send(S::new(1001, iss + 2, ACK));
+    assert_eq!(t.state(h), Some(TcpState::FinWait2));
+    let out = t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (iss + 2, 1002, ACK.0)
+    );
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    // A retransmitted FIN is ACKed again and restarts 2·MSL.
+    t.now += Duration::from_secs(100);
+    let out = t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
+    assert_eq!((out[0].ack, out[0].flags), (1002, ACK.0));
+    t.advance(Duration::from_secs(119));
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    t.advance(Duration::from_secs(2));
+    assert_eq!(t.state(h), None, "freed after 2·MSL");
+    assert_eq!(t.s.tcp_connection_count(), 0);
+}
+
+#[test]
+fn passive_close() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let out = t.send(S::new(1001, iss + 1, fl(&[FIN, ACK])));
+    assert_eq!((out[0].ack, out[0].flags), (1002, ACK.0));
+    assert_eq!(t.state(h), Some(TcpState::CloseWait));
+    assert!(t.events().contains(&Event::TcpReadable(h)));
+    assert_eq!(
+        t.s.tcp_recv(t.now, h, &mut [0u8; 8]),
+        Ok(0),
+        "end of stream"
+    );
+    // Still able to send (half-close).
+    t.s.tcp_send(t.now, h, b"bye").unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out[0].payload, b"bye");
+    t.s.tcp_close(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out[0].seq, out[0].flags), (iss + 4, fl(&[FIN, ACK]).0));
+    assert_eq!(t.state(h), Some(TcpState::LastAck));
+    t.send(S::new(1002, iss + 5, ACK));
+    assert_eq!(t.state(h), None);
+}
+
+#[test]
+fn simultaneous_close() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    sent_tcp(&mut t.s);
+    // The peer's FIN crosses ours (it has not seen our FIN).
+    let out = t.send(S::new(1001, iss + 1, fl(&[FIN, ACK])));
+    assert_eq!(out[0].ack, 1002);
+    assert_eq!(t.state(h), Some(TcpState::Closing));
+    t.send(S::new(1002, iss + 2, ACK));
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+}
+
+#[test]
+fn half_close_keeps_receiving() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    sent_tcp(&mut t.s);
+    t.send(S::new(1001, iss + 2, ACK));
+    assert_eq!(t.state(h), Some(TcpState::FinWait2));
+    assert_eq!(t.s.tcp_send(t.now, h, b"x"), Err(StackError::NotConnected));
+    t.send(S::new(1001, iss + 2, ACK).data(b"more"));
+    let mut buf = [0u8; 8];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(4));
+}
+
+#[test]
+fn abort_sends_reset_and_close_with_unread_data_resets() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_abort(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out[0].seq, out[0].flags), (iss + 1, RST.0));
+    assert_eq!(t.s.tcp_connection_count(), 0);
+    let mut t = T::new(plain());
+    let (h, iss2) = t.established(2000);
+    t.send(S::new(2001, iss2 + 1, ACK).data(b"unread"));
+    t.s.tcp_close(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.last().unwrap().flags, RST.0, "RFC 1122 § 4.2.2.13");
+}
+
+#[test]
+fn reset_in_time_wait_and_last_ack_closes() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.send(S::new(1001, iss + 1, fl(&[FIN, ACK])));
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    sent_tcp(&mut t.s);
+    assert_eq!(t.state(h), Some(TcpState::LastAck));
+    t.send(S::new(1002, 0, RST));
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+}
+
+// ------------------------------------------------------------------ RFC 7323
+
+#[test]
+fn paws_drops_old_timestamps() {
+    let mut t = T::new(Config::default());
+    let (_, h, iss) = t.accepted(
+        1000,
+        S::new(1000, 0, SYN).mss(1460).ts(100, 0).ws(0).sack_ok(),
+    );
+    t.send(S::new(1001, iss + 1, ACK).ts(200, 0).data(b"new"));
+    // An old duplicate (TSval 150 < TS.Recent 200) with fresh-looking sequence numbers.
+    let out = t.send(S::new(1004, iss + 1, ACK).ts(150, 0).data(b"old"));
+    assert_eq!(out.len(), 1, "dropped and ACKed");
+    assert_eq!(out[0].ack, 1004);
+    assert_eq!(out[0].ts.map(|t| t.1), Some(200), "TSecr is TS.Recent");
+    assert_eq!(t.s.tcp_stats().paws_rejected, 1);
+    let mut buf = [0u8; 8];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(3));
+}
+
+#[test]
+fn window_scale_applies_after_the_handshake() {
+    let mut t = T::new(Config::default());
+    let (_, h, iss) = t.accepted(1000, S::new(1000, 0, SYN).mss(1460).ws(3));
+    // Our window: 65536 >> 1.
+    let out = t.send(S::new(1001, iss + 1, ACK).data(b"x").win(100));
+    let _ = out;
+    let out = t.advance(Duration::from_millis(300));
+    assert_eq!(out[0].window, ((65536 - 1) >> 1) as u16);
+    // The peer's window 100 << 3.
+    t.send(S::new(1002, iss + 1, ACK).win(100));
+    assert_eq!(t.s.tcp_info(h).unwrap().send_window, 800);
+}
+
+// ------------------------------------------------------------------ RFC 2018
+
+/// RFC 2018 § 5, case 2 and 3: a receiver with left window edge 5000 and 500-octet
+/// segments. Here with timestamps off so that four blocks could fit.
+fn sack_receiver() -> (T, TcpHandle, u32) {
+    let mut c = Config::default();
+    c.tcp.timestamps = false;
+    let mut t = T::new(c);
+    let (_, h, iss) = t.accepted(4999, S::new(4999, 0, SYN).mss(500).sack_ok());
+    (t, h, iss)
+}
+
+#[test]
+fn rfc2018_case_2_first_segment_lost() {
+    let (mut t, _h, iss) = sack_receiver();
+    let mut expected_right = 6000;
+    for seq in (5500..9000).step_by(500) {
+        let out = t.send(S::new(seq, iss + 1, ACK).data(&[0u8; 500]));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].ack, 5000);
+        assert_eq!(out[0].sack, vec![(5500, expected_right)]);
+        expected_right += 500;
+    }
+}
+
+#[test]
+fn rfc2018_case_3_every_other_segment_lost() {
+    let (mut t, _h, iss) = sack_receiver();
+    let seg = |t: &mut T, seq: u32| t.send(S::new(seq, iss + 1, ACK).data(&[0u8; 500]));
+    assert!(seg(&mut t, 5000).is_empty(), "in order: delayed ACK");
+    let out = seg(&mut t, 6000);
+    assert_eq!((out[0].ack, &out[0].sack[..]), (5500, &[(6000, 6500)][..]));
+    let out = seg(&mut t, 7000);
+    assert_eq!(out[0].sack, vec![(7000, 7500), (6000, 6500)]);
+    let out = seg(&mut t, 8000);
+    assert_eq!(out[0].sack, vec![(8000, 8500), (7000, 7500), (6000, 6500)]);
+    // The 4th segment (6500) arrives: its block first.
+    let out = seg(&mut t, 6500);
+    assert_eq!(out[0].ack, 5500);
+    assert_eq!(out[0].sack, vec![(6000, 7500), (8000, 8500)]);
+    // The 2nd (5500): ACK 7500, one block left.
+    let out = seg(&mut t, 5500);
+    assert_eq!((out[0].ack, &out[0].sack[..]), (7500, &[(8000, 8500)][..]));
+}
+
+#[test]
+fn sack_blocks_are_limited_to_what_fits_with_timestamps() {
+    let mut t = T::new(Config::default());
+    let (_, _h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(500).sack_ok().ts(1, 0));
+    for (i, seq) in [1500u32, 2500, 3500, 4500, 5500].into_iter().enumerate() {
+        let out = t.send(
+            S::new(seq, iss + 1, ACK)
+                .ts(10 + i as u32, 0)
+                .data(&[0u8; 100]),
+        );
+        assert!(out[0].sack.len() <= 3);
+        assert_eq!(out[0].sack[0], (seq, seq + 100));
+    }
+}
+
+#[test]
+fn sack_based_recovery_retransmits_only_the_holes() {
+    let mut c = Config::default();
+    c.tcp.timestamps = false;
+    c.tcp.initial_window_10 = true;
+    let mut t = T::new(c);
+    let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[5u8; 10_000]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 10, "IW10");
+    let base = iss + 1;
+    // Segments 0 and 3 lost; the others SACKed.
+    let sacks = [
+        (base + 1000, base + 2000),
+        (base + 1000, base + 3000),
+        (base + 4000, base + 5000),
+    ];
+    let mut retransmitted = Vec::new();
+    let mut blocks: Vec<(u32, u32)> = Vec::new();
+    for (i, b) in sacks.iter().enumerate() {
+        blocks = if i < 2 { vec![*b] } else { vec![*b, sacks[1]] };
+        retransmitted.extend(t.send(S::new(1000, base, ACK).sacks(&blocks)));
+    }
+    for right in [6000, 7000, 8000] {
+        let b = vec![(base + 4000, base + right), sacks[1]];
+        retransmitted.extend(t.send(S::new(1000, base, ACK).sacks(&b)));
+    }
+    let _ = blocks;
+    let seqs: Vec<u32> = retransmitted.iter().map(|s| s.seq - base).collect();
+    assert!(seqs.contains(&0), "{seqs:?}");
+    assert!(seqs.contains(&3000), "{seqs:?}");
+    assert!(
+        !seqs.contains(&1000) && !seqs.contains(&4000),
+        "no SACKed segment resent: {seqs:?}"
+    );
+}
+
+// ------------------------------------------------------------------ ICMP
+
+fn icmp_unreachable(code: u8, quoted_tcp: &S, mtu: u16) -> Vec<u8> {
+    // The datagram we sent, as quoted: our header plus the first 8 octets.
+    let q = quoted_tcp.clone();
+    let mut h = testing::ipv4_header(HOST, PEER, IpProtocol::TCP, 64);
+    h.dont_fragment = true;
+    let seg = {
+        let hdr = TcpHeader::new(q.sport, q.dport, q.seq, q.ack, TcpFlags(q.flags), 0);
+        let mut b = vec![0u8; 20];
+        hdr.emit(HOST, PEER, &[], &mut b).unwrap();
+        b
+    };
+    let quoted = testing::ipv4_datagram(&h, &seg[..8]);
+    let mut icmp = vec![3u8, code, 0, 0, 0, 0];
+    icmp.extend_from_slice(&mtu.to_be_bytes());
+    icmp.extend_from_slice(&quoted);
+    let sum = wirecheck_codec::checksum::internet_checksum(&icmp);
+    icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+    testing::from_peer(HOST, IpProtocol::ICMP, &icmp)
+}
+
+#[test]
+fn icmp_port_unreachable_is_a_hard_error() {
+    let mut t = T::new(plain());
+    let (h, syn) = connect(&mut t);
+    t.s.handle_frame(t.now, IF0, &icmp_unreachable(3, &syn, 0));
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert!(t.events().iter().any(|e| matches!(
+        e,
+        Event::TcpError {
+            error: TcpError::Unreachable(_),
+            ..
+        }
+    )));
+}
+
+#[test]
+fn icmp_host_unreachable_is_soft_and_bad_sequence_is_ignored() {
+    let mut t = T::new(plain());
+    let (h, syn) = connect(&mut t);
+    // A quoted sequence number outside SND.UNA..SND.NXT: ignored [RFC 5927].
+    let mut wrong = syn.clone();
+    wrong.seq = syn.seq.wrapping_add(1000);
+    t.s.handle_frame(t.now, IF0, &icmp_unreachable(3, &wrong, 0));
+    assert_eq!(t.state(h), Some(TcpState::SynSent));
+    assert_eq!(t.s.tcp_stats().icmp_ignored, 1);
+    t.s.handle_frame(t.now, IF0, &icmp_unreachable(1, &syn, 0));
+    assert_eq!(t.state(h), Some(TcpState::SynSent));
+    assert!(t
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::TcpNetworkError { handle, .. } if *handle == h)));
+}
+
+#[test]
+fn fragmentation_needed_lowers_the_mss() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[1u8; 1460]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out[0].payload.len(), 1460);
+    t.s.handle_frame(t.now, IF0, &icmp_unreachable(4, &out[0], 1000));
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out[0].seq, iss + 1);
+    assert_eq!(
+        out[0].payload.len(),
+        960,
+        "resent at once with MTU 1000 − 40"
+    );
+    assert_eq!(t.s.tcp_info(h).unwrap().send_mss, 960);
+}
+
+// ------------------------------------------------------------------ keep-alive
+
+#[test]
+fn keepalive_probes_and_gives_up() {
+    let mut c = plain();
+    c.tcp.keepalive = Some(KeepAlive {
+        idle: Duration::from_secs(60),
+        interval: Duration::from_secs(10),
+        count: 3,
+    });
+    let mut t = T::new(c);
+    let (h, iss) = t.established(1000);
+    let out = t.advance(Duration::from_secs(59));
+    assert!(out.is_empty());
+    let out = t.advance(Duration::from_secs(2));
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].seq, out[0].payload.len()),
+        (iss, 0),
+        "SEG.SEQ = SND.NXT − 1"
+    );
+    // Answered: the idle timer restarts.
+    t.send(S::new(1001, iss + 1, ACK));
+    assert!(t.advance(Duration::from_secs(59)).is_empty());
+    let out = t.advance(Duration::from_secs(100));
+    assert_eq!(out.len(), 3);
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert!(t.events().contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::TimedOut
+    }));
+}
+
+#[test]
+fn keepalive_is_off_by_default() {
+    let mut t = T::new(plain());
+    let (h, _) = t.established(1000);
+    assert!(t.advance(Duration::from_secs(100_000)).is_empty());
+    assert_eq!(t.state(h), Some(TcpState::Established));
+}

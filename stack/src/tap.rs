@@ -1,0 +1,490 @@
+//! Running a [`Stack`] as a real host on a Linux TAP device (cargo feature `tap`). This is the
+//! only I/O in the crate, and it stays outside the state machines: a loop reads each frame the
+//! kernel hands the TAP device and gives it to [`Stack::handle_frame`], writes every frame
+//! [`Stack::poll_transmit`] returns, calls [`Stack::handle_timeout`] when
+//! [`Stack::poll_timeout`] has passed, and otherwise sleeps in `poll(2)` until the next frame,
+//! the next deadline or a [`StopHandle::stop`].
+//!
+//! The application side (sockets, services) plugs in through [`Application`], which the loop
+//! calls after every input, with the stack, so that it can act on [`Stack::poll_event`].
+//!
+//! The device itself is opened through the `tun-rs` crate (`TUNSETIFF` with
+//! `IFF_TAP | IFF_NO_PI`), so that this crate keeps `#![forbid(unsafe_code)]`.
+//!
+//! ```no_run
+//! use core::net::Ipv4Addr;
+//! use wirecheck_stack::tap::{Application, TapDevice, TapDriver};
+//! use wirecheck_stack::{Config, InterfaceConfig, Instant, Ipv4Cidr, MacAddr, Stack};
+//!
+//! struct Quiet;
+//! impl Application for Quiet {
+//!     fn poll(&mut self, _now: Instant, stack: &mut Stack) {
+//!         while stack.poll_event().is_some() {}
+//!     }
+//! }
+//!
+//! let device = TapDevice::open("tap0", false)?; // made with `ip tuntap add tap0 mode tap`
+//! let mut driver = TapDriver::new(device)?;
+//! let mut stack = Stack::new(Config::default());
+//! let iface = stack
+//!     .add_interface(
+//!         driver.now(),
+//!         InterfaceConfig::ethernet(
+//!             MacAddr([2, 0, 0, 0, 0, 1]),
+//!             Ipv4Cidr::new(Ipv4Addr::new(192, 0, 2, 2), 24),
+//!         ),
+//!     )
+//!     .unwrap();
+//! driver.run(&mut stack, iface, &mut Quiet)?; // ping 192.0.2.2 answers until stopped
+//! # Ok::<(), wirecheck_stack::tap::TapError>(())
+//! ```
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use tun_rs::{DeviceBuilder, InterruptEvent, Layer, SyncDevice};
+
+use crate::iface::InterfaceId;
+use crate::{Instant, Stack};
+
+/// Largest frame read from the device. Frames are at most the device MTU plus the Ethernet
+/// header (and a VLAN tag) without offloads; this leaves room for any MTU Linux allows.
+const READ_BUFFER: usize = 65_536 + 18;
+
+/// Frames read in a row before the loop checks its deadlines and stop flag: bounds the time
+/// a flood can keep timers waiting.
+const READ_BURST: usize = 256;
+
+/// Why the TAP device could not be opened or used.
+#[derive(Debug)]
+pub enum TapError {
+    /// `/dev/net/tun` does not exist (no `tun` module, or a container without the device).
+    NoTunDevice(io::Error),
+    /// Not allowed to attach to (or create) the device: it needs `CAP_NET_ADMIN`, or a
+    /// persistent device owned by this user.
+    PermissionDenied {
+        /// The device name.
+        name: String,
+        /// The error from the kernel.
+        source: io::Error,
+    },
+    /// The named device does not exist in this network namespace (and creating it was not
+    /// asked for).
+    NoSuchDevice {
+        /// The device name.
+        name: String,
+    },
+    /// The device exists but is not a TAP device, or is in use by another process
+    /// (without multi-queue), or the name is not valid.
+    Unusable {
+        /// The device name.
+        name: String,
+        /// The error from the kernel.
+        source: io::Error,
+    },
+    /// Reading or writing the device failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for TapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TapError::NoTunDevice(e) => write!(
+                f,
+                "cannot open /dev/net/tun ({e}): load the tun module (`modprobe tun`), or in a \
+                 container pass the device in (e.g. `--device /dev/net/tun`)"
+            ),
+            TapError::PermissionDenied { name, source } => write!(
+                f,
+                "permission denied attaching to TAP device {name} ({source}): run as root (it \
+                 needs CAP_NET_ADMIN), or create the device for your user with \
+                 `ip tuntap add dev {name} mode tap user $USER`"
+            ),
+            TapError::NoSuchDevice { name } => write!(
+                f,
+                "no TAP device {name} in this network namespace: create it with \
+                 `ip tuntap add dev {name} mode tap` (and `ip link set {name} up`), or ask for \
+                 a temporary one (--create)"
+            ),
+            TapError::Unusable { name, source } => write!(
+                f,
+                "cannot attach to {name} ({source}): is it a TAP device (not TUN), free (no \
+                 other process attached), and is its name at most 15 characters?"
+            ),
+            TapError::Io(e) => write!(f, "TAP device I/O: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TapError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TapError::NoTunDevice(e) | TapError::Io(e) => Some(e),
+            TapError::PermissionDenied { source, .. } | TapError::Unusable { source, .. } => {
+                Some(source)
+            }
+            TapError::NoSuchDevice { .. } => None,
+        }
+    }
+}
+
+impl From<io::Error> for TapError {
+    fn from(e: io::Error) -> TapError {
+        TapError::Io(e)
+    }
+}
+
+/// An open TAP device: whole Ethernet frames in and out, without packet information.
+pub struct TapDevice {
+    device: SyncDevice,
+    name: String,
+}
+
+impl fmt::Debug for TapDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TapDevice")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TapDevice {
+    /// Attaches to the TAP device `name` in the current network namespace. With `create`
+    /// false the device must already exist (made with `ip tuntap add dev NAME mode tap`, so
+    /// that it outlives this process and the kernel side can be configured beforehand); with
+    /// `create` true a missing device is created and goes away when the process ends.
+    ///
+    /// The device's link state is left as it is: bring it up with `ip link set NAME up`.
+    pub fn open(name: &str, create: bool) -> Result<TapDevice, TapError> {
+        if !create && !interface_exists(name)? {
+            return Err(TapError::NoSuchDevice {
+                name: name.to_string(),
+            });
+        }
+        let device = DeviceBuilder::new()
+            .name(name)
+            .layer(Layer::L2)
+            .packet_information(false)
+            .inherit_enable_state()
+            .build_sync()
+            .map_err(|e| classify_open_error(name, e))?;
+        // Reads drain the device until it would block; `poll(2)` does the waiting.
+        device.set_nonblocking(true)?;
+        let name = device.name().unwrap_or_else(|_| name.to_string());
+        Ok(TapDevice { device, name })
+    }
+
+    /// The device's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the device's link is up and running (`IFF_UP` and `IFF_RUNNING`).
+    pub fn is_running(&self) -> bool {
+        self.device.is_running().unwrap_or(false)
+    }
+
+    /// The MTU the kernel has for the device (its side of the link).
+    pub fn mtu(&self) -> io::Result<u16> {
+        self.device.mtu()
+    }
+}
+
+/// Whether a network interface called `name` exists in this process's network namespace.
+/// `/proc/net/dev` follows the reader's namespace (unlike `/sys`, which follows the mount).
+fn interface_exists(name: &str) -> Result<bool, TapError> {
+    let table = std::fs::read_to_string("/proc/net/dev")?;
+    Ok(table
+        .lines()
+        .skip(2)
+        .filter_map(|line| line.split_once(':'))
+        .any(|(iface, _)| iface.trim() == name))
+}
+
+fn classify_open_error(name: &str, e: io::Error) -> TapError {
+    let name = name.to_string();
+    match e.kind() {
+        io::ErrorKind::NotFound => TapError::NoTunDevice(e),
+        io::ErrorKind::PermissionDenied => TapError::PermissionDenied { name, source: e },
+        _ => TapError::Unusable { name, source: e },
+    }
+}
+
+/// Which way a frame went through the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Read from the device: sent by the kernel to the stack.
+    In,
+    /// Written to the device: sent by the stack.
+    Out,
+}
+
+/// The application side of a stack run by a [`TapDriver`].
+pub trait Application {
+    /// Called after every frame the stack took in, every timeout it handled, and before the
+    /// loop sleeps: act on [`Stack::poll_event`], send, receive.
+    fn poll(&mut self, now: Instant, stack: &mut Stack);
+
+    /// The application's own next deadline, if it has one; the loop wakes for it and calls
+    /// [`poll`](Application::poll).
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Every frame that went through the device, either way (for a capture).
+    fn frame(&mut self, _direction: Direction, _now: Instant, _bytes: &[u8]) {}
+
+    /// Called once when the loop is stopped, before the last frames are written: close or
+    /// abort connections here so that peers hear of it.
+    fn shutdown(&mut self, _now: Instant, _stack: &mut Stack) {}
+}
+
+/// Stops a running [`TapDriver`] from another thread (or a signal handler's thread).
+#[derive(Clone)]
+pub struct StopHandle(Arc<InterruptEvent>);
+
+impl fmt::Debug for StopHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StopHandle")
+            .field("stopped", &self.is_stopped())
+            .finish()
+    }
+}
+
+impl StopHandle {
+    /// Asks the loop to stop; it returns from [`TapDriver::run`] promptly.
+    pub fn stop(&self) {
+        // The event is a pipe: writing fails only if it is already full, i.e. already stopped.
+        let _ = self.0.trigger();
+    }
+
+    /// Whether [`stop`](StopHandle::stop) was called.
+    pub fn is_stopped(&self) -> bool {
+        self.0.is_trigger()
+    }
+}
+
+/// Counters of a [`TapDriver`] run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DriverStats {
+    /// Frames read from the device.
+    pub frames_in: u64,
+    /// Octets read from the device.
+    pub bytes_in: u64,
+    /// Frames written to the device.
+    pub frames_out: u64,
+    /// Octets written to the device.
+    pub bytes_out: u64,
+    /// Frames the device would not take (its queue full); they are dropped as a link would.
+    pub write_drops: u64,
+    /// Times the loop slept.
+    pub sleeps: u64,
+}
+
+/// The loop that runs a [`Stack`] on a [`TapDevice`], with the wall clock as its time.
+pub struct TapDriver {
+    device: TapDevice,
+    stop: Arc<InterruptEvent>,
+    epoch: std::time::Instant,
+    buffer: Vec<u8>,
+    stats: DriverStats,
+}
+
+impl fmt::Debug for TapDriver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TapDriver")
+            .field("device", &self.device)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TapDriver {
+    /// A driver for `device`; its clock starts now at [`Instant::ZERO`].
+    pub fn new(device: TapDevice) -> Result<TapDriver, TapError> {
+        Ok(TapDriver {
+            device,
+            stop: Arc::new(InterruptEvent::new()?),
+            epoch: std::time::Instant::now(),
+            buffer: vec![0; READ_BUFFER],
+            stats: DriverStats::default(),
+        })
+    }
+
+    /// The device.
+    pub fn device(&self) -> &TapDevice {
+        &self.device
+    }
+
+    /// A handle that stops [`run`](TapDriver::run) from elsewhere.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(Arc::clone(&self.stop))
+    }
+
+    /// The driver's clock: time since it was made, as the stack's [`Instant`].
+    pub fn now(&self) -> Instant {
+        let micros = self.epoch.elapsed().as_micros();
+        Instant::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
+    }
+
+    /// The wall-clock time of a driver [`Instant`] (for capture timestamps).
+    pub fn system_time(&self, at: Instant) -> std::time::SystemTime {
+        let since = std::time::Duration::from_micros(at.as_micros());
+        let now = std::time::SystemTime::now();
+        let elapsed = self.epoch.elapsed();
+        // epoch in wall-clock terms = now - elapsed.
+        now.checked_sub(elapsed)
+            .and_then(|epoch| epoch.checked_add(since))
+            .unwrap_or(now)
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> &DriverStats {
+        &self.stats
+    }
+
+    /// Runs `stack` on the device as interface `iface` until [`StopHandle::stop`] is called
+    /// or the device fails; then calls [`Application::shutdown`] and writes what it queued.
+    pub fn run(
+        &mut self,
+        stack: &mut Stack,
+        iface: InterfaceId,
+        app: &mut impl Application,
+    ) -> Result<DriverStats, TapError> {
+        let mut now = self.now();
+        app.poll(now, stack);
+        self.flush(now, stack, app)?;
+        while !self.stop.is_trigger() {
+            // Frames first, a bounded burst of them.
+            let mut got_frames = false;
+            for _ in 0..READ_BURST {
+                let n = match self.device.device.recv(&mut self.buffer) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(TapError::Io(e)),
+                };
+                got_frames = true;
+                now = self.now();
+                let frame = self.buffer.get(..n).unwrap_or_default();
+                self.stats.frames_in += 1;
+                self.stats.bytes_in += n as u64;
+                app.frame(Direction::In, now, frame);
+                stack.handle_frame(now, iface, frame);
+                app.poll(now, stack);
+                self.flush(now, stack, app)?;
+            }
+            // Then deadlines.
+            now = self.now();
+            if stack.poll_timeout().is_some_and(|t| t <= now) {
+                stack.handle_timeout(now);
+            }
+            app.poll(now, stack);
+            self.flush(now, stack, app)?;
+            if got_frames {
+                // More may be waiting: read again before sleeping.
+                continue;
+            }
+            let deadline = [stack.poll_timeout(), app.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            let timeout = match deadline {
+                Some(t) if t <= now => continue,
+                // poll(2) counts milliseconds: round up, so as not to wake just before.
+                Some(t) => Some(std::time::Duration::from_millis(
+                    t.saturating_duration_since(now).as_micros().div_ceil(1000),
+                )),
+                None => None,
+            };
+            self.stats.sleeps += 1;
+            match self
+                .device
+                .device
+                .wait_readable_intr_timeout(&self.stop, timeout)
+            {
+                Ok(()) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(TapError::Io(e)),
+            }
+        }
+        now = self.now();
+        app.shutdown(now, stack);
+        self.flush(now, stack, app)?;
+        Ok(self.stats.clone())
+    }
+
+    /// Writes every frame the stack has queued.
+    fn flush(
+        &mut self,
+        now: Instant,
+        stack: &mut Stack,
+        app: &mut impl Application,
+    ) -> Result<(), TapError> {
+        while let Some(transmit) = stack.poll_transmit() {
+            app.frame(Direction::Out, now, &transmit.bytes);
+            match self.device.device.send(&transmit.bytes) {
+                Ok(n) => {
+                    self.stats.frames_out += 1;
+                    self.stats.bytes_out += n as u64;
+                }
+                // A full device queue (or a link that is down) loses the frame, as a wire
+                // would; TCP and the applications recover.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) || e.raw_os_error() == Some(EIO) =>
+                {
+                    self.stats.write_drops += 1
+                }
+                Err(e) => return Err(TapError::Io(e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `EIO`: what a write to a TAP device whose link is down returns.
+const EIO: i32 = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_device_is_a_clear_error() {
+        // Checked before any privilege is needed, so it runs anywhere.
+        let e = TapDevice::open("wc-no-such-0", false).unwrap_err();
+        assert!(matches!(e, TapError::NoSuchDevice { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(text.contains("no TAP device wc-no-such-0"), "{text}");
+        assert!(
+            text.contains("ip tuntap add dev wc-no-such-0 mode tap"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn interface_table_lists_loopback() {
+        assert!(interface_exists("lo").unwrap());
+        assert!(!interface_exists("l").unwrap());
+    }
+
+    #[test]
+    fn open_errors_are_classified() {
+        let e = classify_open_error("t", io::Error::from(io::ErrorKind::NotFound));
+        assert!(matches!(e, TapError::NoTunDevice(_)));
+        assert!(e.to_string().contains("/dev/net/tun"));
+        let e = classify_open_error("t", io::Error::from_raw_os_error(1)); // EPERM
+        assert!(matches!(e, TapError::PermissionDenied { .. }), "{e:?}");
+        assert!(e.to_string().contains("CAP_NET_ADMIN"));
+        let e = classify_open_error("t", io::Error::from_raw_os_error(22)); // EINVAL
+        assert!(matches!(e, TapError::Unusable { .. }));
+    }
+}

@@ -425,7 +425,16 @@ pub fn run_host(
     ready: impl FnOnce(&StopHandle, &str),
 ) -> Result<HostReport, String> {
     let device = TapDevice::open(&options.tap, options.create).map_err(|e| e.to_string())?;
-    let running = device.is_running();
+    // The kernel raises IFF_RUNNING (carrier) shortly after a process attaches; give it a
+    // moment before warning that the link is down.
+    let mut running = device.is_running();
+    for _ in 0..20 {
+        if running {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        running = device.is_running();
+    }
     let kernel_mtu = device.mtu().ok();
     let mut driver = TapDriver::new(device).map_err(|e| e.to_string())?;
     let mut config = Config::default().with_seed(options.seed);

@@ -45,6 +45,12 @@ use std::sync::Arc;
 
 use tun_rs::{DeviceBuilder, InterruptEvent, Layer, SyncDevice};
 
+use core::net::Ipv4Addr;
+
+use wirecheck_codec::ethernet::{EtherType, EthernetHeader};
+use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
+use wirecheck_codec::tcp::{TcpFlags, TcpHeader};
+
 use crate::iface::InterfaceId;
 use crate::{Instant, Stack};
 
@@ -54,7 +60,7 @@ const READ_BUFFER: usize = 65_536 + 18;
 
 /// Frames read in a row before the loop checks its deadlines and stop flag: bounds the time
 /// a flood can keep timers waiting.
-const READ_BURST: usize = 256;
+const READ_BURST: usize = 1024;
 
 /// Why the TAP device could not be opened or used.
 #[derive(Debug)]
@@ -280,6 +286,9 @@ pub struct DriverStats {
     pub write_drops: u64,
     /// Times the loop slept.
     pub sleeps: u64,
+    /// Pure ACKs left out because a later one in the same batch superseded them
+    /// ([`coalesce_acks`]).
+    pub acks_coalesced: u64,
 }
 
 /// The loop that runs a [`Stack`] on a [`TapDevice`], with the wall clock as its time.
@@ -288,6 +297,9 @@ pub struct TapDriver {
     stop: Arc<InterruptEvent>,
     epoch: std::time::Instant,
     buffer: Vec<u8>,
+    batch: Vec<Vec<u8>>,
+    keep: Vec<bool>,
+    ack_coalescing: bool,
     stats: DriverStats,
 }
 
@@ -308,6 +320,9 @@ impl TapDriver {
             stop: Arc::new(InterruptEvent::new()?),
             epoch: std::time::Instant::now(),
             buffer: vec![0; READ_BUFFER],
+            batch: Vec::new(),
+            keep: Vec::new(),
+            ack_coalescing: true,
             stats: DriverStats::default(),
         })
     }
@@ -337,6 +352,12 @@ impl TapDriver {
         now.checked_sub(elapsed)
             .and_then(|epoch| epoch.checked_add(since))
             .unwrap_or(now)
+    }
+
+    /// Whether to leave out superseded pure ACKs when writing a batch of frames
+    /// ([`coalesce_acks`]); on by default. Off, every frame the stack queued is written.
+    pub fn set_ack_coalescing(&mut self, on: bool) {
+        self.ack_coalescing = on;
     }
 
     /// The counters so far.
@@ -372,8 +393,6 @@ impl TapDriver {
                 self.stats.bytes_in += n as u64;
                 app.frame(Direction::In, now, frame);
                 stack.handle_frame(now, iface, frame);
-                app.poll(now, stack);
-                self.flush(now, stack, app)?;
             }
             // Then deadlines.
             now = self.now();
@@ -419,16 +438,32 @@ impl TapDriver {
         Ok(self.stats.clone())
     }
 
-    /// Writes every frame the stack has queued.
+    /// Writes every frame the stack has queued, as one batch: pure ACKs that a later segment
+    /// of the same batch supersedes are left out first (see [`coalesce_acks`]) when
+    /// [`set_ack_coalescing`](TapDriver::set_ack_coalescing) is on.
     fn flush(
         &mut self,
         now: Instant,
         stack: &mut Stack,
         app: &mut impl Application,
     ) -> Result<(), TapError> {
+        self.batch.clear();
         while let Some(transmit) = stack.poll_transmit() {
-            app.frame(Direction::Out, now, &transmit.bytes);
-            match self.device.device.send(&transmit.bytes) {
+            self.batch.push(transmit.bytes);
+        }
+        if self.ack_coalescing && self.batch.len() > 1 {
+            self.stats.acks_coalesced += coalesce_acks(&mut self.batch, &mut self.keep) as u64;
+        }
+        for (frame, &keep) in self
+            .batch
+            .iter()
+            .zip(self.keep.iter().chain(std::iter::repeat(&true)))
+        {
+            if !keep {
+                continue;
+            }
+            app.frame(Direction::Out, now, frame);
+            match self.device.device.send(frame) {
                 Ok(n) => {
                     self.stats.frames_out += 1;
                     self.stats.bytes_out += n as u64;
@@ -446,8 +481,83 @@ impl TapDriver {
                 Err(e) => return Err(TapError::Io(e)),
             }
         }
+        self.keep.clear();
         Ok(())
     }
+}
+
+/// A TCP segment's connection and acknowledgment, as far as ACK coalescing needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AckInfo {
+    /// Source and destination address and port.
+    connection: (Ipv4Addr, Ipv4Addr, u16, u16),
+    acknowledgment: u32,
+    /// A pure ACK: no data, no SYN/FIN/RST/URG/PSH, no SACK blocks — nothing but the
+    /// acknowledgment and window, so that a later, higher acknowledgment says all it says.
+    pure: bool,
+}
+
+fn ack_info(frame: &[u8]) -> Option<AckInfo> {
+    let (ethernet, payload) = EthernetHeader::parse(frame).ok()?;
+    if ethernet.ether_type != EtherType::IPV4 || !ethernet.vlan.is_empty() {
+        return None;
+    }
+    let (ip, payload) = Ipv4Header::parse(payload).ok()?;
+    if ip.protocol != IpProtocol::TCP || ip.more_fragments || ip.fragment_offset != 0 {
+        return None;
+    }
+    let (tcp, data) = TcpHeader::parse(payload).ok()?;
+    if !tcp.flags.contains(TcpFlags::ACK)
+        || tcp.flags.contains(TcpFlags::SYN)
+        || tcp.flags.contains(TcpFlags::RST)
+    {
+        return None;
+    }
+    Some(AckInfo {
+        connection: (
+            ip.source,
+            ip.destination,
+            tcp.source_port,
+            tcp.destination_port,
+        ),
+        acknowledgment: tcp.acknowledgment_number,
+        pure: tcp.flags == TcpFlags::ACK && data.is_empty() && tcp.options.sack().is_none(),
+    })
+}
+
+/// Marks in `keep` (one flag per frame of `batch`) the pure TCP ACKs that a later segment of
+/// the same batch and connection supersedes, with a strictly higher acknowledgment number;
+/// returns how many. Written back to back, such ACKs tell the peer nothing the last one does
+/// not, and each costs the peer's TCP a round of work. This is what a receiver gets from
+/// handling a burst of frames before answering (smoltcp's poll, Linux's GRO): one ACK per
+/// burst instead of one per two segments.
+///
+/// Duplicate ACKs (the same acknowledgment number again) are never left out: they are the
+/// peer's signal of loss [RFC 5681 § 3.2]. Nor are ACKs with SACK blocks, data or other flags.
+pub fn coalesce_acks(batch: &mut [Vec<u8>], keep: &mut Vec<bool>) -> usize {
+    keep.clear();
+    keep.resize(batch.len(), true);
+    // Newest acknowledgment seen later in the batch, per connection (a batch has few).
+    let mut latest: Vec<((Ipv4Addr, Ipv4Addr, u16, u16), u32)> = Vec::new();
+    let mut left_out = 0;
+    for (frame, keep) in batch.iter().zip(keep.iter_mut()).rev() {
+        let Some(info) = ack_info(frame) else {
+            continue;
+        };
+        match latest.iter_mut().find(|(c, _)| *c == info.connection) {
+            Some((_, later)) => {
+                // Sequence-number arithmetic: "later is after this one" [RFC 9293 § 3.4].
+                if info.pure && (later.wrapping_sub(info.acknowledgment) as i32) > 0 {
+                    *keep = false;
+                    left_out += 1;
+                } else if (info.acknowledgment.wrapping_sub(*later) as i32) > 0 {
+                    *later = info.acknowledgment;
+                }
+            }
+            None => latest.push((info.connection, info.acknowledgment)),
+        }
+    }
+    left_out
 }
 
 /// `EIO`: what a write to a TAP device whose link is down returns.

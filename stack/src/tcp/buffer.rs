@@ -38,7 +38,7 @@ impl SendBuffer {
     /// Appends as much of `bytes` as fits; returns how much.
     pub(crate) fn push(&mut self, bytes: &[u8]) -> usize {
         let n = bytes.len().min(self.free());
-        self.data.extend(bytes.iter().take(n));
+        self.data.extend(&bytes[..n]);
         n
     }
 

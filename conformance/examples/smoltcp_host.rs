@@ -194,7 +194,9 @@ fn main() {
         }
         let delay = iface
             .poll_delay(now, &sockets)
-            .map_or(Duration::from_millis(100), |d| d.min(Duration::from_millis(100)));
+            .map_or(Duration::from_millis(100), |d| {
+                d.min(Duration::from_millis(100))
+            });
         if let Err(e) = phy_wait(fd, Some(delay)) {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 eprintln!("smoltcp_host: wait: {e}");

@@ -363,6 +363,9 @@ pub struct HostOptions {
     pub seed: u64,
     /// TCP send and receive buffer per connection, octets.
     pub tcp_buffer: usize,
+    /// Leave out pure ACKs superseded within one write batch
+    /// ([`coalesce_acks`](wirecheck_stack::tap::coalesce_acks)).
+    pub ack_coalescing: bool,
 }
 
 impl HostOptions {
@@ -437,6 +440,7 @@ pub fn run_host(
     }
     let kernel_mtu = device.mtu().ok();
     let mut driver = TapDriver::new(device).map_err(|e| e.to_string())?;
+    driver.set_ack_coalescing(options.ack_coalescing);
     let mut config = Config::default().with_seed(options.seed);
     config.tcp.send_buffer = options.tcp_buffer;
     config.tcp.receive_buffer = options.tcp_buffer;

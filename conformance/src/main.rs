@@ -9,7 +9,8 @@ use wirecheck_conformance::host::{run_host, HostOptions};
 use wirecheck_conformance::pipeline;
 use wirecheck_conformance::reassembly::CaptureReassembler;
 
-/// wirecheck: decode and verify IPv4 captures with a lossless codec checked against Wireshark.
+/// wirecheck: decode and verify IPv4 captures with a lossless codec checked against Wireshark,
+/// and run the wirecheck stack as a host on a TAP device.
 #[derive(Parser, Debug)]
 #[command(name = "wirecheck", version, about, long_about = None)]
 struct Cli {
@@ -98,6 +99,11 @@ enum Command {
         /// TCP send and receive buffer per connection, octets.
         #[arg(long, value_name = "OCTETS", default_value_t = 256 * 1024)]
         tcp_buffer: usize,
+        /// Write every frame the stack queues, even pure ACKs that a later one in the same
+        /// write batch supersedes (by default those are left out, as a receiver handling a
+        /// burst of frames before answering would).
+        #[arg(long)]
+        no_ack_coalescing: bool,
     },
 }
 
@@ -158,6 +164,7 @@ fn main() -> ExitCode {
             create,
             seed,
             tcp_buffer,
+            no_ack_coalescing,
         } => {
             let options = HostOptions {
                 tap,
@@ -169,6 +176,7 @@ fn main() -> ExitCode {
                 pcap,
                 seed: seed.unwrap_or_else(clock_seed),
                 tcp_buffer,
+                ack_coalescing: !no_ack_coalescing,
             };
             host(&options)
         }
@@ -197,13 +205,14 @@ fn host(options: &HostOptions) -> ExitCode {
             let s = &report.services;
             eprintln!(
                 "wirecheck host: stopped; {} frames in ({} octets), {} out ({} octets), {} \
-                 dropped by the device; TCP: {} accepted, {} failed, echo {}/{} octets \
+                 dropped by the device, {} superseded ACKs left out; TCP: {} accepted, {} failed, echo {}/{} octets \
                  in/out, discard {} octets, chargen {} octets; UDP: {} datagrams in, {} out",
                 d.frames_in,
                 d.bytes_in,
                 d.frames_out,
                 d.bytes_out,
                 d.write_drops,
+                d.acks_coalesced,
                 s.tcp_accepted,
                 s.tcp_errors,
                 s.echo_octets_in,

@@ -567,6 +567,95 @@ const EIO: i32 = 5;
 mod tests {
     use super::*;
 
+    const A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+    const B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+    /// An Ethernet/IPv4/TCP frame from A:9 to B:`port`.
+    fn segment(port: u16, ack: u32, flags: TcpFlags, options: &[u8], data: &[u8]) -> Vec<u8> {
+        use wirecheck_codec::ethernet::MacAddr;
+        use wirecheck_codec::tcp::TcpOptions;
+        let tcp = TcpHeader {
+            options: TcpOptions::raw(options),
+            ..TcpHeader::new(9, port, 1000, ack, flags, 512)
+        };
+        let mut tcp_bytes = vec![0u8; 20 + options.len() + data.len()];
+        tcp.emit(A, B, data, &mut tcp_bytes).unwrap();
+        let ip = Ipv4Header::new(A, B, IpProtocol::TCP);
+        let mut frame = vec![0u8; 14 + 20 + tcp_bytes.len()];
+        EthernetHeader::new(
+            MacAddr([2, 0, 0, 0, 0, 1]),
+            MacAddr([2, 0, 0, 0, 0, 2]),
+            EtherType::IPV4,
+        )
+        .emit(&mut frame)
+        .unwrap();
+        ip.emit(tcp_bytes.len(), &mut frame[14..]).unwrap();
+        frame[34..].copy_from_slice(&tcp_bytes);
+        frame
+    }
+
+    fn ack(port: u16, ack: u32) -> Vec<u8> {
+        segment(port, ack, TcpFlags::ACK, &[], &[])
+    }
+
+    fn kept(batch: &mut [Vec<u8>]) -> Vec<bool> {
+        let mut keep = Vec::new();
+        coalesce_acks(batch, &mut keep);
+        keep
+    }
+
+    #[test]
+    fn superseded_pure_acks_are_left_out() {
+        let mut batch = vec![ack(5000, 100), ack(5000, 200), ack(5000, 300)];
+        assert_eq!(kept(&mut batch), [false, false, true]);
+    }
+
+    #[test]
+    fn duplicate_acks_are_kept() {
+        // Three duplicates of 100 signal loss to the sender: every one goes out.
+        let mut batch = vec![ack(5000, 100), ack(5000, 100), ack(5000, 100)];
+        assert_eq!(kept(&mut batch), [true, true, true]);
+        // An older acknowledgment after a newer one is not superseded by it either.
+        let mut batch = vec![ack(5000, 200), ack(5000, 100)];
+        assert_eq!(kept(&mut batch), [true, true]);
+    }
+
+    #[test]
+    fn a_later_data_segment_supersedes_and_is_kept() {
+        let data = segment(5000, 400, TcpFlags::ACK | TcpFlags::PSH, &[], b"hello");
+        let mut batch = vec![ack(5000, 300), data];
+        assert_eq!(kept(&mut batch), [false, true]);
+    }
+
+    #[test]
+    fn connections_and_other_frames_are_independent() {
+        let mut batch = vec![
+            ack(5000, 100),
+            ack(5001, 100),
+            vec![0xff; 60], // not IPv4
+            ack(5001, 200),
+        ];
+        assert_eq!(kept(&mut batch), [true, false, true, true]);
+    }
+
+    #[test]
+    fn acks_with_sack_blocks_fin_or_syn_are_kept() {
+        // SACK option: kind 5, length 10, one block; two NOPs to pad.
+        let sack = [1, 1, 5, 10, 0, 0, 1, 0, 0, 0, 2, 0];
+        let mut batch = vec![
+            segment(5000, 100, TcpFlags::ACK, &sack, &[]),
+            segment(5000, 150, TcpFlags::ACK | TcpFlags::FIN, &[], &[]),
+            ack(5000, 300),
+        ];
+        assert_eq!(kept(&mut batch), [true, true, true]);
+    }
+
+    #[test]
+    fn sequence_numbers_wrap() {
+        let mut batch = vec![ack(5000, u32::MAX - 10), ack(5000, 20)];
+        assert_eq!(kept(&mut batch), [false, true]);
+    }
+
     #[test]
     fn a_missing_device_is_a_clear_error() {
         // Checked before any privilege is needed, so it runs anywhere.

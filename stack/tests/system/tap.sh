@@ -33,9 +33,14 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
     echo "system tier not run: needs root and /dev/net/tun" >&2
     exit 77
 fi
-for tool in ip ping arping nc socat tcpdump python3; do
-    command -v "$tool" >/dev/null || { echo "tap.sh: $tool is missing" >&2; exit 1; }
+missing=
+for tool in ip ping arping nc socat tcpdump python3 awk; do
+    command -v "$tool" >/dev/null || missing="$missing $tool"
 done
+if [ -n "$missing" ]; then
+    echo "system tier not run: missing tools:$missing (apt-get install iproute2 iputils-ping iputils-arping netcat-openbsd socat tcpdump python3)" >&2
+    exit 77
+fi
 
 ns=wirecheck-tap-$$
 tmp=$(mktemp -d)

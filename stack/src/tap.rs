@@ -47,8 +47,8 @@ use tun_rs::{DeviceBuilder, InterruptEvent, Layer, SyncDevice};
 
 use core::net::Ipv4Addr;
 
-use wirecheck_codec::ethernet::{EtherType, EthernetHeader};
-use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
+use wirecheck_codec::ethernet::EtherType;
+use wirecheck_codec::ipv4::IpProtocol;
 use wirecheck_codec::tcp::{TcpFlags, TcpHeader};
 
 use crate::iface::InterfaceId;
@@ -393,6 +393,10 @@ impl TapDriver {
                 self.stats.bytes_in += n as u64;
                 app.frame(Direction::In, now, frame);
                 stack.handle_frame(now, iface, frame);
+                // The application reads as data arrives, so that the receive window stays
+                // open through a long burst; what it and the stack send waits for the end of
+                // the burst, where superseded ACKs are left out.
+                app.poll(now, stack);
             }
             // Then deadlines.
             now = self.now();
@@ -497,16 +501,43 @@ struct AckInfo {
     pure: bool,
 }
 
+/// Offsets in an untagged Ethernet frame carrying IPv4 without options, the only frames
+/// [`coalesce_acks`] looks into (the stack sends no IP options with TCP).
+mod offset {
+    use core::ops::Range;
+    pub const ETHER_TYPE: Range<usize> = 12..14;
+    pub const IP: usize = 14;
+    pub const IP_VERSION_IHL: usize = IP;
+    pub const IP_TOTAL_LENGTH: Range<usize> = IP + 2..IP + 4;
+    pub const IP_FRAGMENT: Range<usize> = IP + 6..IP + 8;
+    pub const IP_PROTOCOL: usize = IP + 9;
+    pub const IP_SOURCE: Range<usize> = IP + 12..IP + 16;
+    pub const IP_DESTINATION: Range<usize> = IP + 16..IP + 20;
+    pub const TCP: usize = IP + 20;
+}
+
+/// Reads what ACK coalescing needs with fixed offsets: it runs on every frame of every write
+/// batch, so a full parse would cost more than the ACKs it saves. Anything unusual (VLAN
+/// tags, IP options, fragments, malformed) is `None`: left alone.
 fn ack_info(frame: &[u8]) -> Option<AckInfo> {
-    let (ethernet, payload) = EthernetHeader::parse(frame).ok()?;
-    if ethernet.ether_type != EtherType::IPV4 || !ethernet.vlan.is_empty() {
+    let be16 = |r: core::ops::Range<usize>| -> Option<u16> {
+        let b: [u8; 2] = frame.get(r)?.try_into().ok()?;
+        Some(u16::from_be_bytes(b))
+    };
+    let addr = |r: core::ops::Range<usize>| -> Option<Ipv4Addr> {
+        let b: [u8; 4] = frame.get(r)?.try_into().ok()?;
+        Some(Ipv4Addr::from(b))
+    };
+    if be16(offset::ETHER_TYPE)? != EtherType::IPV4.0
+        || *frame.get(offset::IP_VERSION_IHL)? != 0x45
+        || *frame.get(offset::IP_PROTOCOL)? != IpProtocol::TCP.0
+        || be16(offset::IP_FRAGMENT)? & 0x3fff != 0
+    {
         return None;
     }
-    let (ip, payload) = Ipv4Header::parse(payload).ok()?;
-    if ip.protocol != IpProtocol::TCP || ip.more_fragments || ip.fragment_offset != 0 {
-        return None;
-    }
-    let (tcp, data) = TcpHeader::parse(payload).ok()?;
+    let ip_end = offset::IP.checked_add(usize::from(be16(offset::IP_TOTAL_LENGTH)?))?;
+    let segment = frame.get(offset::TCP..ip_end)?;
+    let (tcp, data) = TcpHeader::parse(segment).ok()?;
     if !tcp.flags.contains(TcpFlags::ACK)
         || tcp.flags.contains(TcpFlags::SYN)
         || tcp.flags.contains(TcpFlags::RST)
@@ -515,8 +546,8 @@ fn ack_info(frame: &[u8]) -> Option<AckInfo> {
     }
     Some(AckInfo {
         connection: (
-            ip.source,
-            ip.destination,
+            addr(offset::IP_SOURCE)?,
+            addr(offset::IP_DESTINATION)?,
             tcp.source_port,
             tcp.destination_port,
         ),
@@ -566,6 +597,8 @@ const EIO: i32 = 5;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wirecheck_codec::ethernet::EthernetHeader;
+    use wirecheck_codec::ipv4::Ipv4Header;
 
     const A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
     const B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);

@@ -222,6 +222,12 @@ fn host(options: &HostOptions) -> ExitCode {
                 s.udp_datagrams_in,
                 s.udp_datagrams_out,
             );
+            if report.stack.transmit_queue_drops > 0 {
+                eprintln!(
+                    "wirecheck host: {} frames dropped at the stack's full transmit queue",
+                    report.stack.transmit_queue_drops
+                );
+            }
             if let Some(path) = &options.pcap {
                 eprintln!(
                     "wirecheck host: {} frames written to {}",

@@ -1,12 +1,13 @@
 //! Running a [`Stack`] as a real host on a Linux TAP device (cargo feature `tap`). This is the
 //! only I/O in the crate, and it stays outside the state machines: a loop reads each frame the
 //! kernel hands the TAP device and gives it to [`Stack::handle_frame`], writes every frame
-//! [`Stack::poll_transmit`] returns, calls [`Stack::handle_timeout`] when
-//! [`Stack::poll_timeout`] has passed, and otherwise sleeps in `poll(2)` until the next frame,
-//! the next deadline or a [`StopHandle::stop`].
+//! [`Stack::poll_transmit`] returns once the burst of frames waiting has been read, calls
+//! [`Stack::handle_timeout`] when [`Stack::poll_timeout`] has passed, and otherwise sleeps in
+//! `poll(2)` until the next frame, the next deadline or a [`StopHandle::stop`].
 //!
 //! The application side (sockets, services) plugs in through [`Application`], which the loop
-//! calls after every input, with the stack, so that it can act on [`Stack::poll_event`].
+//! calls with the stack during and after each burst of frames and after timeouts, so that it
+//! can act on [`Stack::poll_event`].
 //!
 //! The device itself is opened through the `tun-rs` crate (`TUNSETIFF` with
 //! `IFF_TAP | IFF_NO_PI`), so that this crate keeps `#![forbid(unsafe_code)]`.
@@ -61,6 +62,11 @@ const READ_BUFFER: usize = 65_536 + 18;
 /// Frames read in a row before the loop checks its deadlines and stop flag: bounds the time
 /// a flood can keep timers waiting.
 const READ_BURST: usize = 1024;
+
+/// Within a burst, the application acts every this many frames (and at its end): often enough
+/// that the receive window stays open through a long burst, rarely enough that each read
+/// does not cost a window update of its own.
+const APP_POLL_EVERY: u64 = 16;
 
 /// Why the TAP device could not be opened or used.
 #[derive(Debug)]
@@ -300,6 +306,8 @@ pub struct TapDriver {
     batch: Vec<Vec<u8>>,
     keep: Vec<bool>,
     ack_coalescing: bool,
+    /// Frames taken from the stack with `poll_transmit` so far.
+    pulled: u64,
     stats: DriverStats,
 }
 
@@ -323,6 +331,7 @@ impl TapDriver {
             batch: Vec::new(),
             keep: Vec::new(),
             ack_coalescing: true,
+            pulled: 0,
             stats: DriverStats::default(),
         })
     }
@@ -396,7 +405,13 @@ impl TapDriver {
                 // The application reads as data arrives, so that the receive window stays
                 // open through a long burst; what it and the stack send waits for the end of
                 // the burst, where superseded ACKs are left out.
-                app.poll(now, stack);
+                if self.stats.frames_in % APP_POLL_EVERY == 0 {
+                    app.poll(now, stack);
+                }
+                if self.queued(stack) >= stack.config().max_transmit_queue / 2 {
+                    // Long before the stack's transmit queue would overflow and drop frames.
+                    self.flush(now, stack, app)?;
+                }
             }
             // Then deadlines.
             now = self.now();
@@ -442,6 +457,11 @@ impl TapDriver {
         Ok(self.stats.clone())
     }
 
+    /// Frames waiting in the stack's transmit queue: queued in all (its counter) less taken.
+    fn queued(&self, stack: &Stack) -> usize {
+        usize::try_from(stack.stats().frames_out.saturating_sub(self.pulled)).unwrap_or(usize::MAX)
+    }
+
     /// Writes every frame the stack has queued, as one batch: pure ACKs that a later segment
     /// of the same batch supersedes are left out first (see [`coalesce_acks`]) when
     /// [`set_ack_coalescing`](TapDriver::set_ack_coalescing) is on.
@@ -455,6 +475,7 @@ impl TapDriver {
         while let Some(transmit) = stack.poll_transmit() {
             self.batch.push(transmit.bytes);
         }
+        self.pulled += self.batch.len() as u64;
         if self.ack_coalescing && self.batch.len() > 1 {
             self.stats.acks_coalesced += coalesce_acks(&mut self.batch, &mut self.keep) as u64;
         }

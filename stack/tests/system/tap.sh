@@ -171,31 +171,49 @@ ip -n "$ns" link set wc1 up
 start_host wirecheck 192.0.2.2 "$tmp/host.log" "$wirecheck" host --tap wc0 --addr 192.0.2.2/24
 start_host smoltcp 198.51.100.2 "$tmp/smoltcp.log" "$bench" --tap wc1 --addr 198.51.100.2/24
 
-measure() { # direction address → MB/s
-    local out
+# CPU time (user + system, clock ticks) of a process: the host's own work and the kernel work
+# done in its context (the kernel's TCP handling what the host writes). Less sensitive to other
+# load on the machine than wall-clock throughput.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+tick=$(getconf CLK_TCK)
+
+measure() { # direction address pid → "MB/s CPU-ms-per-100MB"
+    local out before after
+    before=$(cpu_ticks "$3")
     if [ "$1" = discard ]; then
         out=$(nsx $peer discard "$2" 9 "$BYTES") || fail "$1 to $2: $out"
     else
         out=$(nsx $peer chargen "$2" 19 "$BYTES") || fail "$1 from $2: $out"
     fi
-    python3 -c 'import json,sys; print(json.loads(sys.argv[1])["mb_per_s"])' "$out"
+    after=$(cpu_ticks "$3")
+    python3 -c 'import json,sys; print(json.loads(sys.argv[1])["mb_per_s"], round((int(sys.argv[3]) - int(sys.argv[2])) * 1000 / int(sys.argv[4]) * 1e8 / int(sys.argv[5])))' \
+        "$out" "$before" "$after" "$tick" "$BYTES"
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+ours_pid=${pids[0]}
+theirs_pid=${pids[1]}
 declare -A results
 for direction in discard chargen; do
-    ours=() theirs=()
+    ours=() theirs=() ours_cpu=() theirs_cpu=()
     for round in $(seq "$ROUNDS"); do
-        ours+=("$(measure $direction 192.0.2.2)")
-        theirs+=("$(measure $direction 198.51.100.2)")
+        read -r rate cpu <<<"$(measure $direction 192.0.2.2 "$ours_pid")"
+        ours+=("$rate") ours_cpu+=("$cpu")
+        read -r rate cpu <<<"$(measure $direction 198.51.100.2 "$theirs_pid")"
+        theirs+=("$rate") theirs_cpu+=("$cpu")
     done
     o=$(median "${ours[@]}")
     t=$(median "${theirs[@]}")
+    oc=$(median "${ours_cpu[@]}")
+    tc=$(median "${theirs_cpu[@]}")
     ratio=$(python3 -c "print(f'{$o / $t:.2f}')")
+    cpu_ratio=$(python3 -c "print(f'{$tc / max($oc, 1):.2f}')")
     results[$direction]="$o $t $ratio"
     label=$([ $direction = discard ] && echo "kernel → discard" || echo "chargen → kernel")
     printf '  %-17s wirecheck %7s MB/s   smoltcp %7s MB/s   ratio %sx   (rounds: %s | %s)\n' \
         "$label" "$o" "$t" "$ratio" "${ours[*]}" "${theirs[*]}"
+    printf '  %-17s host CPU per 100 MB: wirecheck %s ms, smoltcp %s ms (smoltcp/wirecheck %sx)\n' \
+        "" "$oc" "$tc" "$cpu_ratio"
 done
 for direction in discard chargen; do
     read -r _ _ ratio <<<"${results[$direction]}"

@@ -234,8 +234,9 @@ pub enum Direction {
 
 /// The application side of a stack run by a [`TapDriver`].
 pub trait Application {
-    /// Called after every frame the stack took in, every timeout it handled, and before the
-    /// loop sleeps: act on [`Stack::poll_event`], send, receive.
+    /// Called every few frames of a burst the stack takes in, after the burst, after the
+    /// timeouts it handles, and before the loop sleeps: act on [`Stack::poll_event`], send,
+    /// receive. What it sends goes out at the end of the burst.
     fn poll(&mut self, now: Instant, stack: &mut Stack);
 
     /// The application's own next deadline, if it has one; the loop wakes for it and calls

@@ -89,10 +89,12 @@ def concurrent(host, port, count, total):
     sel = selectors.DefaultSelector()
     conns = []
     start = time.monotonic()
+    ring = bytes(range(251)) * (total // 251 + 2)
     for i in range(count):
         s = connect(host, port)
         s.setblocking(False)
-        data = bytes((i * 31 + k * 7) % 251 for k in range(total))
+        # A different stretch of the ring per connection: crossed streams would show.
+        data = ring[i % 251:i % 251 + total]
         c = {"sock": s, "data": data, "sent": 0, "back": bytearray(), "done": False}
         conns.append(c)
         sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)

@@ -230,6 +230,7 @@ impl<'a> ArpPacket<'a> {
     /// the input cuts ("sender hardware address", "sender protocol address", "target hardware
     /// address", "target protocol address"), its offset, and `needed` is the length of the whole
     /// packet as its length fields declare it.
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<(ArpPacket<'a>, &'a [u8])> {
         let fixed = Fixed::parse(bytes)?;
         let hardware = usize::from(fixed.hardware_len);
@@ -479,6 +480,7 @@ impl ArpEthernetIpv4 {
     /// Errors: truncation as for [`ArpPacket::parse`]; a hardware type, protocol type or length
     /// field other than 1, 0x0800, 6 and 4 is a `BadValue` naming that field (use
     /// [`ArpPacket::parse`] for other kinds of addresses).
+    #[inline]
     pub fn parse(bytes: &[u8]) -> Result<(ArpEthernetIpv4, &[u8])> {
         let fixed = Fixed::parse(bytes)?;
         let checks: [(bool, &'static str, usize, &'static str, u64); 4] = [

@@ -549,6 +549,7 @@ impl<'a> EthernetHeader<'a> {
     /// ("destination", "source", "EtherType"); a tag cut short is [`Layer::Vlan`] truncation of
     /// its "TCI" or of the "EtherType" that must follow it. `needed` and `got` count from the
     /// start of `bytes`.
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<(EthernetHeader<'a>, &'a [u8])> {
         let got = bytes.len();
         let (Some(destination), Some(source), Some(first_type)) = (

@@ -1432,6 +1432,7 @@ impl<'a> IcmpMessage<'a> {
     /// - types 3, 11, 12 whose RFC 4884 length reaches past the end: `Truncated`,
     ///   "original datagram" (offset 5); a malformed extension structure after the quote:
     ///   the errors of [`IcmpExtensions::parse`], at their offsets in the message.
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<(IcmpMessage<'a>, &'a [u8])> {
         let (body, rest) = IcmpBody::parse(bytes)?;
         let checksum = match bytes.get(field::CHECKSUM) {
@@ -1521,7 +1522,13 @@ impl<'a> IcmpMessage<'a> {
 ///
 /// A `message` shorter than 4 octets has no whole checksum field; the missing octets count as
 /// zero (such a message does not parse anyway).
+#[inline]
 pub fn verify_checksum(message: &[u8]) -> ChecksumStatus {
+    // A receiver's check [RFC 1071 § 2]: the sum over the message, checksum field included, is
+    // all ones when the field is right. Only a wrong field needs the expected value below.
+    if message.len() >= 4 && Accumulator::new().add_bytes(message).sum16() == 0xffff {
+        return ChecksumStatus::Good;
+    }
     let found = u16::from_be_bytes([
         message.get(2).copied().unwrap_or(0),
         message.get(3).copied().unwrap_or(0),

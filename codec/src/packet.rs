@@ -871,16 +871,18 @@ fn decode_quoted(quote: &[u8], offset: usize) -> Option<Datagram<'_>> {
 /// packet that does not hold all four addresses gives none of them).
 fn arp_prefix(bytes: &[u8]) -> Option<ArpPacket<'_>> {
     let f = bytes.first_chunk::<8>()?;
+    let none = bytes.get(8..8).unwrap_or_default();
     Some(ArpPacket {
         hardware_type: crate::arp::HardwareType(u16::from_be_bytes([f[0], f[1]])),
         protocol_type: EtherType(u16::from_be_bytes([f[2], f[3]])),
         hardware_len: f[4],
         protocol_len: f[5],
         operation: crate::arp::ArpOperation(u16::from_be_bytes([f[6], f[7]])),
-        sender_hardware_addr: &[],
-        sender_protocol_addr: &[],
-        target_hardware_addr: &[],
-        target_protocol_addr: &[],
+        // Empty, but within the frame like every other borrowed field.
+        sender_hardware_addr: none,
+        sender_protocol_addr: none,
+        target_hardware_addr: none,
+        target_protocol_addr: none,
     })
 }
 

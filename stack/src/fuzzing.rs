@@ -224,7 +224,13 @@ fn drain_tcp(stack: &mut Stack, last: &mut LastTcp) {
                 ipv4::verify_checksum(&payload[..h.header_len()]),
                 ChecksumStatus::Good
             );
-            if h.protocol == IpProtocol::TCP && h.fragment_offset == 0 && !h.more_fragments {
+            // Our own TCP's segments (a router also forwards other hosts' segments, whatever
+            // their options hold).
+            let ours = stack
+                .interfaces()
+                .any(|i| stack.address(i).map(|c| c.address) == Some(h.source));
+            if ours && h.protocol == IpProtocol::TCP && h.fragment_offset == 0 && !h.more_fragments
+            {
                 let (_, segment) = Ipv4Header::parse(payload).expect("datagram parses");
                 assert_eq!(
                     wirecheck_codec::tcp::TcpHeader::verify_checksum(

@@ -14,6 +14,7 @@ use crate::icmp::{IcmpConfig, IcmpState};
 use crate::iface::{Interface, InterfaceConfig, InterfaceId, Ipv4Cidr, MIN_MTU};
 use crate::igmp::{IgmpConfig, IgmpInterface};
 use crate::ip::fragment_glue::Reassembler;
+use crate::ip::frame::FramePool;
 use crate::ip::route::{Route, RouteError, RouteKind, RoutingTable};
 use crate::ip::IpConfig;
 use crate::rng::Rng;
@@ -226,6 +227,9 @@ pub enum Event {
     TcpIncoming(TcpHandle),
     /// A TCP connection has data (or the end of the stream) to [`Stack::tcp_recv`].
     TcpReadable(TcpHandle),
+    /// The peer's urgent pointer moved ahead of the data read on a TCP connection
+    /// ([`Stack::tcp_urgent_mark`] says where it is) [RFC 9293 § 3.8.5].
+    TcpUrgent(TcpHandle),
     /// A TCP connection's send buffer has room again after a short [`Stack::tcp_send`].
     TcpWritable(TcpHandle),
     /// A TCP connection reached CLOSED (the handle stays valid until
@@ -416,6 +420,8 @@ pub struct Stack {
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) loopback: VecDeque<Vec<u8>>,
+    /// Frame buffers given back with [`Stack::recycle_buffer`], reused for output.
+    pub(crate) frames: FramePool,
     pub(crate) stats: Stats,
 }
 
@@ -438,6 +444,7 @@ impl Stack {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             loopback: VecDeque::new(),
+            frames: FramePool::new(config.max_transmit_queue.clamp(16, 4096)),
             stats: Stats::default(),
             config,
         }
@@ -691,16 +698,17 @@ impl Stack {
             return;
         }
         let header = EthernetHeader::new(destination, ifc.mac, ether_type);
-        let len = (EthernetHeader::MIN_LEN + payload.len()).max(60);
-        let mut bytes = vec![0u8; len];
-        let Ok(n) = header.emit(&mut bytes) else {
+        let mut head = [0u8; EthernetHeader::MIN_LEN];
+        if header.emit(&mut head).is_err() {
             return;
-        };
-        if let Some(out) = bytes.get_mut(n..n + payload.len()) {
-            out.copy_from_slice(payload);
         }
-        self.stats.frames_out += 1;
-        self.transmits.push_back(Transmit { iface, bytes });
+        let mut bytes = self.frames.take();
+        bytes.extend_from_slice(&head);
+        bytes.extend_from_slice(payload);
+        if bytes.len() < 60 {
+            bytes.resize(60, 0);
+        }
+        self.queue_frame(iface, bytes);
     }
 
     pub(crate) fn next_ip_id(&mut self) -> u16 {

@@ -746,6 +746,7 @@ impl<'a> Ipv4Options<'a> {
     /// Length errors point at the length octet (Linux points at the option's type octet),
     /// pointer errors at the pointer octet. Octets after End of Option List are not checked.
     /// Error offsets count from the start of `bytes`.
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<Ipv4Options<'a>> {
         if bytes.len() > Self::MAX_LEN {
             return Err(Error::too_long(
@@ -887,6 +888,7 @@ pub struct Ipv4OptionIter<'a> {
 impl<'a> Iterator for Ipv4OptionIter<'a> {
     type Item = Ipv4Option<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Ipv4Option<'a>> {
         if self.done || self.at >= self.bytes.len() {
             return None;

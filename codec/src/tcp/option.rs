@@ -260,6 +260,7 @@ impl<'a> TcpOption<'a> {
     /// kind"), a length of 0 or 1, a length running past the end of `bytes`, and a length
     /// that the kind does not allow (field "option length"; the message names the expected
     /// length).
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<(TcpOption<'a>, &'a [u8])> {
         let Some((&kind, after_kind)) = bytes.split_first() else {
             return Err(Error::truncated(Layer::TcpOption, "option kind", 0, 1, 0));
@@ -590,12 +591,10 @@ impl<'a> TcpOptions<'a> {
     /// Validates an options area: every option up to End of Option List (or the end) must have
     /// a well-formed length that stays inside `bytes`. Bytes after End of Option List are
     /// padding and are not looked at. Error offsets are relative to the start of `bytes`.
+    #[inline]
     pub fn new(bytes: &'a [u8]) -> Result<Self> {
-        let options = TcpOptions(bytes);
-        for option in options.iter_checked() {
-            option?;
-        }
-        Ok(options)
+        validate(bytes)?;
+        Ok(TcpOptions(bytes))
     }
 
     /// Holds `bytes` unchecked, e.g. to emit a deliberately malformed header.
@@ -699,6 +698,67 @@ impl<'a> TcpOptions<'a> {
     }
 }
 
+/// The checks of [`TcpOption::parse`] on every option up to End of Option List, with the same
+/// errors, but without building the typed options: kinds and lengths only, so that parsing a
+/// header does not read its options twice (once here, once when the caller iterates them).
+#[inline]
+fn validate(bytes: &[u8]) -> Result<()> {
+    let mut rest = bytes;
+    let mut offset = 0usize;
+    loop {
+        let length = match *rest {
+            [] | [kind::END_OF_LIST, ..] => return Ok(()),
+            [kind::NO_OPERATION, ..] => 1,
+            [kind] => {
+                return Err(Error::bad_value(
+                    Layer::TcpOption,
+                    "option kind",
+                    offset,
+                    "0 (EOL) or 1 (NOP): no room for a length byte",
+                    u64::from(kind),
+                ));
+            }
+            [kind, length, ..] => {
+                let length = usize::from(length);
+                let expected = if length < 2 {
+                    Some("≥ 2")
+                } else if length > rest.len() {
+                    Some("≤ the bytes left before the end of the header")
+                } else {
+                    length_not_allowed(kind, length)
+                };
+                if let Some(expected) = expected {
+                    return Err(bad_length(offset, expected, length));
+                }
+                length
+            }
+        };
+        rest = rest.get(length..).unwrap_or_default();
+        offset = offset.saturating_add(length);
+    }
+}
+
+/// For an option of `kind` whose length octet says `length` (≥ 2, within the options): the
+/// `expected` text of the error [`TcpOption::parse`] gives for that length, or `None` if the
+/// kind allows it.
+#[inline]
+fn length_not_allowed(kind: u8, length: usize) -> Option<&'static str> {
+    if let Some((want, expected)) = fixed_length(kind) {
+        return (length != want).then_some(expected);
+    }
+    let value = length.saturating_sub(2);
+    match kind {
+        kind::SACK => {
+            let blocks = value / SACK_BLOCK_LEN;
+            (value % SACK_BLOCK_LEN != 0 || !(1..=MAX_SACK_BLOCKS).contains(&blocks))
+                .then_some("10, 18, 26 or 34 for SACK (kind 5)")
+        }
+        kind::AUTHENTICATION => (value < 2).then_some("≥ 4 for TCP-AO (kind 29)"),
+        kind::MULTIPATH => (value < 1).then_some("≥ 3 for MPTCP (kind 30)"),
+        _ => None,
+    }
+}
+
 /// Iterator over the options of a [`TcpOptions`], see [`TcpOptions::iter_checked`].
 #[derive(Debug, Clone)]
 pub struct TcpOptionsIter<'a> {
@@ -710,6 +770,7 @@ pub struct TcpOptionsIter<'a> {
 impl<'a> Iterator for TcpOptionsIter<'a> {
     type Item = Result<TcpOption<'a>>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done || self.rest.is_empty() {
             return None;
@@ -721,7 +782,7 @@ impl<'a> Iterator for TcpOptionsIter<'a> {
                     .saturating_add(self.rest.len().saturating_sub(rest.len()));
                 self.rest = rest;
                 // Everything after End of Option List is padding.
-                self.done = option == TcpOption::EndOfList;
+                self.done = matches!(option, TcpOption::EndOfList);
                 Some(Ok(option))
             }
             Err(e) => {
@@ -1491,6 +1552,37 @@ pub(crate) mod tests {
                 }
                 prop_assert_eq!(&out[..], &bytes[..consumed]);
             }
+        }
+
+        /// `TcpOptions::new` validates with a kind/length walk; it must accept and reject
+        /// exactly what the typed walk does, with the same error (field, offset, message).
+        #[test]
+        fn validation_agrees_with_the_typed_walk(
+            parts in proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just(0u8), Just(1), Just(2), Just(3), Just(4), Just(5), Just(8), Just(19),
+                        Just(28), Just(29), Just(30), Just(34), Just(253), Just(254), any::<u8>()
+                    ],
+                    prop_oneof![0u8..=12, 0u8..=40, any::<u8>()],
+                    proptest::collection::vec(any::<u8>(), 0..36),
+                ),
+                0..6,
+            ),
+            cut in 0usize..64,
+        ) {
+            let mut bytes = Vec::new();
+            for (kind, length, value) in &parts {
+                bytes.push(*kind);
+                if *kind > 1 {
+                    bytes.push(*length);
+                    let n = usize::from(*length).saturating_sub(2).min(value.len());
+                    bytes.extend_from_slice(&value[..n]);
+                }
+            }
+            bytes.truncate(cut.max(bytes.len().saturating_sub(3)));
+            let typed = TcpOptions::raw(&bytes).iter_checked().find_map(|o| o.err());
+            prop_assert_eq!(TcpOptions::new(&bytes).err(), typed);
         }
     }
 }

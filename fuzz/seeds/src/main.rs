@@ -93,7 +93,7 @@ fn datagram_seeds(frame: &[u8], d: &Datagram<'_>, out: &mut Vec<(&'static str, V
         Some(Transport::Igmp(g)) => out.push(("roundtrip_igmp", layer(g.offset))),
         Some(Transport::Udp(u)) => out.push(("roundtrip_udp", layer(u.offset))),
         Some(Transport::Tcp(t)) => out.push(("roundtrip_tcp", layer(t.offset))),
-        Some(Transport::TcpPrefix(_)) | None => {}
+        Some(Transport::Prefix(_)) | None => {}
     }
 }
 

@@ -3,6 +3,7 @@
 //! route selection and fragmentation [RFC 791; RFC 1122 § 3.2.1, § 3.3; RFC 1812 § 4, § 5].
 
 pub(crate) mod fragment_glue;
+pub(crate) mod frame;
 pub(crate) mod options;
 pub mod route;
 
@@ -12,7 +13,6 @@ use wirecheck_codec::checksum;
 use wirecheck_codec::ethernet::{EtherType, MacAddr};
 use wirecheck_codec::ipv4::{self, IpProtocol, Ipv4Header, Ipv4Options};
 use wirecheck_codec::time::Instant;
-use wirecheck_codec::ChecksumStatus;
 
 pub use fragment_glue::ReassemblyConfig;
 
@@ -111,9 +111,8 @@ impl Stack {
             return;
         };
         let header_len = header.header_len();
-        if ipv4::verify_checksum(bytes.get(..header_len).unwrap_or_default())
-            != ChecksumStatus::Good
-        {
+        // The sum over a header with a correct checksum is all ones [RFC 1071 § 1].
+        if bytes.get(..header_len).map(frame::sum) != Some(0xffff) {
             self.stats.ip_checksum_errors += 1;
             return;
         }
@@ -125,8 +124,11 @@ impl Stack {
         if is_martian_source(header.source)
             || self.is_any_broadcast(header.source)
             || is_martian_destination(header.destination)
+            // Our own address as the source of a datagram from the wire is spoofed (our own
+            // datagrams to ourselves take the loopback path): a router must not forward it.
+            || self.local_iface_of(header.source).is_some()
         {
-            // [RFC 1122 § 3.2.1.3]: silently discarded.
+            // [RFC 1122 § 3.2.1.3; RFC 1812 § 5.3.7]: silently discarded.
             self.stats.ip_martians += 1;
             return;
         }
@@ -206,7 +208,8 @@ impl Stack {
             }
             return;
         }
-        self.ip_deliver(now, iface, class, link_multicast, datagram);
+        let payload = datagram.get(header.header_len()..).unwrap_or_default();
+        self.ip_deliver_parsed(now, iface, class, link_multicast, header, datagram, payload);
     }
 
     /// Hands a whole datagram to its protocol.
@@ -222,20 +225,37 @@ impl Stack {
             self.stats.ip_header_errors += 1;
             return;
         };
+        self.ip_deliver_parsed(
+            now,
+            iface,
+            class,
+            link_multicast,
+            &header,
+            datagram,
+            payload,
+        );
+    }
+
+    /// Hands a whole datagram, its header already parsed (once, on input), to its protocol.
+    #[allow(clippy::too_many_arguments)]
+    fn ip_deliver_parsed(
+        &mut self,
+        now: Instant,
+        iface: InterfaceId,
+        class: Destination,
+        link_multicast: bool,
+        header: &Ipv4Header<'_>,
+        datagram: &[u8],
+        payload: &[u8],
+    ) {
         self.stats.ip_delivered += 1;
         match header.protocol {
-            IpProtocol::ICMP => self.icmp_input(now, iface, class, &header, payload),
-            IpProtocol::IGMP => self.igmp_input(now, iface, &header, payload),
-            IpProtocol::UDP => self.udp_input(
-                now,
-                iface,
-                class,
-                link_multicast,
-                &header,
-                datagram,
-                payload,
-            ),
-            IpProtocol::TCP if self.tcp_input(now, iface, class, &header, datagram, payload) => {}
+            IpProtocol::ICMP => self.icmp_input(now, iface, class, header, payload),
+            IpProtocol::IGMP => self.igmp_input(now, iface, header, payload),
+            IpProtocol::UDP => {
+                self.udp_input(now, iface, class, link_multicast, header, datagram, payload)
+            }
+            IpProtocol::TCP if self.tcp_input(now, iface, class, header, datagram, payload) => {}
             _ => {
                 self.stats.ip_unknown_protocol += 1;
                 if class.is_unicast() {
@@ -711,6 +731,8 @@ mod tests {
             Ipv4Addr::new(224, 0, 0, 5),
             Ipv4Addr::BROADCAST,
             Ipv4Addr::new(10, 0, 0, 255),
+            // Our own address, from the wire: spoofed.
+            HOST,
         ] {
             assert_eq!(
                 answered(&mut s, &echo_frame(src, HOST, 64, &[])),
@@ -718,7 +740,7 @@ mod tests {
                 "{src}"
             );
         }
-        assert_eq!(s.stats().ip_martians, 5);
+        assert_eq!(s.stats().ip_martians, 6);
         // A host does not forward.
         assert_eq!(
             answered(

@@ -48,7 +48,22 @@ impl SendBuffer {
         self.data.drain(..n);
     }
 
+    /// The `len` bytes starting `offset` bytes in, as one or two slices (cut at the end).
+    pub(crate) fn slices(&self, offset: usize, len: usize) -> [&[u8]; 2] {
+        let (a, b) = self.data.as_slices();
+        let end = offset.saturating_add(len);
+        let cut = |part: &'_ [u8], base: usize| -> (usize, usize) {
+            let s = offset.saturating_sub(base).min(part.len());
+            let e = end.saturating_sub(base).min(part.len());
+            (s, e.max(s))
+        };
+        let (s0, e0) = cut(a, 0);
+        let (s1, e1) = cut(b, a.len());
+        [&a[s0..e0], &b[s1..e1]]
+    }
+
     /// Copies `len` bytes starting `offset` bytes in into `out` (cut at the end).
+    #[cfg(test)]
     pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) -> usize {
         let (a, b) = self.data.as_slices();
         let mut written = 0;
@@ -248,6 +263,10 @@ mod tests {
         assert_eq!(b.copy_out(5, &mut out), 3);
         assert_eq!(&out[..3], b"jkl");
         assert_eq!(b.free(), 0);
+        let [x, y] = b.slices(1, 6);
+        assert_eq!([x, y].concat(), b"fghijk");
+        let [x, y] = b.slices(6, 10);
+        assert_eq!([x, y].concat(), b"kl");
     }
 
     #[test]

@@ -16,9 +16,10 @@ use wirecheck_codec::time::{Duration, Instant};
 use super::buffer::{ReceiveBuffer, SendBuffer};
 use super::congestion::{Congestion, Scoreboard, DUP_THRESH};
 use super::rtt::{RttEstimator, MAX_RTO};
-use super::segment::{Outgoing, Segment, SendOptions};
+use super::segment::{Outgoing, Segment, SegmentFields, SendOptions};
 use super::seq::Seq;
 use super::{TcpConfig, TcpError, TcpState, TcpStats};
+use crate::ip::frame::FramePool;
 use crate::stack::NetworkError;
 
 /// The MSS assumed when the peer sends none [RFC 9293 § 3.7.1, MUST-15].
@@ -42,6 +43,8 @@ pub(crate) enum ConnEvent {
     Connected,
     /// New in-order data (or the end of the stream) can be read.
     Readable,
+    /// The peer's urgent pointer moved ahead of the data read [RFC 9293 § 3.10.7.4 sixth].
+    Urgent,
     /// Send buffer space became free after a short write.
     Writable,
     /// The connection failed.
@@ -82,6 +85,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) events: &'a mut Vec<ConnEvent>,
     pub(crate) limiter: &'a mut ChallengeAckLimiter,
     pub(crate) stats: &'a mut TcpStats,
+    pub(crate) frames: &'a mut FramePool,
 }
 
 /// The options a passive open learned from the SYN.
@@ -175,6 +179,10 @@ pub(crate) struct Tcb {
     scoreboard: Scoreboard,
     // Application.
     want_writable: bool,
+    // Urgent data [RFC 9293 § 3.8.5, RFC 6093]: the sequence number just past the last
+    // urgent octet, sent (SND.UP) and received (RCV.UP).
+    snd_up: Option<Seq>,
+    rcv_up: Option<Seq>,
     pub(crate) soft_error: Option<NetworkError>,
     pub(crate) error: Option<TcpError>,
 }
@@ -252,6 +260,8 @@ impl Tcb {
             cc: Congestion::new(DEFAULT_MSS, config.initial_window_10, iss),
             scoreboard: Scoreboard::default(),
             want_writable: false,
+            snd_up: None,
+            rcv_up: None,
             soft_error: None,
             error: None,
         }
@@ -386,9 +396,14 @@ impl Tcb {
 
     // ---------------------------------------------------------------- user calls
 
-    /// SEND: queues what fits [RFC 9293 § 3.10.2].
-    pub(crate) fn send_data(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) -> usize {
+    /// SEND: queues what fits [RFC 9293 § 3.10.2]. With `urgent`, the octets queued are
+    /// urgent data: SND.UP moves to just past the last of them and segments carry URG with
+    /// the urgent pointer until it is acknowledged [RFC 9293 § 3.8.5, RFC 6093 § 4].
+    pub(crate) fn send_data(&mut self, ctx: &mut Ctx<'_>, data: &[u8], urgent: bool) -> usize {
         let n = self.send.push(data);
+        if urgent && n > 0 {
+            self.snd_up = Some(self.send_seq + self.send.len());
+        }
         if n < data.len() {
             self.want_writable = true;
         }
@@ -405,6 +420,20 @@ impl Tcb {
             self.output(ctx);
         }
         n
+    }
+
+    /// The sequence number of the next octet the application will read.
+    fn read_seq(&self) -> Seq {
+        let unread = self.recv.len() as u32 + self.fin_received as u32;
+        Seq(self.rcv_nxt.0.wrapping_sub(unread))
+    }
+
+    /// Octets from the next one to read to the end of the urgent data, when the peer's urgent
+    /// pointer is ahead of what was read [RFC 9293 § 3.8.5, RFC 6093 § 4].
+    pub(crate) fn urgent_mark(&self) -> Option<usize> {
+        let up = self.rcv_up?;
+        let read = self.read_seq();
+        (up > read).then(|| up - read)
     }
 
     pub(crate) fn readable(&self) -> usize {
@@ -451,7 +480,7 @@ impl Tcb {
                 | TcpState::CloseWait
         ) {
             let seq = self.snd_nxt.max(self.snd_max);
-            self.emit(ctx, seq, TcpFlags::RST, Vec::new());
+            self.emit(ctx, seq, TcpFlags::RST, 0..0);
             ctx.stats.resets_sent += 1;
         }
         self.enter_closed(ctx);
@@ -474,8 +503,9 @@ impl Tcb {
     }
 
     fn send_reset_for(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        let frame = ctx.frames.take_stale();
         ctx.out
-            .push(Outgoing::reset_for(self.local, self.remote, seg));
+            .push(SegmentFields::reset_for(self.local, self.remote, seg).build(frame, [&[], &[]]));
         ctx.stats.resets_sent += 1;
     }
 
@@ -674,7 +704,22 @@ impl Tcb {
             }
             _ => {}
         }
-        // Sixth: URG. Urgent data is delivered inline [RFC 6093 § 6]; nothing to do.
+        // Sixth: URG: RCV.UP ← max(RCV.UP, SEG.SEQ + SEG.UP), the pointer being the octet
+        // after the urgent data [RFC 6093 § 4]; the data itself stays inline [RFC 6093 § 6].
+        if seg.has(TcpFlags::URG)
+            && matches!(
+                self.state,
+                TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
+            )
+        {
+            let up = seg.seq + usize::from(seg.urgent);
+            if self.rcv_up.is_none_or(|old| old < up) {
+                self.rcv_up = Some(up);
+                if up > self.read_seq() {
+                    ctx.events.push(ConnEvent::Urgent);
+                }
+            }
+        }
         // Seventh: segment text.
         if !data.is_empty()
             && matches!(
@@ -782,6 +827,9 @@ impl Tcb {
                 let n = (ack - self.send_seq).min(self.send.len());
                 self.send.consume(n);
                 self.send_seq += n;
+            }
+            if self.snd_up.is_some_and(|up| up <= ack) {
+                self.snd_up = None; // the urgent data is acknowledged: urgent mode ends
             }
             if self.fin_queued && !self.fin_acked && ack == fin_seq + 1u32 {
                 self.fin_acked = true;
@@ -919,8 +967,15 @@ impl Tcb {
                 || current < self.rmss())
     }
 
-    /// Builds a segment with ACK, window and options, and queues it.
-    fn emit(&mut self, ctx: &mut Ctx<'_>, seq: Seq, flags_: TcpFlags, payload: Vec<u8>) {
+    /// Builds a segment with ACK, window and options, carrying the send buffer's octets at
+    /// offsets `payload`, and queues it.
+    fn emit(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        seq: Seq,
+        flags_: TcpFlags,
+        payload: core::ops::Range<usize>,
+    ) {
         let syn = flags_.contains(TcpFlags::SYN);
         let rst = flags_.contains(TcpFlags::RST);
         let has_ack = flags_.contains(TcpFlags::ACK);
@@ -967,6 +1022,15 @@ impl Tcb {
             }
         }
         let ack = if has_ack { self.rcv_nxt } else { Seq(0) };
+        let mut flags_ = flags_;
+        let mut urgent = 0;
+        if let Some(up) = self.snd_up.filter(|&up| up > seq && !syn && !rst) {
+            // RFC 6093 § 4: the pointer is the offset of the octet following the urgent
+            // data; one too far for 16 bits is sent as 65535 (as Linux does), still ahead of
+            // this segment's data.
+            flags_ = TcpFlags(flags_.0 | TcpFlags::URG.0);
+            urgent = (up - seq).min(usize::from(u16::MAX)) as u16;
+        }
         if has_ack {
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
@@ -974,16 +1038,19 @@ impl Tcb {
             self.unacked_bytes = 0;
         }
         ctx.stats.segments_out += 1;
-        ctx.out.push(Outgoing {
+        let fields = SegmentFields {
             local: self.local,
             remote: self.remote,
             seq,
             ack,
             flags: flags_,
             window: window_field,
+            urgent,
             options,
-            payload,
-        });
+        };
+        let frame = ctx.frames.take_stale();
+        ctx.out
+            .push(fields.build(frame, self.send.slices(payload.start, payload.len())));
     }
 
     /// Sends up to `max_len` octets (and FIN, if it follows them) starting at `seq`, without
@@ -993,8 +1060,6 @@ impl Tcb {
         let avail = self.send.len().saturating_sub(offset);
         let len = max_len.min(avail);
         let fin = self.fin_queued && seq + len == self.fin_seq() && !self.fin_acked;
-        let mut payload = vec![0u8; len];
-        self.send.copy_out(offset, &mut payload);
         let mut f = TcpFlags::ACK.0;
         if len > 0 && offset + len == self.send.len() {
             f |= TcpFlags::PSH.0;
@@ -1005,7 +1070,7 @@ impl Tcb {
         if len == 0 && !fin {
             return 0;
         }
-        self.emit(ctx, seq, TcpFlags(f), payload);
+        self.emit(ctx, seq, TcpFlags(f), offset..offset + len);
         if self.retransmit_at.is_none() {
             self.retransmit_at = Some(ctx.now + self.rtt.rto());
         }
@@ -1057,7 +1122,7 @@ impl Tcb {
                     } else {
                         flags(&[TcpFlags::SYN, TcpFlags::ACK])
                     };
-                    self.emit(ctx, self.iss, f, Vec::new());
+                    self.emit(ctx, self.iss, f, 0..0);
                     if self.rtt.backoffs == 0 && self.rtt_timing.is_none() {
                         self.rtt_timing = Some((self.iss, ctx.now));
                     }
@@ -1068,7 +1133,7 @@ impl Tcb {
                     }
                 }
                 if self.ack_now && self.state == TcpState::SynReceived {
-                    self.emit(ctx, self.snd_nxt, TcpFlags::ACK, Vec::new());
+                    self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
                 }
                 self.ack_now = false;
                 return;
@@ -1118,7 +1183,7 @@ impl Tcb {
             self.output_data(ctx, false);
         }
         if self.ack_now {
-            self.emit(ctx, self.snd_nxt, TcpFlags::ACK, Vec::new());
+            self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
         }
         self.arm_persist(ctx);
     }
@@ -1155,7 +1220,9 @@ impl Tcb {
             }
             if len > 0 && len < smss && !retransmitting && !force {
                 let all_queued = len == avail;
-                let nagle_holds = !self.nodelay && self.snd_max > self.snd_una && !fin_now;
+                let urgent_pending = self.snd_up.is_some_and(|up| up > self.snd_nxt);
+                let nagle_holds =
+                    !self.nodelay && self.snd_max > self.snd_una && !fin_now && !urgent_pending;
                 if all_queued && nagle_holds {
                     break;
                 }
@@ -1268,7 +1335,7 @@ impl Tcb {
             ctx.stats.keepalives_sent += 1;
             // RFC 1122 § 4.2.3.6: SEG.SEQ = SND.NXT − 1, no data.
             let seq = Seq(self.snd_nxt.0.wrapping_sub(1));
-            self.emit(ctx, seq, TcpFlags::ACK, Vec::new());
+            self.emit(ctx, seq, TcpFlags::ACK, 0..0);
         }
         self.output(ctx);
     }
@@ -1321,7 +1388,7 @@ impl Tcb {
             ctx.stats.window_probes += 1;
             // An old octet's sequence number: the receiver answers with its window.
             let seq = Seq(self.snd_una.0.wrapping_sub(1));
-            self.emit(ctx, seq, TcpFlags::ACK, Vec::new());
+            self.emit(ctx, seq, TcpFlags::ACK, 0..0);
             self.persist_backoff += 1;
         } else {
             self.output_data(ctx, true);

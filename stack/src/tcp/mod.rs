@@ -42,17 +42,17 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
-use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOptions};
+use wirecheck_codec::tcp::TcpFlags;
 use wirecheck_codec::time::{Duration, Instant};
-use wirecheck_codec::ChecksumStatus;
 
 use crate::iface::InterfaceId;
-use crate::ip::{Destination, SendParams};
+use crate::ip::frame::{self, fold16, pseudo_header_sum, Ipv4Fields};
+use crate::ip::Destination;
 use crate::stack::{Event, NetworkError, NetworkErrorKind, Origin, Stack, StackError};
 
 use connection::{ChallengeAckLimiter, ConnEvent, Ctx, PeerSyn, Tcb};
 use isn::IsnGenerator;
-use segment::{Outgoing, Segment};
+use segment::{Outgoing, Segment, SegmentFields};
 use seq::Seq;
 
 /// Keep-alive settings [RFC 1122 § 4.2.3.6].
@@ -272,6 +272,9 @@ pub(crate) struct TcpTable {
     conns: BTreeMap<TcpHandle, Entry>,
     listeners: BTreeMap<TcpHandle, Listener>,
     by_tuple: HashMap<(SocketAddrV4, SocketAddrV4), TcpHandle>,
+    /// The last `by_tuple` hit: a bulk transfer looks up the same connection for every
+    /// segment, and this spares it the keyed hash. Cleared whenever `by_tuple` changes.
+    last_hit: Option<((SocketAddrV4, SocketAddrV4), TcpHandle)>,
     next_handle: u32,
     isn: IsnGenerator,
     limiter: ChallengeAckLimiter,
@@ -284,10 +287,24 @@ impl TcpTable {
             conns: BTreeMap::new(),
             listeners: BTreeMap::new(),
             by_tuple: HashMap::new(),
+            last_hit: None,
             next_handle: 0,
             isn: IsnGenerator::new(k0, k1),
             limiter: ChallengeAckLimiter::default(),
             stats: TcpStats::default(),
+        }
+    }
+
+    /// The connection for a (local, remote) pair.
+    fn lookup(&mut self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<TcpHandle> {
+        let key = (local, remote);
+        match self.last_hit {
+            Some((k, h)) if k == key => Some(h),
+            _ => {
+                let h = *self.by_tuple.get(&key)?;
+                self.last_hit = Some((key, h));
+                Some(h)
+            }
         }
     }
 
@@ -318,6 +335,7 @@ impl TcpTable {
         if let Some(e) = self.conns.remove(&h) {
             if self.by_tuple.get(&(e.tcb.local, e.tcb.remote)) == Some(&h) {
                 self.by_tuple.remove(&(e.tcb.local, e.tcb.remote));
+                self.last_hit = None;
             }
             if let Owner::Listener(l) = e.owner {
                 if let Some(l) = self.listeners.get_mut(&l) {
@@ -347,6 +365,9 @@ impl TcpTable {
             }
         }
         assert!(self.by_tuple.len() <= self.conns.len());
+        if let Some((k, h)) = self.last_hit {
+            assert_eq!(self.by_tuple.get(&k), Some(&h));
+        }
     }
 }
 
@@ -367,6 +388,7 @@ macro_rules! with_tcb {
                         events: &mut events,
                         limiter: &mut table.limiter,
                         stats: &mut table.stats,
+                        frames: &mut $stack.frames,
                     };
                     let $ctx = &mut ctx;
                     Some($body)
@@ -508,6 +530,7 @@ impl Stack {
                 events: &mut events,
                 limiter: &mut self.tcp.limiter,
                 stats: &mut self.tcp.stats,
+                frames: &mut self.frames,
             };
             Tcb::connect(&mut ctx, local, remote, iss, mtu, ts_offset)
         };
@@ -519,6 +542,7 @@ impl Stack {
             },
         );
         self.tcp.by_tuple.insert((local, remote), h);
+        self.tcp.last_hit = None;
         self.tcp_after(now, h, out, events);
         Ok(h)
     }
@@ -553,6 +577,31 @@ impl Stack {
         handle: TcpHandle,
         data: &[u8],
     ) -> Result<usize, StackError> {
+        self.tcp_send_inner(now, handle, data, false)
+    }
+
+    /// Queues urgent data [RFC 9293 § 3.8.5]: like [`tcp_send`](Stack::tcp_send), and the
+    /// urgent pointer moves to just past the last octet that fit, so segments carry URG and
+    /// an urgent pointer naming the octet after the urgent data (RFC 6093 § 4, the meaning
+    /// every implementation uses) until the peer acknowledges it. The data is sent inline,
+    /// without waiting for Nagle's algorithm. Use it for one short message at a time
+    /// (RFC 6093 § 6 discourages urgent data in new applications).
+    pub fn tcp_send_urgent(
+        &mut self,
+        now: Instant,
+        handle: TcpHandle,
+        data: &[u8],
+    ) -> Result<usize, StackError> {
+        self.tcp_send_inner(now, handle, data, true)
+    }
+
+    fn tcp_send_inner(
+        &mut self,
+        now: Instant,
+        handle: TcpHandle,
+        data: &[u8],
+        urgent: bool,
+    ) -> Result<usize, StackError> {
         let e = self
             .tcp
             .conns
@@ -565,9 +614,19 @@ impl Stack {
         if !e.tcb.can_send() {
             return Err(StackError::NotConnected);
         }
-        let n = with_tcb!(self, now, handle, |tcb, ctx| tcb.send_data(ctx, data));
+        let n = with_tcb!(self, now, handle, |tcb, ctx| tcb
+            .send_data(ctx, data, urgent));
         self.drain_loopback(now);
         Ok(n.unwrap_or(0))
+    }
+
+    /// The receive urgent pointer as a count: how many octets from the next one
+    /// [`tcp_recv`](Stack::tcp_recv) returns to the end of the peer's urgent data (the octet
+    /// its urgent pointer names), or `None` when no urgent data lies ahead [RFC 9293 § 3.8.5,
+    /// RFC 6093 § 4]. Urgent data is delivered inline; [`Event::TcpUrgent`] says when the
+    /// pointer moves ahead. Reading exactly that many octets reaches the mark.
+    pub fn tcp_urgent_mark(&self, handle: TcpHandle) -> Option<usize> {
+        self.tcp.conns.get(&handle)?.tcb.urgent_mark()
     }
 
     /// Reads received data: `Ok(n)` with n > 0 bytes, `Ok(0)` at the end of the stream (the
@@ -755,9 +814,9 @@ impl Stack {
             self.tcp.stats.not_unicast += 1;
             return true;
         }
-        if TcpHeader::verify_checksum(header.source, header.destination, bytes)
-            != ChecksumStatus::Good
-        {
+        let length = bytes.len().min(usize::from(u16::MAX)) as u16;
+        let pseudo = pseudo_header_sum(header.source, header.destination, 6, length);
+        if fold16(pseudo + u64::from(frame::sum(bytes))) != 0xffff {
             self.tcp.stats.bad_checksum += 1;
             return true;
         }
@@ -771,15 +830,16 @@ impl Stack {
         }
         let local = SocketAddrV4::new(header.destination, seg.destination_port);
         let remote = SocketAddrV4::new(header.source, seg.source_port);
-        if let Some(&h) = self.tcp.by_tuple.get(&(local, remote)) {
+        if let Some(h) = self.tcp.lookup(local, remote) {
             self.tcp_segment_for(now, h, &seg);
         } else if let Some(l) = self.tcp.listener_for(local) {
             self.tcp_listen_input(now, l, local, remote, &seg);
         } else if !seg.has(TcpFlags::RST) {
             // CLOSED [RFC 9293 § 3.10.7.1].
             self.tcp.stats.resets_sent += 1;
-            let rst = Outgoing::reset_for(local, remote, &seg);
-            self.tcp_emit(now, &rst);
+            let frame = self.frames.take_stale();
+            let rst = SegmentFields::reset_for(local, remote, &seg).build(frame, [&[], &[]]);
+            self.tcp_emit(now, rst);
         }
         true
     }
@@ -817,8 +877,9 @@ impl Stack {
         }
         if seg.has(TcpFlags::ACK) {
             self.tcp.stats.resets_sent += 1;
-            let rst = Outgoing::reset_for(local, remote, seg);
-            self.tcp_emit(now, &rst);
+            let frame = self.frames.take_stale();
+            let rst = SegmentFields::reset_for(local, remote, seg).build(frame, [&[], &[]]);
+            self.tcp_emit(now, rst);
             return;
         }
         if !seg.has(TcpFlags::SYN) {
@@ -866,6 +927,7 @@ impl Stack {
                 events: &mut events,
                 limiter: &mut self.tcp.limiter,
                 stats: &mut self.tcp.stats,
+                frames: &mut self.frames,
             };
             Tcb::accept_syn(
                 &mut ctx,
@@ -885,6 +947,7 @@ impl Stack {
             },
         );
         self.tcp.by_tuple.insert((local, remote), h);
+        self.tcp.last_hit = None;
         if let Some(listener) = self.tcp.listeners.get_mut(&l) {
             listener.syn_queue.push_back(h);
         }
@@ -899,7 +962,7 @@ impl Stack {
         out: Vec<Outgoing>,
         events: Vec<ConnEvent>,
     ) {
-        for o in &out {
+        for o in out {
             self.tcp_emit(now, o);
         }
         let Some(owner) = self.tcp.conns.get(&h).map(|e| e.owner) else {
@@ -916,6 +979,7 @@ impl Stack {
                     }
                 }
                 (ConnEvent::Readable, Owner::User) => self.push_event(Event::TcpReadable(h)),
+                (ConnEvent::Urgent, Owner::User) => self.push_event(Event::TcpUrgent(h)),
                 (ConnEvent::Readable, Owner::Detached) => {
                     // Nobody will read: discard, keeping the window open.
                     let mut sink = [0u8; 4096];
@@ -936,6 +1000,7 @@ impl Stack {
                         let key = (e.tcb.local, e.tcb.remote);
                         if self.tcp.by_tuple.get(&key) == Some(&h) {
                             self.tcp.by_tuple.remove(&key);
+                            self.tcp.last_hit = None;
                         }
                     }
                     self.push_event(Event::TcpClosed(h));
@@ -946,43 +1011,30 @@ impl Stack {
         }
     }
 
-    /// Wraps a segment in IP and sends it.
-    fn tcp_emit(&mut self, now: Instant, o: &Outgoing) {
+    /// Wraps a segment in IP (and Ethernet) in its own buffer and sends it.
+    fn tcp_emit(&mut self, now: Instant, o: Outgoing) {
         let Ok(mut route) = self.route_output(*o.remote.ip(), None) else {
+            self.frames.give(o.frame);
             return;
         };
         if route.local {
             route.source = *o.local.ip();
         }
-        let mut opts = [0u8; 40];
-        let olen = o.options.write(&mut opts);
-        let header = TcpHeader {
-            options: TcpOptions::raw(&opts[..olen]),
-            ..TcpHeader::new(
-                o.local.port(),
-                o.remote.port(),
-                o.seq.0,
-                o.ack.0,
-                o.flags,
-                o.window,
-            )
-        };
-        let mut buf = vec![0u8; 20 + olen + o.payload.len()];
-        if header
-            .emit(*o.local.ip(), *o.remote.ip(), &o.payload, &mut buf)
-            .is_err()
-        {
-            return;
-        }
-        let params = SendParams {
+        let fields = Ipv4Fields {
             source: *o.local.ip(),
+            destination: route.destination,
             protocol: IpProtocol::TCP,
             ttl: self.config.ip.default_ttl,
             dont_fragment: self.config.tcp.path_mtu_discovery,
-            options: &[],
-            origin: Origin::Stack(IpProtocol::TCP),
+            identification: self.next_ip_id(),
         };
-        let _ = self.ip_send(now, &route, params, &buf);
+        let _ = self.ip_send_frame(
+            now,
+            &route,
+            &fields,
+            o.frame,
+            Origin::Stack(IpProtocol::TCP),
+        );
     }
 
     /// An ICMP error about a segment we sent [RFC 1122 § 4.2.3.9, RFC 5927, RFC 1191].

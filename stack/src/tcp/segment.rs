@@ -4,10 +4,11 @@
 
 use core::net::SocketAddrV4;
 
-use wirecheck_codec::tcp::option::{SackBlock, SackBlocks, TcpOption};
+use wirecheck_codec::tcp::option::{kind, SackBlock, TcpOption};
 use wirecheck_codec::tcp::{TcpFlags, TcpHeader};
 
 use super::seq::Seq;
+use crate::ip::frame::{self, copy_and_sum, fold16, pseudo_header_sum, HEADROOM};
 
 /// An arriving segment.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +19,8 @@ pub(crate) struct Segment<'a> {
     pub(crate) ack: Seq,
     pub(crate) flags: TcpFlags,
     pub(crate) window: u16,
+    /// The urgent pointer field (meaningful with URG).
+    pub(crate) urgent: u16,
     pub(crate) mss: Option<u16>,
     pub(crate) window_scale: Option<u8>,
     pub(crate) sack_permitted: bool,
@@ -28,16 +31,28 @@ pub(crate) struct Segment<'a> {
 }
 
 impl<'a> Segment<'a> {
-    /// Decodes a segment whose checksum was verified.
+    /// Decodes a segment whose checksum was verified. The fixed fields are read here; the
+    /// options of a data segment between two stacks using timestamps (two NOPs, then
+    /// Timestamps) are read directly, any other option list goes through the codec's parser,
+    /// which rejects malformed lists.
     pub(crate) fn parse(bytes: &'a [u8]) -> Option<Segment<'a>> {
-        let (h, payload) = TcpHeader::parse(bytes).ok()?;
+        let (fixed, _) = bytes.split_first_chunk::<20>()?;
+        let [sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, _, _, u0, u1] =
+            *fixed;
+        let offset_and_flags = u16::from_be_bytes([o0, o1]);
+        let header_len = usize::from(offset_and_flags >> 12) * 4;
+        if header_len < 20 {
+            return None;
+        }
+        let (header, payload) = bytes.split_at_checked(header_len)?;
         let mut s = Segment {
-            source_port: h.source_port,
-            destination_port: h.destination_port,
-            seq: Seq(h.sequence_number),
-            ack: Seq(h.acknowledgment_number),
-            flags: h.flags,
-            window: h.window,
+            source_port: u16::from_be_bytes([sp0, sp1]),
+            destination_port: u16::from_be_bytes([dp0, dp1]),
+            seq: Seq(u32::from_be_bytes([s0, s1, s2, s3])),
+            ack: Seq(u32::from_be_bytes([a0, a1, a2, a3])),
+            flags: TcpFlags(offset_and_flags & TcpFlags::ALL.0),
+            window: u16::from_be_bytes([w0, w1]),
+            urgent: u16::from_be_bytes([u0, u1]),
             mss: None,
             window_scale: None,
             sack_permitted: false,
@@ -46,6 +61,19 @@ impl<'a> Segment<'a> {
             sack_len: 0,
             payload,
         };
+        let options = header.get(20..).unwrap_or_default();
+        match options {
+            [] => return Some(s),
+            [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] => {
+                s.timestamps = Some((
+                    u32::from_be_bytes([*v0, *v1, *v2, *v3]),
+                    u32::from_be_bytes([*e0, *e1, *e2, *e3]),
+                ));
+                return Some(s);
+            }
+            _ => {}
+        }
+        let (h, _) = TcpHeader::parse(bytes).ok()?;
         for o in h.options.iter() {
             match o {
                 TcpOption::MaximumSegmentSize(m) => s.mss = Some(m),
@@ -56,8 +84,10 @@ impl<'a> Segment<'a> {
                 }
                 TcpOption::Sack(blocks) => {
                     for b in blocks.iter().take(4) {
-                        s.sack[s.sack_len] = b;
-                        s.sack_len += 1;
+                        if let Some(slot) = s.sack.get_mut(s.sack_len) {
+                            *slot = b;
+                            s.sack_len += 1;
+                        }
                     }
                 }
                 _ => {}
@@ -92,67 +122,140 @@ pub(crate) struct SendOptions {
 }
 
 impl SendOptions {
-    /// Encodes them (Linux's order and NOP alignment) into `out`; returns the length.
+    /// Encodes them (Linux's order and NOP alignment) into `out`; returns the length, a
+    /// multiple of 4 (padded with End of Option List) [RFC 9293 § 3.1].
     pub(crate) fn write(&self, out: &mut [u8; 40]) -> usize {
-        let mut sack_bytes = [0u8; 32];
-        let mut list: Vec<TcpOption<'_>> = Vec::with_capacity(8);
+        let mut w = OptionWriter { out, at: 0 };
         if let Some(m) = self.mss {
-            list.push(TcpOption::MaximumSegmentSize(m));
+            let [m0, m1] = m.to_be_bytes();
+            w.put(&[kind::MAXIMUM_SEGMENT_SIZE, 4, m0, m1]);
         }
         if self.sack_permitted && self.timestamps.is_some() {
-            list.push(TcpOption::SackPermitted);
+            w.put(&[kind::SACK_PERMITTED, 2]);
         } else if self.sack_permitted {
-            list.push(TcpOption::NoOperation);
-            list.push(TcpOption::NoOperation);
-            list.push(TcpOption::SackPermitted);
+            w.put(&[NOP, NOP, kind::SACK_PERMITTED, 2]);
         }
         if let Some((value, echo_reply)) = self.timestamps {
             if !self.sack_permitted {
-                list.push(TcpOption::NoOperation);
-                list.push(TcpOption::NoOperation);
+                w.put(&[NOP, NOP]);
             }
-            list.push(TcpOption::Timestamps { value, echo_reply });
+            let [v0, v1, v2, v3] = value.to_be_bytes();
+            let [e0, e1, e2, e3] = echo_reply.to_be_bytes();
+            w.put(&[kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3]);
         }
-        if let Some(w) = self.window_scale {
-            list.push(TcpOption::NoOperation);
-            list.push(TcpOption::WindowScale(w));
+        if let Some(shift) = self.window_scale {
+            w.put(&[NOP, kind::WINDOW_SCALE, 3, shift]);
         }
-        let blocks: Vec<SackBlock> = self.sack[..self.sack_len]
-            .iter()
-            .map(|&(left, right)| SackBlock { left, right })
-            .collect();
-        if !blocks.is_empty() {
-            if let Ok(b) = SackBlocks::encode(&blocks, &mut sack_bytes) {
-                list.push(TcpOption::NoOperation);
-                list.push(TcpOption::NoOperation);
-                list.push(TcpOption::Sack(b));
+        let blocks = self.sack.get(..self.sack_len).unwrap_or_default();
+        if !blocks.is_empty() && w.at + 4 + 8 * blocks.len() <= 40 {
+            w.put(&[NOP, NOP, kind::SACK, (2 + 8 * blocks.len()) as u8]);
+            for &(left, right) in blocks {
+                w.put(&left.to_be_bytes());
+                w.put(&right.to_be_bytes());
             }
         }
-        TcpOption::write_all(&list, out).unwrap_or(0)
+        let padded = (w.at + 3) & !3;
+        if let Some(pad) = w.out.get_mut(w.at..padded) {
+            pad.fill(0);
+        }
+        padded.min(40)
     }
 }
 
-/// A segment to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Outgoing {
+const NOP: u8 = kind::NO_OPERATION;
+
+/// Appends option bytes to a 40-octet area (what does not fit is left out).
+struct OptionWriter<'a> {
+    out: &'a mut [u8; 40],
+    at: usize,
+}
+
+impl OptionWriter<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.out.get_mut(self.at..self.at + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.at += bytes.len();
+        }
+    }
+}
+
+/// The header fields of a segment to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SegmentFields {
     pub(crate) local: SocketAddrV4,
     pub(crate) remote: SocketAddrV4,
     pub(crate) seq: Seq,
     pub(crate) ack: Seq,
     pub(crate) flags: TcpFlags,
     pub(crate) window: u16,
+    /// The urgent pointer field (meaningful with URG) [RFC 9293 § 3.1].
+    pub(crate) urgent: u16,
     pub(crate) options: SendOptions,
-    pub(crate) payload: Vec<u8>,
 }
 
-impl Outgoing {
+impl SegmentFields {
+    /// Writes the segment — header, options, then `payload` (given in up to two pieces, as a
+    /// ring buffer holds it) — into `frame` after its headroom, with the checksum computed in
+    /// one pass over the written bytes [RFC 9293 § 3.1].
+    pub(crate) fn build(&self, mut frame: Vec<u8>, payload: [&[u8]; 2]) -> Outgoing {
+        let mut head = [0u8; 60];
+        let olen = {
+            let mut opts = [0u8; 40];
+            let olen = self.options.write(&mut opts);
+            head[20..20 + olen].copy_from_slice(&opts[..olen]);
+            olen
+        };
+        let header_len = 20 + olen;
+        let offset_and_flags = ((header_len as u16 / 4) << 12) | (self.flags.0 & 0x1ff);
+        let [sp0, sp1] = self.local.port().to_be_bytes();
+        let [dp0, dp1] = self.remote.port().to_be_bytes();
+        let [s0, s1, s2, s3] = self.seq.0.to_be_bytes();
+        let [a0, a1, a2, a3] = self.ack.0.to_be_bytes();
+        let [o0, o1] = offset_and_flags.to_be_bytes();
+        let [w0, w1] = self.window.to_be_bytes();
+        let [u0, u1] = self.urgent.to_be_bytes();
+        head[..20].copy_from_slice(&[
+            sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, 0, 0, u0, u1,
+        ]);
+        let [p0, p1] = payload;
+        let length = header_len + p0.len() + p1.len();
+        // Every octet after the headroom is overwritten below: a recycled buffer of the same
+        // size is reused without zero-filling.
+        frame.resize(HEADROOM + length, 0);
+        let segment = frame.get_mut(HEADROOM..).unwrap_or_default();
+        let (header, data) = segment.split_at_mut(header_len.min(segment.len()));
+        header.copy_from_slice(&head[..header.len()]);
+        let (d0, d1) = data.split_at_mut(p0.len().min(data.len()));
+        let sum0 = copy_and_sum(d0, p0);
+        let sum1 = copy_and_sum(d1, p1);
+        // The second piece starts at an odd offset when the first has odd length: its sum
+        // then counts with its bytes swapped [RFC 1071 § 2(B)].
+        let sum1 = if p0.len() % 2 == 1 {
+            sum1.swap_bytes()
+        } else {
+            sum1
+        };
+        let length = length.min(usize::from(u16::MAX)) as u16;
+        let total = pseudo_header_sum(*self.local.ip(), *self.remote.ip(), 6, length)
+            + u64::from(frame::sum(header))
+            + u64::from(sum0)
+            + u64::from(sum1);
+        let checksum = !fold16(total);
+        header[16..18].copy_from_slice(&checksum.to_be_bytes());
+        Outgoing {
+            local: self.local,
+            remote: self.remote,
+            frame,
+        }
+    }
+
     /// The reset for a segment that no connection accepts [RFC 9293 § 3.10.7.1]: `<SEQ=SEG.ACK>
     /// <CTL=RST>` if it had ACK, else `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`.
     pub(crate) fn reset_for(
         local: SocketAddrV4,
         remote: SocketAddrV4,
         seg: &Segment<'_>,
-    ) -> Outgoing {
+    ) -> SegmentFields {
         let (seq, ack, flags) = if seg.has(TcpFlags::ACK) {
             (seg.ack, Seq(0), TcpFlags::RST)
         } else {
@@ -162,15 +265,127 @@ impl Outgoing {
                 TcpFlags(TcpFlags::RST.0 | TcpFlags::ACK.0),
             )
         };
-        Outgoing {
+        SegmentFields {
             local,
             remote,
             seq,
             ack,
             flags,
             window: 0,
+            urgent: 0,
             options: SendOptions::default(),
-            payload: Vec::new(),
+        }
+    }
+}
+
+/// A segment to send: a frame buffer holding [`HEADROOM`] octets for the Ethernet and IPv4
+/// headers, then the whole TCP segment with its checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outgoing {
+    pub(crate) local: SocketAddrV4,
+    pub(crate) remote: SocketAddrV4,
+    pub(crate) frame: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wirecheck_codec::tcp::option::{SackBlocks, TcpOptions};
+
+    /// The layout as a list of codec options (Linux's order and NOP alignment), written by
+    /// the codec: what `SendOptions::write` must produce byte for byte.
+    fn reference(o: &SendOptions) -> Vec<u8> {
+        let mut list = Vec::new();
+        let mut sack_bytes = [0u8; 32];
+        if let Some(m) = o.mss {
+            list.push(TcpOption::MaximumSegmentSize(m));
+        }
+        if o.sack_permitted && o.timestamps.is_some() {
+            list.push(TcpOption::SackPermitted);
+        } else if o.sack_permitted {
+            list.extend([TcpOption::NoOperation, TcpOption::NoOperation]);
+            list.push(TcpOption::SackPermitted);
+        }
+        if let Some((value, echo_reply)) = o.timestamps {
+            if !o.sack_permitted {
+                list.extend([TcpOption::NoOperation, TcpOption::NoOperation]);
+            }
+            list.push(TcpOption::Timestamps { value, echo_reply });
+        }
+        if let Some(w) = o.window_scale {
+            list.extend([TcpOption::NoOperation, TcpOption::WindowScale(w)]);
+        }
+        let blocks: Vec<SackBlock> = o.sack[..o.sack_len]
+            .iter()
+            .map(|&(left, right)| SackBlock { left, right })
+            .collect();
+        if !blocks.is_empty() {
+            let b = SackBlocks::encode(&blocks, &mut sack_bytes).unwrap();
+            list.extend([TcpOption::NoOperation, TcpOption::NoOperation]);
+            list.push(TcpOption::Sack(b));
+        }
+        let mut out = [0u8; 40];
+        let n = TcpOption::write_all(&list, &mut out).unwrap();
+        out[..n].to_vec()
+    }
+
+    #[test]
+    fn options_are_written_as_the_codec_writes_the_same_list() {
+        for bits in 0..16u32 {
+            for sacks in 0..=4usize {
+                let ts = bits & 8 != 0;
+                if sacks == 4 && ts {
+                    continue; // 4 blocks only fit without timestamps
+                }
+                let o = SendOptions {
+                    mss: (bits & 1 != 0).then_some(1460),
+                    window_scale: (bits & 2 != 0).then_some(7),
+                    sack_permitted: bits & 4 != 0,
+                    timestamps: ts.then_some((0x0102_0304, 0xa0b0_c0d0)),
+                    sack: [(1, 2), (3, 4), (5, 6), (7, 8)],
+                    // SACK blocks go on segments without SYN options.
+                    sack_len: if bits & 7 != 0 { 0 } else { sacks },
+                };
+                let mut out = [0u8; 40];
+                let n = o.write(&mut out);
+                assert_eq!(out[..n], reference(&o)[..], "{o:?}");
+                assert!(TcpOptions::new(&out[..n]).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn built_segments_check_out_whatever_the_split_and_the_recycled_buffer() {
+        use core::net::Ipv4Addr;
+        use wirecheck_codec::tcp::TcpHeader;
+        let fields = SegmentFields {
+            local: SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 80),
+            remote: SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 4000),
+            seq: Seq(1),
+            ack: Seq(2),
+            flags: TcpFlags::ACK,
+            window: 1000,
+            urgent: 0,
+            options: SendOptions {
+                timestamps: Some((5, 6)),
+                ..SendOptions::default()
+            },
+        };
+        let data: Vec<u8> = (0..101u8).collect();
+        for cut in [0, 1, 2, 3, 50, 100, 101] {
+            for stale in [Vec::new(), vec![0xaa; 3], vec![0xbb; 2000]] {
+                let (p0, p1) = data.split_at(cut);
+                let o = fields.build(stale, [p0, p1]);
+                let segment = &o.frame[HEADROOM..];
+                assert_eq!(
+                    TcpHeader::verify_checksum(*o.local.ip(), *o.remote.ip(), segment),
+                    wirecheck_codec::ChecksumStatus::Good,
+                    "cut {cut}"
+                );
+                let (h, payload) = TcpHeader::parse(segment).unwrap();
+                assert_eq!((h.sequence_number, payload), (1, &data[..]));
+                assert_eq!(h.options.timestamps(), Some((5, 6)));
+            }
         }
     }
 }

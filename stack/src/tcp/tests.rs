@@ -43,6 +43,7 @@ struct S {
     sack_permitted: bool,
     ts: Option<(u32, u32)>,
     sack: Vec<(u32, u32)>,
+    urgent: u16,
     payload: Vec<u8>,
 }
 
@@ -82,6 +83,11 @@ impl S {
         self.sack_permitted = true;
         self
     }
+    fn urg(mut self, pointer: u16) -> S {
+        self.flags |= TcpFlags::URG.0;
+        self.urgent = pointer;
+        self
+    }
     fn sacks(mut self, b: &[(u32, u32)]) -> S {
         self.sack = b.to_vec();
         self
@@ -115,6 +121,7 @@ impl S {
         let olen = TcpOption::write_all(&opts, &mut ob).unwrap();
         let h = TcpHeader {
             options: TcpOptions::raw(&ob[..olen]),
+            urgent_pointer: self.urgent,
             ..TcpHeader::new(
                 self.sport,
                 self.dport,
@@ -139,6 +146,7 @@ fn decode_tcp(payload: &[u8]) -> S {
         ack: h.acknowledgment_number,
         flags: h.flags.0,
         window: h.window,
+        urgent: h.urgent_pointer,
         payload: data.to_vec(),
         ..S::default()
     };
@@ -1253,4 +1261,91 @@ fn keepalive_is_off_by_default() {
     let (h, _) = t.established(1000);
     assert!(t.advance(Duration::from_secs(100_000)).is_empty());
     assert_eq!(t.state(h), Some(TcpState::Established));
+}
+
+// ------------------------------------------------------------------ urgent data
+
+#[test]
+fn urgent_data_is_sent_with_urg_and_a_pointer_past_it_until_acknowledged() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    const URG: TcpFlags = TcpFlags::URG;
+    t.s.tcp_send(t.now, h, b"ab").unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out.len(), out[0].flags & URG.0), (1, 0), "{out:?}");
+    t.s.tcp_send(t.now, h, b"cd").unwrap();
+    assert!(sent_tcp(&mut t.s).is_empty(), "Nagle holds ordinary data");
+    // Urgent data goes at once, with what Nagle held, and URG pointing past its last octet
+    // (RFC 6093 § 4): "cd!" at iss+3, the urgent octet '!' at iss+5, the pointer 3.
+    assert_eq!(t.s.tcp_send_urgent(t.now, h, b"!"), Ok(1));
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        (out[0].seq, &out[0].payload[..], out[0].flags, out[0].urgent),
+        (iss + 3, &b"cd!"[..], fl(&[ACK, PSH, URG]).0, 3)
+    );
+    // A retransmission carries it too.
+    let out = t.advance(Duration::from_millis(1001));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].seq, out[0].flags & URG.0), (iss + 1, URG.0));
+    assert_eq!(
+        out[0].urgent, 5,
+        "from iss+1, the octet after the urgent data is 5 on"
+    );
+    // The pure ACK for arriving data is at SND.NXT, past the urgent data: no URG.
+    let out = t.send(S::new(1001, iss + 1, fl(&[ACK, PSH])).data(b"x"));
+    assert!(out.iter().all(|s| s.flags & URG.0 == 0), "{out:?}");
+    // Once acknowledged, urgent mode ends: later data goes without URG.
+    t.send(S::new(1002, iss + 6, ACK));
+    t.s.tcp_send(t.now, h, b"e").unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].flags & URG.0, out[0].urgent), (0, 0));
+}
+
+#[test]
+fn urgent_pointer_far_ahead_is_sent_as_65535() {
+    let mut config = plain();
+    config.tcp.send_buffer = 200_000;
+    let mut t = T::new(config);
+    let (h, iss) = t.established(1000);
+    let data = vec![7u8; 70_000];
+    assert_eq!(t.s.tcp_send_urgent(t.now, h, &data), Ok(70_000));
+    let out = sent_tcp(&mut t.s);
+    assert!(!out.is_empty());
+    assert_eq!(out[0].seq, iss + 1);
+    assert_eq!(
+        (out[0].flags & TcpFlags::URG.0, out[0].urgent),
+        (TcpFlags::URG.0, 65_535),
+        "the urgent data ends 70000 octets on: more than 16 bits say"
+    );
+}
+
+#[test]
+fn received_urgent_pointer_is_reported_and_data_stays_inline() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    assert_eq!(t.s.tcp_urgent_mark(h), None);
+    // "abcde" with the urgent pointer 3: the urgent data ends before 'd' (RFC 6093 § 4).
+    t.send(S::new(1001, iss + 1, ACK).data(b"abcde").urg(3));
+    let events = t.events();
+    assert!(events.contains(&Event::TcpUrgent(h)), "{events:?}");
+    assert!(events.contains(&Event::TcpReadable(h)), "{events:?}");
+    assert_eq!(t.s.tcp_urgent_mark(h), Some(3));
+    let mut buf = [0u8; 2];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(2));
+    assert_eq!(&buf, b"ab");
+    assert_eq!(t.s.tcp_urgent_mark(h), Some(1));
+    // A segment whose pointer is not ahead (overlapping "de", new "f"; pointer at 1004 again)
+    // leaves it alone: RCV.UP = max(RCV.UP, SEG.SEQ + SEG.UP).
+    t.send(S::new(1004, iss + 1, ACK).data(b"def").urg(0));
+    assert_eq!(t.s.tcp_urgent_mark(h), Some(1));
+    assert!(!t.events().contains(&Event::TcpUrgent(h)));
+    let mut buf = [0u8; 8];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(4));
+    assert_eq!(&buf[..4], b"cdef", "urgent data is delivered inline");
+    assert_eq!(t.s.tcp_urgent_mark(h), None, "read past the mark");
+    // A pointer ahead of the data that has arrived.
+    t.send(S::new(1007, iss + 1, ACK).data(b"gh").urg(10));
+    assert_eq!(t.s.tcp_urgent_mark(h), Some(10));
 }

@@ -1,0 +1,363 @@
+//! The single-buffer output path: a transport protocol writes its segment into a frame buffer
+//! after [`HEADROOM`] octets, and the IP layer fills the IPv4 header and, when the next hop's
+//! MAC is known, the Ethernet header in place — no datagram or frame is copied on the way down
+//! [RFC 791 § 3.1, RFC 894]. Frame buffers come from a bounded [`FramePool`] that the
+//! application refills with [`Stack::recycle_buffer`] once a frame is on the wire, so a busy
+//! connection allocates nothing and zero-fills nothing per segment.
+//!
+//! Also the Internet checksum of payloads (`sum`), over 64-bit words with a carry count,
+//! which is what the per-segment path spends most of its non-copy time on.
+
+use core::net::Ipv4Addr;
+
+use wirecheck_codec::ethernet::{EtherType, MacAddr};
+use wirecheck_codec::ipv4::IpProtocol;
+use wirecheck_codec::time::Instant;
+
+use super::RouteDecision;
+use crate::stack::{Origin, Stack, StackError, Transmit};
+
+/// Ethernet header length (no VLAN tag).
+pub(crate) const ETHERNET_LEN: usize = 14;
+/// IPv4 header length without options.
+pub(crate) const IPV4_LEN: usize = 20;
+/// Octets a transport protocol leaves in front of its segment: Ethernet and IPv4 headers.
+pub(crate) const HEADROOM: usize = ETHERNET_LEN + IPV4_LEN;
+/// The shortest Ethernet frame without FCS; shorter frames are padded with zeros.
+const MIN_FRAME: usize = 60;
+/// The capacity of a fresh frame buffer: a full 1500-octet MTU frame.
+const FRAME_CAPACITY: usize = 1514;
+
+/// Reusable frame buffers, at most `limit` kept.
+#[derive(Debug, Clone)]
+pub(crate) struct FramePool {
+    free: Vec<Vec<u8>>,
+    limit: usize,
+}
+
+impl FramePool {
+    pub(crate) fn new(limit: usize) -> FramePool {
+        FramePool {
+            free: Vec::new(),
+            limit,
+        }
+    }
+
+    /// An empty buffer (length 0) with room for a full frame, reused when one is available.
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        let mut b = self.take_stale();
+        b.clear();
+        b
+    }
+
+    /// A buffer with whatever length and stale contents it was given back with: resizing it
+    /// to a length it already had writes nothing, so a writer that overwrites every octet
+    /// (as [`SegmentFields::build`](crate::tcp::segment::SegmentFields::build) does) pays no
+    /// zero-filling.
+    pub(crate) fn take_stale(&mut self) -> Vec<u8> {
+        self.free
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(FRAME_CAPACITY))
+    }
+
+    /// Keeps `buffer` for reuse if there is room and it is worth keeping.
+    pub(crate) fn give(&mut self, buffer: Vec<u8>) {
+        if self.free.len() < self.limit && buffer.capacity() >= MIN_FRAME {
+            self.free.push(buffer);
+        }
+    }
+}
+
+/// The one's-complement sum of `data` as big-endian 16-bit words (an odd final octet padded
+/// with zero), folded to 16 bits, not complemented [RFC 1071].
+///
+/// Native-endian 32-bit words go into eight independent 64-bit lanes, a shape the compiler
+/// turns into vector additions; no lane can overflow for any slice shorter than 2³⁴ octets.
+/// The sum is byte-order independent up to one final swap [RFC 1071 § 2(B)].
+pub(crate) fn sum(data: &[u8]) -> u16 {
+    let mut lanes = [0u64; 8];
+    let mut blocks = data.chunks_exact(32);
+    for block in &mut blocks {
+        if let Ok(block) = <&[u8; 32]>::try_from(block) {
+            add_block(&mut lanes, block);
+        }
+    }
+    finish(lanes, blocks.remainder())
+}
+
+/// Copies `src` into `dst` (cut to the shorter) and returns the sum of the octets copied, as
+/// [`sum`] gives it, in the same pass: the copy costs no extra read.
+pub(crate) fn copy_and_sum(dst: &mut [u8], src: &[u8]) -> u16 {
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    let mut lanes = [0u64; 8];
+    let mut to = dst.chunks_exact_mut(32);
+    let mut from = src.chunks_exact(32);
+    for (d, s) in (&mut to).zip(&mut from) {
+        if let Ok(s) = <&[u8; 32]>::try_from(s) {
+            d.copy_from_slice(s);
+            add_block(&mut lanes, s);
+        }
+    }
+    let rest = from.remainder();
+    to.into_remainder().copy_from_slice(rest);
+    finish(lanes, rest)
+}
+
+/// Adds a 32-octet block to the lanes, one native-endian 32-bit word each.
+#[inline(always)]
+fn add_block(lanes: &mut [u64; 8], block: &[u8; 32]) {
+    for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(4)) {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(word);
+        *lane += u64::from(u32::from_ne_bytes(w));
+    }
+}
+
+/// Adds the last (under 32) octets, zero-padded, and folds the lanes to the big-endian sum.
+fn finish(mut lanes: [u64; 8], rest: &[u8]) -> u16 {
+    if !rest.is_empty() {
+        let mut tail = [0u8; 32];
+        if let Some(t) = tail.get_mut(..rest.len()) {
+            t.copy_from_slice(rest);
+        }
+        add_block(&mut lanes, &tail);
+    }
+    let native = fold16(lanes.iter().sum());
+    if cfg!(target_endian = "little") {
+        native.swap_bytes()
+    } else {
+        native
+    }
+}
+
+/// Folds a 64-bit one's-complement sum to 32 bits.
+fn fold32(x: u64) -> u32 {
+    let s = (x & 0xffff_ffff) + (x >> 32);
+    ((s & 0xffff_ffff) + (s >> 32)) as u32
+}
+
+/// Folds a 64-bit one's-complement sum to 16 bits.
+pub(crate) fn fold16(x: u64) -> u16 {
+    let mut s = u64::from(fold32(x));
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    s as u16
+}
+
+/// The folded one's-complement sum of the IPv4 pseudo-header [RFC 9293 § 3.1].
+pub(crate) fn pseudo_header_sum(
+    source: Ipv4Addr,
+    destination: Ipv4Addr,
+    protocol: u8,
+    length: u16,
+) -> u64 {
+    let s = source.to_bits();
+    let d = destination.to_bits();
+    u64::from(s >> 16)
+        + u64::from(s & 0xffff)
+        + u64::from(d >> 16)
+        + u64::from(d & 0xffff)
+        + u64::from(protocol)
+        + u64::from(length)
+}
+
+/// What an IPv4 header written by [`write_ipv4_header`] carries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ipv4Fields {
+    pub(crate) source: Ipv4Addr,
+    pub(crate) destination: Ipv4Addr,
+    pub(crate) protocol: IpProtocol,
+    pub(crate) ttl: u8,
+    pub(crate) dont_fragment: bool,
+    pub(crate) identification: u16,
+}
+
+/// Writes a 20-octet IPv4 header (no options, TOS 0) for `payload_len` octets, with its
+/// checksum, into `out` [RFC 791 § 3.1].
+pub(crate) fn write_ipv4_header(out: &mut [u8; IPV4_LEN], f: &Ipv4Fields, payload_len: usize) {
+    let total = (IPV4_LEN + payload_len).min(usize::from(u16::MAX)) as u16;
+    let [t0, t1] = total.to_be_bytes();
+    let [i0, i1] = f.identification.to_be_bytes();
+    let [s0, s1, s2, s3] = f.source.octets();
+    let [d0, d1, d2, d3] = f.destination.octets();
+    let flags = if f.dont_fragment { 0x40 } else { 0 };
+    *out = [
+        0x45,
+        0,
+        t0,
+        t1,
+        i0,
+        i1,
+        flags,
+        0,
+        f.ttl,
+        f.protocol.0,
+        0,
+        0,
+        s0,
+        s1,
+        s2,
+        s3,
+        d0,
+        d1,
+        d2,
+        d3,
+    ];
+    let checksum = !sum(out);
+    out[10..12].copy_from_slice(&checksum.to_be_bytes());
+}
+
+/// Writes an Ethernet header (our MAC as source).
+fn write_ethernet_header(
+    out: &mut [u8; ETHERNET_LEN],
+    destination: MacAddr,
+    source: MacAddr,
+    ether_type: EtherType,
+) {
+    out[..6].copy_from_slice(&destination.0);
+    out[6..12].copy_from_slice(&source.0);
+    out[12..].copy_from_slice(&ether_type.0.to_be_bytes());
+}
+
+impl Stack {
+    /// Gives back the buffer of a frame taken from [`poll_transmit`](Stack::poll_transmit)
+    /// (or any `Vec<u8>`) once it has been sent, so that later frames are built in it instead
+    /// of a fresh allocation. Optional: a driver that never calls it only costs allocations.
+    pub fn recycle_buffer(&mut self, buffer: Vec<u8>) {
+        self.frames.give(buffer);
+    }
+
+    /// Sends a locally originated datagram whose transport segment already sits in `frame`
+    /// after [`HEADROOM`] octets: fills the IPv4 header and, when the next hop's MAC is known
+    /// and the datagram fits the MTU, the Ethernet header, in place. Loopback, pending ARP and
+    /// fragmentation take the general path with a copy of the datagram.
+    pub(crate) fn ip_send_frame(
+        &mut self,
+        now: Instant,
+        route: &RouteDecision,
+        fields: &Ipv4Fields,
+        mut frame: Vec<u8>,
+        origin: Origin,
+    ) -> Result<(), StackError> {
+        let payload_len = frame.len().saturating_sub(HEADROOM);
+        if IPV4_LEN + payload_len > usize::from(u16::MAX) {
+            self.frames.give(frame);
+            return Err(StackError::MessageTooLong);
+        }
+        let Some(ip) = frame
+            .get_mut(ETHERNET_LEN..HEADROOM)
+            .and_then(|h| <&mut [u8; IPV4_LEN]>::try_from(h).ok())
+        else {
+            return Err(StackError::MessageTooLong);
+        };
+        write_ipv4_header(ip, fields, payload_len);
+        let Some(ifc) = self.interface(route.iface) else {
+            self.frames.give(frame);
+            return Err(StackError::InvalidInterface);
+        };
+        let fits = IPV4_LEN + payload_len <= usize::from(ifc.mtu);
+        let mac = if route.local || !fits {
+            None
+        } else if ifc.is_broadcast(route.next_hop) {
+            Some(MacAddr::BROADCAST)
+        } else if route.next_hop.is_multicast() {
+            Some(MacAddr::from_ipv4_multicast(route.next_hop))
+        } else {
+            self.arp.lookup(now, route.iface, route.next_hop)
+        };
+        let (Some(mac), source_mac) = (mac, ifc.mac) else {
+            // The general path: loopback, ARP resolution, fragmentation.
+            let datagram = frame.get(ETHERNET_LEN..).unwrap_or_default().to_vec();
+            self.frames.give(frame);
+            if route.local {
+                if self.loopback.len() < self.config.max_loopback {
+                    self.stats.ip_loopback += 1;
+                    self.loopback.push_back(datagram);
+                }
+                return Ok(());
+            }
+            return self.ip_transmit(now, route.iface, route.next_hop, datagram, origin);
+        };
+        if let Some(eth) = frame
+            .get_mut(..ETHERNET_LEN)
+            .and_then(|h| <&mut [u8; ETHERNET_LEN]>::try_from(h).ok())
+        {
+            write_ethernet_header(eth, mac, source_mac, EtherType::IPV4);
+        }
+        if frame.len() < MIN_FRAME {
+            frame.resize(MIN_FRAME, 0);
+        }
+        self.queue_frame(route.iface, frame);
+        Ok(())
+    }
+
+    /// Queues a finished frame, or drops it (and keeps its buffer) when the queue is full.
+    pub(crate) fn queue_frame(&mut self, iface: crate::InterfaceId, bytes: Vec<u8>) {
+        if self.transmits.len() >= self.config.max_transmit_queue {
+            self.stats.transmit_queue_drops += 1;
+            self.frames.give(bytes);
+            return;
+        }
+        self.stats.frames_out += 1;
+        self.transmits.push_back(Transmit { iface, bytes });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use wirecheck_codec::checksum::Accumulator;
+
+    proptest! {
+        /// The same sum as the codec's reference routine, for any length and content.
+        #[test]
+        fn sum_matches_the_codec(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            prop_assert_eq!(sum(&data), Accumulator::new().add_bytes(&data).sum16());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn copy_and_sum_copies_and_sums(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut out = vec![0xeeu8; data.len()];
+            let s = copy_and_sum(&mut out, &data);
+            prop_assert_eq!(&out, &data);
+            prop_assert_eq!(s, Accumulator::new().add_bytes(&data).sum16());
+        }
+    }
+
+    #[test]
+    fn sum_of_long_all_ones_data_folds_right() {
+        let data = [0xffu8; 4096];
+        assert_eq!(sum(&data), Accumulator::new().add_bytes(&data).sum16());
+        let mut data = vec![0xffu8; 1001];
+        data[7] = 0x12;
+        assert_eq!(sum(&data), Accumulator::new().add_bytes(&data).sum16());
+    }
+
+    #[test]
+    fn ipv4_header_checks_out() {
+        let mut h = [0u8; IPV4_LEN];
+        let f = Ipv4Fields {
+            source: Ipv4Addr::new(10, 0, 0, 1),
+            destination: Ipv4Addr::new(10, 0, 0, 2),
+            protocol: IpProtocol::TCP,
+            ttl: 64,
+            dont_fragment: true,
+            identification: 0x1234,
+        };
+        write_ipv4_header(&mut h, &f, 32);
+        let (parsed, _) = wirecheck_codec::ipv4::Ipv4Header::parse_header_lax(&h)
+            .map(|(h, rest, _)| (h, rest))
+            .unwrap();
+        assert_eq!(parsed.total_length, 52);
+        assert!(parsed.dont_fragment);
+        assert_eq!(parsed.identification, 0x1234);
+        assert_eq!(
+            wirecheck_codec::ipv4::verify_checksum(&h),
+            wirecheck_codec::ChecksumStatus::Good
+        );
+    }
+}

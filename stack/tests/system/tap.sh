@@ -9,7 +9,7 @@
 # Functional checks: ping (and ping -s 4000, fragmented both ways), arping, UDP echo (nc -u),
 # TCP echo (nc, socat), 100 MB into discard and 100 MB out of chargen with byte counts checked,
 # 50 concurrent echo connections, a RST for a closed port (seen in the --pcap capture), a clean
-# stop on SIGINT, a clear error for a missing device.
+# stop on SIGINT, clear errors for a missing device and for a user without permission.
 #
 # Bench: the kernel sends 100 MB to discard and reads 100 MB from chargen, against wirecheck
 # on one TAP device and smoltcp 0.14 (conformance/examples/smoltcp_host.rs) on another in the
@@ -99,6 +99,17 @@ if [ -z "$bench" ]; then
     out=$("$wirecheck" host --tap wc-missing0 --addr 192.0.2.9/24 2>&1) && fail "a missing device was accepted"
     echo "$out" | grep -q "no TAP device wc-missing0" || fail "unclear error for a missing device: $out"
     ok "a missing device is a clear error: $out"
+
+    if command -v setpriv >/dev/null; then
+        # An unprivileged user: a copy of the binary it can run, the device owned by root.
+        chmod 755 "$tmp" && install -m 755 "$wirecheck" "$tmp/wirecheck-unprivileged"
+        out=$(nsx setpriv --reuid=65534 --regid=65534 --clear-groups \
+            "$tmp/wirecheck-unprivileged" host --tap wc0 --addr 192.0.2.2/24 2>&1) \
+            && fail "an unprivileged user attached to wc0"
+        echo "$out" | grep -q "permission denied attaching to TAP device wc0" \
+            || fail "unclear error without permission: $out"
+        ok "no permission is a clear error: $out"
+    fi
 
     start_host wirecheck 192.0.2.2 "$tmp/host.log" \
         "$wirecheck" host --tap wc0 --addr 192.0.2.2/24 --pcap "$tmp/host.pcap"

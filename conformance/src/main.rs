@@ -5,10 +5,12 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use wirecheck_conformance::capture::{CaptureError, CaptureReader};
 use wirecheck_conformance::decode::{self, Summary};
+use wirecheck_conformance::host::{run_host, HostOptions};
 use wirecheck_conformance::pipeline;
 use wirecheck_conformance::reassembly::CaptureReassembler;
 
-/// wirecheck: decode and verify IPv4 captures with a lossless codec checked against Wireshark.
+/// wirecheck: decode and verify IPv4 captures with a lossless codec checked against Wireshark,
+/// and run the wirecheck stack as a host on a TAP device.
 #[derive(Parser, Debug)]
 #[command(name = "wirecheck", version, about, long_about = None)]
 struct Cli {
@@ -62,6 +64,60 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Run the wirecheck stack as a host on a Linux TAP device, with ICMP echo and the echo
+    /// (7), discard (9) and chargen (19) services over UDP and TCP.
+    ///
+    /// The device must exist (`ip tuntap add dev NAME mode tap`, then `ip link set NAME up`)
+    /// unless --create is given. Ctrl-C (or SIGTERM) stops the host: open connections are
+    /// reset, the capture is written out and a summary printed.
+    Host {
+        /// The TAP device to attach to.
+        #[arg(long, value_name = "NAME")]
+        tap: String,
+        /// The host's address and prefix length, e.g. 192.0.2.2/24.
+        #[arg(long, value_name = "A/P", value_parser = parse_cidr)]
+        addr: wirecheck_stack::Ipv4Cidr,
+        /// Default gateway (on the link).
+        #[arg(long, value_name = "G")]
+        gateway: Option<std::net::Ipv4Addr>,
+        /// Interface MTU (68 or more).
+        #[arg(long, value_name = "N", default_value_t = 1500,
+              value_parser = clap::value_parser!(u16).range(68..))]
+        mtu: u16,
+        /// The host's MAC address (default: 02:00 and the four octets of the address).
+        #[arg(long, value_name = "MAC")]
+        mac: Option<wirecheck_codec::ethernet::MacAddr>,
+        /// Record every frame in and out to this pcap file.
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<std::path::PathBuf>,
+        /// Create the TAP device if it does not exist (it goes away when the host stops).
+        #[arg(long)]
+        create: bool,
+        /// Seed of the stack's randomness (default: from the clock).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// TCP send and receive buffer per connection, octets.
+        #[arg(long, value_name = "OCTETS", default_value_t = 256 * 1024)]
+        tcp_buffer: usize,
+        /// Write every frame the stack queues, even pure ACKs that a later one in the same
+        /// write batch supersedes (by default those are left out, as a receiver handling a
+        /// burst of frames before answering would).
+        #[arg(long)]
+        no_ack_coalescing: bool,
+    },
+}
+
+fn parse_cidr(text: &str) -> Result<wirecheck_stack::Ipv4Cidr, String> {
+    let (address, prefix) = text
+        .split_once('/')
+        .ok_or_else(|| format!("{text:?}: expected ADDRESS/PREFIX, e.g. 192.0.2.2/24"))?;
+    let address: std::net::Ipv4Addr = address.parse().map_err(|e| format!("{address:?}: {e}"))?;
+    let prefix: u8 = prefix
+        .parse()
+        .ok()
+        .filter(|&p| p <= 32)
+        .ok_or_else(|| format!("{prefix:?}: the prefix length is 0 to 32"))?;
+    Ok(wirecheck_stack::Ipv4Cidr::new(address, prefix))
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -98,6 +154,93 @@ fn main() -> ExitCode {
             all,
             threads,
         } => verify_files(&files, reassemble, quiet, all, threads),
+        Command::Host {
+            tap,
+            addr,
+            gateway,
+            mtu,
+            mac,
+            pcap,
+            create,
+            seed,
+            tcp_buffer,
+            no_ack_coalescing,
+        } => {
+            let options = HostOptions {
+                tap,
+                create,
+                address: addr,
+                gateway,
+                mtu,
+                mac: mac.unwrap_or_else(|| HostOptions::default_mac(addr.address)),
+                pcap,
+                seed: seed.unwrap_or_else(clock_seed),
+                tcp_buffer,
+                ack_coalescing: !no_ack_coalescing,
+            };
+            host(&options)
+        }
+    }
+}
+
+/// A seed that differs from run to run.
+fn clock_seed() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32)
+}
+
+fn host(options: &HostOptions) -> ExitCode {
+    let result = run_host(options, |stop, line| {
+        let stop = stop.clone();
+        if let Err(e) = ctrlc::set_handler(move || stop.stop()) {
+            eprintln!("wirecheck: warning: no Ctrl-C handler ({e})");
+        }
+        eprintln!("{line}");
+    });
+    match result {
+        Ok(report) => {
+            let d = &report.driver;
+            let s = &report.services;
+            eprintln!(
+                "wirecheck host: stopped; {} frames in ({} octets), {} out ({} octets), {} \
+                 dropped by the device, {} superseded ACKs left out; TCP: {} accepted, {} failed, echo {}/{} octets \
+                 in/out, discard {} octets, chargen {} octets; UDP: {} datagrams in, {} out",
+                d.frames_in,
+                d.bytes_in,
+                d.frames_out,
+                d.bytes_out,
+                d.write_drops,
+                d.acks_coalesced,
+                s.tcp_accepted,
+                s.tcp_errors,
+                s.echo_octets_in,
+                s.echo_octets_out,
+                s.discard_octets,
+                s.chargen_octets,
+                s.udp_datagrams_in,
+                s.udp_datagrams_out,
+            );
+            if report.stack.transmit_queue_drops > 0 {
+                eprintln!(
+                    "wirecheck host: {} frames dropped at the stack's full transmit queue",
+                    report.stack.transmit_queue_drops
+                );
+            }
+            if let Some(path) = &options.pcap {
+                eprintln!(
+                    "wirecheck host: {} frames written to {}",
+                    report.pcap_records,
+                    path.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wirecheck: host: {e}");
+            ExitCode::from(EXIT_UNREADABLE)
+        }
     }
 }
 

@@ -30,6 +30,8 @@ pub mod ip;
 mod rng;
 pub mod sim;
 mod stack;
+#[cfg(feature = "tap")]
+pub mod tap;
 pub mod tcp;
 #[doc(hidden)]
 pub mod testing;

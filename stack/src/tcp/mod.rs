@@ -275,6 +275,10 @@ pub(crate) struct TcpTable {
     /// The last `by_tuple` hit: a bulk transfer looks up the same connection for every
     /// segment, and this spares it the keyed hash. Cleared whenever `by_tuple` changes.
     last_hit: Option<((SocketAddrV4, SocketAddrV4), TcpHandle)>,
+    /// Connections whose delayed ACK fell due while handling input, with that instant: sent
+    /// by [`Stack::tcp_send_due_acks`] when the driver polls, so that one ACK covers a whole
+    /// batch of received segments.
+    acks_due: Vec<(TcpHandle, Instant)>,
     next_handle: u32,
     isn: IsnGenerator,
     limiter: ChallengeAckLimiter,
@@ -288,6 +292,7 @@ impl TcpTable {
             listeners: BTreeMap::new(),
             by_tuple: HashMap::new(),
             last_hit: None,
+            acks_due: Vec::new(),
             next_handle: 0,
             isn: IsnGenerator::new(k0, k1),
             limiter: ChallengeAckLimiter::default(),
@@ -346,6 +351,11 @@ impl TcpTable {
         }
     }
 
+    /// Whether a delayed ACK fell due while handling input and waits for the next poll.
+    pub(crate) fn has_acks_due(&self) -> bool {
+        !self.acks_due.is_empty()
+    }
+
     /// Connections in the table (every state but LISTEN).
     pub(crate) fn len(&self) -> usize {
         self.conns.len()
@@ -391,7 +401,12 @@ macro_rules! with_tcb {
                         frames: &mut $stack.frames,
                     };
                     let $ctx = &mut ctx;
-                    Some($body)
+                    let r = $body;
+                    if $tcb.ack_due($now) {
+                        $tcb.ack_listed = true;
+                        table.acks_due.push(($h, $now));
+                    }
+                    Some(r)
                 }
                 None => None,
             }
@@ -1105,6 +1120,21 @@ impl Stack {
             }
         }
         self.drain_loopback(now);
+    }
+
+    /// Sends the delayed ACKs that fell due while handling input (see
+    /// [`TcpTable::acks_due`]). Called when the driver polls for frames or timeouts.
+    pub(crate) fn tcp_send_due_acks(&mut self) {
+        let mut due = core::mem::take(&mut self.tcp.acks_due);
+        for &(h, now) in &due {
+            with_tcb!(self, now, h, |tcb, ctx| tcb.send_due_ack(ctx));
+            self.drain_loopback(now);
+        }
+        due.clear();
+        if self.tcp.acks_due.is_empty() {
+            // Keep the allocation for the next batch.
+            self.tcp.acks_due = due;
+        }
     }
 
     /// The earliest TCP timer.

@@ -589,6 +589,71 @@ fn data_is_delivered_and_acked_every_second_segment_or_after_the_delay() {
 }
 
 #[test]
+fn after_the_quick_acks_a_batch_of_segments_handed_in_before_a_poll_gets_one_ack() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let mut buf = vec![0u8; 64 * 1024];
+    assert_eq!(t.s.config().tcp.receive_buffer, 64 * 1024);
+    let mut seq = 1001u32;
+    // Hands in `count` full segments from `seq` on without polling; returns the next seq.
+    let batch = |t: &mut T, seq: &mut u32, count: u32| {
+        for i in 0..count {
+            let frame = S::new(*seq, iss + 1, ACK).data(&[i as u8; 1460]).frame();
+            t.s.handle_frame(t.now, IF0, &frame);
+            *seq += 1460;
+        }
+        *seq
+    };
+    // The start of the connection: every second segment is ACKed at once, 16 times.
+    for n in 0..16 {
+        batch(&mut t, &mut seq, 1);
+        assert!(
+            sent_tcp(&mut t.s).is_empty(),
+            "quick ACK {n}: the first of two"
+        );
+        let end = batch(&mut t, &mut seq, 1);
+        let out = sent_tcp(&mut t.s);
+        assert_eq!(out.len(), 1, "quick ACK {n}: {out:?}");
+        assert_eq!(out[0].ack, end);
+    }
+    // Then a batch gets one ACK, when the driver polls.
+    let end = batch(&mut t, &mut seq, 5);
+    // The ACK is due now: a driver that only looks at timeouts is told to come back at once.
+    assert_eq!(t.s.poll_timeout(), Some(t.now));
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "one ACK for the batch: {out:?}");
+    assert_eq!((out[0].ack, out[0].flags), (end, ACK.0));
+    assert!(sent_tcp(&mut t.s).is_empty(), "and nothing more");
+    assert_ne!(t.s.poll_timeout(), Some(t.now));
+    // The same through the timeout path.
+    let end = batch(&mut t, &mut seq, 2);
+    t.s.handle_timeout(t.now);
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].ack, end);
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(39 * 1460));
+    let update = sent_tcp(&mut t.s);
+    assert_eq!(update.len(), 1, "a window update: {update:?}");
+    // Out-of-order data is ACKed at once, and quick ACKs start again.
+    let hole = seq;
+    seq += 1460;
+    let out = {
+        batch(&mut t, &mut seq, 1);
+        sent_tcp(&mut t.s)
+    };
+    assert_eq!(out.len(), 1, "duplicate ACK at once");
+    assert_eq!(out[0].ack, hole);
+    let frame = S::new(hole, iss + 1, ACK).data(&[9u8; 1460]).frame();
+    t.s.handle_frame(t.now, IF0, &frame);
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "the hole filled: ACK at once");
+    assert_eq!(out[0].ack, seq);
+    batch(&mut t, &mut seq, 4);
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 2, "quick ACKs again: {out:?}");
+}
+
+#[test]
 fn out_of_order_data_is_acked_at_once_and_reassembled() {
     let mut t = T::new(plain());
     let (h, iss) = t.established(1000);

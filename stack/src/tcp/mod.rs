@@ -279,6 +279,9 @@ pub(crate) struct TcpTable {
     /// by [`Stack::tcp_send_due_acks`] when the driver polls, so that one ACK covers a whole
     /// batch of received segments.
     acks_due: Vec<(TcpHandle, Instant)>,
+    /// Emptied vectors kept for the next connection call (see `with_tcb`).
+    spare_out: Vec<Outgoing>,
+    spare_events: Vec<ConnEvent>,
     next_handle: u32,
     isn: IsnGenerator,
     limiter: ChallengeAckLimiter,
@@ -293,6 +296,8 @@ impl TcpTable {
             by_tuple: HashMap::new(),
             last_hit: None,
             acks_due: Vec::new(),
+            spare_out: Vec::new(),
+            spare_events: Vec::new(),
             next_handle: 0,
             isn: IsnGenerator::new(k0, k1),
             limiter: ChallengeAckLimiter::default(),
@@ -384,12 +389,16 @@ impl TcpTable {
 /// Runs `f` on a connection with a context, then lets the stack act on what it produced.
 macro_rules! with_tcb {
     ($stack:expr, $now:expr, $h:expr, |$tcb:ident, $ctx:ident| $body:expr) => {{
-        let mut out = Vec::new();
-        let mut events = Vec::new();
+        // The vectors are the stack's, lent out and given back by `tcp_after`: a segment
+        // costs no allocation.
+        let mut out = core::mem::take(&mut $stack.tcp.spare_out);
+        let mut events = core::mem::take(&mut $stack.tcp.spare_events);
+        let mut owner = None;
         let r = {
             let table = &mut $stack.tcp;
             match table.conns.get_mut(&$h) {
                 Some(entry) => {
+                    owner = Some(entry.owner);
                     let $tcb = &mut entry.tcb;
                     let mut ctx = Ctx {
                         now: $now,
@@ -411,7 +420,7 @@ macro_rules! with_tcb {
                 None => None,
             }
         };
-        $stack.tcp_after($now, $h, out, events);
+        $stack.tcp_after($now, $h, owner, out, events);
         r
     }};
 }
@@ -558,7 +567,7 @@ impl Stack {
         );
         self.tcp.by_tuple.insert((local, remote), h);
         self.tcp.last_hit = None;
-        self.tcp_after(now, h, out, events);
+        self.tcp_after(now, h, Some(Owner::User), out, events);
         Ok(h)
     }
 
@@ -966,24 +975,43 @@ impl Stack {
         if let Some(listener) = self.tcp.listeners.get_mut(&l) {
             listener.syn_queue.push_back(h);
         }
-        self.tcp_after(now, h, out, events);
+        self.tcp_after(now, h, Some(Owner::Listener(l)), out, events);
     }
 
-    /// Sends what a connection produced and turns its events into the application's.
+    /// Sends what a connection (owned by `owner`, if it still exists) produced and turns its
+    /// events into the application's; keeps the emptied vectors for the next call.
     fn tcp_after(
         &mut self,
         now: Instant,
         h: TcpHandle,
-        out: Vec<Outgoing>,
-        events: Vec<ConnEvent>,
+        owner: Option<Owner>,
+        mut out: Vec<Outgoing>,
+        mut events: Vec<ConnEvent>,
     ) {
-        for o in out {
+        for o in out.drain(..) {
             self.tcp_emit(now, o);
         }
-        let Some(owner) = self.tcp.conns.get(&h).map(|e| e.owner) else {
-            return;
-        };
-        for ev in events {
+        if self.tcp.spare_out.capacity() == 0 {
+            self.tcp.spare_out = out;
+        }
+        if let Some(owner) = owner {
+            self.tcp_deliver_events(now, h, owner, &mut events);
+        }
+        events.clear();
+        if self.tcp.spare_events.capacity() == 0 {
+            self.tcp.spare_events = events;
+        }
+    }
+
+    /// Turns a connection's events into the application's.
+    fn tcp_deliver_events(
+        &mut self,
+        now: Instant,
+        h: TcpHandle,
+        owner: Owner,
+        events: &mut Vec<ConnEvent>,
+    ) {
+        for ev in events.drain(..) {
             match (ev, owner) {
                 (ConnEvent::Connected, Owner::User) => self.push_event(Event::TcpConnected(h)),
                 (ConnEvent::Connected, Owner::Listener(l)) => {
@@ -993,7 +1021,12 @@ impl Stack {
                         self.push_event(Event::TcpIncoming(l));
                     }
                 }
-                (ConnEvent::Readable, Owner::User) => self.push_event(Event::TcpReadable(h)),
+                // One event says it as well as several in a row (a batch of segments).
+                (ConnEvent::Readable, Owner::User)
+                    if self.events.back() != Some(&Event::TcpReadable(h)) =>
+                {
+                    self.push_event(Event::TcpReadable(h))
+                }
                 (ConnEvent::Urgent, Owner::User) => self.push_event(Event::TcpUrgent(h)),
                 (ConnEvent::Readable, Owner::Detached) => {
                     // Nobody will read: discard, keeping the window open.

@@ -616,8 +616,10 @@ fn after_the_quick_acks_a_batch_of_segments_handed_in_before_a_poll_gets_one_ack
         assert_eq!(out.len(), 1, "quick ACK {n}: {out:?}");
         assert_eq!(out[0].ack, end);
     }
-    // Then a batch gets one ACK, when the driver polls.
+    // Then a batch gets one ACK, when the driver polls, and one readable event.
+    t.events();
     let end = batch(&mut t, &mut seq, 5);
+    assert_eq!(t.events(), vec![Event::TcpReadable(h)]);
     // The ACK is due now: a driver that only looks at timeouts is told to come back at once.
     assert_eq!(t.s.poll_timeout(), Some(t.now));
     let out = sent_tcp(&mut t.s);

@@ -28,12 +28,16 @@ pub(crate) const DEFAULT_MSS: usize = 536;
 /// The smallest effective send MSS we use, however small the peer's MSS or path MTU says.
 const MIN_MSS: usize = 64;
 
-/// In-order ACKs sent at once, every second full-sized segment, at the start of a connection
-/// and after out-of-order data, before ACKs are held to the end of a batch of received
-/// segments (one ACK per batch). A sender in slow start grows its window per ACK
-/// [RFC 5681 § 3.1]: quick ACKs keep its ramp-up (and its recovery after a loss) as fast as
-/// with an ACK every second segment, as Linux's quick-ACK mode does.
+/// In-order ACKs sent at once, every second full-sized segment, at the start of a connection,
+/// after out-of-order data and after a small batch, before ACKs are held to the end of a
+/// batch of received segments (one ACK per batch). A sender in slow start grows its window
+/// per ACK [RFC 5681 § 3.1]: quick ACKs keep its ramp-up (and its recovery after a loss) as
+/// fast as with an ACK every second segment, as Linux's quick-ACK mode does.
 const QUICK_ACKS: u32 = 16;
+
+/// A batch of fewer full segments than this means a small flight: quick ACKs again (see
+/// `Tcb::count_batch`).
+const SMALL_BATCH: usize = 32;
 
 /// TS.Recent is invalid after 24 days of idleness [RFC 7323 § 5.5].
 const PAWS_IDLE: Duration = Duration::from_secs(24 * 24 * 3600);
@@ -178,6 +182,8 @@ pub(crate) struct Tcb {
     /// ACKs still to send at once, every second full-sized segment, before ACKs wait for
     /// the end of a batch (see [`QUICK_ACKS`]).
     quick_acks: u32,
+    /// The last ACK was sent with no quick ACKs left: the next one ends a batch.
+    batch_acking: bool,
     ack_now: bool,
     unacked_bytes: usize,
     last_received: Instant,
@@ -263,6 +269,7 @@ impl Tcb {
             delayed_ack_at: None,
             ack_listed: false,
             quick_acks: QUICK_ACKS,
+            batch_acking: false,
             ack_now: false,
             unacked_bytes: 0,
             last_received: now,
@@ -1059,6 +1066,7 @@ impl Tcb {
             urgent = (up - seq).min(usize::from(u16::MAX)) as u16;
         }
         if has_ack {
+            self.count_batch();
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
             self.delayed_ack_at = None;
@@ -1343,6 +1351,25 @@ impl Tcb {
         self.take_due_ack(ctx.now);
         if self.ack_now {
             self.output(ctx);
+        }
+    }
+
+    /// Before an ACK goes out: when it ends a batch (the one before it did too) that
+    /// brought fewer than [`SMALL_BATCH`] full segments, the sender's flight is small, and
+    /// one ACK per batch would leave it few ACKs to grow its window by and to survive the
+    /// loss of one: quick ACKs again.
+    fn count_batch(&mut self) {
+        if self.quick_acks > 0 {
+            self.batch_acking = false;
+            return;
+        }
+        let rmss = self.rmss();
+        let small = (2 * rmss..SMALL_BATCH * rmss).contains(&self.unacked_bytes);
+        if self.batch_acking && small {
+            self.quick_acks = QUICK_ACKS;
+            self.batch_acking = false;
+        } else {
+            self.batch_acking = true;
         }
     }
 

@@ -23,6 +23,16 @@
 //! 16 MiB — wirecheck 8.4 ms, smoltcp 8.7 ms wall clock (1.04×), and in virtual time
 //! 34.0 Mbit/s against 8.2 Mbit/s (4.1×).
 //!
+//! After one checksum routine (the codec's; the stack's own stalled on store forwarding for
+//! short slices), header checksums summed from field values, ACKs at the end of a batch of
+//! received frames (with quick ACKs at the start, after out-of-order data and for small
+//! flights), and no per-call allocation in the connection glue (one loaded run): bulk —
+//! wirecheck 87 ms, smoltcp 93 ms (1.07×; minimum CPU time over 10 alternating single runs:
+//! 73.8 ms against 73.2 ms, where the previous state measured 100.8 ms against 70.3 ms);
+//! 1 % loss — 8.7 ms against 7.1 ms wall clock in that run (noisy: minimum CPU time over 15
+//! runs 7.5 ms against 8.2 ms, 1.09×), and in virtual time 63.2 Mbit/s against 8.2 Mbit/s.
+//! The receiver now sends 4.2k ACKs for 186k data segments (smoltcp: 3.1k) instead of 96k.
+//!
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};

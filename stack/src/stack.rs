@@ -608,6 +608,9 @@ impl Stack {
     /// Processes every deadline up to `now`: ARP retries and give-ups, reassembly timeouts,
     /// IGMP report timers, TCP timers.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.tcp.has_acks_due() {
+            self.tcp_send_due_acks();
+        }
         self.arp_timeout(now);
         self.reassembly_timeout(now);
         self.igmp_timeout(now);
@@ -631,6 +634,9 @@ impl Stack {
 
     /// The next frame to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        if self.tcp.has_acks_due() {
+            self.tcp_send_due_acks();
+        }
         self.transmits.pop_front()
     }
 

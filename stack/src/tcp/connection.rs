@@ -28,6 +28,17 @@ pub(crate) const DEFAULT_MSS: usize = 536;
 /// The smallest effective send MSS we use, however small the peer's MSS or path MTU says.
 const MIN_MSS: usize = 64;
 
+/// In-order ACKs sent at once, every second full-sized segment, at the start of a connection,
+/// after out-of-order data and after a small batch, before ACKs are held to the end of a
+/// batch of received segments (one ACK per batch). A sender in slow start grows its window
+/// per ACK [RFC 5681 § 3.1]: quick ACKs keep its ramp-up (and its recovery after a loss) as
+/// fast as with an ACK every second segment, as Linux's quick-ACK mode does.
+const QUICK_ACKS: u32 = 16;
+
+/// A batch of fewer full segments than this means a small flight: quick ACKs again (see
+/// `Tcb::count_batch`).
+const SMALL_BATCH: usize = 32;
+
 /// TS.Recent is invalid after 24 days of idleness [RFC 7323 § 5.5].
 const PAWS_IDLE: Duration = Duration::from_secs(24 * 24 * 3600);
 
@@ -166,6 +177,13 @@ pub(crate) struct Tcb {
     persist_backoff: u32,
     probe_unanswered_since: Option<Instant>,
     delayed_ack_at: Option<Instant>,
+    /// The stack has listed this connection to send its due delayed ACK at the next poll.
+    pub(crate) ack_listed: bool,
+    /// ACKs still to send at once, every second full-sized segment, before ACKs wait for
+    /// the end of a batch (see [`QUICK_ACKS`]).
+    quick_acks: u32,
+    /// The last ACK was sent with no quick ACKs left: the next one ends a batch.
+    batch_acking: bool,
     ack_now: bool,
     unacked_bytes: usize,
     last_received: Instant,
@@ -249,6 +267,9 @@ impl Tcb {
             persist_backoff: 0,
             probe_unanswered_since: None,
             delayed_ack_at: None,
+            ack_listed: false,
+            quick_acks: QUICK_ACKS,
+            batch_acking: false,
             ack_now: false,
             unacked_bytes: 0,
             last_received: now,
@@ -753,12 +774,25 @@ impl Tcb {
                     ctx.events.push(ConnEvent::Readable);
                 }
                 if offset > 0 || had_holes {
-                    // Out of order, or filling a hole: ACK at once [RFC 5681 § 4.2].
+                    // Out of order, or filling a hole: ACK at once [RFC 5681 § 4.2], and
+                    // the sender, in loss recovery, gets quick ACKs for a while.
                     self.ack_now = true;
+                    self.quick_acks = QUICK_ACKS;
                 } else {
                     self.unacked_bytes += data.len();
-                    if self.unacked_bytes >= 2 * self.rmss() || ctx.config.ack_delay.0 == 0 {
+                    if ctx.config.ack_delay.0 == 0 {
                         self.ack_now = true;
+                    } else if self.unacked_bytes >= 2 * self.rmss() && self.quick_acks > 0 {
+                        // At least every second full-sized segment [RFC 9293 § 3.8.6.3,
+                        // RFC 5681 § 4.2].
+                        self.quick_acks -= 1;
+                        self.ack_now = true;
+                    } else if self.unacked_bytes >= 2 * self.rmss() {
+                        // The same, but at the end of the batch of frames being handled
+                        // rather than at once: the delayed ACK falls due now and goes out when
+                        // the driver next polls for frames (or timeouts), so one ACK covers
+                        // every segment handed in before that, as with receive offload.
+                        self.delayed_ack_at = Some(ctx.now);
                     } else if self.delayed_ack_at.is_none() {
                         self.delayed_ack_at = Some(ctx.now + ctx.config.ack_delay);
                     }
@@ -1032,6 +1066,7 @@ impl Tcb {
             urgent = (up - seq).min(usize::from(u16::MAX)) as u16;
         }
         if has_ack {
+            self.count_batch();
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
             self.delayed_ack_at = None;
@@ -1296,6 +1331,48 @@ impl Tcb {
         .min()
     }
 
+    /// Whether the delayed ACK is due by `now` (and not yet listed for sending).
+    pub(crate) fn ack_due(&self, now: Instant) -> bool {
+        !self.ack_listed && self.delayed_ack_at.is_some_and(|t| t <= now)
+    }
+
+    /// Turns a delayed ACK due by `now` into an ACK to send now.
+    fn take_due_ack(&mut self, now: Instant) {
+        if self.delayed_ack_at.is_some_and(|t| t <= now) {
+            self.delayed_ack_at = None;
+            self.ack_now = true;
+        }
+    }
+
+    /// Sends the delayed ACK if it is due by `ctx.now` (and was not sent with something
+    /// else meanwhile): the end of a batch of received segments.
+    pub(crate) fn send_due_ack(&mut self, ctx: &mut Ctx<'_>) {
+        self.ack_listed = false;
+        self.take_due_ack(ctx.now);
+        if self.ack_now {
+            self.output(ctx);
+        }
+    }
+
+    /// Before an ACK goes out: when it ends a batch (the one before it did too) that
+    /// brought fewer than [`SMALL_BATCH`] full segments, the sender's flight is small, and
+    /// one ACK per batch would leave it few ACKs to grow its window by and to survive the
+    /// loss of one: quick ACKs again.
+    fn count_batch(&mut self) {
+        if self.quick_acks > 0 {
+            self.batch_acking = false;
+            return;
+        }
+        let rmss = self.rmss();
+        let small = (2 * rmss..SMALL_BATCH * rmss).contains(&self.unacked_bytes);
+        if self.batch_acking && small {
+            self.quick_acks = QUICK_ACKS;
+            self.batch_acking = false;
+        } else {
+            self.batch_acking = true;
+        }
+    }
+
     /// Runs the timers due at `ctx.now`.
     pub(crate) fn on_timer(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
@@ -1318,10 +1395,7 @@ impl Tcb {
                 return;
             }
         }
-        if self.delayed_ack_at.is_some_and(|t| t <= now) {
-            self.delayed_ack_at = None;
-            self.ack_now = true;
-        }
+        self.take_due_ack(now);
         if self
             .keepalive_deadline(ctx.config)
             .is_some_and(|t| t <= now)

@@ -275,6 +275,13 @@ pub(crate) struct TcpTable {
     /// The last `by_tuple` hit: a bulk transfer looks up the same connection for every
     /// segment, and this spares it the keyed hash. Cleared whenever `by_tuple` changes.
     last_hit: Option<((SocketAddrV4, SocketAddrV4), TcpHandle)>,
+    /// Connections whose delayed ACK fell due while handling input, with that instant: sent
+    /// by [`Stack::tcp_send_due_acks`] when the driver polls, so that one ACK covers a whole
+    /// batch of received segments.
+    acks_due: Vec<(TcpHandle, Instant)>,
+    /// Emptied vectors kept for the next connection call (see `with_tcb`).
+    spare_out: Vec<Outgoing>,
+    spare_events: Vec<ConnEvent>,
     next_handle: u32,
     isn: IsnGenerator,
     limiter: ChallengeAckLimiter,
@@ -288,6 +295,9 @@ impl TcpTable {
             listeners: BTreeMap::new(),
             by_tuple: HashMap::new(),
             last_hit: None,
+            acks_due: Vec::new(),
+            spare_out: Vec::new(),
+            spare_events: Vec::new(),
             next_handle: 0,
             isn: IsnGenerator::new(k0, k1),
             limiter: ChallengeAckLimiter::default(),
@@ -346,6 +356,11 @@ impl TcpTable {
         }
     }
 
+    /// Whether a delayed ACK fell due while handling input and waits for the next poll.
+    pub(crate) fn has_acks_due(&self) -> bool {
+        !self.acks_due.is_empty()
+    }
+
     /// Connections in the table (every state but LISTEN).
     pub(crate) fn len(&self) -> usize {
         self.conns.len()
@@ -374,12 +389,16 @@ impl TcpTable {
 /// Runs `f` on a connection with a context, then lets the stack act on what it produced.
 macro_rules! with_tcb {
     ($stack:expr, $now:expr, $h:expr, |$tcb:ident, $ctx:ident| $body:expr) => {{
-        let mut out = Vec::new();
-        let mut events = Vec::new();
+        // The vectors are the stack's, lent out and given back by `tcp_after`: a segment
+        // costs no allocation.
+        let mut out = core::mem::take(&mut $stack.tcp.spare_out);
+        let mut events = core::mem::take(&mut $stack.tcp.spare_events);
+        let mut owner = None;
         let r = {
             let table = &mut $stack.tcp;
             match table.conns.get_mut(&$h) {
                 Some(entry) => {
+                    owner = Some(entry.owner);
                     let $tcb = &mut entry.tcb;
                     let mut ctx = Ctx {
                         now: $now,
@@ -391,12 +410,17 @@ macro_rules! with_tcb {
                         frames: &mut $stack.frames,
                     };
                     let $ctx = &mut ctx;
-                    Some($body)
+                    let r = $body;
+                    if $tcb.ack_due($now) {
+                        $tcb.ack_listed = true;
+                        table.acks_due.push(($h, $now));
+                    }
+                    Some(r)
                 }
                 None => None,
             }
         };
-        $stack.tcp_after($now, $h, out, events);
+        $stack.tcp_after($now, $h, owner, out, events);
         r
     }};
 }
@@ -543,7 +567,7 @@ impl Stack {
         );
         self.tcp.by_tuple.insert((local, remote), h);
         self.tcp.last_hit = None;
-        self.tcp_after(now, h, out, events);
+        self.tcp_after(now, h, Some(Owner::User), out, events);
         Ok(h)
     }
 
@@ -951,24 +975,43 @@ impl Stack {
         if let Some(listener) = self.tcp.listeners.get_mut(&l) {
             listener.syn_queue.push_back(h);
         }
-        self.tcp_after(now, h, out, events);
+        self.tcp_after(now, h, Some(Owner::Listener(l)), out, events);
     }
 
-    /// Sends what a connection produced and turns its events into the application's.
+    /// Sends what a connection (owned by `owner`, if it still exists) produced and turns its
+    /// events into the application's; keeps the emptied vectors for the next call.
     fn tcp_after(
         &mut self,
         now: Instant,
         h: TcpHandle,
-        out: Vec<Outgoing>,
-        events: Vec<ConnEvent>,
+        owner: Option<Owner>,
+        mut out: Vec<Outgoing>,
+        mut events: Vec<ConnEvent>,
     ) {
-        for o in out {
+        for o in out.drain(..) {
             self.tcp_emit(now, o);
         }
-        let Some(owner) = self.tcp.conns.get(&h).map(|e| e.owner) else {
-            return;
-        };
-        for ev in events {
+        if self.tcp.spare_out.capacity() == 0 {
+            self.tcp.spare_out = out;
+        }
+        if let Some(owner) = owner {
+            self.tcp_deliver_events(now, h, owner, &mut events);
+        }
+        events.clear();
+        if self.tcp.spare_events.capacity() == 0 {
+            self.tcp.spare_events = events;
+        }
+    }
+
+    /// Turns a connection's events into the application's.
+    fn tcp_deliver_events(
+        &mut self,
+        now: Instant,
+        h: TcpHandle,
+        owner: Owner,
+        events: &mut Vec<ConnEvent>,
+    ) {
+        for ev in events.drain(..) {
             match (ev, owner) {
                 (ConnEvent::Connected, Owner::User) => self.push_event(Event::TcpConnected(h)),
                 (ConnEvent::Connected, Owner::Listener(l)) => {
@@ -978,7 +1021,12 @@ impl Stack {
                         self.push_event(Event::TcpIncoming(l));
                     }
                 }
-                (ConnEvent::Readable, Owner::User) => self.push_event(Event::TcpReadable(h)),
+                // One event says it as well as several in a row (a batch of segments).
+                (ConnEvent::Readable, Owner::User)
+                    if self.events.back() != Some(&Event::TcpReadable(h)) =>
+                {
+                    self.push_event(Event::TcpReadable(h))
+                }
                 (ConnEvent::Urgent, Owner::User) => self.push_event(Event::TcpUrgent(h)),
                 (ConnEvent::Readable, Owner::Detached) => {
                     // Nobody will read: discard, keeping the window open.
@@ -1105,6 +1153,21 @@ impl Stack {
             }
         }
         self.drain_loopback(now);
+    }
+
+    /// Sends the delayed ACKs that fell due while handling input (see
+    /// [`TcpTable::acks_due`]). Called when the driver polls for frames or timeouts.
+    pub(crate) fn tcp_send_due_acks(&mut self) {
+        let mut due = core::mem::take(&mut self.tcp.acks_due);
+        for &(h, now) in &due {
+            with_tcb!(self, now, h, |tcb, ctx| tcb.send_due_ack(ctx));
+            self.drain_loopback(now);
+        }
+        due.clear();
+        if self.tcp.acks_due.is_empty() {
+            // Keep the allocation for the next batch.
+            self.tcp.acks_due = due;
+        }
     }
 
     /// The earliest TCP timer.

@@ -589,6 +589,81 @@ fn data_is_delivered_and_acked_every_second_segment_or_after_the_delay() {
 }
 
 #[test]
+fn after_the_quick_acks_a_batch_of_segments_handed_in_before_a_poll_gets_one_ack() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let mut buf = vec![0u8; 64 * 1024];
+    assert_eq!(t.s.config().tcp.receive_buffer, 64 * 1024);
+    let mut seq = 1001u32;
+    // Hands in `count` full segments from `seq` on without polling; returns the next seq.
+    let batch = |t: &mut T, seq: &mut u32, count: u32| {
+        for i in 0..count {
+            let frame = S::new(*seq, iss + 1, ACK).data(&[i as u8; 1460]).frame();
+            t.s.handle_frame(t.now, IF0, &frame);
+            *seq += 1460;
+        }
+        *seq
+    };
+    // Reads everything; the window update that follows is an ACK of nothing new.
+    let read_all = |t: &mut T, buf: &mut [u8], n: u32| {
+        assert_eq!(t.s.tcp_recv(t.now, h, buf), Ok(n as usize * 1460));
+        let update = sent_tcp(&mut t.s);
+        assert_eq!(update.len(), 1, "a window update: {update:?}");
+    };
+    // The start of the connection: every second segment is ACKed at once, 16 times.
+    for n in 0..16 {
+        batch(&mut t, &mut seq, 1);
+        assert!(
+            sent_tcp(&mut t.s).is_empty(),
+            "quick ACK {n}: the first of two"
+        );
+        let end = batch(&mut t, &mut seq, 1);
+        let out = sent_tcp(&mut t.s);
+        assert_eq!(out.len(), 1, "quick ACK {n}: {out:?}");
+        assert_eq!(out[0].ack, end);
+    }
+    read_all(&mut t, &mut buf, 32);
+    // Then a batch gets one ACK, when the driver polls, and one readable event.
+    t.events();
+    let end = batch(&mut t, &mut seq, 40);
+    assert_eq!(t.events(), vec![Event::TcpReadable(h)]);
+    // The ACK is due now: a driver that only looks at timeouts is told to come back at once.
+    assert_eq!(t.s.poll_timeout(), Some(t.now));
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "one ACK for the batch: {out:?}");
+    assert_eq!((out[0].ack, out[0].flags), (end, ACK.0));
+    assert!(sent_tcp(&mut t.s).is_empty(), "and nothing more");
+    assert_ne!(t.s.poll_timeout(), Some(t.now));
+    read_all(&mut t, &mut buf, 40);
+    // The same through the timeout path.
+    let end = batch(&mut t, &mut seq, 40);
+    t.s.handle_timeout(t.now);
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].ack, end);
+    read_all(&mut t, &mut buf, 40);
+    // A small batch (a small flight): its ACK, then quick ACKs again.
+    batch(&mut t, &mut seq, 4);
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    batch(&mut t, &mut seq, 4);
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 2, "quick ACKs after a small batch: {out:?}");
+    read_all(&mut t, &mut buf, 8);
+    // Out-of-order data is ACKed at once (and quick ACKs start again).
+    let hole = seq;
+    seq += 1460;
+    batch(&mut t, &mut seq, 1);
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "duplicate ACK at once");
+    assert_eq!(out[0].ack, hole);
+    let frame = S::new(hole, iss + 1, ACK).data(&[9u8; 1460]).frame();
+    t.s.handle_frame(t.now, IF0, &frame);
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "the hole filled: ACK at once");
+    assert_eq!(out[0].ack, seq);
+}
+
+#[test]
 fn out_of_order_data_is_acked_at_once_and_reassembled() {
     let mut t = T::new(plain());
     let (h, iss) = t.established(1000);

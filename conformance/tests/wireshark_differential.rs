@@ -79,6 +79,18 @@ fn deliberate_differences() -> BTreeSet<Deliberate> {
     out
 }
 
+/// A JSON value from `wirecheck decode --format json` as a field value.
+fn field_value(v: &serde_json::Value) -> FieldValue {
+    match v {
+        serde_json::Value::Bool(b) => FieldValue::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_u64() {
+            Some(i) => FieldValue::Int(i),
+            None => FieldValue::Float(n.as_f64().unwrap_or_default()),
+        },
+        other => FieldValue::Text(other.as_str().unwrap_or_default().to_string()),
+    }
+}
+
 /// wirecheck's reading, as `wirecheck decode --format json` prints it: what users and tools
 /// get is what is compared.
 fn our_reading(capture: &Path) -> Vec<Fields> {
@@ -94,15 +106,7 @@ fn our_reading(capture: &Path) -> Vec<Fields> {
             let mut fields = Fields::default();
             for (key, v) in value.as_object().expect("object") {
                 let key: &'static str = Box::leak(key.clone().into_boxed_str());
-                let v = match v {
-                    serde_json::Value::Bool(b) => FieldValue::Bool(*b),
-                    serde_json::Value::Number(n) => match n.as_u64() {
-                        Some(i) => FieldValue::Int(i),
-                        None => FieldValue::Float(n.as_f64().unwrap_or_default()),
-                    },
-                    other => FieldValue::Text(other.as_str().unwrap_or_default().to_string()),
-                };
-                fields.push(key, v);
+                fields.push(key, field_value(v));
             }
             fields
         })
@@ -258,12 +262,7 @@ fn reassembled_datagrams_agree_with_wireshark() {
                     .get(column)
                     .map(|c| wirecheck_conformance::oracle::normalise_tshark(column, c));
                 let o = ours[i].get(column.as_str()).map(|v| {
-                    let value = match v {
-                        serde_json::Value::Bool(b) => FieldValue::Bool(*b),
-                        serde_json::Value::Number(n) => FieldValue::Int(n.as_u64().unwrap()),
-                        other => FieldValue::Text(other.as_str().unwrap().to_string()),
-                    };
-                    wirecheck_conformance::oracle::normalise_ours(column, &value)
+                    wirecheck_conformance::oracle::normalise_ours(column, &field_value(v))
                 });
                 if w != o {
                     failures.push(format!(

@@ -2,6 +2,7 @@
 //!
 //! - [`capture`]: streaming pcap/pcapng reading with precise errors.
 //! - [`capture_writer`]: writing frames to a pcap file.
+//! - [`conform`]: the conformance runner (scenarios, targets, requirement catalog).
 //! - [`link`]: non-Ethernet link headers (Linux cooked, loopback, raw IP).
 //! - [`fields`]: a packet's reading as Wireshark display-filter fields.
 //! - [`host`]: echo, discard and chargen services on a wirecheck stack (`wirecheck host`).
@@ -12,6 +13,7 @@
 
 pub mod capture;
 pub mod capture_writer;
+pub mod conform;
 pub mod decode;
 pub mod fields;
 pub mod host;

@@ -1,0 +1,50 @@
+//! The conformance runner: packetdrill-style scenarios run against a stack under test and
+//! scored per RFC requirement.
+//!
+//! - [`target`]: the one trait every stack under test implements, and its [`Profile`].
+//! - [`script`]: a parsed scenario (the syntax tree [`parse`] produces and [`run`] executes).
+//! - [`parse`]: packetdrill syntax plus wirecheck's extensions (Ethernet, ARP, fragments, IGMP).
+//! - [`run`]: the interpreter: injects inbound packets, matches outbound ones field by field,
+//!   drives socket calls, and gives a [`Verdict`].
+//! - [`targets`]: wirecheck's stack and smoltcp in virtual time, Linux over TAP.
+//! - [`catalog`]: requirement IDs and which scenarios cover them.
+//! - [`report`]: the per-requirement table, JSON Lines and JUnit XML.
+//!
+//! [`Profile`]: target::Profile
+
+pub mod script;
+pub mod target;
+
+use std::fmt;
+
+/// The outcome of one scenario against one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Every expectation held.
+    Pass,
+    /// An expectation did not hold (wrong packet, wrong return value, missing packet, …).
+    Fail,
+    /// A timing window was missed on a real-time target, so nothing can be concluded.
+    Inconclusive,
+    /// The target's profile says the feature the scenario needs is absent, or the scenario
+    /// uses something this runner cannot express (IPv6, a syscall with no equivalent).
+    NotApplicable,
+}
+
+impl Verdict {
+    /// Lower-case name as used in reports: `pass`, `fail`, `inconclusive`, `not-applicable`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NotApplicable => "not-applicable",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

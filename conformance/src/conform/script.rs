@@ -139,6 +139,20 @@ pub struct IpSpec {
     pub fragment: Option<FragmentSpec>,
     /// Raw option bytes (inbound only).
     pub options: Option<Vec<u8>>,
+    /// Extension `csum=bad` (inbound only): the IPv4 header checksum is sent wrong.
+    pub bad_header_checksum: bool,
+    /// Extension `l4csum=bad` / `l4csum=0` (inbound only): the TCP, UDP or ICMP checksum is
+    /// sent wrong, or as zero (for UDP, "no checksum" [RFC 768]).
+    pub transport_checksum: Option<ChecksumSpec>,
+}
+
+/// How an inbound line's transport checksum is to be corrupted (extension `l4csum=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChecksumSpec {
+    /// `l4csum=bad`: a value that does not verify.
+    Bad,
+    /// `l4csum=0`: the field is zero.
+    Zero,
 }
 
 /// A fragment's place in its datagram.

@@ -19,10 +19,10 @@ use wirecheck_codec::ethernet::MacAddr;
 use wirecheck_codec::ipv4::IpProtocol;
 use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOption, TcpOptions};
 use wirecheck_conformance::conform::target::{
-    CallOk, CallOutcome, Errno, Network, SocketCall, SocketKind, Target,
+    CallOk, CallOutcome, Errno, InterfaceSetup, Network, SentFrame, SocketCall, SocketKind, Target,
 };
 use wirecheck_conformance::conform::targets::linux::LinuxTarget;
-use wirecheck_stack::testing::{arp_frame, decode, ipv4_frame, Decoded};
+use wirecheck_stack::testing::{arp_frame, decode, ipv4_frame, udp, Decoded};
 
 /// A configured target, or `None` (after saying why) when this machine cannot run one.
 fn configured() -> Option<(LinuxTarget, Network)> {
@@ -145,14 +145,15 @@ fn as_tcp(at: Duration, frame: &[u8]) -> Option<Segment> {
     })
 }
 
-/// Lets time pass in steps until a TCP segment leaves the target or `within` has passed,
-/// answering the target's ARP requests for the gateway as the runner does. Returns the segment
-/// and whether the gateway was asked for.
-fn next_segment(
+/// Lets time pass in steps until the target sends a frame `wanted` accepts or `within` has
+/// passed, answering the target's ARP requests for the gateway as the runner does. Returns the
+/// frame and whether the gateway was asked for.
+fn next_frame(
     target: &mut LinuxTarget,
     network: &Network,
     within: Duration,
-) -> (Option<Segment>, bool) {
+    wanted: impl Fn(&SentFrame) -> bool,
+) -> (Option<SentFrame>, bool) {
     let deadline = target.now() + within;
     let mut asked_for_gateway = false;
     while target.now() < deadline {
@@ -181,12 +182,24 @@ fn next_segment(
                 target.inject(0, &reply);
                 continue;
             }
-            if let Some(segment) = as_tcp(frame.at, &frame.bytes) {
-                return (Some(segment), asked_for_gateway);
+            if wanted(&frame) {
+                return (Some(frame), asked_for_gateway);
             }
         }
     }
     (None, asked_for_gateway)
+}
+
+/// The next TCP segment the target sends within `within` (see [`next_frame`]).
+fn next_segment(
+    target: &mut LinuxTarget,
+    network: &Network,
+    within: Duration,
+) -> (Option<Segment>, bool) {
+    let (frame, asked) = next_frame(target, network, within, |f| {
+        as_tcp(f.at, &f.bytes).is_some()
+    });
+    (frame.and_then(|f| as_tcp(f.at, &f.bytes)), asked)
 }
 
 fn ok(outcome: CallOutcome) -> CallOk {
@@ -501,8 +514,133 @@ fn namespaces_left_by_dead_processes_are_swept() {
         .args(["netns", "add", &stale])
         .status()
         .expect("ip netns add");
+    // Another test's `new()` running in parallel may sweep it first; either way it must be
+    // gone once ours has run.
     assert!(status.success());
-    assert!(namespaces().contains(&stale));
     let _target = LinuxTarget::new().expect("new");
     assert!(!namespaces().contains(&stale), "{stale} not swept");
+}
+
+#[test]
+fn datagrams_both_ways() {
+    let Some((mut target, network)) = configured() else {
+        return;
+    };
+    let local = network.interfaces[0].address;
+    let fd = ok(target.call(&SocketCall::Socket {
+        kind: SocketKind::Datagram,
+    }))
+    .value as i32;
+    ok(target.call(&SocketCall::Bind {
+        fd,
+        addr: SocketAddrV4::new(local, 5353),
+    }));
+    assert_eq!(
+        target.call(&SocketCall::RecvFrom { fd, len: 100 }),
+        CallOutcome::Err(Errno::EAGAIN)
+    );
+    let datagram = ipv4_frame(
+        target.interface_mac(0),
+        network.peer_mac,
+        network.remote_ip,
+        local,
+        IpProtocol::UDP,
+        64,
+        &[],
+        &udp(network.remote_ip, local, 7000, 5353, b"ping"),
+    );
+    target.inject(0, &datagram);
+    let got = ok(until_ready(
+        &mut target,
+        &SocketCall::RecvFrom { fd, len: 100 },
+    ));
+    assert_eq!(got.data, b"ping");
+    assert_eq!(got.peer, Some(SocketAddrV4::new(network.remote_ip, 7000)));
+
+    let sent = ok(target.call(&SocketCall::SendTo {
+        fd,
+        data: b"pong".to_vec(),
+        addr: SocketAddrV4::new(network.remote_ip, 7000),
+    }));
+    assert_eq!(sent.value, 4);
+    let (frame, _) = next_frame(&mut target, &network, Duration::from_millis(300), |f| {
+        matches!(
+            decode(&f.bytes),
+            Decoded::Ipv4 {
+                protocol: IpProtocol::UDP,
+                ..
+            }
+        )
+    });
+    let Decoded::Ipv4 {
+        source,
+        destination,
+        payload,
+        ..
+    } = decode(&frame.expect("the datagram within 300 ms").bytes)
+    else {
+        unreachable!("matched as IPv4 above");
+    };
+    assert_eq!((source, destination), (local, network.remote_ip));
+    assert_eq!(
+        &payload[0..4],
+        [5353u16.to_be_bytes(), 7000u16.to_be_bytes()].concat()
+    );
+    assert_eq!(&payload[8..], b"pong");
+}
+
+#[test]
+fn a_second_interface_gets_its_own_tap_device() {
+    if LinuxTarget::new().is_err() {
+        assert!(configured().is_none());
+        return;
+    }
+    let mut network = Network::default();
+    let second = InterfaceSetup {
+        mac: MacAddr([0x02, 0, 0, 0, 1, 1]),
+        address: Ipv4Addr::new(10, 1, 0, 1),
+        prefix_len: 24,
+        mtu: 1400,
+    };
+    network.interfaces.push(second.clone());
+    let mut target = LinuxTarget::new().expect("new");
+    target
+        .configure(&network)
+        .expect("configure two interfaces");
+    assert_eq!(target.interface_mac(1), second.mac);
+    let ns = target.namespace_name();
+    assert_eq!(sysctl_in(ns, "net/ipv4/ip_forward"), "1");
+    let out = Command::new("ip")
+        .args(["-n", ns.expect("configured"), "-o", "link", "show", "wc1"])
+        .output()
+        .expect("ip link show");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mtu 1400"));
+
+    let peer = Ipv4Addr::new(10, 1, 0, 2);
+    let request = arp_frame(
+        MacAddr::BROADCAST,
+        ArpOperation::REQUEST,
+        network.peer_mac,
+        peer,
+        MacAddr::ZERO,
+        second.address,
+    );
+    target.inject(1, &request);
+    let at = target.now() + Duration::from_millis(50);
+    target.advance_to(at);
+    let frames = target.take_sent();
+    assert_eq!(
+        frames.len(),
+        1,
+        "one ARP reply, on the second interface only"
+    );
+    assert_eq!(frames[0].interface, 1);
+    let Decoded::Arp { arp, .. } = decode(&frames[0].bytes) else {
+        panic!("not ARP");
+    };
+    assert_eq!(arp.operation, ArpOperation::REPLY);
+    assert_eq!(
+        (arp.sender_mac, arp.sender_ip),
+        (second.mac, second.address)
+    );
 }

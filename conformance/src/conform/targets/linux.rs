@@ -261,7 +261,8 @@ impl LinuxTarget {
             syn_backlog: read_sysctl_u32("net/ipv4/tcp_max_syn_backlog").unwrap_or(128),
             // net.core.somaxconn's default in a new namespace (since Linux 5.4).
             accept_backlog: 4096,
-            // 44 segments of 1460 with the default tcp_rmem[1] of 128 KiB.
+            // 44 segments of 1460 with the default tcp_rmem[1] of 128 KiB (65160, 45 segments
+            // of 1448, when timestamps are on: the window is rounded to the payload size).
             initial_receive_window: 64_240,
             window_scale: Some(linux_window_scale(TCP_RMEM[2].max(rmem_max))),
             mss: 1460,
@@ -692,7 +693,8 @@ impl CallError {
 fn set_option(socket: &OwnedFd, option: SocketOption, value: i64) -> Result<(), NixErrno> {
     let int = |v: i64| i32::try_from(v).map_err(|_| NixErrno::EINVAL);
     let unsigned = |v: i64| u32::try_from(v).map_err(|_| NixErrno::EINVAL);
-    let size = |v: i64| usize::try_from(v).map_err(|_| NixErrno::EINVAL);
+    // The kernel takes an int; negative sizes are refused here rather than capped.
+    let size = |v: i64| usize::try_from(int(v)?).map_err(|_| NixErrno::EINVAL);
     match option {
         SocketOption::ReuseAddress => socket::setsockopt(socket, sockopt::ReuseAddr, &(value != 0)),
         SocketOption::KeepAlive => socket::setsockopt(socket, sockopt::KeepAlive, &(value != 0)),

@@ -17,6 +17,7 @@ pub mod report;
 pub mod script;
 pub mod suite;
 pub mod target;
+pub mod targets;
 
 use std::fmt;
 

@@ -87,7 +87,8 @@ pub fn parse_file(path: &Path) -> Result<Script, ParseError> {
             "script is {size} octets, more than the limit of {MAX_SCRIPT_BYTES}"
         )));
     }
-    let bytes = std::fs::read(path).map_err(|e| io_error(format!("cannot read the script: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| io_error(format!("cannot read the script: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| io_error(format!("the script is not UTF-8 text: {e}")))?;
     parse_script(&text, Some(path))
@@ -302,7 +303,10 @@ impl<'a> Parser<'a> {
 
     /// Reads an identifier (`[A-Za-z_][A-Za-z0-9_]*`), or fails with "expected WHAT".
     fn identifier(&mut self, what: &str) -> Result<&'a str> {
-        if self.peek().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+        if self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        {
             Ok(self.word())
         } else {
             Err(self.expected(what))
@@ -316,7 +320,13 @@ impl<'a> Parser<'a> {
         if w == kw {
             Ok(())
         } else {
-            Err(self.error_at(mark, format!("expected \"{kw}\", found {}", describe_token(&self.src[mark.pos..]))))
+            Err(self.error_at(
+                mark,
+                format!(
+                    "expected \"{kw}\", found {}",
+                    describe_token(&self.src[mark.pos..])
+                ),
+            ))
         }
     }
 
@@ -358,7 +368,10 @@ impl<'a> Parser<'a> {
         self.eat("/*");
         let start = self.pos;
         let Some(len) = self.rest().find("*/") else {
-            return Err(self.error_at(open, "unterminated /* comment: no */ before the end of the file"));
+            return Err(self.error_at(
+                open,
+                "unterminated /* comment: no */ before the end of the file",
+            ));
         };
         let body = &self.src[start..start + len];
         while self.pos < start + len + 2 {
@@ -380,7 +393,10 @@ impl<'a> Parser<'a> {
     fn unsigned(&mut self, what: &str, max: u64) -> Result<u64> {
         let mark = self.mark();
         let token = self.word();
-        let value = if let Some(hex) = token.strip_prefix("0x").or_else(|| token.strip_prefix("0X")) {
+        let value = if let Some(hex) = token
+            .strip_prefix("0x")
+            .or_else(|| token.strip_prefix("0X"))
+        {
             u64::from_str_radix(hex, 16).ok()
         } else if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
             token.parse::<u64>().ok()
@@ -395,7 +411,10 @@ impl<'a> Parser<'a> {
             )),
             None => Err(self.error_at(
                 mark,
-                format!("expected {what}, found {}", describe_token(&self.src[mark.pos..])),
+                format!(
+                    "expected {what}, found {}",
+                    describe_token(&self.src[mark.pos..])
+                ),
             )),
         }
     }
@@ -545,10 +564,7 @@ impl<'a> Parser<'a> {
             }
         }
         if let Some((cond, mark, _)) = condition {
-            return Err(self.error_at(
-                mark,
-                format!("#if block for {} has no #endif", cond.symbol),
-            ));
+            return Err(self.error_at(mark, format!("#if block for {} has no #endif", cond.symbol)));
         }
         script.description = description(&header);
         Ok(script)
@@ -560,7 +576,13 @@ impl<'a> Parser<'a> {
         let name_mark = self.mark();
         let name = self.dashed_word();
         if name.is_empty() {
-            return Err(self.error_at(name_mark, format!("expected an option name after \"--\", found {}", self.found())));
+            return Err(self.error_at(
+                name_mark,
+                format!(
+                    "expected an option name after \"--\", found {}",
+                    self.found()
+                ),
+            ));
         }
         let value = if self.peek() == Some('=') {
             self.bump();
@@ -651,14 +673,17 @@ impl<'a> Parser<'a> {
             Some('`') => self.shell()?,
             Some('%') if self.peek_second() == Some('{') => self.code()?,
             Some('<' | '>') => EventKind::Packet(self.packet()?),
-            Some('e') if self.starts_with("eth") && self.rest()[3..].starts_with(|c: char| c.is_ascii_digit()) => {
+            Some('e')
+                if self.starts_with("eth")
+                    && self.rest()[3..].starts_with(|c: char| c.is_ascii_digit()) =>
+            {
                 EventKind::Packet(self.packet()?)
             }
             Some(c) if c.is_ascii_alphabetic() || c == '_' => EventKind::Call(self.call()?),
             _ => {
-                return Err(self.expected(
-                    "a packet (< or >), a call, a `shell command` or %{ code }%",
-                ))
+                return Err(
+                    self.expected("a packet (< or >), a call, a `shell command` or %{ code }%")
+                )
             }
         };
         self.end_line()?;
@@ -696,7 +721,9 @@ impl<'a> Parser<'a> {
             }
             let end = self.seconds()?;
             if !relative && end < start {
-                return Err(self.error_at(end_mark, "a blocking call cannot return before it starts"));
+                return Err(
+                    self.error_at(end_mark, "a blocking call cannot return before it starts")
+                );
             }
             return Ok(TimeSpec::Blocking {
                 start,
@@ -763,7 +790,10 @@ impl<'a> Parser<'a> {
         if int_part.is_empty() && frac_part.is_empty() {
             return Err(bad(self));
         }
-        if self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             return Err(bad(self));
         }
         if int_part.len() > 9 || frac_part.len() > 9 {
@@ -775,7 +805,11 @@ impl<'a> Parser<'a> {
                 ),
             ));
         }
-        let secs: u64 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| bad(self))? };
+        let secs: u64 = if int_part.is_empty() {
+            0
+        } else {
+            int_part.parse().map_err(|_| bad(self))?
+        };
         let mut nanos: u32 = 0;
         for (i, d) in frac_part.bytes().enumerate() {
             nanos += u32::from(d - b'0') * 10u32.pow(8 - i as u32);
@@ -792,7 +826,10 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 Some('`') => break,
                 None | Some('\n') => {
-                    return Err(self.error_at(open, "unterminated `shell command`: no closing ` on the line"))
+                    return Err(self.error_at(
+                        open,
+                        "unterminated `shell command`: no closing ` on the line",
+                    ))
                 }
                 Some(_) => {
                     self.bump();
@@ -810,7 +847,10 @@ impl<'a> Parser<'a> {
         self.eat("%{");
         let start = self.pos;
         let Some(len) = self.rest().find("}%") else {
-            return Err(self.error_at(open, "unterminated %{ code block: no }% before the end of the file"));
+            return Err(self.error_at(
+                open,
+                "unterminated %{ code block: no }% before the end of the file",
+            ));
         };
         let code = self.src[start..start + len].trim().to_string();
         while self.pos < start + len + 2 {
@@ -929,8 +969,13 @@ impl<'a> Parser<'a> {
             }
             Some('"') => self.string(),
             Some(c) if c.is_ascii_digit() || c == '-' => self.number_or_address(),
-            Some(c) if c.is_ascii_alphabetic() || c == '_' => Ok(Expr::Symbol(self.word().to_string())),
-            _ => Err(self.expected("an argument (a number, a symbol, \"...\", [..], {..} or a string)")),
+            Some(c) if c.is_ascii_alphabetic() || c == '_' => {
+                Ok(Expr::Symbol(self.word().to_string()))
+            }
+            _ => {
+                Err(self
+                    .expected("an argument (a number, a symbol, \"...\", [..], {..} or a string)"))
+            }
         }
     }
 
@@ -987,13 +1032,19 @@ impl<'a> Parser<'a> {
                         Some('t') => '\t',
                         Some('r') => '\r',
                         Some('0') => '\0',
-                        _ => return Err(self.expected("an escape (\\\\, \\\", \\n, \\t, \\r or \\0)")),
+                        _ => {
+                            return Err(
+                                self.expected("an escape (\\\\, \\\", \\n, \\t, \\r or \\0)")
+                            )
+                        }
                     };
                     self.bump();
                     text.push(escaped);
                 }
                 None | Some('\n') => {
-                    return Err(self.error_at(open, "unterminated string: no closing \" on the line"))
+                    return Err(
+                        self.error_at(open, "unterminated string: no closing \" on the line")
+                    )
                 }
                 Some(c) => {
                     self.bump();
@@ -1023,7 +1074,10 @@ impl<'a> Parser<'a> {
         let magnitude = self.unsigned("a number", i64::MAX as u64).map_err(|_| {
             self.error_at(
                 mark,
-                format!("expected a number, found {}", describe_token(&self.src[mark.pos..])),
+                format!(
+                    "expected a number, found {}",
+                    describe_token(&self.src[mark.pos..])
+                ),
             )
         })? as i64;
         Ok(Expr::Int(if negative { -magnitude } else { magnitude }))
@@ -1074,15 +1128,13 @@ impl<'a> Parser<'a> {
                     "ect1" => EcnSpec::Ect1,
                     "ect01" => EcnSpec::Ect0Or1,
                     "ce" => EcnSpec::Ce,
-                    _ => {
-                        return Err(self.error_at(
-                            mark,
-                            format!(
-                                "expected an ECN codepoint (noecn, ect0, ect1, ect01 or ce), found {}",
-                                describe_token(&self.src[mark.pos..])
-                            ),
-                        ))
-                    }
+                    _ => return Err(self.error_at(
+                        mark,
+                        format!(
+                            "expected an ECN codepoint (noecn, ect0, ect1, ect01 or ce), found {}",
+                            describe_token(&self.src[mark.pos..])
+                        ),
+                    )),
                 });
                 self.skip_blanks();
                 self.expect_char(']', "\"]\" after the ECN codepoint")?;
@@ -1132,7 +1184,10 @@ impl<'a> Parser<'a> {
                 PacketBody::Udp(udp)
             }
             (_, Some(_)) => {
-                return Err(self.error_at(body_mark, "ports in the ends are only for TCP and UDP lines"))
+                return Err(self.error_at(
+                    body_mark,
+                    "ports in the ends are only for TCP and UDP lines",
+                ))
             }
             (body, None) => body,
         };
@@ -1353,19 +1408,31 @@ impl<'a> Parser<'a> {
             if self.next_word_is("ack") {
                 self.eat("ack");
                 self.skip_blanks();
-                if tcp.ack.replace(self.u32_value("an acknowledgment number")?).is_some() {
+                if tcp
+                    .ack
+                    .replace(self.u32_value("an acknowledgment number")?)
+                    .is_some()
+                {
                     return Err(self.error_at(mark, "ack given twice"));
                 }
             } else if self.next_word_is("win") {
                 self.eat("win");
                 self.skip_blanks();
-                if tcp.window.replace(self.u16_value("a window")?.into()).is_some() {
+                if tcp
+                    .window
+                    .replace(self.u16_value("a window")?.into())
+                    .is_some()
+                {
                     return Err(self.error_at(mark, "win given twice"));
                 }
             } else if self.next_word_is("urg") {
                 self.eat("urg");
                 self.skip_blanks();
-                if tcp.urgent.replace(self.u16_value("an urgent pointer")?).is_some() {
+                if tcp
+                    .urgent
+                    .replace(self.u16_value("an urgent pointer")?)
+                    .is_some()
+                {
                     return Err(self.error_at(mark, "urg given twice"));
                 }
             } else {
@@ -1576,7 +1643,8 @@ impl<'a> Parser<'a> {
                     icmp.pointer = Some(self.u8_value("a parameter-problem pointer")?);
                 }
                 _ => {
-                    let Some(&(_, for_type, code)) = ICMP_CODES.iter().find(|(n, _, _)| *n == word) else {
+                    let Some(&(_, for_type, code)) = ICMP_CODES.iter().find(|(n, _, _)| *n == word)
+                    else {
                         return Err(self.error_at(
                             mark,
                             format!(
@@ -1588,7 +1656,9 @@ impl<'a> Parser<'a> {
                     if for_type != icmp_type {
                         return Err(self.error_at(
                             mark,
-                            format!("ICMP code {word} belongs to type {for_type}, not type {icmp_type}"),
+                            format!(
+                                "ICMP code {word} belongs to type {for_type}, not type {icmp_type}"
+                            ),
                         ));
                     }
                     if icmp.code.is_some() {
@@ -1651,7 +1721,10 @@ impl<'a> Parser<'a> {
                 } else {
                     let mac_mark = self.mark();
                     let start = self.pos;
-                    while self.peek().is_some_and(|c| c.is_ascii_hexdigit() || c == ':') {
+                    while self
+                        .peek()
+                        .is_some_and(|c| c.is_ascii_hexdigit() || c == ':')
+                    {
                         self.bump();
                     }
                     let text = &self.src[start..self.pos];
@@ -1689,7 +1762,9 @@ impl<'a> Parser<'a> {
         let first = self.word();
         if first == "leave" {
             self.skip_blanks();
-            return Ok(IgmpSpec::Leave { group: self.ipv4()? });
+            return Ok(IgmpSpec::Leave {
+                group: self.ipv4()?,
+            });
         }
         let version = match first {
             "v1" => 1,
@@ -1760,7 +1835,9 @@ impl<'a> Parser<'a> {
                     }
                     let rec_mark = self.mark();
                     let name = self.word();
-                    let Some(&(_, record_type)) = IGMP_RECORD_TYPES.iter().find(|(n, _)| *n == name) else {
+                    let Some(&(_, record_type)) =
+                        IGMP_RECORD_TYPES.iter().find(|(n, _)| *n == name)
+                    else {
                         return Err(self.error_at(
                             rec_mark,
                             format!(
@@ -1875,4 +1952,124 @@ fn description(header: &[Option<&str>]) -> String {
         .filter(|p| !is_boilerplate(p))
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `text` or panics with the error.
+    fn parse(text: &str) -> Script {
+        parse_script(text, None).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The one event of a one-line script.
+    fn event(line: &str) -> Event {
+        let script = parse(line);
+        assert_eq!(script.events.len(), 1, "{line}");
+        script.events.into_iter().next().unwrap()
+    }
+
+    fn packet(line: &str) -> PacketEvent {
+        match event(line).kind {
+            EventKind::Packet(p) => p,
+            other => panic!("not a packet: {other:?}"),
+        }
+    }
+
+    fn tcp(line: &str) -> TcpSpec {
+        match packet(line).body {
+            PacketBody::Tcp(t) => t,
+            other => panic!("not TCP: {other:?}"),
+        }
+    }
+
+    fn call(line: &str) -> CallEvent {
+        match event(line).kind {
+            EventKind::Call(c) => c,
+            other => panic!("not a call: {other:?}"),
+        }
+    }
+
+    fn error(text: &str) -> ParseError {
+        match parse_script(text, Some(Path::new("t.pkt"))) {
+            Ok(script) => panic!("parsed, expected an error: {script:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn sym(s: &str) -> Expr {
+        Expr::Symbol(s.to_string())
+    }
+
+    /// Every `.pkt` file under `dir`, recursively, sorted.
+    fn pkt_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                pkt_files(&path, out);
+            } else if path.extension().is_some_and(|x| x == "pkt") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_freebsd_tcp_testsuite_script_parses() {
+        // `../shared` beside the repository: `../../shared` from this crate in the main
+        // checkout, one level further up from a worktree under `wt/`.
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let suite = Path::new("shared/peer-suites/freebsd-tcp-testsuite");
+        let dir = manifest
+            .ancestors()
+            .skip(2)
+            .map(|a| a.join(suite))
+            .find(|d| d.is_dir());
+        let Some(dir) = dir else {
+            panic!(
+                "the FreeBSD tcp-testsuite is missing: expected {} in an ancestor of {} \
+                 (clone https://github.com/freebsd-net/tcp-testsuite there)",
+                suite.display(),
+                manifest.join("../..").display()
+            );
+        };
+        let mut files = Vec::new();
+        pkt_files(&dir, &mut files);
+        files.sort();
+        assert!(
+            files.len() >= 600,
+            "only {} .pkt files under {}",
+            files.len(),
+            dir.display()
+        );
+        let mut failures = Vec::new();
+        let mut events = 0;
+        for file in &files {
+            match parse_file(file) {
+                Ok(script) => {
+                    assert!(!script.events.is_empty(), "{}: no events", file.display());
+                    events += script.events.len();
+                }
+                Err(e) => failures.push(e.to_string()),
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} scripts failed to parse:\n{}",
+            failures.len(),
+            files.len(),
+            failures.join("\n")
+        );
+        assert!(
+            events > 10 * files.len(),
+            "only {events} events in {} files",
+            files.len()
+        );
+    }
 }

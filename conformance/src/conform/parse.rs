@@ -1128,13 +1128,15 @@ impl<'a> Parser<'a> {
                     "ect1" => EcnSpec::Ect1,
                     "ect01" => EcnSpec::Ect0Or1,
                     "ce" => EcnSpec::Ce,
-                    _ => return Err(self.error_at(
-                        mark,
-                        format!(
+                    _ => {
+                        return Err(self.error_at(
+                            mark,
+                            format!(
                             "expected an ECN codepoint (noecn, ect0, ect1, ect01 or ce), found {}",
                             describe_token(&self.src[mark.pos..])
                         ),
-                    )),
+                        ))
+                    }
                 });
                 self.skip_blanks();
                 self.expect_char(']', "\"]\" after the ECN codepoint")?;
@@ -2071,5 +2073,983 @@ mod tests {
             "only {events} events in {} files",
             files.len()
         );
+    }
+
+    // ---- script level -----------------------------------------------------------------------
+
+    const LICENCE: &str = "\
+//
+// Copyright (c) 2016 Some Author
+// All rights reserved.
+//
+// Redistribution and use in source and binary forms, with or without
+// modification, are permitted provided that the following conditions
+// are met:
+//
+// THIS SOFTWARE IS PROVIDED BY THE AUTHOR AND CONTRIBUTORS ``AS IS'' AND
+// ANY EXPRESS OR IMPLIED WARRANTIES ARE DISCLAIMED.
+//
+";
+
+    #[test]
+    fn description_skips_the_licence_and_stops_at_the_first_option() {
+        let text = format!(
+            "{LICENCE}\n// Ensure that a SYN-FIN in SYN-SENT\n// is answered.\n\n\
+             --ip_version=ipv4\n// Not part of it.\n+0 close(3) = 0\n"
+        );
+        let script = parse(&text);
+        assert_eq!(
+            script.description,
+            "Ensure that a SYN-FIN in SYN-SENT\nis answered."
+        );
+        assert_eq!(script.options, vec![("ip_version".into(), "ipv4".into())]);
+        assert_eq!(script.events.len(), 1);
+        assert_eq!(script.events[0].line, 18);
+    }
+
+    #[test]
+    fn description_keeps_every_non_licence_paragraph_and_reads_block_comments() {
+        let text = "/*\n * Checks the RST.\n *\n * RFC 9293 §3.10.7.3.\n */\n0 close(3) = 0\n";
+        let script = parse(text);
+        assert_eq!(script.description, "Checks the RST.\n\nRFC 9293 §3.10.7.3.");
+        assert_eq!(script.events[0].line, 6);
+        let plain = parse("// One line.\n//\n// Two.\n0 close(3) = 0\n");
+        assert_eq!(plain.description, "One line.\n\nTwo.");
+        assert_eq!(parse("0 close(3) = 0\n").description, "");
+    }
+
+    #[test]
+    fn option_lines_fill_requirements_and_requires() {
+        let script = parse(
+            "--requirements=RFC9293-MUST-8, RFC5961-3.2\n--requires=sack,timestamps\n\
+             --tolerance_usecs=75000   // generous\n--verbose\n",
+        );
+        assert_eq!(script.requirements, vec!["RFC9293-MUST-8", "RFC5961-3.2"]);
+        assert_eq!(script.requires, vec!["sack", "timestamps"]);
+        assert_eq!(script.option("tolerance_usecs"), Some("75000"));
+        assert_eq!(script.option("verbose"), Some(""));
+        assert_eq!(script.options.len(), 4);
+        assert!(script.events.is_empty());
+    }
+
+    #[test]
+    fn parse_file_records_the_path_and_reports_io_errors() {
+        let dir = std::env::temp_dir().join(format!("wirecheck-parse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("ok.pkt");
+        std::fs::write(&file, "0 close(3) = 0\n").unwrap();
+        let script = parse_file(&file).unwrap();
+        assert_eq!(script.path.as_deref(), Some(file.as_path()));
+        let missing = dir.join("missing.pkt");
+        let e = parse_file(&missing).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some(missing.as_path()));
+        assert_eq!((e.line, e.column), (0, 0));
+        assert!(
+            e.message.starts_with("cannot read the script:"),
+            "{}",
+            e.message
+        );
+        std::fs::write(&file, [0xff, 0xfe, b'\n']).unwrap();
+        let e = parse_file(&file).unwrap_err();
+        assert!(
+            e.message.starts_with("the script is not UTF-8 text"),
+            "{}",
+            e.message
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn times_of_every_form() {
+        let times: Vec<TimeSpec> = parse(
+            "0.100 close(3) = 0\n+0.1 close(3) = 0\n+ 0.00 close(3) = 0\n+.5 close(3) = 0\n\
+             * > S 0:0(0) <...>\n0.1~0.25 close(3) = 0\n+0.1~+0.2 close(3) = 0\n\
+             0.1...0.2 accept(3, ..., ...) = 4\n+0...+0.3 accept(3, ..., ...) = 4\n\
+             +1...2 read(4, ..., 1) = 1\n 2 close(3) = 0\n",
+        )
+        .events
+        .into_iter()
+        .map(|e| e.time)
+        .collect();
+        assert_eq!(
+            times,
+            vec![
+                TimeSpec::Absolute(ms(100)),
+                TimeSpec::Relative(ms(100)),
+                TimeSpec::Relative(ms(0)),
+                TimeSpec::Relative(ms(500)),
+                TimeSpec::Any,
+                TimeSpec::Range {
+                    start: ms(100),
+                    end: ms(250),
+                    relative: false
+                },
+                TimeSpec::Range {
+                    start: ms(100),
+                    end: ms(200),
+                    relative: true
+                },
+                TimeSpec::Blocking {
+                    start: ms(100),
+                    end: ms(200),
+                    relative: false
+                },
+                TimeSpec::Blocking {
+                    start: ms(0),
+                    end: ms(300),
+                    relative: true
+                },
+                TimeSpec::Blocking {
+                    start: ms(1000),
+                    end: ms(2000),
+                    relative: true
+                },
+                TimeSpec::Absolute(ms(2000)),
+            ]
+        );
+        assert_eq!(
+            event("0.000000001 close(3) = 0").time,
+            TimeSpec::Absolute(Duration::from_nanos(1))
+        );
+    }
+
+    #[test]
+    fn shell_and_code_blocks_keep_their_text_and_line_numbers() {
+        let script = parse(
+            "+0 `sysctl -w net.inet.tcp.rfc1323=1`\n+0 %{ assert tcpi_state == TCPI_LISTEN }%\n\
+             +0 %{\nassert tcpi_options == 0\nassert tcpi_rto > 0\n}%\n+0.1 close(3) = 0\n",
+        );
+        let kinds: Vec<(usize, &EventKind)> =
+            script.events.iter().map(|e| (e.line, &e.kind)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (
+                    1,
+                    &EventKind::Shell("sysctl -w net.inet.tcp.rfc1323=1".into())
+                ),
+                (
+                    2,
+                    &EventKind::Code("assert tcpi_state == TCPI_LISTEN".into())
+                ),
+                (
+                    3,
+                    &EventKind::Code("assert tcpi_options == 0\nassert tcpi_rto > 0".into())
+                ),
+                (
+                    7,
+                    &EventKind::Call(CallEvent {
+                        name: "close".into(),
+                        args: vec![Expr::Int(3)],
+                        result: Expr::Int(0),
+                        errno: None,
+                    })
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn ifdef_else_endif_set_the_condition_of_the_events_inside() {
+        let script = parse(
+            "+0 close(3) = 0\n#ifdef STANDARD\n+0 close(4) = 0\n#else\n+0 close(5) = 0\n#endif\n\
+             #ifndef FreeBSD\n+0 close(6) = 0\n#endif\n+0 close(7) = 0\n",
+        );
+        let conditions: Vec<Option<Condition>> =
+            script.events.iter().map(|e| e.condition.clone()).collect();
+        let cond = |symbol: &str, when_defined| {
+            Some(Condition {
+                symbol: symbol.into(),
+                when_defined,
+            })
+        };
+        assert_eq!(
+            conditions,
+            vec![
+                None,
+                cond("STANDARD", true),
+                cond("STANDARD", false),
+                cond("FreeBSD", false),
+                None
+            ]
+        );
+        let standard = conditions[1].clone().unwrap();
+        assert!(standard.holds(|s| s == "STANDARD"));
+        assert!(!standard.holds(|_| false));
+        assert_eq!(script.events[4].line, 10);
+    }
+
+    // ---- calls ------------------------------------------------------------------------------
+
+    #[test]
+    fn socket_call_with_ellipsis_and_symbols() {
+        assert_eq!(
+            call("+0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3"),
+            CallEvent {
+                name: "socket".into(),
+                args: vec![Expr::Ellipsis, sym("SOCK_STREAM"), sym("IPPROTO_TCP")],
+                result: Expr::Int(3),
+                errno: None,
+            }
+        );
+    }
+
+    #[test]
+    fn call_with_lists_struct_or_and_strings() {
+        assert_eq!(
+            call("+0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [65536], [4]) = 0").args,
+            vec![
+                Expr::Int(3),
+                sym("SOL_SOCKET"),
+                sym("SO_RCVBUF"),
+                Expr::List(vec![Expr::Int(65536)]),
+                Expr::List(vec![Expr::Int(4)]),
+            ]
+        );
+        assert_eq!(
+            call("+0 setsockopt(3, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0").args[3],
+            Expr::Struct(vec![
+                ("l_onoff".into(), Expr::Int(1)),
+                ("l_linger".into(), Expr::Int(0))
+            ])
+        );
+        assert_eq!(
+            call("+0 bind(3, {sa_family=AF_INET, ...}, 16) = 0").args[1],
+            Expr::Struct(vec![
+                ("sa_family".into(), sym("AF_INET")),
+                ("...".into(), Expr::Ellipsis)
+            ])
+        );
+        assert_eq!(
+            call("+0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0").args[2],
+            Expr::Or(vec![sym("O_RDWR"), sym("O_NONBLOCK")])
+        );
+        assert_eq!(
+            call(r#"+0 write(4, "a\"b\\c\n", 6) = 6"#).args[1],
+            Expr::String("a\"b\\c\n".into())
+        );
+        assert_eq!(
+            call("+0 getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNRESET], [4]) = 0").args[3],
+            Expr::List(vec![sym("ECONNRESET")])
+        );
+        assert_eq!(
+            call("+0 f([], {}, [[1, 2], [-3]]) = 0").args,
+            vec![
+                Expr::List(vec![]),
+                Expr::Struct(vec![]),
+                Expr::List(vec![
+                    Expr::List(vec![Expr::Int(1), Expr::Int(2)]),
+                    Expr::List(vec![Expr::Int(-3)])
+                ]),
+            ]
+        );
+    }
+
+    #[test]
+    fn call_results_errno_and_notes() {
+        assert_eq!(
+            call("+0.00 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)"),
+            CallEvent {
+                name: "connect".into(),
+                args: vec![Expr::Int(3), Expr::Ellipsis, Expr::Ellipsis],
+                result: Expr::Int(-1),
+                errno: Some("EINPROGRESS".into()),
+            }
+        );
+        let fcntl = call("+0.00 fcntl(3, F_GETFL) = 0x02 (flags O_RDWR)");
+        assert_eq!(fcntl.result, Expr::Int(2));
+        assert_eq!(fcntl.errno, None);
+        // A space before "(" and a comment glued to the end.
+        let write = call("+0.00 write (3, ..., 10) = 10//sent");
+        assert_eq!(write.name, "write");
+        assert_eq!(
+            write.args,
+            vec![Expr::Int(3), Expr::Ellipsis, Expr::Int(10)]
+        );
+        assert_eq!(write.result, Expr::Int(10));
+        assert_eq!(
+            call("+0 close(3) = -1 EBADF").errno.as_deref(),
+            Some("EBADF")
+        );
+        assert_eq!(call("+0 getpid() = ...").result, Expr::Ellipsis);
+    }
+
+    #[test]
+    fn address_arguments_of_the_extension() {
+        let join = call("+0 join_group(3, 239.1.2.3, 0) = 0");
+        assert_eq!(join.name, "join_group");
+        assert_eq!(join.args[1], Expr::Ip(Ipv4Addr::new(239, 1, 2, 3)));
+        assert_eq!(
+            call("+0 sendto(3, ..., 10, 0, 192.0.2.1:5000) = 10").args[4],
+            Expr::Address(SocketAddrV4::new(Ipv4Addr::new(192, 0, 2, 1), 5000))
+        );
+    }
+
+    // ---- TCP ----------------------------------------------------------------------------------
+
+    #[test]
+    fn tcp_line_with_every_field() {
+        let p = packet(
+            "+0.00 > S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 6,sackOK,TS val 100 ecr 0>",
+        );
+        assert_eq!(p.direction, Direction::Outbound);
+        assert_eq!(p.interface, 0);
+        assert_eq!(p.ip, IpSpec::default());
+        assert_eq!(
+            p.body,
+            PacketBody::Tcp(TcpSpec {
+                src_port: None,
+                dst_port: None,
+                flags: TcpFlagsSpec {
+                    syn: true,
+                    ack: true,
+                    ..Default::default()
+                },
+                seq: 0,
+                any_seq: false,
+                end: 0,
+                len: 0,
+                ack: Some(1),
+                window: Some(65535),
+                urgent: None,
+                options: TcpOptionsSpec::List(vec![
+                    TcpOptionSpec::Mss(1460),
+                    TcpOptionSpec::Nop,
+                    TcpOptionSpec::WindowScale(6),
+                    TcpOptionSpec::SackPermitted,
+                    TcpOptionSpec::Timestamp {
+                        value: 100,
+                        echo: 0
+                    },
+                ]),
+            })
+        );
+    }
+
+    #[test]
+    fn tcp_flags_each_letter() {
+        assert_eq!(
+            tcp("+0 < SFRP.UEW 0:0(0) win 1").flags,
+            TcpFlagsSpec {
+                syn: true,
+                fin: true,
+                rst: true,
+                psh: true,
+                ack: true,
+                urg: true,
+                ece: true,
+                cwr: true
+            }
+        );
+        assert_eq!(
+            tcp("+0 <  . 4:4(0) ack 1 win 65535").flags,
+            TcpFlagsSpec {
+                ack: true,
+                ..Default::default()
+            }
+        );
+        let sew = tcp("+0 > SEW 0:0(0) win 65535 <mss 1440,sackOK,eol,eol>");
+        assert_eq!(
+            sew.flags,
+            TcpFlagsSpec {
+                syn: true,
+                ece: true,
+                cwr: true,
+                ..Default::default()
+            }
+        );
+        assert_eq!(
+            sew.options,
+            TcpOptionsSpec::List(vec![
+                TcpOptionSpec::Mss(1440),
+                TcpOptionSpec::SackPermitted,
+                TcpOptionSpec::Eol,
+                TcpOptionSpec::Eol
+            ])
+        );
+    }
+
+    #[test]
+    fn tcp_sequence_forms_ack_win_urg() {
+        let data = tcp("+0 < P. 1:1001(1000) ack 1 win 257 urg 3");
+        assert_eq!((data.seq, data.end, data.len), (1, 1001, 1000));
+        assert_eq!(
+            (data.ack, data.window, data.urgent),
+            (Some(1), Some(257), Some(3))
+        );
+        assert_eq!(data.options, TcpOptionsSpec::None);
+        let wrapped = tcp("+0 < . 4294967295:9(10) win 1");
+        assert_eq!((wrapped.seq, wrapped.end, wrapped.len), (u32::MAX, 9, 10));
+        let any = tcp("+0.00 > S.     ...(0)     ack 65537 win 65535 <...>");
+        assert!(any.any_seq);
+        assert_eq!((any.seq, any.end, any.len, any.ack), (0, 0, 0, Some(65537)));
+        assert_eq!(any.options, TcpOptionsSpec::Any);
+        assert_eq!(tcp("* > S 0:0(0)").window, None);
+    }
+
+    #[test]
+    fn tcp_options_sack_fast_open_and_by_kind() {
+        assert_eq!(
+            tcp("+0 < . 1:1(0) ack 1 win 100 <nop,nop,sack 1001:2001 3001:4001, TS val 5 ecr 6>")
+                .options,
+            TcpOptionsSpec::List(vec![
+                TcpOptionSpec::Nop,
+                TcpOptionSpec::Nop,
+                TcpOptionSpec::Sack(vec![(1001, 2001), (3001, 4001)]),
+                TcpOptionSpec::Timestamp { value: 5, echo: 6 },
+            ])
+        );
+        assert_eq!(
+            tcp("+0 < S 0:0(0) win 100 <FO 0a0b0c0d,FO,FOEXP,opt 30 0x0102,opt 99>").options,
+            TcpOptionsSpec::List(vec![
+                TcpOptionSpec::Other {
+                    kind: 34,
+                    data: vec![0x0a, 0x0b, 0x0c, 0x0d]
+                },
+                TcpOptionSpec::Other {
+                    kind: 34,
+                    data: vec![]
+                },
+                TcpOptionSpec::Other {
+                    kind: 254,
+                    data: vec![0xf9, 0x89]
+                },
+                TcpOptionSpec::Other {
+                    kind: 30,
+                    data: vec![1, 2]
+                },
+                TcpOptionSpec::Other {
+                    kind: 99,
+                    data: vec![]
+                },
+            ])
+        );
+    }
+
+    #[test]
+    fn ecn_codepoints_after_the_direction() {
+        assert_eq!(
+            packet("+0.01 <[noecn] . 1:1(0) ack 1 win 65535").ip.ecn,
+            Some(EcnSpec::NotEct)
+        );
+        assert_eq!(
+            packet("+0.00 > [ect0] P. 1:11(10) ack 1").ip.ecn,
+            Some(EcnSpec::Ect0)
+        );
+        assert_eq!(packet("+0 > [ect1] . 1:1(0)").ip.ecn, Some(EcnSpec::Ect1));
+        assert_eq!(
+            packet("+0 > [ect01] . 1:1(0)").ip.ecn,
+            Some(EcnSpec::Ect0Or1)
+        );
+        assert_eq!(packet("+0 < [ce] . 1:1(0)").ip.ecn, Some(EcnSpec::Ce));
+    }
+
+    #[test]
+    fn explicit_ends_interface_and_ip_block() {
+        let p = packet("+0 eth1 < ip[ttl=63 tos=0x10, id=7 df src=192.0.2.1] 192.0.2.1:5000 > 192.168.0.1:8080 S 0:0(0) win 1000");
+        assert_eq!(p.interface, 1);
+        assert_eq!(p.direction, Direction::Inbound);
+        assert_eq!(
+            p.ip,
+            IpSpec {
+                src: Some(Ipv4Addr::new(192, 0, 2, 1)),
+                dst: Some(Ipv4Addr::new(192, 168, 0, 1)),
+                ttl: Some(63),
+                tos: Some(0x10),
+                id: Some(7),
+                dont_fragment: Some(true),
+                ..Default::default()
+            }
+        );
+        let PacketBody::Tcp(t) = p.body else {
+            panic!("not TCP")
+        };
+        assert_eq!((t.src_port, t.dst_port), (Some(5000), Some(8080)));
+        let frag = packet("+0 < ip[id=7 off=0 mf] udp (1472)");
+        assert_eq!(
+            frag.ip.fragment,
+            Some(FragmentSpec {
+                offset: 0,
+                more: true
+            })
+        );
+        assert_eq!(frag.ip.id, Some(7));
+        let last = packet("+0 < ip[id=7 off=1480] raw 17 (528)");
+        assert_eq!(
+            last.ip.fragment,
+            Some(FragmentSpec {
+                offset: 1480,
+                more: false
+            })
+        );
+        assert_eq!(
+            last.body,
+            PacketBody::RawIp {
+                protocol: 17,
+                len: 528
+            }
+        );
+        assert_eq!(
+            packet("+0 < ip[opts=0x01010000] udp (1)").ip.options,
+            Some(vec![1, 1, 0, 0])
+        );
+        assert_eq!(packet("+0 eth0 > ip[ttl=63] udp (100)").ip.ttl, Some(63));
+    }
+
+    // ---- UDP, ICMP, ARP, IGMP -------------------------------------------------------------------
+
+    #[test]
+    fn udp_lines() {
+        assert_eq!(
+            packet("+0 < udp (100)").body,
+            PacketBody::Udp(UdpSpec {
+                src_port: None,
+                dst_port: None,
+                len: 100
+            })
+        );
+        let p = packet("+0 < 192.0.2.1:5000 > 192.168.0.1:7 udp (10)");
+        assert_eq!(
+            p.body,
+            PacketBody::Udp(UdpSpec {
+                src_port: Some(5000),
+                dst_port: Some(7),
+                len: 10
+            })
+        );
+        assert_eq!(p.ip.dst, Some(Ipv4Addr::new(192, 168, 0, 1)));
+    }
+
+    fn icmp(line: &str) -> IcmpSpec {
+        match packet(line).body {
+            PacketBody::Icmp(i) => i,
+            other => panic!("not ICMP: {other:?}"),
+        }
+    }
+
+    fn blank_icmp(icmp_type: u8) -> IcmpSpec {
+        IcmpSpec {
+            icmp_type,
+            code: None,
+            mtu: None,
+            echo: None,
+            pointer: None,
+            len: None,
+            quoted: None,
+        }
+    }
+
+    #[test]
+    fn icmp_echo_and_simple_errors() {
+        assert_eq!(
+            icmp("+0 > icmp echo_reply id 1 seq 2 (56)"),
+            IcmpSpec {
+                echo: Some((1, 2)),
+                len: Some(56),
+                ..blank_icmp(0)
+            }
+        );
+        assert_eq!(
+            icmp("+0 > icmp time_exceeded ttl_exceeded"),
+            IcmpSpec {
+                code: Some(0),
+                ..blank_icmp(11)
+            }
+        );
+        assert_eq!(
+            icmp("+0 > icmp parameter_problem pointer 20"),
+            IcmpSpec {
+                pointer: Some(20),
+                ..blank_icmp(12)
+            }
+        );
+        assert_eq!(
+            icmp("+0 > icmp type 40 code 2"),
+            IcmpSpec {
+                code: Some(2),
+                ..blank_icmp(40)
+            }
+        );
+        assert_eq!(icmp("+0 > icmp unreachable"), blank_icmp(3));
+    }
+
+    #[test]
+    fn icmp_errors_quote_a_tcp_segment_or_a_udp_datagram() {
+        let frag = icmp("+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]");
+        let quoted = PacketEvent {
+            direction: Direction::Outbound,
+            interface: 0,
+            ip: IpSpec::default(),
+            body: PacketBody::Tcp(TcpSpec {
+                src_port: None,
+                dst_port: None,
+                flags: TcpFlagsSpec::default(),
+                seq: 1,
+                any_seq: false,
+                end: 1461,
+                len: 1460,
+                ack: None,
+                window: None,
+                urgent: None,
+                options: TcpOptionsSpec::None,
+            }),
+        };
+        assert_eq!(
+            frag,
+            IcmpSpec {
+                code: Some(4),
+                mtu: Some(1200),
+                quoted: Some(Box::new(quoted)),
+                ..blank_icmp(3)
+            }
+        );
+        let port = icmp(
+            "+0 > icmp unreachable port_unreachable [192.0.2.1:5000 > 192.168.0.1:9 udp (10)]",
+        );
+        let q = port.quoted.expect("a quote");
+        assert_eq!(q.direction, Direction::Inbound);
+        assert_eq!(q.ip.src, Some(Ipv4Addr::new(192, 0, 2, 1)));
+        assert_eq!(
+            q.body,
+            PacketBody::Udp(UdpSpec {
+                src_port: Some(5000),
+                dst_port: Some(9),
+                len: 10
+            })
+        );
+        let flagged = icmp("+0 < icmp unreachable host_unreachable [S 0:0(0) win 65535]");
+        let PacketBody::Tcp(t) = flagged.quoted.expect("a quote").body else {
+            panic!("not TCP")
+        };
+        assert!(t.flags.syn);
+        assert_eq!(t.window, Some(65535));
+    }
+
+    #[test]
+    fn arp_lines() {
+        assert_eq!(
+            packet("+0 > arp who-has 192.168.0.2 tell 192.168.0.1").body,
+            PacketBody::Arp(ArpSpec::Request {
+                target_ip: Ipv4Addr::new(192, 168, 0, 2),
+                sender_ip: Ipv4Addr::new(192, 168, 0, 1),
+            })
+        );
+        assert_eq!(
+            packet("+0 < arp reply 192.168.0.2 is-at 02:00:00:00:00:02").body,
+            PacketBody::Arp(ArpSpec::Reply {
+                sender_ip: Ipv4Addr::new(192, 168, 0, 2),
+                sender_mac: Some(MacAddr([2, 0, 0, 0, 0, 2])),
+                target_ip: None,
+            })
+        );
+        assert_eq!(
+            packet("+0 > arp reply 192.168.0.1 is-at *").body,
+            PacketBody::Arp(ArpSpec::Reply {
+                sender_ip: Ipv4Addr::new(192, 168, 0, 1),
+                sender_mac: None,
+                target_ip: None,
+            })
+        );
+    }
+
+    #[test]
+    fn igmp_lines() {
+        let igmp = |line: &str| match packet(line).body {
+            PacketBody::Igmp(i) => i,
+            other => panic!("not IGMP: {other:?}"),
+        };
+        let group = Ipv4Addr::new(239, 1, 2, 3);
+        assert_eq!(
+            igmp("+0 < igmp v2 query group 0.0.0.0 max_resp 50"),
+            IgmpSpec::Query {
+                version: 2,
+                group: Ipv4Addr::UNSPECIFIED,
+                max_resp: 50,
+                sources: vec![]
+            }
+        );
+        assert_eq!(
+            igmp("+0 < igmp v1 query"),
+            IgmpSpec::Query {
+                version: 1,
+                group: Ipv4Addr::UNSPECIFIED,
+                max_resp: 0,
+                sources: vec![]
+            }
+        );
+        assert_eq!(
+            igmp("+0 < igmp v3 query group 239.1.2.3 sources [10.0.0.1, 10.0.0.2]"),
+            IgmpSpec::Query {
+                version: 3,
+                group,
+                max_resp: 100,
+                sources: vec![Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)]
+            }
+        );
+        assert_eq!(
+            igmp("+0 > igmp v2 report 239.1.2.3"),
+            IgmpSpec::Report { version: 2, group }
+        );
+        assert_eq!(igmp("+0 > igmp leave 239.1.2.3"), IgmpSpec::Leave { group });
+        assert_eq!(
+            igmp("+0 > igmp v3 report [mode_is_exclude 239.1.2.3 [], allow_new_sources 239.1.2.4 [10.0.0.1 10.0.0.2]]"),
+            IgmpSpec::V3Report {
+                records: vec![
+                    (2, group, vec![]),
+                    (
+                        5,
+                        Ipv4Addr::new(239, 1, 2, 4),
+                        vec![Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)]
+                    ),
+                ]
+            }
+        );
+    }
+
+    // ---- errors -------------------------------------------------------------------------------
+
+    #[test]
+    fn bad_tcp_flag_is_pointed_at() {
+        let e = error("// x\n\n+0 < SQ 0:0(0) win 1\n");
+        assert_eq!((e.line, e.column), (3, 7));
+        assert_eq!(e.message, "expected a TCP flag letter, found \"Q\"");
+        assert_eq!(
+            e.to_string(),
+            "t.pkt:3:7: expected a TCP flag letter, found \"Q\""
+        );
+    }
+
+    #[test]
+    fn unterminated_code_block_points_at_its_start() {
+        let e = error("+0 close(3) = 0\n+0 %{ assert tcpi_state == 1\n+0 close(4) = 0\n");
+        assert_eq!((e.line, e.column), (2, 4));
+        assert_eq!(
+            e.message,
+            "unterminated %{ code block: no }% before the end of the file"
+        );
+    }
+
+    #[test]
+    fn bad_numbers() {
+        let e = error("+0 < . 1:1(0) ack 1 win 12x\n");
+        assert_eq!((e.line, e.column), (1, 25));
+        assert_eq!(e.message, "expected a window, found \"12x\"");
+        let e = error("+0 < . 1:1(0) ack 1 win 70000\n");
+        assert_eq!((e.line, e.column), (1, 25));
+        assert_eq!(
+            e.message,
+            "expected a window from 0 to 65535, found \"70000\""
+        );
+        let e = error("+0 close(0x) = 0\n");
+        assert_eq!((e.line, e.column), (1, 10));
+        assert_eq!(e.message, "expected a number, found \"0x\"");
+        let e = error("+0.1x close(3) = 0\n");
+        assert_eq!((e.line, e.column), (1, 2));
+        assert_eq!(e.message, "expected a time in seconds, found \"0.1x\"");
+        let e = error("+0 < . 1:5(3) win 1\n");
+        assert_eq!((e.line, e.column), (1, 10));
+        assert_eq!(
+            e.message,
+            "end sequence number 5 is not start 1 plus length 3"
+        );
+    }
+
+    #[test]
+    fn unknown_icmp_type_and_mismatched_code() {
+        let e = error("+0 > icmp echo_replay id 1 seq 1\n");
+        assert_eq!((e.line, e.column), (1, 11));
+        assert!(
+            e.message
+                .starts_with("unknown ICMP type \"echo_replay\" (expected echo_reply,"),
+            "{}",
+            e.message
+        );
+        let e = error("+0 > icmp echo_reply port_unreachable\n");
+        assert_eq!((e.line, e.column), (1, 22));
+        assert_eq!(
+            e.message,
+            "ICMP code port_unreachable belongs to type 3, not type 0"
+        );
+    }
+
+    #[test]
+    fn structural_errors() {
+        let cases: &[(&str, (usize, usize), &str)] = &[
+            ("+0 close(3) = 0\n--mtu=1500\n", (2, 1), "option lines must come before the first event"),
+            ("#endif\n", (1, 1), "#endif without #ifdef"),
+            ("#ifdef A\n+0 close(3) = 0\n", (1, 1), "#if block for A has no #endif"),
+            ("#ifdef A\n#ifdef B\n#endif\n", (2, 1), "nested #ifdef is not supported (the #if for A on line 1 is still open)"),
+            ("+0 close(3) = 0 0\n", (1, 17), "expected the end of the line, found \"0\""),
+            ("+0 close(3)\n", (1, 12), "expected \"=\" and the expected result of close, found the end of the line"),
+            ("+0 `ls\n", (1, 4), "unterminated `shell command`: no closing ` on the line"),
+            ("+0 ? x\n", (1, 4), "expected a packet (< or >), a call, a `shell command` or %{ code }%, found \"?\""),
+            ("+0 > S 0:0(0) <mss 1,bogus>\n", (1, 22), "expected a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, opt), found \"bogus\""),
+            ("+0 > [ect2] . 1:1(0)\n", (1, 7), "expected an ECN codepoint (noecn, ect0, ect1, ect01 or ce), found \"ect2\""),
+            ("+0 < ip[off=3] udp (1)\n", (1, 13), "fragment offset 3 is not a multiple of 8 up to 65528"),
+            ("+0 < 1.2.3.4:5 > 6.7.8.9:10 raw 6 (0)\n", (1, 29), "ports in the ends are only for TCP and UDP lines"),
+            ("0.2~0.1 close(3) = 0\n", (1, 5), "a time window cannot end before it starts"),
+            ("+0 < ip[dst=10.0.0.1] 192.0.2.1:1 > 192.168.0.1:2 . 1:1(0)\n", (1, 23), "the ends contradict src=/dst= in ip[...]"),
+            ("+0 < ip[ttl=1] ip[ttl=2] udp (1)\n", (1, 16), "a second ip[...] block on one line"),
+            ("+0 < SS 0:0(0)\n", (1, 7), "TCP flag 'S' given twice"),
+            ("+0 < . 1:1(0) ack 1 ack 2\n", (1, 21), "ack given twice"),
+            ("+0 < . 1:1(0) <sack 1:2 3:4 5:6 7:8 9:10>\n", (1, 37), "more than 4 SACK blocks (RFC 2018 §3)"),
+            ("+0 < igmp v4 query\n", (1, 11), "expected v1, v2, v3 or leave after igmp, found \"v4\""),
+            ("+0 < udp 10\n", (1, 10), "expected \"(\" before the UDP payload length, found \"10\""),
+            ("0.1~+0.2 close(3) = 0\n", (1, 5), "both ends of a time window must be relative (+) or both absolute"),
+            ("/* open\n", (1, 1), "unterminated /* comment: no */ before the end of the file"),
+            ("+0 write(3, \"abc) = 3\n", (1, 13), "unterminated string: no closing \" on the line"),
+            ("+0 > arp reply 1.2.3.4 is-at 02:00\n", (1, 30), "expected a MAC address (02:00:00:00:00:02) or *, found \"02:00\""),
+        ];
+        for (text, (line, column), message) in cases {
+            let e = error(text);
+            assert_eq!(
+                (e.line, e.column, e.message.as_str()),
+                (*line, *column, *message),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("+0 f({}1{}) = 0\n", "[".repeat(10_000), "]".repeat(10_000));
+        let e = error(&deep);
+        assert_eq!(
+            e.message,
+            format!("expressions nested more than {MAX_NESTING} deep")
+        );
+        let quotes = format!(
+            "+0 < {}1:1(0){}\n",
+            "icmp unreachable [".repeat(1000),
+            "]".repeat(1000)
+        );
+        let e = error(&quotes);
+        assert_eq!(
+            e.message,
+            format!("ICMP quotes nested more than {MAX_NESTING} deep")
+        );
+        let ok = format!(
+            "+0 f({}1{}) = 0\n",
+            "[".repeat(MAX_NESTING - 1),
+            "]".repeat(MAX_NESTING - 1)
+        );
+        parse(&ok);
+    }
+
+    #[test]
+    fn oversized_scripts_are_refused() {
+        let big = " ".repeat(MAX_SCRIPT_BYTES + 1);
+        let e = error(&big);
+        assert_eq!((e.line, e.column), (1, 1));
+        assert!(e.message.contains("more than the limit"), "{}", e.message);
+    }
+
+    mod never_panics {
+        use super::super::parse_script;
+        use proptest::prelude::*;
+
+        /// Tokens of the scenario language, to build near-valid scripts from.
+        const TOKENS: &[&str] = &[
+            "+0",
+            "0.1",
+            "*",
+            "~",
+            "...",
+            "<",
+            ">",
+            "S",
+            ".",
+            "F",
+            "P",
+            "0:0(0)",
+            "1:1001(1000)",
+            "ack",
+            "win",
+            "urg",
+            "1",
+            "65535",
+            "<mss 1460,nop,wscale 7,sackOK,TS val 1 ecr 0>",
+            "<",
+            ">",
+            "<...>",
+            "sack",
+            "1:2",
+            "udp",
+            "(10)",
+            "icmp",
+            "unreachable",
+            "frag_needed",
+            "mtu",
+            "[",
+            "]",
+            "arp",
+            "who-has",
+            "tell",
+            "is-at",
+            "1.2.3.4",
+            "1.2.3.4:5",
+            "igmp",
+            "v3",
+            "query",
+            "report",
+            "leave",
+            "raw",
+            "ip[",
+            "ttl=",
+            "off=",
+            "mf",
+            "eth1",
+            "close(",
+            "socket(",
+            ")",
+            "=",
+            "-1",
+            "EAGAIN",
+            "(",
+            "{",
+            "}",
+            ",",
+            "|",
+            "\"",
+            "`",
+            "%{",
+            "}%",
+            "//",
+            "/*",
+            "*/",
+            "\n",
+            " ",
+            "--mtu=1",
+            "#ifdef X",
+            "#else",
+            "#endif",
+            "0x",
+            "02:00:00:00:00:02",
+            "[noecn]",
+            "é",
+            "\t",
+            "\r\n",
+        ];
+
+        proptest! {
+            #[test]
+            fn arbitrary_text(text in any::<String>()) {
+                let _ = parse_script(&text, None);
+            }
+
+            #[test]
+            fn arbitrary_token_sequences(tokens in proptest::collection::vec(
+                proptest::sample::select(TOKENS), 0..60)
+            ) {
+                let text = tokens.concat();
+                if let Err(e) = parse_script(&text, None) {
+                    // Errors point inside the text.
+                    prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1) + 1);
+                    prop_assert!(e.column >= 1);
+                }
+                let spaced = tokens.join(" ");
+                let _ = parse_script(&spaced, None);
+            }
+        }
     }
 }

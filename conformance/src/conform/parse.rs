@@ -8,6 +8,7 @@
 //! [`MAX_NESTING`], and input size by [`MAX_SCRIPT_BYTES`].
 
 use std::fmt;
+use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -79,16 +80,18 @@ pub fn parse_file(path: &Path) -> Result<Script, ParseError> {
         column: 0,
         message,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| io_error(format!("cannot read the script: {e}")))?
-        .len();
-    if size > MAX_SCRIPT_BYTES as u64 {
+    let file =
+        std::fs::File::open(path).map_err(|e| io_error(format!("cannot read the script: {e}")))?;
+    // One octet past the limit is enough to tell that the file is too long.
+    let mut bytes = Vec::new();
+    file.take(MAX_SCRIPT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(format!("cannot read the script: {e}")))?;
+    if bytes.len() > MAX_SCRIPT_BYTES {
         return Err(io_error(format!(
-            "script is {size} octets, more than the limit of {MAX_SCRIPT_BYTES}"
+            "script is more than the limit of {MAX_SCRIPT_BYTES} octets"
         )));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| io_error(format!("cannot read the script: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| io_error(format!("the script is not UTF-8 text: {e}")))?;
     parse_script(&text, Some(path))
@@ -2052,11 +2055,29 @@ mod tests {
         );
         let mut failures = Vec::new();
         let mut events = 0;
+        let mut described = 0;
+        let mut conditional = 0;
         for file in &files {
             match parse_file(file) {
                 Ok(script) => {
                     assert!(!script.events.is_empty(), "{}: no events", file.display());
+                    assert!(
+                        matches!(script.option("ip_version"), Some("ipv4" | "ipv6")),
+                        "{}: no --ip_version",
+                        file.display()
+                    );
+                    assert!(
+                        !is_boilerplate(&script.description),
+                        "{}: licence text in the description",
+                        file.display()
+                    );
                     events += script.events.len();
+                    described += usize::from(!script.description.is_empty());
+                    conditional += script
+                        .events
+                        .iter()
+                        .filter(|e| e.condition.is_some())
+                        .count();
                 }
                 Err(e) => failures.push(e.to_string()),
             }
@@ -2073,6 +2094,13 @@ mod tests {
             "only {events} events in {} files",
             files.len()
         );
+        // 42 of the 680 (the snippets and some snd-syn scripts) have only the licence.
+        assert!(
+            described * 10 >= files.len() * 9,
+            "only {described} scripts have a description"
+        );
+        // The suite brackets FreeBSD-specific expectations in `#ifdef` blocks.
+        assert!(conditional > 0, "no event under #ifdef");
     }
 
     // ---- script level -----------------------------------------------------------------------

@@ -13,6 +13,7 @@
 //!
 //! [`Profile`]: target::Profile
 
+pub mod parse;
 pub mod report;
 pub mod script;
 pub mod suite;

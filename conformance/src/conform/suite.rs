@@ -101,13 +101,26 @@ fn collect_bundled(dir: &Dir<'static>, out: &mut Vec<ScenarioSource>) {
     }
 }
 
-/// Where FreeBSD's suite is looked for by default: `../shared/peer-suites/freebsd-tcp-testsuite`
-/// beside the repository (as laid out in CI), or `$WIRECHECK_FREEBSD_SUITE`.
+/// Where FreeBSD's suite is looked for by default: `$WIRECHECK_FREEBSD_SUITE`, else the first
+/// `shared/peer-suites/freebsd-tcp-testsuite` found beside the current directory or the
+/// source tree or any of their parents (CI lays the repository out with `../shared` beside
+/// it).
 pub fn freebsd_default_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("WIRECHECK_FREEBSD_SUITE") {
         return PathBuf::from(dir);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-suites/freebsd-tcp-testsuite")
+    let relative = Path::new("shared/peer-suites/freebsd-tcp-testsuite");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cwd = std::env::current_dir().unwrap_or_else(|_| manifest.to_path_buf());
+    for start in [cwd.as_path(), manifest] {
+        for dir in start.ancestors() {
+            let candidate = dir.join(relative);
+            if candidate.is_dir() {
+                return candidate;
+            }
+        }
+    }
+    manifest.join("../..").join(relative)
 }
 
 /// Every `.pkt` under `dir`, recursively, as a suite named `name`.

@@ -8,13 +8,18 @@
 //!   drives socket calls, and gives a [`Verdict`].
 //! - [`targets`]: wirecheck's stack and smoltcp in virtual time, Linux over TAP.
 //! - [`catalog`]: requirement IDs and which scenarios cover them.
+//! - [`suite`]: the bundled scenarios and suites read from directories (FreeBSD's).
 //! - [`report`]: the per-requirement table, JSON Lines and JUnit XML.
 //!
 //! [`Profile`]: target::Profile
 
 pub mod catalog;
+pub mod parse;
+pub mod report;
 pub mod script;
+pub mod suite;
 pub mod target;
+pub mod targets;
 
 use std::fmt;
 

@@ -166,3 +166,14 @@ fn every_wire_testable_rfc9293_must_is_covered_or_listed_as_a_gap() {
         );
     }
 }
+
+#[test]
+fn every_scenario_parses() {
+    let mut errors = Vec::new();
+    for path in pkt_files(&scenarios_dir()) {
+        if let Err(e) = wirecheck_conformance::conform::parse::parse_file(&path) {
+            errors.push(e.to_string());
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}

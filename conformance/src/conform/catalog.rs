@@ -17,6 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use super::report::RequirementRow;
+
 /// The catalog's source, compiled in.
 const REQUIREMENTS_TSV: &str = include_str!("../../catalog/requirements.tsv");
 /// Known coverage gaps (`id`, `reason`), compiled in.
@@ -267,6 +269,23 @@ impl Catalog {
         self.requirements.is_empty()
     }
 
+    /// The catalog as the report module takes it ([`RequirementRow`]s, catalog order).
+    pub fn report_rows(&self) -> Vec<RequirementRow> {
+        self.requirements
+            .iter()
+            .map(|r| RequirementRow {
+                id: r.id.clone(),
+                level: r.level.as_str().to_string(),
+                summary: r.summary.clone(),
+                testable: r.is_wire_testable(),
+                why_not: match &r.testable {
+                    Testability::Wire => String::new(),
+                    Testability::No { why } => why.clone(),
+                },
+            })
+            .collect()
+    }
+
     /// Requirement IDs used by scenarios that are not in the catalog, one message per use:
     /// `"SCENARIO: unknown requirement ID"`, in the order given.
     pub fn check_scenarios(&self, scenarios: &[(&str, &[String])]) -> Vec<String> {
@@ -420,6 +439,19 @@ mod tests {
         assert_eq!(catalog.get("RFC1122-4.2.3.2-b").unwrap().level, Level::Must);
         assert_eq!(catalog.get("RFC6298-2.4").unwrap().level, Level::Should);
         assert!(catalog.get("RFC9293-must-13").is_none());
+    }
+
+    #[test]
+    fn report_rows_follow_the_catalog() {
+        let catalog = Catalog::builtin().unwrap();
+        let rows = catalog.report_rows();
+        assert_eq!(rows.len(), catalog.len());
+        let must17 = rows.iter().find(|r| r.id == "RFC9293-MUST-17").unwrap();
+        assert_eq!(must17.level, "MUST");
+        assert!(!must17.testable);
+        assert!(!must17.why_not.is_empty());
+        let must13 = rows.iter().find(|r| r.id == "RFC9293-MUST-13").unwrap();
+        assert!(must13.testable && must13.why_not.is_empty());
     }
 
     #[test]

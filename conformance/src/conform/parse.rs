@@ -16,9 +16,9 @@ use std::time::Duration;
 use wirecheck_codec::ethernet::MacAddr;
 
 use super::script::{
-    ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, Event, EventKind, Expr, FragmentSpec,
-    IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec,
-    TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
+    ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, Event, EventKind, Expr,
+    FragmentSpec, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec,
+    TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
 };
 
 /// Largest script accepted (scenarios are a few kilobytes).

@@ -14,6 +14,7 @@
 
 pub mod script;
 pub mod target;
+pub mod targets;
 
 use std::fmt;
 

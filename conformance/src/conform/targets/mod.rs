@@ -5,6 +5,7 @@
 //! runner's `std::time::Duration` and the stacks' microsecond clocks.
 
 pub mod builtin;
+pub mod smoltcp;
 
 #[cfg(test)]
 mod tests;
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 
 use super::target::{Errno, Target, TargetError};
 
+pub use self::smoltcp::SmoltcpTarget;
 pub use builtin::BuiltinTarget;
 
 /// The names [`target_by_name`] knows, in the order reports list them.
@@ -22,7 +24,7 @@ pub const TARGET_NAMES: &[&str] = &["builtin", "smoltcp", "linux"];
 pub fn target_by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
     match name {
         "builtin" => Ok(Box::new(BuiltinTarget::new())),
-        "smoltcp" => Err(TargetError("smoltcp target not built yet".to_string())),
+        "smoltcp" => Ok(Box::new(SmoltcpTarget::new())),
         // linux: `"linux" => Ok(Box::new(linux::LinuxTarget::new()?))` once targets/linux.rs
         // lands (with `pub mod linux;` above).
         "linux" => Err(TargetError("linux target not built".to_string())),
@@ -139,9 +141,11 @@ mod fd_tests {
             target_by_name("linux").err(),
             Some(TargetError("linux target not built".to_string()))
         );
-        assert_eq!(
-            target_by_name("builtin").map(|t| t.name().to_string()),
-            Ok("builtin".to_string())
-        );
+        for name in ["builtin", "smoltcp"] {
+            assert_eq!(
+                target_by_name(name).map(|t| t.name().to_string()),
+                Ok(name.to_string())
+            );
+        }
     }
 }

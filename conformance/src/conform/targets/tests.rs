@@ -549,3 +549,4 @@ macro_rules! for_target {
 }
 
 for_target!(builtin, super::super::BuiltinTarget::new());
+for_target!(smoltcp, super::super::SmoltcpTarget::new());

@@ -28,6 +28,7 @@ struct Seg {
     flags: TcpFlags,
     window: u16,
     mss: Option<u16>,
+    window_scale: Option<u8>,
     payload: Vec<u8>,
 }
 
@@ -51,6 +52,7 @@ fn tcp_of(f: &SentFrame) -> Option<Seg> {
         flags: tcp.flags,
         window: tcp.window,
         mss: tcp.options.maximum_segment_size(),
+        window_scale: tcp.options.window_scale(),
         payload: payload.to_vec(),
     })
 }
@@ -289,7 +291,8 @@ pub(super) fn tcp_passive_open(t: &mut dyn Target) {
         "{}: no FIN in {fin:?}",
         t.name()
     );
-    // The descriptor is free again, and the listener still listens.
+    // The descriptor is free again, and the listener still listens: a second SYN is
+    // answered too.
     assert_eq!(
         ok(
             t,
@@ -299,6 +302,15 @@ pub(super) fn tcp_passive_open(t: &mut dyn Target) {
         )
         .value,
         4
+    );
+    t.inject(0, &p.tcp(40_001, 8080, 7000, 0, TcpFlags::SYN, &[]));
+    let second = segments(t);
+    assert!(
+        second
+            .iter()
+            .any(|s| s.flags == TcpFlags::SYN | TcpFlags::ACK && s.ack == 7001),
+        "{}: the listener did not answer a second SYN: {second:?}",
+        t.name()
     );
 }
 
@@ -329,6 +341,12 @@ pub(super) fn tcp_active_open(t: &mut dyn Target) {
     assert_eq!(syn[0].destination, remote);
     assert_eq!(syn[0].source.ip(), &p.target_ip());
     assert_eq!(syn[0].mss, Some(profile.mss));
+    if profile.features.contains("window-scaling") {
+        assert_eq!(syn[0].window_scale, profile.window_scale);
+    }
+    if profile.check_window {
+        assert_eq!(u32::from(syn[0].window), profile.initial_receive_window);
+    }
     assert_eq!(
         call(t, SocketCall::Connect { fd, addr: remote }),
         CallOutcome::Err(Errno::EALREADY)
@@ -515,6 +533,170 @@ pub(super) fn udp_echo(t: &mut dyn Target) {
     assert_eq!(&payload[..4], b"ping");
 }
 
+/// Sets up an accepted connection on fd 4 (listener on fd 3, port 8080) from port `sport`;
+/// returns the target's ISS.
+fn established(t: &mut dyn Target, p: &Peer, sport: u16) -> u32 {
+    prime_arp(t, p);
+    ok(
+        t,
+        SocketCall::Socket {
+            kind: SocketKind::Stream,
+        },
+    );
+    ok(
+        t,
+        SocketCall::Bind {
+            fd: 3,
+            addr: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080),
+        },
+    );
+    ok(t, SocketCall::Listen { fd: 3, backlog: 1 });
+    t.inject(0, &p.tcp(sport, 8080, 1000, 0, TcpFlags::SYN, &[]));
+    let syn_ack = segments(t);
+    let iss = syn_ack.first().map(|s| s.seq).expect("a SYN-ACK");
+    t.inject(
+        0,
+        &p.tcp(sport, 8080, 1001, iss.wrapping_add(1), TcpFlags::ACK, &[]),
+    );
+    assert_eq!(ok(t, SocketCall::Accept { fd: 3 }).value, 4);
+    let _ = t.take_sent();
+    iss
+}
+
+/// SO_LINGER with a zero timeout turns close into an abort: a RST, no FIN.
+pub(super) fn linger_zero_close_resets(t: &mut dyn Target) {
+    let p = configured(t);
+    assert!(t.profile().features.contains("linger"));
+    let iss = established(t, &p, 41_000);
+    ok(
+        t,
+        SocketCall::SetOption {
+            fd: 4,
+            option: SocketOption::Linger,
+            value: 0,
+        },
+    );
+    ok(t, SocketCall::Close { fd: 4 });
+    t.advance_to(t.now() + Duration::from_millis(1));
+    let sent = segments(t);
+    assert!(
+        sent.iter()
+            .any(|s| s.flags.contains(TcpFlags::RST) && s.seq == iss.wrapping_add(1)),
+        "{}: no RST in {sent:?}",
+        t.name()
+    );
+    assert!(!sent.iter().any(|s| s.flags.contains(TcpFlags::FIN)));
+}
+
+/// shutdown(SHUT_WR) sends a FIN and leaves the receiving side open.
+pub(super) fn half_close_keeps_receiving(t: &mut dyn Target) {
+    let p = configured(t);
+    assert!(t.profile().features.contains("half-close"));
+    let iss = established(t, &p, 42_000);
+    ok(
+        t,
+        SocketCall::Shutdown {
+            fd: 4,
+            how: crate::conform::target::ShutdownHow::Write,
+        },
+    );
+    let fin = segments(t);
+    assert!(
+        fin.iter()
+            .any(|s| s.flags.contains(TcpFlags::FIN) && s.seq == iss.wrapping_add(1)),
+        "{}: no FIN in {fin:?}",
+        t.name()
+    );
+    assert_eq!(
+        call(
+            t,
+            SocketCall::Write {
+                fd: 4,
+                data: b"late".to_vec()
+            }
+        ),
+        CallOutcome::Err(Errno::EPIPE)
+    );
+    t.inject(
+        0,
+        &p.tcp(
+            42_000,
+            8080,
+            1001,
+            iss.wrapping_add(2),
+            TcpFlags::ACK | TcpFlags::PSH,
+            b"more",
+        ),
+    );
+    let read = ok(t, SocketCall::Read { fd: 4, len: 10 });
+    assert_eq!(read.data, b"more");
+}
+
+/// A RST on an established connection: the next read fails with ECONNRESET, once; then
+/// end of stream.
+pub(super) fn reset_is_reported_on_read(t: &mut dyn Target) {
+    let p = configured(t);
+    let iss = established(t, &p, 43_000);
+    t.inject(
+        0,
+        &p.tcp(43_000, 8080, 1001, iss.wrapping_add(1), TcpFlags::RST, &[]),
+    );
+    assert_eq!(
+        call(t, SocketCall::Read { fd: 4, len: 10 }),
+        CallOutcome::Err(Errno::ECONNRESET)
+    );
+    assert_eq!(ok(t, SocketCall::Read { fd: 4, len: 10 }).value, 0);
+    assert_eq!(
+        call(
+            t,
+            SocketCall::Write {
+                fd: 4,
+                data: b"x".to_vec()
+            }
+        ),
+        CallOutcome::Err(Errno::EPIPE)
+    );
+}
+
+/// An echo request to the target is answered with the same identifier, sequence and data.
+pub(super) fn ping_is_answered(t: &mut dyn Target) {
+    let p = configured(t);
+    assert!(t.profile().features.contains("icmp"));
+    prime_arp(t, &p);
+    let request = wirecheck_stack::testing::icmp_echo_request(0x1234, 7, b"abcdefgh");
+    t.inject(
+        0,
+        &ipv4_frame(
+            p.target_mac,
+            p.net.peer_mac,
+            p.net.remote_ip,
+            p.target_ip(),
+            IpProtocol::ICMP,
+            64,
+            &[],
+            &request,
+        ),
+    );
+    let sent = t.take_sent();
+    assert_eq!(sent.len(), 1, "{}: {sent:?}", t.name());
+    let (_, rest) = EthernetHeader::parse(&sent[0].bytes).expect("ethernet");
+    let (ip, icmp) = Ipv4Header::parse(rest).expect("ipv4");
+    assert_eq!(
+        (ip.source, ip.destination),
+        (p.target_ip(), p.net.remote_ip)
+    );
+    let (reply, _) = wirecheck_codec::icmp::IcmpMessage::parse(icmp).expect("icmp");
+    match reply.body {
+        wirecheck_codec::icmp::IcmpBody::EchoReply(e) => {
+            assert_eq!(
+                (e.identifier, e.sequence, e.data),
+                (0x1234, 7, &b"abcdefgh"[..])
+            )
+        }
+        other => panic!("{}: not an echo reply: {other:?}", t.name()),
+    }
+}
+
 macro_rules! for_target {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -543,6 +725,26 @@ macro_rules! for_target {
             #[test]
             fn udp_echo_with_recvfrom_and_sendto() {
                 udp_echo(&mut $make);
+            }
+
+            #[test]
+            fn linger_zero_close_sends_a_reset() {
+                linger_zero_close_resets(&mut $make);
+            }
+
+            #[test]
+            fn shutdown_write_sends_fin_and_keeps_receiving() {
+                half_close_keeps_receiving(&mut $make);
+            }
+
+            #[test]
+            fn reset_reports_econnreset_once_then_end_of_stream() {
+                reset_is_reported_on_read(&mut $make);
+            }
+
+            #[test]
+            fn echo_request_is_answered() {
+                ping_is_answered(&mut $make);
             }
         }
     };

@@ -697,6 +697,61 @@ pub(super) fn ping_is_answered(t: &mut dyn Target) {
     }
 }
 
+/// A user timeout gives up an unanswered SYN: SO_ERROR says ETIMEDOUT.
+pub(super) fn user_timeout_gives_up(t: &mut dyn Target) {
+    let p = configured(t);
+    assert!(t.profile().features.contains("user-timeout"));
+    prime_arp(t, &p);
+    let fd = ok(
+        t,
+        SocketCall::Socket {
+            kind: SocketKind::Stream,
+        },
+    )
+    .value as i32;
+    ok(
+        t,
+        SocketCall::SetOption {
+            fd,
+            option: SocketOption::UserTimeout,
+            value: 5000,
+        },
+    );
+    let remote = SocketAddrV4::new(p.net.remote_ip, 82);
+    assert_eq!(
+        call(t, SocketCall::Connect { fd, addr: remote }),
+        CallOutcome::Err(Errno::EINPROGRESS)
+    );
+    t.advance_to(Duration::from_secs(4));
+    assert_eq!(
+        ok(
+            t,
+            SocketCall::GetOption {
+                fd,
+                option: SocketOption::Error
+            }
+        )
+        .value,
+        0,
+        "{}: gave up before the user timeout",
+        t.name()
+    );
+    t.advance_to(Duration::from_secs(60));
+    assert_eq!(
+        ok(
+            t,
+            SocketCall::GetOption {
+                fd,
+                option: SocketOption::Error
+            }
+        )
+        .value,
+        i64::from(Errno::ETIMEDOUT.number()),
+        "{}",
+        t.name()
+    );
+}
+
 macro_rules! for_target {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -743,6 +798,11 @@ macro_rules! for_target {
             }
 
             #[test]
+            fn user_timeout_gives_up_an_unanswered_connect() {
+                user_timeout_gives_up(&mut $make);
+            }
+
+            #[test]
             fn echo_request_is_answered() {
                 ping_is_answered(&mut $make);
             }
@@ -752,3 +812,83 @@ macro_rules! for_target {
 
 for_target!(builtin, super::super::BuiltinTarget::new());
 for_target!(smoltcp, super::super::SmoltcpTarget::new());
+
+/// Joining a group (the builtin stack's profile has `igmp`) sends a membership report to
+/// it; leaving with the last socket sends a leave or a state change.
+#[test]
+fn builtin_join_group_reports_membership() {
+    let mut target = super::BuiltinTarget::new();
+    let t: &mut dyn Target = &mut target;
+    assert!(t.profile().features.contains("igmp"));
+    let _ = configured(t);
+    let group = Ipv4Addr::new(239, 1, 2, 3);
+    let fd = ok(
+        t,
+        SocketCall::Socket {
+            kind: SocketKind::Datagram,
+        },
+    )
+    .value as i32;
+    let other = ok(
+        t,
+        SocketCall::Socket {
+            kind: SocketKind::Datagram,
+        },
+    )
+    .value as i32;
+    ok(
+        t,
+        SocketCall::JoinGroup {
+            fd,
+            group,
+            interface: 0,
+        },
+    );
+    let reports = |t: &mut dyn Target| -> Vec<Ipv4Addr> {
+        t.take_sent()
+            .iter()
+            .filter_map(|f| {
+                let (_, rest) = EthernetHeader::parse(&f.bytes).ok()?;
+                let (ip, _) = Ipv4Header::parse(rest).ok()?;
+                (ip.protocol == IpProtocol::IGMP).then_some(ip.destination)
+            })
+            .collect()
+    };
+    let first = reports(t);
+    assert!(!first.is_empty(), "no IGMP report on join");
+    // A second socket joining the same group changes nothing on the wire.
+    ok(
+        t,
+        SocketCall::JoinGroup {
+            fd: other,
+            group,
+            interface: 0,
+        },
+    );
+    assert!(reports(t).is_empty());
+    assert_eq!(
+        call(
+            t,
+            SocketCall::JoinGroup {
+                fd,
+                group,
+                interface: 0
+            }
+        ),
+        CallOutcome::Err(Errno::EADDRINUSE)
+    );
+    ok(t, SocketCall::Close { fd });
+    assert!(
+        reports(t).is_empty(),
+        "left while another socket is a member"
+    );
+    ok(
+        t,
+        SocketCall::LeaveGroup {
+            fd: other,
+            group,
+            interface: 0,
+        },
+    );
+    assert!(!reports(t).is_empty(), "no IGMP message on the last leave");
+}

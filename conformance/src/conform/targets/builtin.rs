@@ -521,6 +521,14 @@ impl BuiltinTarget {
                     // Linux: writing to a stream socket that is not connected is EPIPE.
                     return CallOutcome::Err(Errno::EPIPE);
                 };
+                // A non-blocking socket cannot write before the handshake completes (the
+                // stack would queue the data; Linux says EAGAIN).
+                if matches!(
+                    self.stack.tcp_state(h),
+                    Some(TcpState::SynSent | TcpState::SynReceived)
+                ) {
+                    return CallOutcome::Err(Errno::EWOULDBLOCK);
+                }
                 let r = if urgent {
                     self.stack.tcp_send_urgent(now, h, data)
                 } else {
@@ -529,14 +537,6 @@ impl BuiltinTarget {
                 return match r {
                     Ok(0) if !data.is_empty() => CallOutcome::Err(Errno::EWOULDBLOCK),
                     Ok(n) => ok(n as i64),
-                    Err(StackError::NotConnected)
-                        if matches!(
-                            self.stack.tcp_state(h),
-                            Some(TcpState::SynSent | TcpState::SynReceived)
-                        ) =>
-                    {
-                        CallOutcome::Err(Errno::EWOULDBLOCK)
-                    }
                     // The error was reported once already; now the stream is just gone.
                     Err(StackError::NotConnected | StackError::Tcp(_)) => {
                         CallOutcome::Err(Errno::EPIPE)

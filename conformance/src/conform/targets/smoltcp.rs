@@ -338,6 +338,17 @@ impl SmoltcpTarget {
             let state = self.sockets.get::<tcp::Socket>(t.handle).state();
             let before = t.last_state;
             t.last_state = state;
+            if t.phase == TcpPhase::Listening && state == tcp::State::Closed {
+                // The connection the listening socket had become died before `accept`
+                // (a reset): the descriptor listens again, as a BSD listener would.
+                if let Some(local) = t.bound {
+                    let socket = self.sockets.get_mut::<tcp::Socket>(t.handle);
+                    if socket.listen(listen_endpoint(local)).is_ok() {
+                        t.last_state = tcp::State::Listen;
+                    }
+                }
+                continue;
+            }
             if state != tcp::State::Closed || before == tcp::State::Closed {
                 continue;
             }

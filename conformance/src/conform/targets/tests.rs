@@ -351,6 +351,18 @@ pub(super) fn tcp_active_open(t: &mut dyn Target) {
         call(t, SocketCall::Connect { fd, addr: remote }),
         CallOutcome::Err(Errno::EALREADY)
     );
+    assert_eq!(
+        call(
+            t,
+            SocketCall::Write {
+                fd,
+                data: b"early".to_vec()
+            }
+        ),
+        CallOutcome::Err(Errno::EWOULDBLOCK),
+        "{}: a write before the handshake completes",
+        t.name()
+    );
 
     // Nothing before the RTO runs out; the retransmission exactly when it does.
     t.advance_to(start + profile.initial_rto - Duration::from_micros(1));
@@ -697,6 +709,46 @@ pub(super) fn ping_is_answered(t: &mut dyn Target) {
     }
 }
 
+/// A connection reset before `accept` takes it leaves the listener listening.
+pub(super) fn reset_before_accept_keeps_listening(t: &mut dyn Target) {
+    let p = configured(t);
+    prime_arp(t, &p);
+    ok(
+        t,
+        SocketCall::Socket {
+            kind: SocketKind::Stream,
+        },
+    );
+    ok(
+        t,
+        SocketCall::Bind {
+            fd: 3,
+            addr: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080),
+        },
+    );
+    ok(t, SocketCall::Listen { fd: 3, backlog: 1 });
+    t.inject(0, &p.tcp(44_000, 8080, 1000, 0, TcpFlags::SYN, &[]));
+    let iss = segments(t).first().map(|s| s.seq).expect("a SYN-ACK");
+    t.inject(
+        0,
+        &p.tcp(44_000, 8080, 1001, iss.wrapping_add(1), TcpFlags::ACK, &[]),
+    );
+    t.inject(
+        0,
+        &p.tcp(44_000, 8080, 1001, iss.wrapping_add(1), TcpFlags::RST, &[]),
+    );
+    let _ = t.take_sent();
+    t.inject(0, &p.tcp(44_001, 8080, 3000, 0, TcpFlags::SYN, &[]));
+    let answer = segments(t);
+    assert!(
+        answer
+            .iter()
+            .any(|s| s.flags == TcpFlags::SYN | TcpFlags::ACK && s.ack == 3001),
+        "{}: no SYN-ACK after the reset: {answer:?}",
+        t.name()
+    );
+}
+
 /// A user timeout gives up an unanswered SYN: SO_ERROR says ETIMEDOUT.
 pub(super) fn user_timeout_gives_up(t: &mut dyn Target) {
     let p = configured(t);
@@ -800,6 +852,11 @@ macro_rules! for_target {
             #[test]
             fn user_timeout_gives_up_an_unanswered_connect() {
                 user_timeout_gives_up(&mut $make);
+            }
+
+            #[test]
+            fn reset_before_accept_leaves_the_listener_listening() {
+                reset_before_accept_keeps_listening(&mut $make);
             }
 
             #[test]

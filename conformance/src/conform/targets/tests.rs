@@ -29,6 +29,7 @@ struct Seg {
     window: u16,
     mss: Option<u16>,
     window_scale: Option<u8>,
+    timestamps: bool,
     payload: Vec<u8>,
 }
 
@@ -53,6 +54,7 @@ fn tcp_of(f: &SentFrame) -> Option<Seg> {
         window: tcp.window,
         mss: tcp.options.maximum_segment_size(),
         window_scale: tcp.options.window_scale(),
+        timestamps: tcp.options.timestamps().is_some(),
         payload: payload.to_vec(),
     })
 }
@@ -236,9 +238,7 @@ pub(super) fn tcp_passive_open(t: &mut dyn Target) {
     );
     assert_eq!(syn_ack.mss, Some(profile.mss));
     assert!(syn_ack.payload.is_empty());
-    if profile.check_window {
-        assert_eq!(u32::from(syn_ack.window), profile.initial_receive_window);
-    }
+    assert_eq!(u32::from(syn_ack.window), profile.initial_receive_window);
     let iss = syn_ack.seq;
 
     t.advance_to(syn_at + Duration::from_millis(20));
@@ -344,9 +344,13 @@ pub(super) fn tcp_active_open(t: &mut dyn Target) {
     if profile.features.contains("window-scaling") {
         assert_eq!(syn[0].window_scale, profile.window_scale);
     }
-    if profile.check_window {
-        assert_eq!(u32::from(syn[0].window), profile.initial_receive_window);
-    }
+    assert_eq!(u32::from(syn[0].window), profile.initial_receive_window);
+    assert_eq!(
+        syn[0].timestamps,
+        profile.features.contains("timestamps"),
+        "{}: timestamps offered vs the profile",
+        t.name()
+    );
     assert_eq!(
         call(t, SocketCall::Connect { fd, addr: remote }),
         CallOutcome::Err(Errno::EALREADY)

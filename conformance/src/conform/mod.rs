@@ -9,9 +9,11 @@
 //! - [`targets`]: wirecheck's stack and smoltcp in virtual time, Linux over TAP.
 //! - [`catalog`]: requirement IDs and which scenarios cover them.
 //! - [`report`]: the per-requirement table, JSON Lines and JUnit XML.
+//! - [`replay`]: a recorded conversation of a capture turned into a script the target replays.
 //!
 //! [`Profile`]: target::Profile
 
+pub mod replay;
 pub mod report;
 pub mod script;
 pub mod target;

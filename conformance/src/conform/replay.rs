@@ -29,9 +29,8 @@ use wirecheck_codec::tcp::option::TcpOption;
 use wirecheck_codec::tcp::TcpFlags;
 
 use super::script::{
-    ArpSpec, CallEvent, Direction, Event, EventKind, Expr, IcmpSpec, IgmpSpec, IpSpec,
-    PacketBody, PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec,
-    TimeSpec, UdpSpec,
+    ArpSpec, CallEvent, Direction, Event, EventKind, Expr, IcmpSpec, IgmpSpec, IpSpec, PacketBody,
+    PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
 };
 use crate::capture::{CaptureError, CaptureReader, LinkType, Record, Timestamp};
 use crate::decode::decode_record;
@@ -100,7 +99,7 @@ pub struct Conversation {
     /// Packets in the conversation, ICMP errors about it included (a fragmented datagram
     /// counts once).
     pub packets: u64,
-    /// Record number of its first packet.
+    /// Record number of its first packet (of a fragmented datagram: its last fragment).
     pub first_record: u64,
     /// Record number of its last packet.
     pub last_record: u64,
@@ -124,12 +123,11 @@ impl fmt::Display for Conversation {
         }
         write!(
             f,
-            ", {} packets, records {}-{}, {} to {}",
+            ", {} packet{}, records {}-{}",
             self.packets,
+            if self.packets == 1 { "" } else { "s" },
             self.first_record,
             self.last_record,
-            self.first_time.to_epoch_string(),
-            self.last_time.to_epoch_string()
         )
     }
 }
@@ -316,7 +314,10 @@ enum QuotedTransport {
     /// A whole TCP header.
     Tcp(SeenTcp),
     /// Just the ports (and sequence number) of a TCP header cut short.
-    TcpPorts { src_port: u16, dst_port: u16 },
+    TcpPorts {
+        src_port: u16,
+        dst_port: u16,
+    },
     Udp {
         src_port: u16,
         dst_port: u16,
@@ -392,7 +393,12 @@ impl Seen {
     /// The conversation this packet belongs to; an ICMP error belongs to the conversation of
     /// the datagram it quotes.
     fn key(&self) -> Option<Key> {
-        let ends = |sp, dp| (SocketAddrV4::new(self.src, sp), SocketAddrV4::new(self.dst, dp));
+        let ends = |sp, dp| {
+            (
+                SocketAddrV4::new(self.src, sp),
+                SocketAddrV4::new(self.dst, dp),
+            )
+        };
         match &self.kind {
             SeenKind::Tcp(t) => {
                 let (a, b) = ends(t.src_port, t.dst_port);
@@ -630,7 +636,9 @@ impl Source {
                 } else if let LinkPayload::Unsupported(link) =
                     link::split(record.link_type, &record.data)
                 {
-                    self.stats.unsupported_link.get_or_insert((link, record.number));
+                    self.stats
+                        .unsupported_link
+                        .get_or_insert((link, record.number));
                 }
                 continue;
             };
@@ -1299,9 +1307,9 @@ fn tcp_events(builder: &mut Builder, ends: &Ends, packets: &[Seen]) -> Result<()
         matches!(&p.kind, SeenKind::Tcp(t) if from_server(p, ends) && t.flags.contains(TcpFlags::FIN))
     });
     let half_close = server_fin_at.is_some_and(|at| {
-        packets[at..].iter().any(
-            |p| matches!(&p.kind, SeenKind::Tcp(t) if !from_server(p, ends) && t.len > 0),
-        )
+        packets[at..]
+            .iter()
+            .any(|p| matches!(&p.kind, SeenKind::Tcp(t) if !from_server(p, ends) && t.len > 0))
     });
 
     let start = packets.first().map_or(builder.origin, |p| p.time);
@@ -1648,7 +1656,10 @@ fn render(script: &Script) -> (String, Vec<usize>) {
         any_option = true;
     }
     if !script.requires.is_empty() {
-        push_line(&mut out, &format!("--requires={}", script.requires.join(",")));
+        push_line(
+            &mut out,
+            &format!("--requires={}", script.requires.join(",")),
+        );
         any_option = true;
     }
     if any_option {
@@ -2043,5 +2054,692 @@ fn igmp_text(g: &IgmpSpec) -> String {
                 .collect();
             format!("igmp v3 report [{}]", records.join(", "))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn recorded(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../captures/recorded")
+            .join(name)
+    }
+
+    fn script(name: &str, options: ReplayOptions) -> Script {
+        script_from_capture(&recorded(name), &options).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    fn error(path: &Path, options: ReplayOptions) -> ReplayError {
+        match script_from_capture(path, &options) {
+            Ok(s) => panic!(
+                "{}: expected an error, got\n{}",
+                path.display(),
+                script_to_text(&s)
+            ),
+            Err(e) => e,
+        }
+    }
+
+    /// One short line per event, written from the syntax tree's fields (not the renderer):
+    /// `< S 0:0(0)`, `> . 1:1(0) ack 1449`, `accept(3)=4`, `read(4,1448)=1448`.
+    fn summary(script: &Script) -> Vec<String> {
+        script
+            .events
+            .iter()
+            .map(|e| match &e.kind {
+                EventKind::Packet(p) => {
+                    let dir = match p.direction {
+                        Direction::Inbound => "<",
+                        Direction::Outbound => ">",
+                    };
+                    match &p.body {
+                        PacketBody::Tcp(t) => {
+                            let f = t.flags;
+                            let mut flags = String::new();
+                            for (on, c) in [
+                                (f.syn, 'S'),
+                                (f.fin, 'F'),
+                                (f.rst, 'R'),
+                                (f.psh, 'P'),
+                                (f.ack, '.'),
+                            ] {
+                                if on {
+                                    flags.push(c);
+                                }
+                            }
+                            let ack = t.ack.map(|a| format!(" ack {a}")).unwrap_or_default();
+                            format!("{dir} {flags} {}:{}({}){ack}", t.seq, t.end, t.len)
+                        }
+                        PacketBody::Udp(u) => format!("{dir} udp ({})", u.len),
+                        PacketBody::Icmp(i) => format!(
+                            "{dir} icmp {}/{:?} echo {:?} len {:?}",
+                            i.icmp_type, i.code, i.echo, i.len
+                        ),
+                        other => format!("{dir} {other:?}"),
+                    }
+                }
+                EventKind::Call(c) => {
+                    let args: Vec<String> = c
+                        .args
+                        .iter()
+                        .filter_map(|a| match a {
+                            Expr::Int(n) => Some(n.to_string()),
+                            Expr::Address(a) => Some(a.to_string()),
+                            _ => None,
+                        })
+                        .collect();
+                    let errno = c
+                        .errno
+                        .as_deref()
+                        .map(|e| format!(" {e}"))
+                        .unwrap_or_default();
+                    let result = match c.result {
+                        Expr::Int(n) => n.to_string(),
+                        ref other => format!("{other:?}"),
+                    };
+                    format!("{}({})={result}{errno}", c.name, args.join(","))
+                }
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    // tcp-transfer.pcap (see `wirecheck decode`): client 10.1.0.2:40001, ISN 3250587133;
+    // server 10.2.0.2:5001, ISN 294131166. The client sends 1448 * 3 + 1032 = 5376 octets
+    // (seq 3250587134 .. 3250592510), the server acknowledges each segment, the client closes
+    // first (FIN at client seq 3250592510, relative 5377), the server answers FIN with
+    // ack 3250592511 (relative 5378) and the client's last ACK acknowledges server seq
+    // 294131168 (relative 2).
+    #[test]
+    fn tcp_transfer_becomes_handshake_reads_and_close_with_relative_numbers() {
+        let s = script("tcp-transfer.pcap", ReplayOptions::default());
+        let got: Vec<String> = summary(&s);
+        let expected = strs(&[
+            "socket()=3",
+            "bind(3,10.2.0.2:5001)=0",
+            "listen(3,1)=0",
+            "< S 0:0(0)",
+            "> S. 0:0(0) ack 1",
+            "< . 1:1(0) ack 1",
+            "accept(3)=4",
+            "< . 1:1449(1448) ack 1",
+            "read(4,1448)=1448",
+            "< . 1449:2897(1448) ack 1",
+            "read(4,1448)=1448",
+            "< . 2897:4345(1448) ack 1",
+            "read(4,1448)=1448",
+            "< P. 4345:5377(1032) ack 1",
+            "read(4,1032)=1032",
+            "> . 1:1(0) ack 1449",
+            "> . 1:1(0) ack 2897",
+            "> . 1:1(0) ack 4345",
+            "> . 1:1(0) ack 5377",
+            "< F. 5377:5377(0) ack 1",
+            "close(4)=0",
+            "> F. 1:1(0) ack 5378",
+            "< . 5378:5378(0) ack 2",
+        ]);
+        assert_eq!(got, expected);
+    }
+
+    fn tcp_spec(s: &Script, index: usize) -> (&PacketEvent, &TcpSpec) {
+        let packets: Vec<&PacketEvent> = s
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Packet(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        match &packets[index].body {
+            PacketBody::Tcp(t) => (packets[index], t),
+            other => panic!("packet {index} is {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tcp_transfer_keeps_windows_ports_options_and_relative_timestamps() {
+        let s = script("tcp-transfer.pcap", ReplayOptions::default());
+        let (syn_event, syn) = tcp_spec(&s, 0);
+        assert_eq!(syn_event.ip.src, Some(Ipv4Addr::new(10, 1, 0, 2)));
+        assert_eq!(syn_event.ip.dst, Some(Ipv4Addr::new(10, 2, 0, 2)));
+        assert_eq!((syn.src_port, syn.dst_port), (Some(40001), Some(5001)));
+        assert_eq!(syn.window, Some(64240));
+        // Linux's SYN: MSS 1460, SACK permitted, timestamps, NOP, window scale 10.
+        assert_eq!(
+            syn.options,
+            TcpOptionsSpec::List(vec![
+                TcpOptionSpec::Mss(1460),
+                TcpOptionSpec::SackPermitted,
+                TcpOptionSpec::Timestamp { value: 0, echo: 0 },
+                TcpOptionSpec::Nop,
+                TcpOptionSpec::WindowScale(10),
+            ])
+        );
+        let (_, syn_ack) = tcp_spec(&s, 1);
+        assert_eq!(syn_ack.window, Some(65160));
+        // The server's first ACK of data (record 8): TSval 1802794800 is one tick after its
+        // first (1802794799); TSecr 2186376815 is one tick after the client's first.
+        let (ack_event, ack) = tcp_spec(&s, 7);
+        assert_eq!(ack_event.direction, Direction::Outbound);
+        assert_eq!(ack.window, Some(67));
+        assert_eq!(
+            ack.options,
+            TcpOptionsSpec::List(vec![
+                TcpOptionSpec::Nop,
+                TcpOptionSpec::Nop,
+                TcpOptionSpec::Timestamp { value: 1, echo: 1 },
+            ])
+        );
+        // The client's handshake ACK echoes the server's first TSval: relative 0.
+        let (_, third) = tcp_spec(&s, 2);
+        assert!(matches!(
+            &third.options,
+            TcpOptionsSpec::List(o) if o[2] == TcpOptionSpec::Timestamp { value: 1, echo: 0 }
+        ));
+    }
+
+    #[test]
+    fn times_are_relative_to_the_first_packet_and_outbound_lines_get_a_window() {
+        let s = script("tcp-transfer.pcap", ReplayOptions::default());
+        let times: Vec<TimeSpec> = s
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Packet(_)))
+            .map(|e| e.time)
+            .collect();
+        // Record 4 was captured 377 µs after record 1.
+        assert_eq!(times[3], TimeSpec::Absolute(Duration::from_micros(377)));
+        // Record 8 (the first ACK, 414 µs) may come after record 7 (392 µs), the event before
+        // it, and up to the slack after its recorded time.
+        assert_eq!(
+            times[7],
+            TimeSpec::Range {
+                start: Duration::from_micros(392),
+                end: Duration::from_micros(414) + OUTBOUND_WINDOW_SLACK,
+                relative: false,
+            }
+        );
+        assert_eq!(s.option("local_ip"), Some("10.2.0.2"));
+        assert_eq!(s.option("remote_ip"), Some("10.1.0.2"));
+        // 10.1.0.2 is not on 10.2.0.0/24: a synthetic gateway plays the router.
+        assert_eq!(s.option("gateway_ip"), Some("10.2.0.254"));
+        assert_eq!(s.option("prefix_len"), Some("24"));
+        assert!(
+            s.description.contains("tcp-transfer.pcap"),
+            "{}",
+            s.description
+        );
+        assert!(s.description.contains("#0 TCP"), "{}", s.description);
+    }
+
+    #[test]
+    fn gateway_is_the_peer_when_on_link_else_a_synthetic_254() {
+        let gateway = |server: [u8; 4], peer: [u8; 4]| {
+            network_options(Ipv4Addr::from(server), Ipv4Addr::from(peer))
+                .into_iter()
+                .find(|(n, _)| n == "gateway_ip")
+                .map(|(_, v)| v)
+                .unwrap()
+        };
+        assert_eq!(
+            gateway([192, 168, 1, 10], [192, 168, 1, 20]),
+            "192.168.1.20"
+        );
+        assert_eq!(
+            gateway([192, 168, 1, 10], [192, 168, 2, 20]),
+            "192.168.1.254"
+        );
+        assert_eq!(gateway([192, 168, 1, 254], [8, 8, 8, 8]), "192.168.1.253");
+        // arp.pcap: a ping between 10.1.0.2 and 10.1.0.1, on one link.
+        let s = script("arp.pcap", ReplayOptions::default());
+        assert_eq!(s.option("local_ip"), Some("10.1.0.1"));
+        assert_eq!(s.option("gateway_ip"), Some("10.1.0.2"));
+    }
+
+    #[test]
+    fn the_active_opener_as_server_connects_writes_and_closes() {
+        let s = script(
+            "tcp-transfer.pcap",
+            ReplayOptions {
+                conversation: None,
+                server: Some("10.1.0.2:40001".parse().unwrap()),
+            },
+        );
+        let got = summary(&s);
+        let expected = strs(&[
+            "socket()=3",
+            "bind(3,10.1.0.2:40001)=0",
+            "fcntl(3)=0",
+            "connect(3,10.2.0.2:5001)=-1 EINPROGRESS",
+            "> S 0:0(0)",
+            "< S. 0:0(0) ack 1",
+            "> . 1:1(0) ack 1",
+            "write(3,1448)=1448",
+            "> . 1:1449(1448) ack 1",
+            "write(3,1448)=1448",
+            "> . 1449:2897(1448) ack 1",
+            "write(3,1448)=1448",
+            "> . 2897:4345(1448) ack 1",
+            "write(3,1032)=1032",
+            "> P. 4345:5377(1032) ack 1",
+            "< . 1:1(0) ack 1449",
+            "< . 1:1(0) ack 2897",
+            "< . 1:1(0) ack 4345",
+            "< . 1:1(0) ack 5377",
+            "close(3)=0",
+            "> F. 5377:5377(0) ack 1",
+            "< F. 1:1(0) ack 5378",
+            "> . 5378:5378(0) ack 2",
+        ]);
+        assert_eq!(got, expected);
+        assert_eq!(s.option("local_ip"), Some("10.1.0.2"));
+        assert_eq!(s.option("remote_ip"), Some("10.2.0.2"));
+    }
+
+    #[test]
+    fn a_refused_connection_has_no_listener_and_expects_the_reset() {
+        // tcp-refused.pcap: SYN to port 5002, answered RST+ACK seq 0 ack ISN+1.
+        let s = script("tcp-refused.pcap", ReplayOptions::default());
+        assert_eq!(summary(&s), strs(&["< S 0:0(0)", "> R. 0:0(0) ack 1"]));
+    }
+
+    #[test]
+    fn udp_datagrams_are_received_on_a_bound_socket() {
+        // udp.pcap: two datagrams from different client ports, so two conversations.
+        let list = conversations(&recorded("udp.pcap")).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].initiator, "10.1.0.2:40001".parse().unwrap());
+        assert_eq!(list[1].default_server, "10.2.0.2:5000".parse().unwrap());
+        let s = script(
+            "udp.pcap",
+            ReplayOptions {
+                conversation: Some(1),
+                server: None,
+            },
+        );
+        assert_eq!(
+            summary(&s),
+            strs(&[
+                "socket()=3",
+                "bind(3,10.2.0.2:5000)=0",
+                "< udp (26)",
+                "recvfrom(3,26,0)=26",
+            ])
+        );
+    }
+
+    #[test]
+    fn the_server_side_of_udp_sends_what_the_recorded_one_sent() {
+        // Playing the sender: the target must send the 29-octet datagram to 10.2.0.2:5000.
+        let s = script(
+            "udp.pcap",
+            ReplayOptions {
+                conversation: Some(0),
+                server: Some("10.1.0.2:40000".parse().unwrap()),
+            },
+        );
+        assert_eq!(
+            summary(&s),
+            strs(&[
+                "socket()=3",
+                "bind(3,10.1.0.2:40000)=0",
+                "sendto(3,29,0,10.2.0.2:5000)=29",
+                "> udp (29)",
+            ])
+        );
+    }
+
+    #[test]
+    fn a_port_unreachable_answer_means_no_socket_and_an_expected_icmp_error() {
+        let s = script("udp-port-unreachable.pcap", ReplayOptions::default());
+        assert_eq!(
+            summary(&s),
+            strs(&["< udp (31)", "> icmp 3/Some(3) echo None len None"])
+        );
+        let EventKind::Packet(p) = &s.events[1].kind else {
+            panic!("{:?}", s.events[1]);
+        };
+        let PacketBody::Icmp(icmp) = &p.body else {
+            panic!("{p:?}");
+        };
+        let quoted = icmp.quoted.as_ref().expect("the quoted datagram");
+        assert_eq!(
+            quoted.body,
+            PacketBody::Udp(UdpSpec {
+                src_port: Some(40000),
+                dst_port: Some(9),
+                len: 31,
+            })
+        );
+    }
+
+    #[test]
+    fn ping_becomes_requests_in_and_replies_out() {
+        // ping.pcap: id 0x084b = 2123, sequence 1 and 2, 56 octets of data (98 - 14 - 20 - 8).
+        let s = script("ping.pcap", ReplayOptions::default());
+        assert_eq!(
+            summary(&s),
+            strs(&[
+                "< icmp 8/Some(0) echo Some((2123, 1)) len Some(56)",
+                "> icmp 0/Some(0) echo Some((2123, 1)) len Some(56)",
+                "< icmp 8/Some(0) echo Some((2123, 2)) len Some(56)",
+                "> icmp 0/Some(0) echo Some((2123, 2)) len Some(56)",
+            ])
+        );
+        assert!(s
+            .events
+            .iter()
+            .all(|e| !matches!(e.kind, EventKind::Call(_))));
+    }
+
+    #[test]
+    fn fragmented_echo_is_reassembled_into_one_line() {
+        // Fragments of 1480 + 1480 + 1048 octets = 4008 octets of ICMP: 8 of header, 4000 data.
+        let s = script("ping-fragmented.pcap", ReplayOptions::default());
+        assert_eq!(
+            summary(&s),
+            strs(&[
+                "< icmp 8/Some(0) echo Some((2187, 1)) len Some(4000)",
+                "> icmp 0/Some(0) echo Some((2187, 1)) len Some(4000)",
+            ])
+        );
+    }
+
+    #[test]
+    fn the_target_cannot_play_the_echo_requester() {
+        let e = error(
+            &recorded("ping.pcap"),
+            ReplayOptions {
+                conversation: None,
+                server: Some("10.1.0.2:0".parse().unwrap()),
+            },
+        );
+        assert!(matches!(
+            e.problem,
+            ReplayProblem::TargetSendsEchoRequests { .. }
+        ));
+        assert_eq!(e.record, Some(1));
+        assert!(e.to_string().contains("ping.pcap: record 1:"), "{e}");
+    }
+
+    #[test]
+    fn errors_name_the_file_and_what_is_wrong() {
+        let not_capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let e = error(&not_capture, ReplayOptions::default());
+        let text = e.to_string();
+        assert!(text.contains("Cargo.toml"), "{text}");
+        assert!(text.contains("not a pcap or pcapng file"), "{text}");
+
+        let missing = recorded("no-such-file.pcap");
+        let e = error(&missing, ReplayOptions::default());
+        assert!(e.to_string().contains("no-such-file.pcap"), "{e}");
+
+        // ARP only, and IGMP only: nothing to replay.
+        for (name, records) in [("arp-gratuitous.pcap", 2), ("igmpv2-join.pcap", 3)] {
+            let e = error(&recorded(name), ReplayOptions::default());
+            assert_eq!(e.problem, ReplayProblem::NoConversation { records }, "{e}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{}: no TCP, UDP or ICMP echo conversation found in {records} records",
+                    recorded(name).display()
+                )
+            );
+        }
+
+        let e = error(
+            &recorded("udp.pcap"),
+            ReplayOptions {
+                conversation: Some(2),
+                server: None,
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: conversation index 2 is out of range: the capture has 2 conversations \
+                 (0 to 1)",
+                recorded("udp.pcap").display()
+            )
+        );
+
+        let e = error(
+            &recorded("tcp-transfer.pcap"),
+            ReplayOptions {
+                conversation: None,
+                server: Some("10.2.0.2:80".parse().unwrap()),
+            },
+        );
+        assert!(
+            matches!(e.problem, ReplayProblem::ServerNotInConversation { .. }),
+            "{e}"
+        );
+    }
+
+    /// A pcap file with the given link type and records, written to a fresh temporary path.
+    fn pcap_file(name: &str, link_type: u32, records: &[&[u8]]) -> PathBuf {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        bytes.extend_from_slice(&2u16.to_le_bytes());
+        bytes.extend_from_slice(&4u16.to_le_bytes());
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&65535u32.to_le_bytes());
+        bytes.extend_from_slice(&link_type.to_le_bytes());
+        for (i, data) in records.iter().enumerate() {
+            bytes.extend_from_slice(&(i as u32).to_le_bytes());
+            bytes.extend_from_slice(&0u32.to_le_bytes());
+            bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(data);
+        }
+        let path =
+            std::env::temp_dir().join(format!("wirecheck-replay-{}-{name}", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn ipv6_only_and_unsupported_link_types_are_named() {
+        // An Ethernet frame carrying IPv6 (EtherType 0x86dd) with a minimal header.
+        let mut frame = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x86, 0xdd, 0x60];
+        frame.resize(14 + 40, 0);
+        let path = pcap_file("ipv6.pcap", 1, &[&frame]);
+        let e = error(&path, ReplayOptions::default());
+        std::fs::remove_file(&path).ok();
+        assert_eq!(e.problem, ReplayProblem::Ipv6Only { records: 1 });
+        assert!(e.to_string().contains("only IPv6"), "{e}");
+
+        let path = pcap_file("link147.pcap", 147, &[&[1, 2, 3]]);
+        let e = error(&path, ReplayOptions::default());
+        std::fs::remove_file(&path).ok();
+        assert_eq!(e.problem, ReplayProblem::UnsupportedLink(LinkType(147)));
+        assert_eq!(e.record, Some(1));
+        assert!(e.to_string().contains("unsupported link type"), "{e}");
+    }
+
+    #[test]
+    fn a_capture_starting_mid_stream_is_refused() {
+        // tcp-transfer without its first two records: the client's SYN is missing.
+        let bytes = std::fs::read(recorded("tcp-transfer.pcap")).unwrap();
+        let mut records = Vec::new();
+        let mut at = 24;
+        while at + 16 <= bytes.len() {
+            let len = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+            records.push(&bytes[at + 16..at + 16 + len]);
+            at += 16 + len;
+        }
+        assert_eq!(records.len(), 14);
+        let path = pcap_file("midstream.pcap", 1, &records[2..]);
+        let e = error(&path, ReplayOptions::default());
+        std::fs::remove_file(&path).ok();
+        assert_eq!(
+            e.problem,
+            ReplayProblem::NoHandshake {
+                peer: "10.1.0.2:40001".parse().unwrap()
+            }
+        );
+    }
+
+    #[test]
+    fn receive_order_reads_only_in_order_data() {
+        let mut r = ReceiveOrder::new(1);
+        assert_eq!(r.arrive(1, 101), 100);
+        // A hole at 101..201: nothing readable until it is filled.
+        assert_eq!(r.arrive(201, 301), 0);
+        assert_eq!(r.arrive(301, 401), 0);
+        assert_eq!(r.arrive(101, 201), 300);
+        // A retransmission of data already read.
+        assert_eq!(r.arrive(1, 101), 0);
+        // Partly new.
+        assert_eq!(r.arrive(351, 451), 50);
+    }
+
+    #[test]
+    fn event_lines_match_the_rendered_text() {
+        for name in [
+            "tcp-transfer.pcap",
+            "udp-port-unreachable.pcap",
+            "ping.pcap",
+        ] {
+            let s = script(name, ReplayOptions::default());
+            let text = script_to_text(&s);
+            let lines: Vec<&str> = text.lines().collect();
+            for event in &s.events {
+                let line = lines[event.line - 1];
+                assert!(
+                    line.starts_with(&time_text(&event.time)),
+                    "{name}: event at line {} is rendered as {line:?}",
+                    event.line
+                );
+            }
+            assert!(text.starts_with("// Replay of "), "{text}");
+            assert!(text.contains("\n--local_ip="), "{text}");
+        }
+    }
+
+    #[test]
+    fn rendering_covers_the_packetdrill_forms() {
+        let s = script("tcp-transfer.pcap", ReplayOptions::default());
+        let text = script_to_text(&s);
+        assert!(text.contains(
+            "0.000000 < 10.1.0.2:40001 > 10.2.0.2:5001 S 0:0(0) win 64240 \
+             <mss 1460,sackOK,TS val 0 ecr 0,nop,wscale 10>\n"
+        ));
+        assert!(
+            text.contains("0.000077 accept(3, ..., ...) = 4\n"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "0.000755~1.000755 > 10.2.0.2:5001 > 10.1.0.2:40001 F. 1:1(0) ack 5378 win 75 \
+             <nop,nop,TS val 1 ecr 1>\n"
+        ));
+        let s = script("udp-port-unreachable.pcap", ReplayOptions::default());
+        assert!(script_to_text(&s).contains(
+            "> icmp unreachable port_unreachable [10.1.0.2:40000 > 10.2.0.2:9 udp (31)]\n"
+        ));
+        let connect = CallEvent {
+            name: "connect".into(),
+            args: vec![Expr::Int(3), Expr::Ellipsis, Expr::Ellipsis],
+            result: Expr::Int(-1),
+            errno: Some("EINPROGRESS".into()),
+        };
+        assert_eq!(call_text(&connect), "connect(3, ..., ...) = -1 EINPROGRESS");
+        let linger = Expr::Struct(vec![
+            ("l_onoff".into(), Expr::Int(1)),
+            ("l_linger".into(), Expr::Int(0)),
+        ]);
+        assert_eq!(expr_text(&linger), "{l_onoff=1, l_linger=0}");
+        assert_eq!(
+            time_text(&TimeSpec::Range {
+                start: Duration::from_millis(100),
+                end: Duration::from_millis(200),
+                relative: true
+            }),
+            "+0.100000~+0.200000"
+        );
+    }
+
+    /// Every capture in the repository: conversations listed, each (up to a few) converted or
+    /// refused with an error, never a panic.
+    #[test]
+    fn every_capture_in_the_repository_converts_or_errs_without_panicking() {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path
+                    .extension()
+                    .is_some_and(|e| e == "pcap" || e == "pcapng" || e == "cap")
+                {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../captures"),
+            &mut files,
+        );
+        assert!(files.len() > 100, "{} captures", files.len());
+        let mut converted = 0;
+        for file in &files {
+            let Ok(list) = conversations(file) else {
+                continue;
+            };
+            for c in list.iter().take(3) {
+                let options = ReplayOptions {
+                    conversation: Some(c.index),
+                    server: None,
+                };
+                if let Ok(s) = script_from_capture(file, &options) {
+                    converted += 1;
+                    assert!(!s.events.is_empty(), "{}", file.display());
+                    let _ = script_to_text(&s);
+                }
+            }
+        }
+        assert!(converted > 20, "only {converted} conversations converted");
+    }
+
+    /// Corrupted copies of a capture: errors or scripts, never a panic.
+    #[test]
+    fn corrupted_captures_never_panic() {
+        let original = std::fs::read(recorded("tcp-transfer.pcap")).unwrap();
+        let path = std::env::temp_dir().join(format!(
+            "wirecheck-replay-{}-corrupt.pcap",
+            std::process::id()
+        ));
+        // A small deterministic generator (xorshift) picks the positions and values.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..200 {
+            let mut bytes = original.clone();
+            for _ in 0..1 + round % 8 {
+                let at = (next() % bytes.len() as u64) as usize;
+                bytes[at] = next() as u8;
+            }
+            if round % 10 == 0 {
+                bytes.truncate((next() % bytes.len() as u64) as usize);
+            }
+            std::fs::write(&path, &bytes).unwrap();
+            let _ = conversations(&path);
+            let _ =
+                script_from_capture(&path, &ReplayOptions::default()).map(|s| script_to_text(&s));
+        }
+        std::fs::remove_file(&path).ok();
     }
 }

@@ -8,15 +8,19 @@
 //!   drives socket calls, and gives a [`Verdict`].
 //! - [`targets`]: wirecheck's stack and smoltcp in virtual time, Linux over TAP.
 //! - [`catalog`]: requirement IDs and which scenarios cover them.
+//! - [`suite`]: the bundled scenarios and suites read from directories (FreeBSD's).
 //! - [`report`]: the per-requirement table, JSON Lines and JUnit XML.
 //! - [`replay`]: a recorded conversation of a capture turned into a script the target replays.
 //!
 //! [`Profile`]: target::Profile
 
+pub mod parse;
 pub mod replay;
 pub mod report;
 pub mod script;
+pub mod suite;
 pub mod target;
+pub mod targets;
 
 use std::fmt;
 

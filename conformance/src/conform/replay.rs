@@ -29,8 +29,9 @@ use wirecheck_codec::tcp::option::TcpOption;
 use wirecheck_codec::tcp::TcpFlags;
 
 use super::script::{
-    ArpSpec, CallEvent, Direction, Event, EventKind, Expr, IcmpSpec, IgmpSpec, IpSpec, PacketBody,
-    PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
+    ArpSpec, CallEvent, Condition, Direction, EcnSpec, Event, EventKind, Expr, IcmpSpec, IgmpSpec,
+    IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec,
+    TimeSpec, UdpSpec,
 };
 use crate::capture::{CaptureError, CaptureReader, LinkType, Record, Timestamp};
 use crate::decode::decode_record;
@@ -953,6 +954,7 @@ impl Builder {
             line: 0,
             time,
             kind,
+            condition: None,
         });
     }
 
@@ -1083,6 +1085,7 @@ impl TcpBases {
                 cwr: f.contains(TcpFlags::CWR),
             },
             seq,
+            any_seq: false,
             end: seq.wrapping_add(t.len),
             len: t.len,
             ack: ack_flag.then(|| t.ack.wrapping_sub(other)),
@@ -1581,7 +1584,8 @@ fn echo_events(builder: &mut Builder, ends: &Ends, packets: &[Seen]) -> Result<(
                 }
                 let body = PacketBody::Icmp(IcmpSpec {
                     icmp_type: if *request { 8 } else { 0 },
-                    code: Some(0),
+                    // Echo has code 0 [RFC 792]; left to the default, as scenarios write it.
+                    code: None,
                     mtu: None,
                     echo: Some((*identifier, *sequence)),
                     pointer: None,
@@ -1642,20 +1646,19 @@ fn render(script: &Script) -> (String, Vec<usize>) {
     }
     let mut any_option = false;
     for (name, value) in &script.options {
-        if name == "requirements" || name == "requires" {
-            continue;
-        }
         push_line(&mut out, &format!("--{name}={value}"));
         any_option = true;
     }
-    if !script.requirements.is_empty() {
+    // A script built in code may list requirements without the option line a parser keeps.
+    let has_option = |name: &str| script.options.iter().any(|(n, _)| n == name);
+    if !script.requirements.is_empty() && !has_option("requirements") {
         push_line(
             &mut out,
             &format!("--requirements={}", script.requirements.join(",")),
         );
         any_option = true;
     }
-    if !script.requires.is_empty() {
+    if !script.requires.is_empty() && !has_option("requires") {
         push_line(
             &mut out,
             &format!("--requires={}", script.requires.join(",")),
@@ -1666,11 +1669,27 @@ fn render(script: &Script) -> (String, Vec<usize>) {
         push_line(&mut out, "");
     }
     let mut lines = Vec::with_capacity(script.events.len());
+    // Runs of events under one `#ifdef`/`#ifndef` condition are bracketed by the directive
+    // and `#endif`.
+    let mut open: Option<&Condition> = None;
     for event in &script.events {
+        if open != event.condition.as_ref() {
+            if open.is_some() {
+                push_line(&mut out, "#endif");
+            }
+            if let Some(c) = &event.condition {
+                let directive = if c.when_defined { "ifdef" } else { "ifndef" };
+                push_line(&mut out, &format!("#{directive} {}", c.symbol));
+            }
+            open = event.condition.as_ref();
+        }
         let text = format!("{} {}", time_text(&event.time), event_text(&event.kind));
         // The line the event starts on is the current one.
         let next = push_line(&mut out, &text);
         lines.push(next - 1 - text.matches('\n').count());
+    }
+    if open.is_some() {
+        push_line(&mut out, "#endif");
     }
     (out, lines)
 }
@@ -1718,7 +1737,7 @@ fn event_text(kind: &EventKind) -> String {
         EventKind::Packet(p) => packet_text(p),
         EventKind::Call(c) => call_text(c),
         EventKind::Shell(command) => format!("`{command}`"),
-        EventKind::Code(code) => format!("%{{{code}}}%"),
+        EventKind::Code(code) => format!("%{{ {code} }}%"),
     }
 }
 
@@ -1755,7 +1774,22 @@ fn expr_text(expr: &Expr) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Expr::String(s) => format!("{s:?}"),
+        Expr::String(s) => {
+            let mut text = String::from('"');
+            for c in s.chars() {
+                match c {
+                    '\\' => text.push_str("\\\\"),
+                    '"' => text.push_str("\\\""),
+                    '\n' => text.push_str("\\n"),
+                    '\t' => text.push_str("\\t"),
+                    '\r' => text.push_str("\\r"),
+                    '\0' => text.push_str("\\0"),
+                    c => text.push(c),
+                }
+            }
+            text.push('"');
+            text
+        }
         Expr::Address(a) => a.to_string(),
         Expr::Ip(ip) => ip.to_string(),
     }
@@ -1817,6 +1851,18 @@ fn packet_text(p: &PacketEvent) -> String {
         }
         .to_string(),
     );
+    if let Some(ecn) = p.ip.ecn {
+        parts.push(
+            match ecn {
+                EcnSpec::NotEct => "[noecn]",
+                EcnSpec::Ect0 => "[ect0]",
+                EcnSpec::Ect1 => "[ect1]",
+                EcnSpec::Ect0Or1 => "[ect01]",
+                EcnSpec::Ce => "[ce]",
+            }
+            .to_string(),
+        );
+    }
     parts.push(packet_body_text(&p.ip, &p.body));
     parts.join(" ")
 }
@@ -1830,11 +1876,12 @@ fn packet_body_text(ip: &IpSpec, body: &PacketBody) -> String {
     };
     let ends = ends_text(ip, src_port, dst_port);
     let mut parts = Vec::new();
-    if let Some(ends) = &ends {
-        parts.push(ends.clone());
-    }
+    // As the parser reads them: `ip[...]`, then the ends, then the body.
     if let Some(block) = ip_block(ip, ends.is_some()) {
         parts.push(block);
+    }
+    if let Some(ends) = ends {
+        parts.push(ends);
     }
     parts.push(match body {
         PacketBody::Tcp(t) => tcp_text(t),
@@ -1873,7 +1920,11 @@ fn tcp_text(t: &TcpSpec) -> String {
         s.push_str(&flags);
         s.push(' ');
     }
-    s.push_str(&format!("{}:{}({})", t.seq, t.end, t.len));
+    if t.any_seq {
+        s.push_str(&format!("...({})", t.len));
+    } else {
+        s.push_str(&format!("{}:{}({})", t.seq, t.end, t.len));
+    }
     if let Some(ack) = t.ack {
         s.push_str(&format!(" ack {ack}"));
     }
@@ -1951,15 +2002,11 @@ fn icmp_text(i: &IcmpSpec) -> String {
         Some(name) => s.push_str(name),
         None => s.push_str(&format!("type {}", i.icmp_type)),
     }
-    // Echo, timestamp and the like have code 0; a name or `code N` only when it says more.
-    let codeless = matches!(i.icmp_type, 0 | 8 | 13 | 14);
-    match i.code {
-        Some(0) if codeless => {}
-        Some(code) => match icmp_code_name(i.icmp_type, code) {
+    if let Some(code) = i.code {
+        match icmp_code_name(i.icmp_type, code) {
             Some(name) => s.push_str(&format!(" {name}")),
             None => s.push_str(&format!(" code {code}")),
-        },
-        None => {}
+        }
     }
     if let Some(mtu) = i.mtu {
         s.push_str(&format!(" mtu {mtu}"));
@@ -2428,10 +2475,10 @@ mod tests {
         assert_eq!(
             summary(&s),
             strs(&[
-                "< icmp 8/Some(0) echo Some((2123, 1)) len Some(56)",
-                "> icmp 0/Some(0) echo Some((2123, 1)) len Some(56)",
-                "< icmp 8/Some(0) echo Some((2123, 2)) len Some(56)",
-                "> icmp 0/Some(0) echo Some((2123, 2)) len Some(56)",
+                "< icmp 8/None echo Some((2123, 1)) len Some(56)",
+                "> icmp 0/None echo Some((2123, 1)) len Some(56)",
+                "< icmp 8/None echo Some((2123, 2)) len Some(56)",
+                "> icmp 0/None echo Some((2123, 2)) len Some(56)",
             ])
         );
         assert!(s
@@ -2447,8 +2494,8 @@ mod tests {
         assert_eq!(
             summary(&s),
             strs(&[
-                "< icmp 8/Some(0) echo Some((2187, 1)) len Some(4000)",
-                "> icmp 0/Some(0) echo Some((2187, 1)) len Some(4000)",
+                "< icmp 8/None echo Some((2187, 1)) len Some(4000)",
+                "> icmp 0/None echo Some((2187, 1)) len Some(4000)",
             ])
         );
     }
@@ -2741,5 +2788,129 @@ mod tests {
                 script_from_capture(&path, &ReplayOptions::default()).map(|s| script_to_text(&s));
         }
         std::fs::remove_file(&path).ok();
+    }
+
+    // ---- round trips through the parser -------------------------------------------------
+
+    use crate::conform::parse::parse_script;
+
+    #[test]
+    fn replayed_scripts_parse_back_to_the_same_script() {
+        let cases = [
+            ("tcp-transfer.pcap", ReplayOptions::default()),
+            (
+                "tcp-transfer.pcap",
+                ReplayOptions {
+                    conversation: None,
+                    server: Some("10.1.0.2:40001".parse().unwrap()),
+                },
+            ),
+            ("tcp-transfer-offloaded.pcap", ReplayOptions::default()),
+            ("tcp-refused.pcap", ReplayOptions::default()),
+            ("udp.pcap", ReplayOptions::default()),
+            ("udp-port-unreachable.pcap", ReplayOptions::default()),
+            ("ping.pcap", ReplayOptions::default()),
+            ("ping-fragmented.pcap", ReplayOptions::default()),
+            ("arp.pcap", ReplayOptions::default()),
+        ];
+        for (name, options) in cases {
+            let script = script(name, options);
+            let text = script_to_text(&script);
+            let parsed =
+                parse_script(&text, None).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+            assert_eq!(parsed, script, "{name}:\n{text}");
+        }
+    }
+
+    /// Everything but where it was read from and the line numbers.
+    fn without_lines(mut script: Script) -> Script {
+        script.path = None;
+        for event in &mut script.events {
+            event.line = 0;
+        }
+        script
+    }
+
+    #[test]
+    fn every_form_of_the_syntax_renders_and_parses_back() {
+        let text = "\
+// Covers every form.
+
+--tolerance_usecs=10000
+--requirements=RFC9293-MUST-8,RFC5961-3.2
+--requires=sack
+
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 setsockopt(3, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0 write(3, \"a \\\"quoted\\\"\\n\", 12) = 12
++0 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+0.1~0.2 > S 0:0(0) <...>
++0.1~+0.2 < [ect0] S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,nop,nop,TS val 100 ecr 0,wscale 7,sack 1:2 3:4,FO abcd,opt 30 0102>
+* > [ect01] . ...(0) ack 1
+0.5...0.6 read(3, ..., 10) = 10
+#ifdef FreeBSD
++0 > F. 1:1(0) ack 1 urg 3
++0 < UEW. 1:1(0) ack 2 win 100
+#endif
+#ifndef STANDARD
++0 `sysctl -w net.inet.tcp.foo=1`
+#endif
++0 %{ print(1) }%
++0 < ip[ttl=3 tos=4 id=7 df off=8 mf opts=01010000] 192.0.2.1:5000 > 192.168.0.1:7 udp (10)
++0 eth1 > ip[ttl=63] raw 17 (528)
++0 > icmp unreachable port_unreachable [192.0.2.1:5000 > 192.168.0.1:9 udp (10)]
++0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]
++0 > icmp echo_reply id 1 seq 2 (56)
++0 > icmp type 40 code 3
++0 > icmp parameter_problem pointer 20
++0 > arp who-has 192.168.0.2 tell 192.168.0.1
++0 < arp reply 192.168.0.2 is-at 02:00:00:00:00:02
++0 > arp reply 192.168.0.1 is-at *
++0 < igmp v1 query
++0 < igmp v2 query group 0.0.0.0 max_resp 100
++0 < igmp v3 query group 239.1.2.3 max_resp 100 sources [10.0.0.1 10.0.0.2]
++0 > igmp v2 report 239.1.2.3
++0 > igmp leave 239.1.2.3
++0 > igmp v3 report [mode_is_include 239.1.2.3 [10.0.0.1], change_to_exclude 239.1.2.4 []]
++0 join_group(3, 239.1.2.3, 0) = 0
++0 sendto(3, ..., 10, 0, 192.0.2.1:5000) = 10
+";
+        let original = parse_script(text, None).unwrap_or_else(|e| panic!("{e}"));
+        let rendered = script_to_text(&original);
+        let again = parse_script(&rendered, None).unwrap_or_else(|e| panic!("{e}\n{rendered}"));
+        assert_eq!(without_lines(again), without_lines(original), "{rendered}");
+    }
+
+    /// FreeBSD's tcp-testsuite (`../shared` beside the repository): every script that parses
+    /// renders to text that parses to the same script.
+    #[test]
+    fn freebsd_suite_scripts_render_and_parse_back() {
+        let dir = crate::conform::suite::freebsd_default_dir();
+        let suite = crate::conform::suite::from_dir(
+            "freebsd",
+            crate::conform::suite::SuiteKind::FreeBsd,
+            &dir,
+        )
+        .unwrap_or_else(|e| panic!("the FreeBSD suite is missing: {e}"));
+        assert!(suite.scenarios.len() >= 600, "{}", suite.scenarios.len());
+        let mut compared = 0;
+        for scenario in &suite.scenarios {
+            let Ok(original) = parse_script(&scenario.text, None) else {
+                continue;
+            };
+            let rendered = script_to_text(&original);
+            let again = parse_script(&rendered, None)
+                .unwrap_or_else(|e| panic!("{}: {e}\n{rendered}", scenario.name));
+            assert_eq!(
+                without_lines(again),
+                without_lines(original),
+                "{}:\n{rendered}",
+                scenario.name
+            );
+            compared += 1;
+        }
+        assert!(compared >= 600, "only {compared} scripts compared");
     }
 }

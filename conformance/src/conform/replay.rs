@@ -13,9 +13,16 @@
 //! script ([`script_from_capture`]) and rendering any script as packetdrill text
 //! ([`script_to_text`]). Running the script is the interpreter's business.
 //!
+//! Numbering: each side's ISN is 0 and each side's first TSval is 0; acknowledgments, SACK
+//! blocks and TSecr are relative to the other side's base. Inbound lines are at their recorded
+//! time since the conversation's first packet; outbound lines get a window from the event
+//! before them to [`OUTBOUND_WINDOW_SLACK`] after their recorded time.
+//!
 //! Limits: at most [`MAX_CONVERSATIONS`] conversations are tracked per capture and a replayed
 //! conversation holds at most [`MAX_REPLAY_PACKETS`] packets. IPv4 fragments are reassembled
 //! and a fragmented datagram becomes one line (at the time its last fragment was captured).
+//! A TCP 4-tuple reused for a second connection in one capture is one conversation (its
+//! second SYN is numbered against the first ISN).
 
 use std::collections::HashMap;
 use std::fmt;

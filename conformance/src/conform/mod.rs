@@ -10,11 +10,13 @@
 //! - [`catalog`]: requirement IDs and which scenarios cover them.
 //! - [`suite`]: the bundled scenarios and suites read from directories (FreeBSD's).
 //! - [`report`]: the per-requirement table, JSON Lines and JUnit XML.
+//! - [`replay`]: a recorded conversation of a capture turned into a script the target replays.
 //!
 //! [`Profile`]: target::Profile
 
 pub mod catalog;
 pub mod parse;
+pub mod replay;
 pub mod report;
 pub mod script;
 pub mod suite;

@@ -177,3 +177,31 @@ fn every_scenario_parses() {
     }
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
+
+#[test]
+fn every_scenario_requires_only_known_features() {
+    use wirecheck_conformance::conform::target::FEATURES;
+    let known: BTreeSet<&str> = FEATURES.iter().map(|(name, _)| *name).collect();
+    let dir = scenarios_dir();
+    let mut unknown = Vec::new();
+    for path in pkt_files(&dir) {
+        let text = fs::read_to_string(&path).unwrap();
+        let features: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("--requires="))
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        assert!(
+            !features.is_empty(),
+            "{}: no --requires= line",
+            path.display()
+        );
+        for f in features {
+            if !known.contains(f) {
+                unknown.push(format!("{}: unknown feature {f}", path.display()));
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "{}", unknown.join("\n"));
+}

@@ -114,7 +114,11 @@ const MAX_ARP_ROUNDS: usize = 8;
 ///
 /// The target is configured from the script's options, driven through the events in order,
 /// and shut down at the end, whatever the verdict.
-pub fn run_script(script: &Script, target: &mut dyn Target, options: &RunOptions) -> ScenarioOutcome {
+pub fn run_script(
+    script: &Script,
+    target: &mut dyn Target,
+    options: &RunOptions,
+) -> ScenarioOutcome {
     let profile = options
         .profile_override
         .clone()
@@ -157,9 +161,9 @@ pub fn run_script(script: &Script, target: &mut dyn Target, options: &RunOptions
         Err(stop) => (stop.verdict, stop.reason, stop.detail),
     };
     if runner.wire_truncated {
-        runner
-            .notes
-            .push(format!("wire log kept only the first {MAX_WIRE_RECORDS} frames"));
+        runner.notes.push(format!(
+            "wire log kept only the first {MAX_WIRE_RECORDS} frames"
+        ));
     }
     ScenarioOutcome {
         verdict,
@@ -289,17 +293,27 @@ fn network_from_options(script: &Script) -> Result<Network, Stop> {
             continue;
         };
         let parsed = value.split_once('/').and_then(|(a, p)| {
-            Some((a.parse::<Ipv4Addr>().ok()?, p.parse::<u8>().ok().filter(|p| *p <= 32)?))
+            Some((
+                a.parse::<Ipv4Addr>().ok()?,
+                p.parse::<u8>().ok().filter(|p| *p <= 32)?,
+            ))
         });
         let Some(parsed) = parsed.filter(|_| index >= 1) else {
-            return Err(bad(name, value, "ADDRESS/PREFIX on an interface index of 1 or more"));
+            return Err(bad(
+                name,
+                value,
+                "ADDRESS/PREFIX on an interface index of 1 or more",
+            ));
         };
         extra.insert(index, parsed);
     }
     for (position, (index, (address, prefix_len))) in extra.into_iter().enumerate() {
         if index != position + 1 {
             return Err(Stop::fail(
-                format!("--interface{index} given without --interface{}", position + 1),
+                format!(
+                    "--interface{index} given without --interface{}",
+                    position + 1
+                ),
                 Vec::new(),
             ));
         }
@@ -418,7 +432,10 @@ impl Session {
     }
 
     fn target_mac(&self, interface: usize) -> MacAddr {
-        self.target_macs.get(interface).copied().unwrap_or(MacAddr::ZERO)
+        self.target_macs
+            .get(interface)
+            .copied()
+            .unwrap_or(MacAddr::ZERO)
     }
 
     /// The flow a TCP line belongs to, by its ports (or the defaults), created if new.
@@ -526,10 +543,9 @@ impl<'a> Runner<'a> {
         let target_macs = (0..network.interfaces.len())
             .map(|i| target.interface_mac(i))
             .collect();
-        let ignore_igmp = !script
-            .events
-            .iter()
-            .any(|e| matches!(&e.kind, EventKind::Packet(p) if matches!(p.body, PacketBody::Igmp(_))));
+        let ignore_igmp = !script.events.iter().any(
+            |e| matches!(&e.kind, EventKind::Packet(p) if matches!(p.body, PacketBody::Igmp(_))),
+        );
         let mut played = BTreeSet::from([network.gateway_ip, network.remote_ip]);
         for event in &script.events {
             if let EventKind::Packet(p) = &event.kind {
@@ -649,12 +665,16 @@ impl<'a> Runner<'a> {
                 self.last_time = window.start;
                 let trimmed = command.trim();
                 if trimmed.starts_with("sysctl") || trimmed.contains("/proc/sys/") {
-                    self.notes
-                        .push(format!("line {}: sysctl command not run: {trimmed}", event.line));
+                    self.notes.push(format!(
+                        "line {}: sysctl command not run: {trimmed}",
+                        event.line
+                    ));
                     Ok(())
                 } else if self.options.ignore_shell {
-                    self.notes
-                        .push(format!("line {}: shell command not run: {trimmed}", event.line));
+                    self.notes.push(format!(
+                        "line {}: shell command not run: {trimmed}",
+                        event.line
+                    ));
                     Ok(())
                 } else {
                     Err(Stop::not_applicable(format!(
@@ -677,10 +697,12 @@ impl<'a> Runner<'a> {
         let at = if window.any { self.now() } else { window.start };
         self.advance_to(at, false)?;
         self.no_unexpected(event.line, "before injecting it")?;
-        let frame = self
-            .session
-            .build_inbound(packet)
-            .map_err(|e| Stop::fail(format!("line {}: cannot build the packet: {e}", event.line), Vec::new()))?;
+        let frame = self.session.build_inbound(packet).map_err(|e| {
+            Stop::fail(
+                format!("line {}: cannot build the packet: {e}", event.line),
+                Vec::new(),
+            )
+        })?;
         if packet.interface >= self.session.network.interfaces.len() {
             return Err(Stop::fail(
                 format!(
@@ -728,7 +750,12 @@ impl<'a> Runner<'a> {
                 return Ok(());
             }
             for frame in sent {
-                self.log(frame.at, Direction::Outbound, frame.interface, frame.bytes.clone());
+                self.log(
+                    frame.at,
+                    Direction::Outbound,
+                    frame.interface,
+                    frame.bytes.clone(),
+                );
                 match classify(&frame.bytes) {
                     FrameClass::Arp(arp) if self.arp_auto => self.answer_arp(&frame, arp),
                     FrameClass::Igmp if self.ignore_igmp => {}
@@ -841,7 +868,11 @@ impl<'a> Runner<'a> {
             self.advance_to(watch_from, true)?;
         }
         if self.queue.is_empty() {
-            let step = if window.any { COARSE_STEP } else { self.fine_step() };
+            let step = if window.any {
+                COARSE_STEP
+            } else {
+                self.fine_step()
+            };
             self.advance_with_step(deadline, true, step)?;
         }
         let (frame, late) = match self.queue.pop_front() {
@@ -849,7 +880,11 @@ impl<'a> Runner<'a> {
             None => {
                 // Nothing in time: watch a little longer to tell "late" from "never".
                 let watch = deadline.saturating_add(LATE_WATCH.max(self.tolerance * 4));
-                self.advance_with_step(watch, true, self.fine_step().max(Duration::from_millis(1)))?;
+                self.advance_with_step(
+                    watch,
+                    true,
+                    self.fine_step().max(Duration::from_millis(1)),
+                )?;
                 match self.queue.pop_front() {
                     Some(frame) => (frame, true),
                     None => {
@@ -872,12 +907,20 @@ impl<'a> Runner<'a> {
         let at = self.script_time(frame.at);
         let comparison = self.session.compare(packet, &frame);
         if !comparison.mismatches.is_empty() {
-            let fields: Vec<&str> = comparison.mismatches.iter().map(|m| m.field.as_str()).collect();
+            let fields: Vec<&str> = comparison
+                .mismatches
+                .iter()
+                .map(|m| m.field.as_str())
+                .collect();
             let mut text = format!(
                 "line {}: expected {expected_text}  got {}: ",
                 event.line, comparison.got
             );
-            let diffs: Vec<String> = comparison.mismatches.iter().map(|m| m.to_string()).collect();
+            let diffs: Vec<String> = comparison
+                .mismatches
+                .iter()
+                .map(|m| m.to_string())
+                .collect();
             text.push_str(&diffs.join("; "));
             let mut detail = vec![text];
             detail.push(format!(
@@ -975,14 +1018,19 @@ impl<'a> Runner<'a> {
         let outcome = self.target.call(&socket_call);
         self.collect()?;
         let blocking_fd = self.fds.is_blocking(&socket_call, call);
-        if blocking_fd && calls::would_block(&socket_call, &outcome, 0) && !expected.expects_would_block() {
+        if blocking_fd
+            && calls::would_block(&socket_call, &outcome, 0)
+            && !expected.expects_would_block()
+        {
             let (earliest, latest) = if blocking_window {
                 (window.start, window.end)
             } else {
                 (at, at)
             };
             let written = match (&socket_call, &outcome) {
-                (SocketCall::Write { .. }, CallOutcome::Ok(ok)) => usize::try_from(ok.value).unwrap_or(0),
+                (SocketCall::Write { .. }, CallOutcome::Ok(ok)) => {
+                    usize::try_from(ok.value).unwrap_or(0)
+                }
                 _ => 0,
             };
             self.pending = Some(PendingCall {
@@ -1043,7 +1091,9 @@ impl<'a> Runner<'a> {
     ) -> Step {
         let outcome = match outcome {
             // Targets may leave blocking to the runner entirely.
-            CallOutcome::Unsupported(_) if matches!(call, Some(SocketCall::SetNonBlocking { .. })) => {
+            CallOutcome::Unsupported(_)
+                if matches!(call, Some(SocketCall::SetNonBlocking { .. })) =>
+            {
                 CallOutcome::Ok(CallOk::value(0))
             }
             CallOutcome::Unsupported(why) => {
@@ -1060,7 +1110,10 @@ impl<'a> Runner<'a> {
         }
         if let Some(mismatch) = compared.mismatch {
             return Err(Stop::fail(
-                format!("line {line}: {text} returned {}", calls::render_outcome(&outcome)),
+                format!(
+                    "line {line}: {text} returned {}",
+                    calls::render_outcome(&outcome)
+                ),
                 vec![format!("line {line}: {text}: {mismatch}")],
             ));
         }
@@ -1071,7 +1124,14 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn check_return_time(&mut self, line: usize, text: &str, returned: Duration, earliest: Duration, latest: Duration) -> Step {
+    fn check_return_time(
+        &mut self,
+        line: usize,
+        text: &str,
+        returned: Duration,
+        earliest: Duration,
+        latest: Duration,
+    ) -> Step {
         let early = returned.saturating_add(self.tolerance) < earliest;
         let late = returned > latest.saturating_add(self.tolerance);
         if early || late {
@@ -1138,7 +1198,11 @@ impl<'a> Runner<'a> {
     /// End of the script: a pending call must return, and nothing unexpected may be queued.
     fn finish(&mut self) -> Step {
         if let Some(latest) = self.pending.as_ref().map(|p| p.latest) {
-            self.advance_with_step(latest.saturating_add(self.tolerance), false, self.fine_step())?;
+            self.advance_with_step(
+                latest.saturating_add(self.tolerance),
+                false,
+                self.fine_step(),
+            )?;
             if let Some(p) = self.pending.take() {
                 return Err(self.timing(
                     format!("line {}: {} never returned", p.line, p.text),
@@ -1152,7 +1216,10 @@ impl<'a> Runner<'a> {
                 ));
             }
         }
-        let end = self.last_time.saturating_add(self.tolerance).max(self.now());
+        let end = self
+            .last_time
+            .saturating_add(self.tolerance)
+            .max(self.now());
         self.advance_with_step(end, true, self.fine_step())?;
         let last_line = self.script.events.last().map_or(0, |e| e.line);
         self.no_unexpected(last_line, "after the last line")?;

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::super::script::{CallEvent, Expr};
-use super::super::target::{CallOk, CallOutcome, Errno, ShutdownHow, SocketCall, SocketKind, SocketOption};
+use super::super::target::{
+    CallOk, CallOutcome, Errno, ShutdownHow, SocketCall, SocketKind, SocketOption,
+};
 use super::{Session, DEFAULT_REMOTE_PORT, DEFAULT_SERVICE_PORT};
 
 /// `O_RDWR` and `O_NONBLOCK` as Linux numbers them (what `fcntl(F_GETFL)` returns).
@@ -51,7 +53,10 @@ impl FdTable {
     }
 
     fn script_fd_of_live(&self, live: i32) -> Option<(i32, &Descriptor)> {
-        self.by_script.iter().find(|(_, d)| d.live == live).map(|(s, d)| (*s, d))
+        self.by_script
+            .iter()
+            .find(|(_, d)| d.live == live)
+            .map(|(s, d)| (*s, d))
     }
 
     fn insert(&mut self, script_fd: i32, descriptor: Descriptor) {
@@ -160,16 +165,22 @@ fn symbol_value(s: &str) -> Option<i64> {
         "INADDR_ANY" => 0,
         _ => {
             // htons(8080) and the like.
-            let inner = s.strip_prefix("htons(").or_else(|| s.strip_prefix("htonl("))?;
+            let inner = s
+                .strip_prefix("htons(")
+                .or_else(|| s.strip_prefix("htonl("))?;
             return inner.strip_suffix(')')?.trim().parse().ok();
         }
     })
 }
 
 fn arg(call: &CallEvent, index: usize) -> Result<&Expr, TranslateError> {
-    call.args
-        .get(index)
-        .ok_or_else(|| bad(format!("{} needs at least {} arguments", call.name, index + 1)))
+    call.args.get(index).ok_or_else(|| {
+        bad(format!(
+            "{} needs at least {} arguments",
+            call.name,
+            index + 1
+        ))
+    })
 }
 
 fn fd_arg(call: &CallEvent, fds: &FdTable) -> Result<i32, TranslateError> {
@@ -180,14 +191,20 @@ fn fd_arg(call: &CallEvent, fds: &FdTable) -> Result<i32, TranslateError> {
 }
 
 fn script_fd_arg(call: &CallEvent) -> Option<i32> {
-    call.args.first().and_then(int).and_then(|v| i32::try_from(v).ok())
+    call.args
+        .first()
+        .and_then(int)
+        .and_then(|v| i32::try_from(v).ok())
 }
 
 fn len_arg(call: &CallEvent, index: usize) -> Result<usize, TranslateError> {
     let e = arg(call, index)?;
-    int(e)
-        .and_then(|v| usize::try_from(v).ok())
-        .ok_or_else(|| bad(format!("length {} is not a non-negative number", render_expr(e))))
+    int(e).and_then(|v| usize::try_from(v).ok()).ok_or_else(|| {
+        bad(format!(
+            "length {} is not a non-negative number",
+            render_expr(e)
+        ))
+    })
 }
 
 /// An address argument: `...` gives `default`.
@@ -200,13 +217,17 @@ fn address_arg(e: &Expr, default: SocketAddrV4) -> Result<SocketAddrV4, Translat
             for (name, value) in fields {
                 match name.as_str() {
                     "sin_port" => {
-                        let port = int(value).and_then(|p| u16::try_from(p).ok()).ok_or_else(|| bad("sin_port is not a port number"))?;
+                        let port = int(value)
+                            .and_then(|p| u16::try_from(p).ok())
+                            .ok_or_else(|| bad("sin_port is not a port number"))?;
                         addr.set_port(port);
                     }
                     "sin_addr" => {
                         let ip = match value {
                             Expr::Ip(ip) => *ip,
-                            Expr::String(s) => s.parse().map_err(|_| bad(format!("sin_addr {s:?} is not an IPv4 address")))?,
+                            Expr::String(s) => s.parse().map_err(|_| {
+                                bad(format!("sin_addr {s:?} is not an IPv4 address"))
+                            })?,
                             Expr::Symbol(s) if s.starts_with("inet_addr(") => s
                                 .trim_start_matches("inet_addr(")
                                 .trim_end_matches(')')
@@ -215,15 +236,23 @@ fn address_arg(e: &Expr, default: SocketAddrV4) -> Result<SocketAddrV4, Translat
                                 .map_err(|_| bad(format!("{s} is not an IPv4 address")))?,
                             other => match int(other) {
                                 Some(0) => Ipv4Addr::UNSPECIFIED,
-                                _ => return Err(bad(format!("sin_addr {} is not an IPv4 address", render_expr(other)))),
+                                _ => {
+                                    return Err(bad(format!(
+                                        "sin_addr {} is not an IPv4 address",
+                                        render_expr(other)
+                                    )))
+                                }
                             },
                         };
                         addr.set_ip(ip);
                     }
-                    "sa_family" | "sin_family" => {
-                        if !has_symbol(value, "AF_INET") && !matches!(value, Expr::Ellipsis) {
-                            return Err(unsupported(format!("address family {} (IPv4 only)", render_expr(value))));
-                        }
+                    "sa_family" | "sin_family"
+                        if !has_symbol(value, "AF_INET") && !matches!(value, Expr::Ellipsis) =>
+                    {
+                        return Err(unsupported(format!(
+                            "address family {} (IPv4 only)",
+                            render_expr(value)
+                        )));
                     }
                     _ => {}
                 }
@@ -252,14 +281,20 @@ fn option_arg(level: &Expr, name: &Expr) -> Result<SocketOption, TranslateError>
         "TCP_USER_TIMEOUT" => SocketOption::UserTimeout,
         "IP_TTL" => SocketOption::TimeToLive,
         "IP_MULTICAST_TTL" => SocketOption::MulticastTimeToLive,
-        other => return Err(unsupported(format!("socket option {other} has no equivalent in the runner"))),
+        other => {
+            return Err(unsupported(format!(
+                "socket option {other} has no equivalent in the runner"
+            )))
+        }
     })
 }
 
 fn interface_arg(e: &Expr) -> Result<usize, TranslateError> {
     match e {
         Expr::Ellipsis => Ok(0),
-        Expr::Symbol(s) if s.starts_with("eth") => s[3..].parse().map_err(|_| bad(format!("interface {s}"))),
+        Expr::Symbol(s) if s.starts_with("eth") => {
+            s[3..].parse().map_err(|_| bad(format!("interface {s}")))
+        }
         other => int(other)
             .and_then(|v| usize::try_from(v).ok())
             .ok_or_else(|| bad(format!("interface {} is not an index", render_expr(other)))),
@@ -270,14 +305,23 @@ fn group_arg(e: &Expr) -> Result<Ipv4Addr, TranslateError> {
     match e {
         Expr::Ip(ip) => Ok(*ip),
         Expr::Address(a) => Ok(*a.ip()),
-        Expr::String(s) => s.parse().map_err(|_| bad(format!("group {s:?} is not an IPv4 address"))),
-        other => Err(bad(format!("group {} is not an IPv4 address", render_expr(other)))),
+        Expr::String(s) => s
+            .parse()
+            .map_err(|_| bad(format!("group {s:?} is not an IPv4 address"))),
+        other => Err(bad(format!(
+            "group {} is not an IPv4 address",
+            render_expr(other)
+        ))),
     }
 }
 
 /// Makes a call line into a [`SocketCall`], recording the ports it implies for the script's
 /// flows.
-pub(super) fn translate(call: &CallEvent, fds: &mut FdTable, session: &mut Session) -> Result<Translated, TranslateError> {
+pub(super) fn translate(
+    call: &CallEvent,
+    fds: &mut FdTable,
+    session: &mut Session,
+) -> Result<Translated, TranslateError> {
     let local_ip = session.local_ip(0);
     let remote_ip = session.network.remote_ip;
     let c = match call.name.as_str() {
@@ -293,13 +337,19 @@ pub(super) fn translate(call: &CallEvent, fds: &mut FdTable, session: &mut Sessi
             } else if has_symbol(kind_arg, "SOCK_DGRAM") {
                 SocketKind::Datagram
             } else {
-                return Err(unsupported(format!("socket type {}", render_expr(kind_arg))));
+                return Err(unsupported(format!(
+                    "socket type {}",
+                    render_expr(kind_arg)
+                )));
             };
             SocketCall::Socket { kind }
         }
         "bind" => {
             let fd = fd_arg(call, fds)?;
-            let addr = address_arg(arg(call, 1)?, SocketAddrV4::new(local_ip, DEFAULT_SERVICE_PORT))?;
+            let addr = address_arg(
+                arg(call, 1)?,
+                SocketAddrV4::new(local_ip, DEFAULT_SERVICE_PORT),
+            )?;
             if let Some(d) = script_fd_arg(call).and_then(|s| fds.get_mut(s)) {
                 d.local_port = Some(addr.port());
                 match d.kind {
@@ -313,17 +363,27 @@ pub(super) fn translate(call: &CallEvent, fds: &mut FdTable, session: &mut Sessi
         }
         "listen" => {
             let fd = fd_arg(call, fds)?;
-            let backlog = int(arg(call, 1)?).and_then(|v| u32::try_from(v).ok()).unwrap_or(1);
-            if let Some(port) = script_fd_arg(call).and_then(|s| fds.get(s)).and_then(|d| d.local_port) {
+            let backlog = int(arg(call, 1)?)
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(1);
+            if let Some(port) = script_fd_arg(call)
+                .and_then(|s| fds.get(s))
+                .and_then(|d| d.local_port)
+            {
                 session.tcp_local_port = Some(port);
             }
             session.tcp_remote_port = DEFAULT_REMOTE_PORT;
             SocketCall::Listen { fd, backlog }
         }
-        "accept" => SocketCall::Accept { fd: fd_arg(call, fds)? },
+        "accept" => SocketCall::Accept {
+            fd: fd_arg(call, fds)?,
+        },
         "connect" => {
             let fd = fd_arg(call, fds)?;
-            let addr = address_arg(arg(call, 1)?, SocketAddrV4::new(remote_ip, DEFAULT_SERVICE_PORT))?;
+            let addr = address_arg(
+                arg(call, 1)?,
+                SocketAddrV4::new(remote_ip, DEFAULT_SERVICE_PORT),
+            )?;
             let descriptor = script_fd_arg(call).and_then(|s| fds.get(s)).cloned();
             match descriptor.as_ref().map(|d| d.kind) {
                 Some(SocketKind::Datagram) => {
@@ -358,12 +418,18 @@ pub(super) fn translate(call: &CallEvent, fds: &mut FdTable, session: &mut Sessi
         "recv" => {
             let fd = fd_arg(call, fds)?;
             check_flags(call.args.get(3).unwrap_or(&Expr::Int(0)), &["MSG_DONTWAIT"])?;
-            SocketCall::Read { fd, len: len_arg(call, 2)? }
+            SocketCall::Read {
+                fd,
+                len: len_arg(call, 2)?,
+            }
         }
         "sendto" => {
             let fd = fd_arg(call, fds)?;
             let data = super::frames::filler(len_arg(call, 2)?);
-            check_flags(call.args.get(3).unwrap_or(&Expr::Int(0)), &["MSG_DONTWAIT", "MSG_NOSIGNAL"])?;
+            check_flags(
+                call.args.get(3).unwrap_or(&Expr::Int(0)),
+                &["MSG_DONTWAIT", "MSG_NOSIGNAL"],
+            )?;
             let default = SocketAddrV4::new(remote_ip, session.udp_remote_port);
             let addr = address_arg(call.args.get(4).unwrap_or(&Expr::Ellipsis), default)?;
             session.udp_remote_port = addr.port();
@@ -372,9 +438,14 @@ pub(super) fn translate(call: &CallEvent, fds: &mut FdTable, session: &mut Sessi
         "recvfrom" => {
             let fd = fd_arg(call, fds)?;
             check_flags(call.args.get(3).unwrap_or(&Expr::Int(0)), &["MSG_DONTWAIT"])?;
-            SocketCall::RecvFrom { fd, len: len_arg(call, 2)? }
+            SocketCall::RecvFrom {
+                fd,
+                len: len_arg(call, 2)?,
+            }
         }
-        "close" => SocketCall::Close { fd: fd_arg(call, fds)? },
+        "close" => SocketCall::Close {
+            fd: fd_arg(call, fds)?,
+        },
         "shutdown" => {
             let fd = fd_arg(call, fds)?;
             let how = match int(arg(call, 1)?) {
@@ -395,12 +466,19 @@ pub(super) fn translate(call: &CallEvent, fds: &mut FdTable, session: &mut Sessi
                     None => {
                         return Ok(Translated::Local {
                             value: 0,
-                            note: Some("SO_LINGER with l_onoff=0 is the default; not passed on".into()),
+                            note: Some(
+                                "SO_LINGER with l_onoff=0 is the default; not passed on".into(),
+                            ),
                         })
                     }
                 }
             } else {
-                int(value_arg).ok_or_else(|| bad(format!("option value {} is not a number", render_expr(value_arg))))?
+                int(value_arg).ok_or_else(|| {
+                    bad(format!(
+                        "option value {} is not a number",
+                        render_expr(value_arg)
+                    ))
+                })?
             };
             SocketCall::SetOption { fd, option, value }
         }
@@ -414,14 +492,19 @@ pub(super) fn translate(call: &CallEvent, fds: &mut FdTable, session: &mut Sessi
             let command = arg(call, 1)?;
             let script_fd = script_fd_arg(call);
             if has_symbol(command, "F_GETFL") {
-                let nonblocking = script_fd.and_then(|s| fds.get(s)).is_some_and(|d| d.nonblocking);
+                let nonblocking = script_fd
+                    .and_then(|s| fds.get(s))
+                    .is_some_and(|d| d.nonblocking);
                 return Ok(Translated::Local {
                     value: O_RDWR | if nonblocking { O_NONBLOCK } else { 0 },
                     note: None,
                 });
             }
             if !has_symbol(command, "F_SETFL") {
-                return Err(unsupported(format!("fcntl command {}", render_expr(command))));
+                return Err(unsupported(format!(
+                    "fcntl command {}",
+                    render_expr(command)
+                )));
             }
             let flags = int(arg(call, 2)?).ok_or_else(|| bad("fcntl flags are not a number"))?;
             let nonblocking = flags & O_NONBLOCK != 0;
@@ -435,12 +518,24 @@ pub(super) fn translate(call: &CallEvent, fds: &mut FdTable, session: &mut Sessi
             let group = group_arg(arg(call, 1)?)?;
             let interface = interface_arg(call.args.get(2).unwrap_or(&Expr::Ellipsis))?;
             if call.name == "join_group" {
-                SocketCall::JoinGroup { fd, group, interface }
+                SocketCall::JoinGroup {
+                    fd,
+                    group,
+                    interface,
+                }
             } else {
-                SocketCall::LeaveGroup { fd, group, interface }
+                SocketCall::LeaveGroup {
+                    fd,
+                    group,
+                    interface,
+                }
             }
         }
-        other => return Err(unsupported(format!("the runner has no equivalent of {other}()"))),
+        other => {
+            return Err(unsupported(format!(
+                "the runner has no equivalent of {other}()"
+            )))
+        }
     };
     Ok(Translated::Call(c))
 }
@@ -458,9 +553,17 @@ fn check_flags(flags: &Expr, allowed: &[&str]) -> Result<(), TranslateError> {
 /// `{l_onoff=1, l_linger=N}` → Some(N); `l_onoff=0` → None.
 fn linger(e: &Expr) -> Result<Option<i64>, TranslateError> {
     let Expr::Struct(fields) = e else {
-        return Err(bad(format!("SO_LINGER value {} is not {{l_onoff=..., l_linger=...}}", render_expr(e))));
+        return Err(bad(format!(
+            "SO_LINGER value {} is not {{l_onoff=..., l_linger=...}}",
+            render_expr(e)
+        )));
     };
-    let field = |name: &str| fields.iter().find(|(n, _)| n == name).and_then(|(_, v)| int(v));
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| int(v))
+    };
     match (field("l_onoff"), field("l_linger")) {
         (Some(0), _) => Ok(None),
         (Some(_), Some(seconds)) => Ok(Some(seconds)),
@@ -486,8 +589,13 @@ pub(super) fn may_block(call: &SocketCall) -> bool {
 /// connect in progress, or a write that took only part of its data.
 pub(super) fn would_block(call: &SocketCall, outcome: &CallOutcome, _written: usize) -> bool {
     match (call, outcome) {
-        (SocketCall::Connect { .. }, CallOutcome::Err(Errno::EINPROGRESS | Errno::EALREADY | Errno::EAGAIN)) => true,
-        (SocketCall::Write { data, .. }, CallOutcome::Ok(ok)) => usize::try_from(ok.value).is_ok_and(|n| n < data.len()),
+        (
+            SocketCall::Connect { .. },
+            CallOutcome::Err(Errno::EINPROGRESS | Errno::EALREADY | Errno::EAGAIN),
+        ) => true,
+        (SocketCall::Write { data, .. }, CallOutcome::Ok(ok)) => {
+            usize::try_from(ok.value).is_ok_and(|n| n < data.len())
+        }
         (c, CallOutcome::Err(Errno::EAGAIN)) => may_block(c),
         _ => false,
     }
@@ -506,11 +614,21 @@ pub(super) fn continuation(call: &SocketCall, written_now: usize) -> SocketCall 
 
 /// What a blocking call returns once it stops blocking: a connect that now reports
 /// `EISCONN` succeeded; a write returns everything it wrote.
-pub(super) fn finish_blocking(call: &SocketCall, outcome: CallOutcome, written: usize) -> CallOutcome {
+pub(super) fn finish_blocking(
+    call: &SocketCall,
+    outcome: CallOutcome,
+    written: usize,
+) -> CallOutcome {
     match (call, outcome) {
-        (SocketCall::Connect { .. }, CallOutcome::Err(Errno::EISCONN)) => CallOutcome::Ok(CallOk::value(0)),
-        (SocketCall::Write { .. }, CallOutcome::Ok(ok)) => CallOutcome::Ok(CallOk::value(ok.value.saturating_add(written as i64))),
-        (SocketCall::Write { .. }, CallOutcome::Err(_)) if written > 0 => CallOutcome::Ok(CallOk::value(written as i64)),
+        (SocketCall::Connect { .. }, CallOutcome::Err(Errno::EISCONN)) => {
+            CallOutcome::Ok(CallOk::value(0))
+        }
+        (SocketCall::Write { .. }, CallOutcome::Ok(ok)) => {
+            CallOutcome::Ok(CallOk::value(ok.value.saturating_add(written as i64)))
+        }
+        (SocketCall::Write { .. }, CallOutcome::Err(_)) if written > 0 => {
+            CallOutcome::Ok(CallOk::value(written as i64))
+        }
         (_, outcome) => outcome,
     }
 }
@@ -531,7 +649,9 @@ pub(super) struct Compared {
 
 impl Expected {
     pub(super) fn from_call(call: &CallEvent) -> Expected {
-        Expected { event: call.clone() }
+        Expected {
+            event: call.clone(),
+        }
     }
 
     /// The script itself expects `EAGAIN`/`EINPROGRESS`/`EALREADY`.
@@ -551,7 +671,13 @@ impl Expected {
 
     /// Compares `outcome` of `call` with the expectation (mapping descriptors for `socket`
     /// and `accept`, and the value read by `getsockopt`).
-    pub(super) fn compare(&self, outcome: &CallOutcome, call: Option<&SocketCall>, fds: &FdTable, check_buffer_sizes: bool) -> Compared {
+    pub(super) fn compare(
+        &self,
+        outcome: &CallOutcome,
+        call: Option<&SocketCall>,
+        fds: &FdTable,
+        check_buffer_sizes: bool,
+    ) -> Compared {
         let mut compared = Compared::default();
         let expected_value = int(&self.event.result);
         let any = matches!(self.event.result, Expr::Ellipsis);
@@ -560,37 +686,63 @@ impl Expected {
                 let want = self.event.errno.as_deref().and_then(Errno::from_name);
                 let ok = expected_value == Some(-1) && want.is_none_or(|w| w == *errno);
                 if !ok && !any {
-                    compared.mismatch = Some(format!("expected {}, got -1 {errno:?}", self.expected_text()));
+                    compared.mismatch = Some(format!(
+                        "expected {}, got -1 {errno:?}",
+                        self.expected_text()
+                    ));
                 }
             }
             CallOutcome::Ok(result) => {
                 if expected_value == Some(-1) {
-                    compared.mismatch = Some(format!("expected {}, got {}", self.expected_text(), result.value));
+                    compared.mismatch = Some(format!(
+                        "expected {}, got {}",
+                        self.expected_text(),
+                        result.value
+                    ));
                     return compared;
                 }
-                let is_new_fd = matches!(call, Some(SocketCall::Socket { .. } | SocketCall::Accept { .. }));
+                let is_new_fd = matches!(
+                    call,
+                    Some(SocketCall::Socket { .. } | SocketCall::Accept { .. })
+                );
                 if !is_new_fd && !any {
                     match expected_value {
                         Some(v) if v != result.value => {
-                            compared.mismatch = Some(format!("expected {}, got {}", self.expected_text(), result.value));
+                            compared.mismatch = Some(format!(
+                                "expected {}, got {}",
+                                self.expected_text(),
+                                result.value
+                            ));
                             return compared;
                         }
                         Some(_) => {}
-                        None => compared.note = Some(format!("result {} not compared", render_expr(&self.event.result))),
+                        None => {
+                            compared.note = Some(format!(
+                                "result {} not compared",
+                                render_expr(&self.event.result)
+                            ))
+                        }
                     }
                 }
                 if let Some(SocketCall::GetOption { option, .. }) = call {
                     let wanted = self.event.args.get(3).and_then(int);
                     match (option, wanted) {
-                        (SocketOption::ReceiveBuffer | SocketOption::SendBuffer, Some(_)) if !check_buffer_sizes => {
+                        (SocketOption::ReceiveBuffer | SocketOption::SendBuffer, Some(_))
+                            if !check_buffer_sizes =>
+                        {
                             compared.note = Some(format!("{option:?} value {} not compared (buffer sizes are the implementation's choice)", result.value));
                         }
                         (
-                            SocketOption::ReuseAddress | SocketOption::KeepAlive | SocketOption::NoDelay,
+                            SocketOption::ReuseAddress
+                            | SocketOption::KeepAlive
+                            | SocketOption::NoDelay,
                             Some(w),
                         ) => {
                             if (w != 0) != (result.value != 0) {
-                                compared.mismatch = Some(format!("expected option value {w}, got {}", result.value));
+                                compared.mismatch = Some(format!(
+                                    "expected option value {w}, got {}",
+                                    result.value
+                                ));
                             }
                         }
                         (_, Some(w)) => {
@@ -605,7 +757,11 @@ impl Expected {
                                         v.to_string()
                                     }
                                 };
-                                compared.mismatch = Some(format!("expected option value {}, got {}", name(w), name(result.value)));
+                                compared.mismatch = Some(format!(
+                                    "expected option value {}, got {}",
+                                    name(w),
+                                    name(result.value)
+                                ));
                             }
                         }
                         (_, None) => {}
@@ -613,7 +769,9 @@ impl Expected {
                 }
                 let _ = fds;
             }
-            CallOutcome::Unsupported(why) => compared.mismatch = Some(format!("unsupported: {why}")),
+            CallOutcome::Unsupported(why) => {
+                compared.mismatch = Some(format!("unsupported: {why}"))
+            }
         }
         compared
     }
@@ -621,12 +779,23 @@ impl Expected {
 
 /// After a call succeeded: record the descriptor `socket` or `accept` handed out under the
 /// number the script expects.
-pub(super) fn after_success(call: &SocketCall, event: &CallEvent, result: &CallOk, fds: &mut FdTable, session: &mut Session) {
+pub(super) fn after_success(
+    call: &SocketCall,
+    event: &CallEvent,
+    result: &CallOk,
+    fds: &mut FdTable,
+    session: &mut Session,
+) {
     let live = i32::try_from(result.value).unwrap_or(-1);
-    let script_fd = int(&event.result).and_then(|v| i32::try_from(v).ok()).unwrap_or(live);
+    let script_fd = int(&event.result)
+        .and_then(|v| i32::try_from(v).ok())
+        .unwrap_or(live);
     match call {
         SocketCall::Socket { kind } => {
-            let nonblocking = event.args.get(1).is_some_and(|a| has_symbol(a, "SOCK_NONBLOCK"));
+            let nonblocking = event
+                .args
+                .get(1)
+                .is_some_and(|a| has_symbol(a, "SOCK_NONBLOCK"));
             fds.insert(
                 script_fd,
                 Descriptor {
@@ -672,7 +841,10 @@ pub(super) fn render_expr(e: &Expr) -> String {
         Expr::Int(v) => v.to_string(),
         Expr::Symbol(s) => s.clone(),
         Expr::Or(list) => list.iter().map(render_expr).collect::<Vec<_>>().join("|"),
-        Expr::List(list) => format!("[{}]", list.iter().map(render_expr).collect::<Vec<_>>().join(", ")),
+        Expr::List(list) => format!(
+            "[{}]",
+            list.iter().map(render_expr).collect::<Vec<_>>().join(", ")
+        ),
         Expr::Struct(fields) => format!(
             "{{{}}}",
             fields
@@ -690,7 +862,12 @@ pub(super) fn render_expr(e: &Expr) -> String {
 /// `accept(3, ..., ...) = 4`.
 pub(super) fn render_call(call: &CallEvent) -> String {
     let args: Vec<String> = call.args.iter().map(render_expr).collect();
-    let mut s = format!("{}({}) = {}", call.name, args.join(", "), render_expr(&call.result));
+    let mut s = format!(
+        "{}({}) = {}",
+        call.name,
+        args.join(", "),
+        render_expr(&call.result)
+    );
     if let Some(e) = &call.errno {
         s.push(' ');
         s.push_str(e);

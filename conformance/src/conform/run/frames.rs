@@ -54,7 +54,12 @@ pub(super) fn filler(len: usize) -> Vec<u8> {
 }
 
 /// An Ethernet frame around `payload`, padded to the 60-octet minimum.
-pub(super) fn ethernet(destination: MacAddr, source: MacAddr, ether_type: EtherType, payload: &[u8]) -> Vec<u8> {
+pub(super) fn ethernet(
+    destination: MacAddr,
+    source: MacAddr,
+    ether_type: EtherType,
+    payload: &[u8],
+) -> Vec<u8> {
     let header = EthernetHeader::new(destination, source, ether_type);
     let mut out = vec![0u8; (EthernetHeader::MIN_LEN + payload.len()).max(60)];
     let n = header.emit(&mut out).unwrap_or(EthernetHeader::MIN_LEN);
@@ -87,7 +92,11 @@ pub(super) fn arp_frame(
 
 /// The Ethernet destination for an IPv4 destination: the mapped group MAC for multicast
 /// [RFC 1112 § 6.4], broadcast for the limited or a directed broadcast, else `unicast`.
-pub(super) fn ethernet_destination(destination: Ipv4Addr, directed_broadcasts: &[Ipv4Addr], unicast: MacAddr) -> MacAddr {
+pub(super) fn ethernet_destination(
+    destination: Ipv4Addr,
+    directed_broadcasts: &[Ipv4Addr],
+    unicast: MacAddr,
+) -> MacAddr {
     if destination.is_multicast() {
         MacAddr::from_ipv4_multicast(destination)
     } else if destination.is_broadcast() || directed_broadcasts.contains(&destination) {
@@ -122,7 +131,9 @@ fn own_transport_len(body: &PacketBody) -> usize {
     match body {
         PacketBody::Tcp(t) => {
             let options = match &t.options {
-                TcpOptionsSpec::List(list) => list.iter().map(option_len).sum::<usize>().div_ceil(4) * 4,
+                TcpOptionsSpec::List(list) => {
+                    list.iter().map(option_len).sum::<usize>().div_ceil(4) * 4
+                }
                 _ => 0,
             };
             20 + options + t.len as usize
@@ -154,7 +165,9 @@ impl Session {
             let EventKind::Packet(p) = &event.kind else {
                 continue;
             };
-            let (Direction::Inbound, Some(fragment), Some(id)) = (p.direction, p.ip.fragment, p.ip.id) else {
+            let (Direction::Inbound, Some(fragment), Some(id)) =
+                (p.direction, p.ip.fragment, p.ip.id)
+            else {
                 continue;
             };
             let end = usize::from(fragment.offset) + own_transport_len(&p.body);
@@ -194,7 +207,11 @@ impl Session {
         header.ttl = packet
             .ip
             .ttl
-            .unwrap_or(if matches!(packet.body, PacketBody::Igmp(_)) { 1 } else { 64 });
+            .unwrap_or(if matches!(packet.body, PacketBody::Igmp(_)) {
+                1
+            } else {
+                64
+            });
         if let Some(tos) = packet.ip.tos {
             header.dscp = tos >> 2;
             header.ecn = Ecn::from_bits(tos & 0b11);
@@ -210,15 +227,26 @@ impl Session {
         header.dont_fragment = packet.ip.dont_fragment.unwrap_or(false);
         if let Some(fragment) = packet.ip.fragment {
             if fragment.offset % 8 != 0 {
-                return Err(format!("fragment offset {} is not a multiple of 8", fragment.offset));
+                return Err(format!(
+                    "fragment offset {} is not a multiple of 8",
+                    fragment.offset
+                ));
             }
             header.fragment_offset = fragment.offset / 8;
             header.more_fragments = fragment.more;
         }
         let igmp_alert = matches!(packet.body, PacketBody::Igmp(_)).then_some(&ROUTER_ALERT[..]);
-        let options = packet.ip.options.as_deref().or(igmp_alert).unwrap_or_default();
+        let options = packet
+            .ip
+            .options
+            .as_deref()
+            .or(igmp_alert)
+            .unwrap_or_default();
         if options.len() > 40 {
-            return Err(format!("{} octets of IP options (at most 40)", options.len()));
+            return Err(format!(
+                "{} octets of IP options (at most 40)",
+                options.len()
+            ));
         }
         header.options = Ipv4Options::raw(options);
         let mut datagram = vec![0u8; header.len() + transport.len()];
@@ -227,8 +255,14 @@ impl Session {
             .map_err(|e| format!("IPv4 header: {e}"))?;
         datagram[n..].copy_from_slice(&transport);
         let broadcasts = self.directed_broadcasts();
-        let eth_destination = ethernet_destination(destination, &broadcasts, self.target_mac(interface));
-        Ok(ethernet(eth_destination, self.network.peer_mac, EtherType::IPV4, &datagram))
+        let eth_destination =
+            ethernet_destination(destination, &broadcasts, self.target_mac(interface));
+        Ok(ethernet(
+            eth_destination,
+            self.network.peer_mac,
+            EtherType::IPV4,
+            &datagram,
+        ))
     }
 
     /// Directed broadcast addresses of the target's subnets.
@@ -259,7 +293,12 @@ impl Session {
     }
 
     /// The whole transport octets of fragmented datagram `id`.
-    fn planned_transport(&mut self, id: u16, source: Ipv4Addr, destination: Ipv4Addr) -> Result<Vec<u8>, String> {
+    fn planned_transport(
+        &mut self,
+        id: u16,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+    ) -> Result<Vec<u8>, String> {
         let Some(plan) = self.fragment_plans.get(&id).cloned() else {
             return Err(format!("fragment with id {id} was not planned"));
         };
@@ -268,7 +307,8 @@ impl Session {
         }
         let bytes = match &plan.head {
             Some(head) => {
-                let own_header = own_transport_len(&head.body).saturating_sub(payload_len_of(&head.body));
+                let own_header =
+                    own_transport_len(&head.body).saturating_sub(payload_len_of(&head.body));
                 let payload = plan.total.saturating_sub(own_header);
                 let mut bytes = self.transport(head, source, destination, Some(payload))?;
                 bytes.resize(plan.total, 0);
@@ -329,7 +369,8 @@ impl Session {
         let index = self.flow_index(Some(local), remote);
         let flow = &self.flows[index];
         let window = spec.window.unwrap_or(65535);
-        let window = u16::try_from(window).map_err(|_| format!("win {window} does not fit the 16-bit window field"))?;
+        let window = u16::try_from(window)
+            .map_err(|_| format!("win {window} does not fit the 16-bit window field"))?;
         let mut header = TcpHeader::new(
             remote,
             local,
@@ -373,20 +414,20 @@ impl Session {
                     let Some(buffer) = sack_iter.next() else {
                         return Err("internal: SACK buffer".to_string());
                     };
-                    TcpOption::Sack(SackBlocks::encode(&mapped, buffer).map_err(|e| format!("sack: {e}"))?)
+                    TcpOption::Sack(
+                        SackBlocks::encode(&mapped, buffer).map_err(|e| format!("sack: {e}"))?,
+                    )
                 }
                 TcpOptionSpec::Timestamp { value, echo } => TcpOption::Timestamps {
                     value: *value,
                     echo_reply: flow.live_echo(*echo),
                 },
-                TcpOptionSpec::Other { kind, data } => TcpOption::Unknown {
-                    kind: *kind,
-                    data,
-                },
+                TcpOptionSpec::Other { kind, data } => TcpOption::Unknown { kind: *kind, data },
             });
         }
         let mut option_bytes = [0u8; 40];
-        let n = TcpOption::write_all(&options, &mut option_bytes).map_err(|e| format!("TCP options: {e}"))?;
+        let n = TcpOption::write_all(&options, &mut option_bytes)
+            .map_err(|e| format!("TCP options: {e}"))?;
         header.options = TcpOptions::raw(&option_bytes[..n]);
         let payload = filler(payload_len.unwrap_or(spec.len as usize));
         let mut out = vec![0u8; header.len() + payload.len()];
@@ -397,7 +438,12 @@ impl Session {
         Ok(out)
     }
 
-    fn icmp_inbound(&mut self, spec: &IcmpSpec, interface: usize, payload_len: Option<usize>) -> Result<Vec<u8>, String> {
+    fn icmp_inbound(
+        &mut self,
+        spec: &IcmpSpec,
+        interface: usize,
+        payload_len: Option<usize>,
+    ) -> Result<Vec<u8>, String> {
         let mut rest = [0u8; 4];
         if let Some((id, seq)) = spec.echo {
             rest[..2].copy_from_slice(&id.to_be_bytes());
@@ -432,7 +478,10 @@ impl Session {
         let destination = quoted.ip.dst.unwrap_or(self.network.remote_ip);
         let transport = match &quoted.body {
             PacketBody::Tcp(spec) => {
-                let local = spec.src_port.or(self.tcp_local_port).unwrap_or(DEFAULT_SERVICE_PORT);
+                let local = spec
+                    .src_port
+                    .or(self.tcp_local_port)
+                    .unwrap_or(DEFAULT_SERVICE_PORT);
                 let remote = spec.dst_port.unwrap_or(self.tcp_remote_port);
                 let index = self.flow_index(Some(local), remote);
                 let flow = &self.flows[index];
@@ -452,7 +501,10 @@ impl Session {
                 out
             }
             PacketBody::Udp(spec) => {
-                let local = spec.src_port.or(self.udp_local_port).unwrap_or(DEFAULT_SERVICE_PORT);
+                let local = spec
+                    .src_port
+                    .or(self.udp_local_port)
+                    .unwrap_or(DEFAULT_SERVICE_PORT);
                 let remote = spec.dst_port.unwrap_or(self.udp_remote_port);
                 let payload = filler(spec.len);
                 let mut out = vec![0u8; 8 + payload.len()];
@@ -464,7 +516,9 @@ impl Session {
             PacketBody::Icmp(spec) => self.icmp_inbound(spec, interface, None)?,
             PacketBody::RawIp { len, .. } => vec![0u8; *len],
             PacketBody::Igmp(spec) => igmp_inbound(spec)?,
-            PacketBody::Arp(_) => return Err("an ICMP error cannot quote an ARP packet".to_string()),
+            PacketBody::Arp(_) => {
+                return Err("an ICMP error cannot quote an ARP packet".to_string())
+            }
         };
         let mut header = Ipv4Header::new(source, destination, protocol_of(&quoted.body));
         if let Some(ttl) = quoted.ip.ttl {
@@ -485,7 +539,10 @@ impl Session {
         let peer = self.network.peer_mac;
         let target_mac = self.target_mac(interface);
         match spec {
-            ArpSpec::Request { target_ip, sender_ip } => arp_frame(
+            ArpSpec::Request {
+                target_ip,
+                sender_ip,
+            } => arp_frame(
                 MacAddr::BROADCAST,
                 ArpOperation::REQUEST,
                 peer,
@@ -569,8 +626,10 @@ fn igmp_inbound(spec: &IgmpSpec) -> Result<Vec<u8>, String> {
                     s_flag: false,
                     qrv: 2,
                     qqic: 125,
-                    number_of_sources: u16::try_from(sources.len()).map_err(|_| "too many sources".to_string())?,
-                    sources: SourceList::new(&body_sources).map_err(|e| format!("IGMP sources: {e}"))?,
+                    number_of_sources: u16::try_from(sources.len())
+                        .map_err(|_| "too many sources".to_string())?,
+                    sources: SourceList::new(&body_sources)
+                        .map_err(|e| format!("IGMP sources: {e}"))?,
                     additional_data: &[],
                 }),
                 v => return Err(format!("IGMP version {v} (1, 2 or 3)")),
@@ -607,15 +666,18 @@ fn igmp_inbound(spec: &IgmpSpec) -> Result<Vec<u8>, String> {
             for (record_type, group, sources) in records {
                 bytes.push(*record_type);
                 bytes.push(0);
-                let count = u16::try_from(sources.len()).map_err(|_| "too many sources".to_string())?;
+                let count =
+                    u16::try_from(sources.len()).map_err(|_| "too many sources".to_string())?;
                 bytes.extend_from_slice(&count.to_be_bytes());
                 bytes.extend_from_slice(&group.octets());
                 for s in sources {
                     bytes.extend_from_slice(&s.octets());
                 }
             }
-            let count = u16::try_from(records.len()).map_err(|_| "too many group records".to_string())?;
-            let (parsed, _) = GroupRecords::parse(&bytes, count).map_err(|e| format!("IGMP records: {e}"))?;
+            let count =
+                u16::try_from(records.len()).map_err(|_| "too many group records".to_string())?;
+            let (parsed, _) =
+                GroupRecords::parse(&bytes, count).map_err(|e| format!("IGMP records: {e}"))?;
             emit_igmp(&IgmpMessage::V3Report(V3Report {
                 reserved1: 0,
                 checksum: 0,

@@ -8,7 +8,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 
 use wirecheck_codec::arp::{ArpEthernetIpv4, ArpOperation};
-use wirecheck_codec::ethernet::{EtherType, EthernetHeader, MacAddr};
+use wirecheck_codec::ethernet::{EtherType, EthernetHeader};
 use wirecheck_codec::igmp::{IgmpMessage, QueryBody, QueryVersion};
 use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
 use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOption};
@@ -33,7 +33,11 @@ pub(super) struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: expected {}, got {}", self.field, self.expected, self.got)
+        write!(
+            f,
+            "{}: expected {}, got {}",
+            self.field, self.expected, self.got
+        )
     }
 }
 
@@ -66,9 +70,11 @@ impl Diff {
     fn checksum(&mut self, layer: &str, status: ChecksumStatus) {
         match status {
             ChecksumStatus::Good | ChecksumStatus::Absent => {}
-            ChecksumStatus::Bad { expected, found } => {
-                self.field(&format!("{layer} checksum"), format!("{expected:#06x}"), format!("{found:#06x}"))
-            }
+            ChecksumStatus::Bad { expected, found } => self.field(
+                &format!("{layer} checksum"),
+                format!("{expected:#06x}"),
+                format!("{found:#06x}"),
+            ),
             ChecksumStatus::Partial => self.field(
                 &format!("{layer} checksum"),
                 "a complete checksum",
@@ -177,7 +183,13 @@ fn render_tcp_spec(t: &TcpSpec) -> String {
     if let (Some(a), Some(b)) = (t.src_port, t.dst_port) {
         s.push_str(&format!(":{a} > :{b} "));
     }
-    s.push_str(&format!("{} {}:{}({})", render_flags_spec(t.flags), t.seq, t.end, t.len));
+    s.push_str(&format!(
+        "{} {}:{}({})",
+        render_flags_spec(t.flags),
+        t.seq,
+        t.end,
+        t.len
+    ));
     if let Some(a) = t.ack {
         s.push_str(&format!(" ack {a}"));
     }
@@ -270,7 +282,10 @@ fn render_records(records: &[(u8, Ipv4Addr, Vec<Ipv4Addr>)]) -> String {
 
 fn render_arp_spec(a: &ArpSpec) -> String {
     match a {
-        ArpSpec::Request { target_ip, sender_ip } => format!("arp who-has {target_ip} tell {sender_ip}"),
+        ArpSpec::Request {
+            target_ip,
+            sender_ip,
+        } => format!("arp who-has {target_ip} tell {sender_ip}"),
         ArpSpec::Reply {
             sender_ip,
             sender_mac,
@@ -309,7 +324,10 @@ pub(super) fn render_expected(packet: &PacketEvent) -> String {
     } else {
         format!("eth{} ", packet.interface)
     };
-    format!("{interface}{arrow} {}", render_body(&packet.body, &packet.ip))
+    format!(
+        "{interface}{arrow} {}",
+        render_body(&packet.body, &packet.ip)
+    )
 }
 
 /// A parsed TCP option, owned, for comparing and rendering.
@@ -333,7 +351,9 @@ impl Opt {
             TcpOption::MaximumSegmentSize(v) => Opt::Mss(*v),
             TcpOption::WindowScale(v) => Opt::WindowScale(*v),
             TcpOption::SackPermitted => Opt::SackPermitted,
-            TcpOption::Sack(blocks) => Opt::Sack(blocks.iter().map(|b| (b.left, b.right)).collect()),
+            TcpOption::Sack(blocks) => {
+                Opt::Sack(blocks.iter().map(|b| (b.left, b.right)).collect())
+            }
             TcpOption::Timestamps { value, echo_reply } => Opt::Timestamp(*value, *echo_reply),
             other => {
                 let mut buf = [0u8; 40];
@@ -411,15 +431,13 @@ fn compare_option(expected: &Opt, actual: &Opt, diff: &mut Diff) {
         (Opt::Mss(e), Opt::Mss(a)) => diff.check("mss", *e, *a),
         (Opt::WindowScale(e), Opt::WindowScale(a)) => diff.check("wscale", *e, *a),
         (Opt::Timestamp(_, e), Opt::Timestamp(_, a)) => diff.check("TS ecr", *e, *a),
-        (Opt::Sack(e), Opt::Sack(a)) => {
-            if e != a {
-                diff.field("sack blocks", Opt::Sack(e.clone()).render(), Opt::Sack(a.clone()).render());
-            }
-        }
-        (Opt::Other(_, e), Opt::Other(_, a)) => {
-            if e != a {
-                diff.field(&expected.name(), hex(e), hex(a));
-            }
+        (Opt::Sack(e), Opt::Sack(a)) if e != a => diff.field(
+            "sack blocks",
+            Opt::Sack(e.clone()).render(),
+            Opt::Sack(a.clone()).render(),
+        ),
+        (Opt::Other(_, e), Opt::Other(_, a)) if e != a => {
+            diff.field(&expected.name(), hex(e), hex(a))
         }
         _ => {}
     }
@@ -436,7 +454,10 @@ impl Session {
     /// A one-line description of a frame for "unexpected packet" messages.
     pub(super) fn describe(&self, frame: &SentFrame) -> String {
         let Ok((eth, payload)) = EthernetHeader::parse(&frame.bytes) else {
-            return format!("{} octets that are not an Ethernet frame", frame.bytes.len());
+            return format!(
+                "{} octets that are not an Ethernet frame",
+                frame.bytes.len()
+            );
         };
         match eth.ether_type {
             EtherType::ARP => match ArpEthernetIpv4::parse(payload) {
@@ -444,7 +465,12 @@ impl Session {
                 Err(e) => format!("malformed ARP: {e}"),
             },
             EtherType::IPV4 => match Ipv4Header::parse(payload) {
-                Ok((ip, l4)) => format!("{} > {} {}", ip.source, ip.destination, self.render_l4(&ip, l4)),
+                Ok((ip, l4)) => format!(
+                    "{} > {} {}",
+                    ip.source,
+                    ip.destination,
+                    self.render_l4(&ip, l4)
+                ),
                 Err(e) => format!("malformed IPv4: {e}"),
             },
             other => format!("EtherType {other}"),
@@ -459,8 +485,24 @@ impl Session {
     }
 
     fn render_l4(&self, ip: &Ipv4Header<'_>, l4: &[u8]) -> String {
+        self.render_l4_as(ip, l4, true)
+    }
+
+    fn render_l4_as(&self, ip: &Ipv4Header<'_>, l4: &[u8], with_ports: bool) -> String {
+        let ports = |s: u16, d: u16| {
+            if with_ports {
+                format!(":{s} > :{d} ")
+            } else {
+                String::new()
+            }
+        };
         if ip.is_fragment() && ip.fragment_offset != 0 {
-            return format!("raw {} ({}) fragment off={}", ip.protocol.0, l4.len(), ip.fragment_offset_bytes());
+            return format!(
+                "raw {} ({}) fragment off={}",
+                ip.protocol.0,
+                l4.len(),
+                ip.fragment_offset_bytes()
+            );
         }
         match ip.protocol {
             IpProtocol::TCP => match TcpHeader::parse(l4) {
@@ -468,16 +510,19 @@ impl Session {
                     let flow = self.flow_for_ports(tcp.source_port, tcp.destination_port);
                     let offset = flow.and_then(|f| f.seq_offset).unwrap_or(0);
                     format!(
-                        ":{} > :{} {}",
-                        tcp.source_port,
-                        tcp.destination_port,
+                        "{}{}",
+                        ports(tcp.source_port, tcp.destination_port),
                         render_tcp(&tcp, payload.len(), offset)
                     )
                 }
                 Err(e) => format!("malformed TCP: {e}"),
             },
             IpProtocol::UDP => match UdpHeader::parse(l4) {
-                Ok((udp, payload)) => format!(":{} > :{} udp ({})", udp.source_port, udp.destination_port, payload.len()),
+                Ok((udp, payload)) => format!(
+                    "{}udp ({})",
+                    ports(udp.source_port, udp.destination_port),
+                    payload.len()
+                ),
                 Err(_) => format!("udp ({} octets)", l4.len()),
             },
             IpProtocol::ICMP => render_icmp(l4),
@@ -491,10 +536,18 @@ impl Session {
     pub(super) fn compare(&mut self, packet: &PacketEvent, frame: &SentFrame) -> Comparison {
         let mut diff = Diff(Vec::new());
         if frame.interface != packet.interface {
-            diff.field("interface", format!("eth{}", packet.interface), format!("eth{}", frame.interface));
+            diff.field(
+                "interface",
+                format!("eth{}", packet.interface),
+                format!("eth{}", frame.interface),
+            );
         }
         let Ok((eth, payload)) = EthernetHeader::parse(&frame.bytes) else {
-            diff.field("frame", "an Ethernet frame", format!("{} octets", frame.bytes.len()));
+            diff.field(
+                "frame",
+                "an Ethernet frame",
+                format!("{} octets", frame.bytes.len()),
+            );
             return Comparison {
                 mismatches: diff.0,
                 got: "a runt frame".into(),
@@ -556,7 +609,12 @@ impl Session {
         let protocol = protocol_of(&packet.body);
         if ip.protocol != protocol {
             diff.field("protocol", protocol, ip.protocol);
-            let got = format!("{} > {} {}", ip.source, ip.destination, self.render_l4(&ip, l4));
+            let got = format!(
+                "{} > {} {}",
+                ip.source,
+                ip.destination,
+                self.render_l4(&ip, l4)
+            );
             return Comparison {
                 mismatches: diff.0,
                 got,
@@ -570,7 +628,11 @@ impl Session {
             };
             match expected_len {
                 Some(len) => diff.check("payload length", len, l4.len()),
-                None => diff.field("fragment", "a first fragment or whole datagram", format!("off={}", ip.fragment_offset_bytes())),
+                None => diff.field(
+                    "fragment",
+                    "a first fragment or whole datagram",
+                    format!("off={}", ip.fragment_offset_bytes()),
+                ),
             }
             let got = self.render_l4(&ip, l4);
             return Comparison {
@@ -587,7 +649,15 @@ impl Session {
             PacketBody::RawIp { len, .. } => diff.check("payload length", *len, l4.len()),
             PacketBody::Arp(_) => {}
         }
-        let got = format!("{}{}", render_ip_actual(&ip), self.render_l4(&ip, l4));
+        // The actual packet in the line's terms: IP fields only when the line constrains them,
+        // ports only when they differ from what the line expects.
+        let ip_part = if packet.ip == IpSpec::default() {
+            String::new()
+        } else {
+            render_ip_actual(&ip)
+        };
+        let ports_differ = diff.0.iter().any(|m| m.field.ends_with(" port"));
+        let got = format!("{ip_part}{}", self.render_l4_as(&ip, l4, ports_differ));
         Comparison {
             mismatches: diff.0,
             got,
@@ -600,12 +670,16 @@ impl Session {
         // goes from the target's address to the remote end, and IGMP to its group address.
         let single = self.network.interfaces.len() == 1;
         let default_source = match packet.body {
-            PacketBody::Tcp(_) | PacketBody::Udp(_) | PacketBody::Icmp(_) if single => Some(self.local_ip(packet.interface)),
+            PacketBody::Tcp(_) | PacketBody::Udp(_) | PacketBody::Icmp(_) if single => {
+                Some(self.local_ip(packet.interface))
+            }
             PacketBody::Igmp(_) => Some(self.local_ip(packet.interface)),
             _ => None,
         };
         let default_destination = match &packet.body {
-            PacketBody::Tcp(_) | PacketBody::Udp(_) | PacketBody::Icmp(_) if single => Some(self.network.remote_ip),
+            PacketBody::Tcp(_) | PacketBody::Udp(_) | PacketBody::Icmp(_) if single => {
+                Some(self.network.remote_ip)
+            }
             PacketBody::Igmp(g) => Some(igmp_destination(g)),
             _ => None,
         };
@@ -629,7 +703,11 @@ impl Session {
         }
         match spec.fragment {
             Some(f) => {
-                diff.check("fragment offset", usize::from(f.offset), ip.fragment_offset_bytes());
+                diff.check(
+                    "fragment offset",
+                    usize::from(f.offset),
+                    ip.fragment_offset_bytes(),
+                );
                 diff.check("MF", f.more, ip.more_fragments);
             }
             None => {
@@ -637,7 +715,11 @@ impl Session {
                     diff.field(
                         "fragment",
                         "a whole datagram",
-                        format!("off={}{}", ip.fragment_offset_bytes(), if ip.more_fragments { " mf" } else { "" }),
+                        format!(
+                            "off={}{}",
+                            ip.fragment_offset_bytes(),
+                            if ip.more_fragments { " mf" } else { "" }
+                        ),
                     );
                 }
             }
@@ -652,7 +734,10 @@ impl Session {
                 return;
             }
         };
-        diff.checksum("TCP", TcpHeader::verify_checksum(ip.source, ip.destination, l4));
+        diff.checksum(
+            "TCP",
+            TcpHeader::verify_checksum(ip.source, ip.destination, l4),
+        );
         // Ports: outbound, the source is the target's.
         let local = spec.src_port.or(self.tcp_local_port);
         let remote = spec.dst_port.unwrap_or(self.tcp_remote_port);
@@ -667,7 +752,11 @@ impl Session {
         let expected_flags = tcp_flags(spec.flags);
         let actual_flags = tcp.flags & !TcpFlags::AE;
         if expected_flags != actual_flags {
-            diff.field("flags", render_flags(expected_flags), render_flags(actual_flags));
+            diff.field(
+                "flags",
+                render_flags(expected_flags),
+                render_flags(actual_flags),
+            );
         }
         let flow = &mut self.flows[index];
         if tcp.flags.contains(TcpFlags::SYN) && flow.seq_offset.is_none() {
@@ -717,12 +806,23 @@ impl Session {
         compare_options(&spec.options, &actual, order, diff);
     }
 
-    fn compare_udp(&mut self, spec: &UdpSpec, ip: &Ipv4Header<'_>, l4: &[u8], first_fragment: bool, diff: &mut Diff) {
+    fn compare_udp(
+        &mut self,
+        spec: &UdpSpec,
+        ip: &Ipv4Header<'_>,
+        l4: &[u8],
+        first_fragment: bool,
+        diff: &mut Diff,
+    ) {
         let (source_port, destination_port, payload_len) = if first_fragment {
             // The header's length and checksum cover the whole datagram; only the ports and
             // this fragment's share can be compared.
             match l4.get(..4) {
-                Some(h) => (u16::from_be_bytes([h[0], h[1]]), u16::from_be_bytes([h[2], h[3]]), l4.len().saturating_sub(8)),
+                Some(h) => (
+                    u16::from_be_bytes([h[0], h[1]]),
+                    u16::from_be_bytes([h[2], h[3]]),
+                    l4.len().saturating_sub(8),
+                ),
                 None => {
                     diff.field("UDP header", "8 octets", format!("{} octets", l4.len()));
                     return;
@@ -731,7 +831,10 @@ impl Session {
         } else {
             match UdpHeader::parse(l4) {
                 Ok((udp, payload)) => {
-                    diff.checksum("UDP", UdpHeader::verify_checksum(ip.source, ip.destination, l4));
+                    diff.checksum(
+                        "UDP",
+                        UdpHeader::verify_checksum(ip.source, ip.destination, l4),
+                    );
                     (udp.source_port, udp.destination_port, payload.len())
                 }
                 Err(e) => {
@@ -744,12 +847,18 @@ impl Session {
             Some(local) => diff.check("source port", local, source_port),
             None => self.udp_local_port = Some(source_port),
         }
-        diff.check("destination port", spec.dst_port.unwrap_or(self.udp_remote_port), destination_port);
+        diff.check(
+            "destination port",
+            spec.dst_port.unwrap_or(self.udp_remote_port),
+            destination_port,
+        );
         diff.check("UDP payload length", spec.len, payload_len);
     }
 
     fn compare_icmp(&mut self, spec: &IcmpSpec, ip: &Ipv4Header<'_>, l4: &[u8], diff: &mut Diff) {
-        let (Some(&icmp_type), Some(&code), Some(rest), Some(data)) = (l4.first(), l4.get(1), l4.get(4..8), l4.get(8..)) else {
+        let (Some(&icmp_type), Some(&code), Some(rest), Some(data)) =
+            (l4.first(), l4.get(1), l4.get(4..8), l4.get(8..))
+        else {
             diff.field("ICMP header", "8 octets", format!("{} octets", l4.len()));
             return;
         };
@@ -779,7 +888,13 @@ impl Session {
 
     /// The datagram quoted in an outbound ICMP error: by default one the runner sent (the
     /// remote end to the target).
-    fn compare_quote(&mut self, quoted: &PacketEvent, _outer: &Ipv4Header<'_>, data: &[u8], diff: &mut Diff) {
+    fn compare_quote(
+        &mut self,
+        quoted: &PacketEvent,
+        _outer: &Ipv4Header<'_>,
+        data: &[u8],
+        diff: &mut Diff,
+    ) {
         let (ip, l4) = match Ipv4Header::parse_header(data) {
             Ok(parsed) => parsed,
             Err(e) => {
@@ -788,8 +903,16 @@ impl Session {
             }
         };
         let interface = 0;
-        diff.check("quoted IP source", quoted.ip.src.unwrap_or(self.network.remote_ip), ip.source);
-        diff.check("quoted IP destination", quoted.ip.dst.unwrap_or(self.local_ip(interface)), ip.destination);
+        diff.check(
+            "quoted IP source",
+            quoted.ip.src.unwrap_or(self.network.remote_ip),
+            ip.source,
+        );
+        diff.check(
+            "quoted IP destination",
+            quoted.ip.dst.unwrap_or(self.local_ip(interface)),
+            ip.destination,
+        );
         diff.check("quoted protocol", protocol_of(&quoted.body), ip.protocol);
         if let Some(ttl) = quoted.ip.ttl {
             diff.check("quoted TTL", ttl, ip.ttl);
@@ -797,19 +920,32 @@ impl Session {
         if let Some(id) = quoted.ip.id {
             diff.check("quoted IP id", id, ip.identification);
         }
-        let ports = l4.get(..4).map(|p| (u16::from_be_bytes([p[0], p[1]]), u16::from_be_bytes([p[2], p[3]])));
+        let ports = l4.get(..4).map(|p| {
+            (
+                u16::from_be_bytes([p[0], p[1]]),
+                u16::from_be_bytes([p[2], p[3]]),
+            )
+        });
         match &quoted.body {
             PacketBody::Tcp(spec) => {
                 let Some((sport, dport)) = ports else {
                     diff.field("quoted TCP ports", "present", "cut off");
                     return;
                 };
-                diff.check("quoted source port", spec.src_port.unwrap_or(self.tcp_remote_port), sport);
+                diff.check(
+                    "quoted source port",
+                    spec.src_port.unwrap_or(self.tcp_remote_port),
+                    sport,
+                );
                 if let Some(local) = spec.dst_port.or(self.tcp_local_port) {
                     diff.check("quoted destination port", local, dport);
                 }
                 if let Some(seq) = l4.get(4..8) {
-                    diff.check("quoted seq", spec.seq, u32::from_be_bytes([seq[0], seq[1], seq[2], seq[3]]));
+                    diff.check(
+                        "quoted seq",
+                        spec.seq,
+                        u32::from_be_bytes([seq[0], seq[1], seq[2], seq[3]]),
+                    );
                 }
             }
             PacketBody::Udp(spec) => {
@@ -817,12 +953,20 @@ impl Session {
                     diff.field("quoted UDP ports", "present", "cut off");
                     return;
                 };
-                diff.check("quoted source port", spec.src_port.unwrap_or(self.udp_remote_port), sport);
+                diff.check(
+                    "quoted source port",
+                    spec.src_port.unwrap_or(self.udp_remote_port),
+                    sport,
+                );
                 if let Some(local) = spec.dst_port.or(self.udp_local_port) {
                     diff.check("quoted destination port", local, dport);
                 }
                 if let Some(len) = l4.get(4..6) {
-                    diff.check("quoted UDP length", spec.len + 8, usize::from(u16::from_be_bytes([len[0], len[1]])));
+                    diff.check(
+                        "quoted UDP length",
+                        spec.len + 8,
+                        usize::from(u16::from_be_bytes([len[0], len[1]])),
+                    );
                 }
             }
             _ => {}
@@ -836,7 +980,12 @@ fn compare_options(expected: &TcpOptionsSpec, actual: &[Opt], order: bool, diff:
     while actual_trimmed.last() == Some(&Opt::Eol) {
         actual_trimmed.pop();
     }
-    let meaningful = |list: &[Opt]| -> Vec<Opt> { list.iter().filter(|o| !matches!(o, Opt::Nop | Opt::Eol)).cloned().collect() };
+    let meaningful = |list: &[Opt]| -> Vec<Opt> {
+        list.iter()
+            .filter(|o| !matches!(o, Opt::Nop | Opt::Eol))
+            .cloned()
+            .collect()
+    };
     match expected {
         TcpOptionsSpec::Any => {}
         TcpOptionsSpec::None => {
@@ -852,7 +1001,10 @@ fn compare_options(expected: &TcpOptionsSpec, actual: &[Opt], order: bool, diff:
             let mut sub = Diff(Vec::new());
             let equal = if order {
                 let same = expected_list.len() == actual_trimmed.len()
-                    && expected_list.iter().zip(&actual_trimmed).all(|(e, a)| options_equal(e, a));
+                    && expected_list
+                        .iter()
+                        .zip(&actual_trimmed)
+                        .all(|(e, a)| options_equal(e, a));
                 for (e, a) in expected_list.iter().zip(&actual_trimmed) {
                     if e.kind() == a.kind() {
                         compare_option(e, a, &mut sub);
@@ -886,7 +1038,11 @@ fn compare_options(expected: &TcpOptionsSpec, actual: &[Opt], order: bool, diff:
             };
             if !equal {
                 diff.field(
-                    if order { "options" } else { "options (any order)" },
+                    if order {
+                        "options"
+                    } else {
+                        "options (any order)"
+                    },
                     render_opts(&expected_list),
                     render_opts(&actual_trimmed),
                 );
@@ -898,7 +1054,10 @@ fn compare_options(expected: &TcpOptionsSpec, actual: &[Opt], order: bool, diff:
 
 fn compare_arp(spec: &ArpSpec, arp: &ArpEthernetIpv4, diff: &mut Diff) {
     match spec {
-        ArpSpec::Request { target_ip, sender_ip } => {
+        ArpSpec::Request {
+            target_ip,
+            sender_ip,
+        } => {
             diff.check("ARP operation", ArpOperation::REQUEST.0, arp.operation.0);
             diff.check("ARP target address", *target_ip, arp.target_ip);
             diff.check("ARP sender address", *sender_ip, arp.sender_ip);
@@ -923,8 +1082,14 @@ fn compare_arp(spec: &ArpSpec, arp: &ArpEthernetIpv4, diff: &mut Diff) {
 fn render_arp(arp: &ArpEthernetIpv4) -> String {
     match arp.operation {
         ArpOperation::REQUEST => format!("arp who-has {} tell {}", arp.target_ip, arp.sender_ip),
-        ArpOperation::REPLY => format!("arp reply {} is-at {} to {}", arp.sender_ip, arp.sender_mac, arp.target_ip),
-        other => format!("arp operation {} {} > {}", other.0, arp.sender_ip, arp.target_ip),
+        ArpOperation::REPLY => format!(
+            "arp reply {} is-at {} to {}",
+            arp.sender_ip, arp.sender_mac, arp.target_ip
+        ),
+        other => format!(
+            "arp operation {} {} > {}",
+            other.0, arp.sender_ip, arp.target_ip
+        ),
     }
 }
 
@@ -941,15 +1106,27 @@ fn compare_igmp(spec: &IgmpSpec, l4: &[u8], diff: &mut Diff) {
     match (spec, &message) {
         (IgmpSpec::Report { version: 1, group }, IgmpMessage::V1Report(m))
         | (IgmpSpec::Report { version: 2, group }, IgmpMessage::V2Report(m))
-        | (IgmpSpec::Leave { group }, IgmpMessage::V2Leave(m)) => diff.check("IGMP group", *group, m.group),
+        | (IgmpSpec::Leave { group }, IgmpMessage::V2Leave(m)) => {
+            diff.check("IGMP group", *group, m.group)
+        }
         (IgmpSpec::V3Report { records }, IgmpMessage::V3Report(r)) => {
             let actual: Vec<(u8, Ipv4Addr, Vec<Ipv4Addr>)> = r
                 .records
                 .iter()
-                .map(|rec| (rec.record_type.0, rec.multicast_address, rec.sources.iter().collect()))
+                .map(|rec| {
+                    (
+                        rec.record_type.0,
+                        rec.multicast_address,
+                        rec.sources.iter().collect(),
+                    )
+                })
                 .collect();
             if &actual != records {
-                diff.field("IGMPv3 group records", render_records(records), render_records(&actual));
+                diff.field(
+                    "IGMPv3 group records",
+                    render_records(records),
+                    render_records(&actual),
+                );
             }
         }
         (
@@ -975,7 +1152,11 @@ fn compare_igmp(spec: &IgmpSpec, l4: &[u8], diff: &mut Diff) {
             if let QueryBody::V3(v3) = &q.body {
                 let actual: Vec<Ipv4Addr> = v3.sources.iter().collect();
                 if &actual != sources {
-                    diff.field("IGMP query sources", format!("{sources:?}"), format!("{actual:?}"));
+                    diff.field(
+                        "IGMP query sources",
+                        format!("{sources:?}"),
+                        format!("{actual:?}"),
+                    );
                 }
             }
         }
@@ -992,7 +1173,13 @@ fn render_igmp(l4: &[u8]) -> String {
             let records: Vec<(u8, Ipv4Addr, Vec<Ipv4Addr>)> = r
                 .records
                 .iter()
-                .map(|rec| (rec.record_type.0, rec.multicast_address, rec.sources.iter().collect()))
+                .map(|rec| {
+                    (
+                        rec.record_type.0,
+                        rec.multicast_address,
+                        rec.sources.iter().collect(),
+                    )
+                })
                 .collect();
             format!("igmp v3 report [{}]", render_records(&records))
         }
@@ -1003,7 +1190,10 @@ fn render_igmp(l4: &[u8]) -> String {
                 QueryVersion::V3 => "v3".to_string(),
                 QueryVersion::OtherLength(n) => format!("({n}-octet)"),
             };
-            format!("igmp {version} query group {} max_resp {}", q.group, q.max_resp_code)
+            format!(
+                "igmp {version} query group {} max_resp {}",
+                q.group, q.max_resp_code
+            )
         }
         Ok(IgmpMessage::Unknown { igmp_type, .. }) => format!("igmp type {}", igmp_type.0),
         Err(e) => format!("malformed IGMP: {e}"),
@@ -1011,7 +1201,9 @@ fn render_igmp(l4: &[u8]) -> String {
 }
 
 fn render_icmp(l4: &[u8]) -> String {
-    let (Some(&t), Some(&c), Some(rest), Some(data)) = (l4.first(), l4.get(1), l4.get(4..8), l4.get(8..)) else {
+    let (Some(&t), Some(&c), Some(rest), Some(data)) =
+        (l4.first(), l4.get(1), l4.get(4..8), l4.get(8..))
+    else {
         return format!("icmp ({} octets)", l4.len());
     };
     let mut s = format!("icmp type {t} code {c}");
@@ -1030,9 +1222,18 @@ fn render_icmp(l4: &[u8]) -> String {
         if let Ok((ip, inner)) = Ipv4Header::parse_header(data) {
             let ports = inner
                 .get(..4)
-                .map(|p| format!(":{} > :{}", u16::from_be_bytes([p[0], p[1]]), u16::from_be_bytes([p[2], p[3]])))
+                .map(|p| {
+                    format!(
+                        ":{} > :{}",
+                        u16::from_be_bytes([p[0], p[1]]),
+                        u16::from_be_bytes([p[2], p[3]])
+                    )
+                })
                 .unwrap_or_default();
-            s.push_str(&format!(" [{} > {} proto {}{ports}]", ip.source, ip.destination, ip.protocol.0));
+            s.push_str(&format!(
+                " [{} > {} proto {}{ports}]",
+                ip.source, ip.destination, ip.protocol.0
+            ));
         }
     }
     s
@@ -1079,6 +1280,7 @@ fn render_ip_actual(ip: &Ipv4Header<'_>) -> String {
             parts.push("mf".into());
         }
     }
-    let _ = MacAddr::ZERO;
-    format!("ip[{}] {} > {} ", parts.join(" "), ip.source, ip.destination)
+    parts.push(format!("src={}", ip.source));
+    parts.push(format!("dst={}", ip.destination));
+    format!("ip[{}] ", parts.join(" "))
 }

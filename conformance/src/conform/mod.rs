@@ -12,6 +12,7 @@
 //!
 //! [`Profile`]: target::Profile
 
+pub mod parse;
 pub mod run;
 pub mod script;
 pub mod target;

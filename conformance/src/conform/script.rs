@@ -49,6 +49,28 @@ pub struct Event {
     pub time: TimeSpec,
     /// What happens.
     pub kind: EventKind,
+    /// The `#ifdef NAME` / `#ifndef NAME` block the event is in (None: unconditional). The
+    /// FreeBSD suite brackets OS-specific expectations this way (`#ifdef FreeBSD`,
+    /// `#ifdef STANDARD`); which symbols are defined is the runner's choice.
+    pub condition: Option<Condition>,
+}
+
+/// A preprocessor condition around events: `#ifdef NAME` (or `#ifndef NAME`, or the `#else`
+/// branch of either).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// The symbol tested.
+    pub symbol: String,
+    /// Whether the events apply when the symbol is defined (`#ifdef`) or when it is not
+    /// (`#ifndef`, or `#else` after `#ifdef`).
+    pub when_defined: bool,
+}
+
+impl Condition {
+    /// Whether events under this condition apply, given the set of defined symbols.
+    pub fn holds(&self, is_defined: impl Fn(&str) -> bool) -> bool {
+        is_defined(&self.symbol) == self.when_defined
+    }
 }
 
 /// When an event happens, as written.
@@ -139,6 +161,24 @@ pub struct IpSpec {
     pub fragment: Option<FragmentSpec>,
     /// Raw option bytes (inbound only).
     pub options: Option<Vec<u8>>,
+    /// The ECN field (RFC 3168 §5), packetdrill's `[noecn]`, `[ect0]`, `[ect1]`, `[ect01]`,
+    /// `[ce]` after the direction. Only the two low bits of the TOS octet.
+    pub ecn: Option<EcnSpec>,
+}
+
+/// The ECN codepoint of a packet (RFC 3168 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EcnSpec {
+    /// `noecn`: Not-ECT (00).
+    NotEct,
+    /// `ect0`: ECT(0) (10).
+    Ect0,
+    /// `ect1`: ECT(1) (01).
+    Ect1,
+    /// `ect01`: either ECT(0) or ECT(1) (outbound lines).
+    Ect0Or1,
+    /// `ce`: Congestion Experienced (11).
+    Ce,
 }
 
 /// A fragment's place in its datagram.
@@ -184,6 +224,9 @@ pub struct TcpSpec {
     pub flags: TcpFlagsSpec,
     /// Script-relative first sequence number.
     pub seq: u32,
+    /// `...(LEN)` instead of `seq:end(len)`: any sequence number (outbound; `seq` and `end`
+    /// are then 0 and `len`).
+    pub any_seq: bool,
     /// Script-relative end sequence number (`seq + len`).
     pub end: u32,
     /// Payload length in octets.

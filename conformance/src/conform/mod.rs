@@ -16,6 +16,7 @@ pub mod parse;
 pub mod run;
 pub mod script;
 pub mod target;
+pub mod targets;
 
 use std::fmt;
 

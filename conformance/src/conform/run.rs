@@ -42,7 +42,7 @@ use super::target::{
 use super::Verdict;
 
 /// How a run is made.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Keep every frame that crossed the wire in [`ScenarioOutcome::wire`] (for `--pcap`).
     pub keep_wire: bool,
@@ -54,6 +54,21 @@ pub struct RunOptions {
     /// Compare `SO_RCVBUF`/`SO_SNDBUF` values read with `getsockopt` (buffer sizes are the
     /// implementation's choice, so by default they are noted and not compared).
     pub check_buffer_sizes: bool,
+    /// Symbols defined for `#ifdef` blocks. The default defines `STANDARD` (the FreeBSD
+    /// suite's branch for what the RFCs require) and not `FreeBSD`.
+    pub defines: BTreeSet<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            keep_wire: false,
+            profile_override: None,
+            ignore_shell: false,
+            check_buffer_sizes: false,
+            defines: BTreeSet::from(["STANDARD".to_string()]),
+        }
+    }
 }
 
 /// A frame that crossed the wire during a run.
@@ -603,7 +618,13 @@ impl<'a> Runner<'a> {
         self.collect()?;
         let script = self.script;
         for event in &script.events {
-            self.event(event)?;
+            let applies = event
+                .condition
+                .as_ref()
+                .is_none_or(|c| c.holds(|name| self.options.defines.contains(name)));
+            if applies {
+                self.event(event)?;
+            }
         }
         self.finish()
     }

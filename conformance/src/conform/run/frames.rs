@@ -21,7 +21,7 @@ use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOption, TcpOptions};
 use wirecheck_codec::udp::UdpHeader;
 
 use super::super::script::{
-    ArpSpec, Direction, EventKind, IcmpSpec, IgmpSpec, PacketBody, PacketEvent, Script,
+    ArpSpec, Direction, EcnSpec, EventKind, IcmpSpec, IgmpSpec, PacketBody, PacketEvent, Script,
     TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec,
 };
 use super::{Session, DEFAULT_SERVICE_PORT};
@@ -215,6 +215,9 @@ impl Session {
         if let Some(tos) = packet.ip.tos {
             header.dscp = tos >> 2;
             header.ecn = Ecn::from_bits(tos & 0b11);
+        }
+        if let Some(ecn) = packet.ip.ecn {
+            header.ecn = Ecn::from_bits(ecn_bits(ecn));
         }
         header.identification = match packet.ip.id {
             Some(id) => id,
@@ -563,6 +566,16 @@ impl Session {
                 target_ip.unwrap_or(self.local_ip(interface)),
             ),
         }
+    }
+}
+
+/// The two ECN bits of a codepoint [RFC 3168 § 5] (`ect01` is sent as ECT(0)).
+pub(super) fn ecn_bits(ecn: EcnSpec) -> u8 {
+    match ecn {
+        EcnSpec::NotEct => 0b00,
+        EcnSpec::Ect1 => 0b01,
+        EcnSpec::Ect0 | EcnSpec::Ect0Or1 => 0b10,
+        EcnSpec::Ce => 0b11,
     }
 }
 

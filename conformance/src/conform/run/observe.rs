@@ -16,11 +16,11 @@ use wirecheck_codec::udp::UdpHeader;
 use wirecheck_codec::{icmp, igmp, ChecksumStatus};
 
 use super::super::script::{
-    ArpSpec, Direction, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, TcpFlagsSpec,
+    ArpSpec, Direction, EcnSpec, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, TcpFlagsSpec,
     TcpOptionSpec, TcpOptionsSpec, TcpSpec, UdpSpec,
 };
 use super::super::target::SentFrame;
-use super::frames::{ethernet_destination, igmp_destination, protocol_of, tcp_flags};
+use super::frames::{ecn_bits, ethernet_destination, igmp_destination, protocol_of, tcp_flags};
 use super::Session;
 
 /// One field that differs.
@@ -142,8 +142,30 @@ fn render_options_spec(o: &TcpOptionsSpec) -> String {
     }
 }
 
+fn render_ecn(ecn: EcnSpec) -> &'static str {
+    match ecn {
+        EcnSpec::NotEct => "noecn",
+        EcnSpec::Ect0 => "ect0",
+        EcnSpec::Ect1 => "ect1",
+        EcnSpec::Ect0Or1 => "ect01",
+        EcnSpec::Ce => "ce",
+    }
+}
+
+fn render_ecn_bits(bits: u8) -> &'static str {
+    match bits & 0b11 {
+        0b00 => "noecn",
+        0b01 => "ect1",
+        0b10 => "ect0",
+        _ => "ce",
+    }
+}
+
 fn render_ip_spec(ip: &IpSpec) -> String {
     let mut parts = Vec::new();
+    if let Some(ecn) = ip.ecn {
+        parts.push(render_ecn(ecn).to_string());
+    }
     if let Some(a) = ip.src {
         parts.push(format!("src={a}"));
     }
@@ -698,6 +720,16 @@ impl Session {
         if let Some(id) = spec.id {
             diff.check("IP id", id, ip.identification);
         }
+        if let Some(ecn) = spec.ecn {
+            let actual = ip.ecn.bits();
+            let ok = match ecn {
+                EcnSpec::Ect0Or1 => actual == 0b01 || actual == 0b10,
+                other => actual == ecn_bits(other),
+            };
+            if !ok {
+                diff.field("ECN", render_ecn(ecn), render_ecn_bits(actual));
+            }
+        }
         if let Some(df) = spec.dont_fragment {
             diff.check("DF", df, ip.dont_fragment);
         }
@@ -762,8 +794,10 @@ impl Session {
         if tcp.flags.contains(TcpFlags::SYN) && flow.seq_offset.is_none() {
             flow.seq_offset = Some(tcp.sequence_number.wrapping_sub(spec.seq));
         }
-        let seq = flow.script_local_seq(tcp.sequence_number);
-        diff.check("seq", spec.seq, seq);
+        if !spec.any_seq {
+            let seq = flow.script_local_seq(tcp.sequence_number);
+            diff.check("seq", spec.seq, seq);
+        }
         diff.check("payload length", spec.len as usize, payload.len());
         if let Some(ack) = spec.ack {
             if tcp.flags.contains(TcpFlags::ACK) {

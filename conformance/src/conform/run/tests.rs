@@ -292,6 +292,7 @@ fn tcp(
             dst_port: None,
             flags: flags(f),
             seq,
+            any_seq: false,
             end: seq + len,
             len,
             ack,
@@ -316,7 +317,12 @@ fn call(name: &str, args: Vec<Expr>, result: i64) -> EventKind {
 }
 
 fn at(line: usize, time: TimeSpec, kind: EventKind) -> Event {
-    Event { line, time, kind }
+    Event {
+        line,
+        time,
+        kind,
+        condition: None,
+    }
 }
 
 fn rel(ms: u64) -> TimeSpec {

@@ -300,3 +300,72 @@ fn the_same_script_runs_on_smoltcp() {
     let outcome = run_on(&mut SmoltcpTarget::new(), &text, &RunOptions::default());
     assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:#?}");
 }
+
+/// The FreeBSD tcp-testsuite beside the repository (`../shared/peer-suites`).
+fn peer_suite() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let suite = std::path::Path::new("shared/peer-suites/freebsd-tcp-testsuite");
+    manifest
+        .ancestors()
+        .skip(2)
+        .map(|a| a.join(suite))
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| panic!("{} missing beside the repository", suite.display()))
+}
+
+#[test]
+fn the_peer_suite_runs_to_a_verdict_with_line_precise_failures() {
+    let mut files = Vec::new();
+    let mut dirs = vec![peer_suite()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).expect("suite directory readable") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "pkt") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 600, "{} scripts", files.len());
+    let options = RunOptions {
+        ignore_shell: true,
+        ..RunOptions::default()
+    };
+    let mut passed = 0;
+    for file in &files {
+        let script = wirecheck_conformance::conform::parse::parse_file(file).expect("suite parses");
+        let outcome = run_script(&script, &mut BuiltinTarget::new(), &options);
+        let name = file.display();
+        if script.option("ip_version") == Some("ipv6") {
+            assert_eq!(outcome.verdict, Verdict::NotApplicable, "{name}");
+            continue;
+        }
+        match outcome.verdict {
+            Verdict::Pass => passed += 1,
+            Verdict::Fail => {
+                assert!(
+                    outcome.reason.starts_with("line "),
+                    "{name}: {}",
+                    outcome.reason
+                );
+                assert!(!outcome.detail.is_empty(), "{name}: {}", outcome.reason);
+                assert!(
+                    outcome.detail.iter().all(|d| d.starts_with("line ")),
+                    "{name}: {:?}",
+                    outcome.detail
+                );
+            }
+            // Only calls the runner or the stack cannot express make a script not applicable.
+            Verdict::NotApplicable => assert!(
+                outcome.reason.contains("setsockopt"),
+                "{name}: {}",
+                outcome.reason
+            ),
+            Verdict::Inconclusive => {
+                panic!("{name}: inconclusive in virtual time: {}", outcome.reason)
+            }
+        }
+    }
+    assert!(passed > 0);
+}

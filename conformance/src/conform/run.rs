@@ -915,7 +915,7 @@ impl<'a> Runner<'a> {
                                 event.line
                             ),
                             vec![format!(
-                                "line {}: expected {expected_text} at {}; the target sent nothing until {}",
+                                "line {}: expected {expected_text} {}; the target sent nothing until {}",
                                 event.line,
                                 describe_window(window, self.tolerance),
                                 secs(self.now())
@@ -1070,7 +1070,7 @@ impl<'a> Runner<'a> {
                 self.advance_with_step(deadline, false, self.fine_step())?;
                 self.retry_pending()?;
                 if let Some(p) = self.pending.take() {
-                    return Err(Stop::fail(
+                    return Err(self.timing(
                         format!("line {}: {} blocked; the script expects it to return at {}", p.line, p.text, secs(at)),
                         vec![format!(
                             "line {}: {} was still blocked at {} (a call that may block needs a `start...end` time)",
@@ -1133,7 +1133,7 @@ impl<'a> Runner<'a> {
             return Err(Stop::fail(
                 format!(
                     "line {line}: {text} returned {}",
-                    calls::render_outcome(&outcome)
+                    calls::render_outcome(&outcome, call)
                 ),
                 vec![format!("line {line}: {text}: {mismatch}")],
             ));

@@ -705,14 +705,16 @@ impl Expected {
                     call,
                     Some(SocketCall::Socket { .. } | SocketCall::Accept { .. })
                 );
+                // getsockopt returns 0; the option's value comes back in `value`.
+                let returned = match call {
+                    Some(SocketCall::GetOption { .. }) => 0,
+                    _ => result.value,
+                };
                 if !is_new_fd && !any {
                     match expected_value {
-                        Some(v) if v != result.value => {
-                            compared.mismatch = Some(format!(
-                                "expected {}, got {}",
-                                self.expected_text(),
-                                result.value
-                            ));
+                        Some(v) if v != returned => {
+                            compared.mismatch =
+                                Some(format!("expected {}, got {returned}", self.expected_text(),));
                             return compared;
                         }
                         Some(_) => {}
@@ -826,8 +828,11 @@ pub(super) fn after_success(
 }
 
 /// `-1 ECONNREFUSED` or `4`.
-pub(super) fn render_outcome(outcome: &CallOutcome) -> String {
+pub(super) fn render_outcome(outcome: &CallOutcome, call: Option<&SocketCall>) -> String {
     match outcome {
+        CallOutcome::Ok(ok) if matches!(call, Some(SocketCall::GetOption { .. })) => {
+            format!("0 (value {})", ok.value)
+        }
         CallOutcome::Ok(ok) => ok.value.to_string(),
         CallOutcome::Err(e) => format!("-1 {e:?}"),
         CallOutcome::Unsupported(why) => format!("unsupported ({why})"),

@@ -699,7 +699,8 @@ impl<'a> Runner<'a> {
                     Ok(())
                 } else {
                     Err(Stop::not_applicable(format!(
-                        "line {}: the scenario runs a shell command (`{trimmed}`), which the runner does not execute",
+                        "line {}: the scenario runs a shell command (`{trimmed}`), \
+                         which the runner does not execute",
                         event.line
                     )))
                 }
@@ -785,7 +786,8 @@ impl<'a> Runner<'a> {
                         if self.queue.len() >= MAX_QUEUED_FRAMES {
                             return Err(Stop::fail(
                                 format!(
-                                    "the target sent more than {MAX_QUEUED_FRAMES} frames the script did not expect"
+                                    "the target sent more than {MAX_QUEUED_FRAMES} \
+                                     frames the script did not expect"
                                 ),
                                 Vec::new(),
                             ));
@@ -870,7 +872,8 @@ impl<'a> Runner<'a> {
         Err(Stop::fail(
             format!("line {line}: unexpected packet {when}: {described}"),
             vec![format!(
-                "line {line}: the target sent at {} (eth{}) a packet the script does not expect: {described}",
+                "line {line}: the target sent at {} (eth{}) a packet \
+                 the script does not expect: {described}",
                 secs(at),
                 frame.interface
             )],
@@ -915,7 +918,8 @@ impl<'a> Runner<'a> {
                                 event.line
                             ),
                             vec![format!(
-                                "line {}: expected {expected_text} {}; the target sent nothing until {}",
+                                "line {}: expected {expected_text} {}; the \
+                                 target sent nothing until {}",
                                 event.line,
                                 describe_window(window, self.tolerance),
                                 secs(self.now())
@@ -1030,7 +1034,8 @@ impl<'a> Runner<'a> {
             let other = self.pending.as_ref().map_or(0, |p| p.line);
             return Err(Stop::fail(
                 format!(
-                    "line {}: a second blocking call while the call on line {other} has not returned",
+                    "line {}: a second blocking call while the call \
+                     on line {other} has not returned",
                     event.line
                 ),
                 Vec::new(),
@@ -1071,9 +1076,15 @@ impl<'a> Runner<'a> {
                 self.retry_pending()?;
                 if let Some(p) = self.pending.take() {
                     return Err(self.timing(
-                        format!("line {}: {} blocked; the script expects it to return at {}", p.line, p.text, secs(at)),
+                        format!(
+                            "line {}: {} blocked; the script expects it to return at {}",
+                            p.line,
+                            p.text,
+                            secs(at)
+                        ),
                         vec![format!(
-                            "line {}: {} was still blocked at {} (a call that may block needs a `start...end` time)",
+                            "line {}: {} was still blocked at {} \
+                             (a call that may block needs a `start...end` time)",
                             p.line,
                             p.text,
                             secs(self.now())
@@ -1228,7 +1239,8 @@ impl<'a> Runner<'a> {
                 return Err(self.timing(
                     format!("line {}: {} never returned", p.line, p.text),
                     vec![format!(
-                        "line {}: {} was still blocked at the end of the script ({}), expected to return at {}",
+                        "line {}: {} was still blocked at the end of the \
+                         script ({}), expected to return at {}",
                         p.line,
                         p.text,
                         secs(self.now()),

@@ -732,7 +732,11 @@ impl Expected {
                         (SocketOption::ReceiveBuffer | SocketOption::SendBuffer, Some(_))
                             if !check_buffer_sizes =>
                         {
-                            compared.note = Some(format!("{option:?} value {} not compared (buffer sizes are the implementation's choice)", result.value));
+                            compared.note = Some(format!(
+                                "{option:?} value {} not compared \
+                                 (buffer sizes are the implementation's choice)",
+                                result.value
+                            ));
                         }
                         (
                             SocketOption::ReuseAddress

@@ -479,7 +479,10 @@ fn wrong_window_fails_with_expected_and_actual_values() {
     assert_eq!(outcome.reason, "line 6: outbound packet differs in window");
     let first = &outcome.detail[0];
     assert!(
-        first.starts_with("line 6: expected > S. 0:0(0) ack 1 win 65535 <mss 1460>  got S. 0:0(0) ack 1 win 64240 <mss 1460>: "),
+        first.starts_with(
+            "line 6: expected > S. 0:0(0) ack 1 win 65535 <mss 1460>  \
+             got S. 0:0(0) ack 1 win 64240 <mss 1460>: "
+        ),
         "{first}"
     );
     assert!(

@@ -369,3 +369,40 @@ fn the_peer_suite_runs_to_a_verdict_with_line_precise_failures() {
     }
     assert!(passed > 0);
 }
+
+#[test]
+fn fragments_reassemble_into_one_datagram_with_a_right_checksum() {
+    // The two fragments carry one 2000-octet UDP payload; the second (sent first) is the
+    // first fragment's continuation, so the UDP checksum over the whole datagram holds.
+    let outcome = run_builtin(
+        "
+0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3
++0 bind(3, ..., ...) = 0
++0 < ip[id=7 off=1480] raw 17 (528)
++0 < ip[id=7 off=0 mf] udp (1472)
++0 recvfrom(3, ..., 4000, 0, ...) = 2000
+",
+    );
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:#?}");
+}
+
+#[test]
+fn igmp_report_on_join_and_manual_arp() {
+    let outcome = run_builtin(
+        "
+0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3
++0 join_group(3, 239.1.2.3, 0) = 0
++0 > igmp v3 report [change_to_exclude 239.1.2.3 []]
+",
+    );
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:#?}");
+
+    let outcome = run_builtin(
+        "
+--arp=manual
+0 < arp who-has 192.168.0.1 tell 192.168.0.2
++0 > arp reply 192.168.0.1 is-at *
+",
+    );
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:#?}");
+}

@@ -35,7 +35,9 @@ use wirecheck_codec::arp::{ArpEthernetIpv4, ArpOperation};
 use wirecheck_codec::ethernet::{EtherType, EthernetHeader, MacAddr};
 use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
 
-use super::script::{Direction, Event, EventKind, PacketBody, PacketEvent, Script, TimeSpec};
+use super::script::{
+    ArpSpec, Direction, Event, EventKind, PacketBody, PacketEvent, Script, TimeSpec,
+};
 use super::target::{
     CallOk, CallOutcome, InterfaceSetup, Network, Profile, SentFrame, SocketCall, Target, FEATURES,
 };
@@ -512,6 +514,8 @@ struct Runner<'a> {
     arp_auto: bool,
     /// IGMP the target sends is not matched when the script has no IGMP lines.
     ignore_igmp: bool,
+    /// Gratuitous ARP is not matched unless the script expects one.
+    ignore_gratuitous_arp: bool,
     /// Addresses the runner plays (answers ARP for).
     played: BTreeSet<Ipv4Addr>,
     /// The target's clock at script time 0.
@@ -561,6 +565,15 @@ impl<'a> Runner<'a> {
         let ignore_igmp = !script.events.iter().any(
             |e| matches!(&e.kind, EventKind::Packet(p) if matches!(p.body, PacketBody::Igmp(_))),
         );
+        // Gratuitous ARP (an announcement, sender = target address) is matched only by a
+        // script that expects one, as IGMP is.
+        let ignore_gratuitous_arp = !script.events.iter().any(|e| {
+            matches!(&e.kind, EventKind::Packet(PacketEvent {
+                direction: Direction::Outbound,
+                body: PacketBody::Arp(ArpSpec::Request { target_ip, sender_ip }),
+                ..
+            }) if target_ip == sender_ip)
+        });
         let mut played = BTreeSet::from([network.gateway_ip, network.remote_ip]);
         for event in &script.events {
             if let EventKind::Packet(p) = &event.kind {
@@ -599,6 +612,7 @@ impl<'a> Runner<'a> {
             tolerance,
             arp_auto,
             ignore_igmp,
+            ignore_gratuitous_arp,
             played,
             base,
             queue: VecDeque::new(),
@@ -780,6 +794,8 @@ impl<'a> Runner<'a> {
                 );
                 match classify(&frame.bytes) {
                     FrameClass::Arp(arp) if self.arp_auto => self.answer_arp(&frame, arp),
+                    FrameClass::Arp(arp)
+                        if self.ignore_gratuitous_arp && arp.sender_ip == arp.target_ip => {}
                     FrameClass::Igmp if self.ignore_igmp => {}
                     FrameClass::NotIpv4 => self.ignored_non_ipv4 += 1,
                     _ => {

@@ -9,6 +9,7 @@
 //! - [`targets`]: wirecheck's stack and smoltcp in virtual time, Linux over TAP.
 //! - [`catalog`]: requirement IDs and which scenarios cover them.
 //! - [`suite`]: the bundled scenarios and suites read from directories (FreeBSD's).
+//! - [`driver`]: suites run against targets on several threads, and the wire log as pcap.
 //! - [`report`]: the per-requirement table, JSON Lines and JUnit XML.
 //! - [`replay`]: a recorded conversation of a capture turned into a script the target replays.
 //!
@@ -18,6 +19,7 @@ pub mod catalog;
 pub mod parse;
 pub mod replay;
 pub mod report;
+pub mod run;
 pub mod script;
 pub mod suite;
 pub mod target;

@@ -9,6 +9,8 @@ use wirecheck_conformance::host::{run_host, HostOptions};
 use wirecheck_conformance::pipeline;
 use wirecheck_conformance::reassembly::CaptureReassembler;
 
+mod conform_command;
+
 /// wirecheck: decode and verify IPv4 captures with a lossless codec checked against Wireshark,
 /// and run the wirecheck stack as a host on a TAP device.
 #[derive(Parser, Debug)]
@@ -64,6 +66,19 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Run conformance scenarios against a stack under test and score them per RFC
+    /// requirement. With no arguments: wirecheck's bundled scenarios against wirecheck's own
+    /// stack.
+    ///
+    /// Exit status: 0 when no scenario failed, 1 when one did, 2 when the arguments or a suite
+    /// could not be used.
+    Conform(conform_command::ConformArgs),
+    /// Replay one side of a recorded TCP, UDP or ICMP echo conversation against a target and
+    /// report where its answers differ from the recorded ones.
+    ///
+    /// Exit status: 0 when the target answered as recorded, 1 when it differed, 2 when the
+    /// capture or arguments could not be used.
+    Replay(conform_command::ReplayArgs),
     /// Run the wirecheck stack as a host on a Linux TAP device, with ICMP echo and the echo
     /// (7), discard (9) and chargen (19) services over UDP and TCP.
     ///
@@ -154,6 +169,8 @@ fn main() -> ExitCode {
             all,
             threads,
         } => verify_files(&files, reassemble, quiet, all, threads),
+        Command::Conform(args) => conform_command::conform(args),
+        Command::Replay(args) => conform_command::replay(args),
         Command::Host {
             tap,
             addr,

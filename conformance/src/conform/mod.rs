@@ -16,6 +16,7 @@
 //! [`Profile`]: target::Profile
 
 pub mod catalog;
+pub mod driver;
 pub mod parse;
 pub mod replay;
 pub mod report;

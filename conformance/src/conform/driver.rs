@@ -1,0 +1,223 @@
+//! Running suites against targets: what `wirecheck conform` does between reading its arguments
+//! and printing the report.
+//!
+//! Every scenario gets a fresh target (in-process targets cost microseconds to build; the Linux
+//! target gets its own network namespace), so one scenario's leftovers never leak into the
+//! next. Scenarios run on several threads at once; results come back in suite order.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::catalog::Catalog;
+use super::parse::parse_script;
+use super::report::{RunReport, ScenarioReport};
+use super::run::{run_script, RunOptions, WireRecord};
+use super::suite::{Suite, SuiteKind};
+use super::targets::target_by_name;
+use super::Verdict;
+use crate::capture_writer::CaptureWriter;
+
+/// Symbols defined for `#ifdef` blocks in the FreeBSD suite: none of FreeBSD's own
+/// (`FreeBSD`), but the standard behaviour its authors bracket as `STANDARD`.
+pub const FREEBSD_SUITE_DEFINES: &[&str] = &["STANDARD"];
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ConformOptions {
+    /// Target names, in report order.
+    pub targets: Vec<String>,
+    /// Suites, already read.
+    pub suites: Vec<Suite>,
+    /// Keep what crossed the wire (for `--pcap`).
+    pub keep_wire: bool,
+    /// Scenarios run at once on in-process targets (0: one per core).
+    pub jobs: usize,
+    /// Scenarios run at once on real-time targets (each has its own namespace).
+    pub real_time_jobs: usize,
+}
+
+/// One scenario run, with its wire log.
+#[derive(Debug, Clone)]
+pub struct ScenarioRun {
+    /// The report line.
+    pub report: ScenarioReport,
+    /// Frames that crossed the wire (empty unless `keep_wire`).
+    pub wire: Vec<WireRecord>,
+    /// Notes from the interpreter (lines it skipped or did not check).
+    pub notes: Vec<String>,
+}
+
+/// The rules a suite runs under.
+pub fn run_options(
+    kind: SuiteKind,
+    target_profile: &super::target::Profile,
+    keep_wire: bool,
+) -> RunOptions {
+    let mut options = RunOptions {
+        keep_wire,
+        ..RunOptions::default()
+    };
+    if kind == SuiteKind::FreeBsd {
+        // FreeBSD's suite was written against FreeBSD: its window values, option order and
+        // buffer sizes are FreeBSD's choices, not the RFCs'. Its sysctl lines set FreeBSD
+        // knobs, which the interpreter notes and skips.
+        let mut profile = target_profile.clone();
+        profile.check_window = false;
+        profile.check_option_order = false;
+        options.profile_override = Some(profile);
+        options.ignore_shell = true;
+        options.defines = FREEBSD_SUITE_DEFINES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    }
+    options
+}
+
+/// Runs one scenario's text on a fresh target called `target`.
+pub fn run_one(suite: &Suite, index: usize, target: &str, keep_wire: bool) -> ScenarioRun {
+    let source = &suite.scenarios[index];
+    let started = Instant::now();
+    let report =
+        |verdict, reason: String, detail: Vec<String>, requirements: Vec<String>| ScenarioReport {
+            suite: suite.name.clone(),
+            name: source.name.clone(),
+            target: target.to_string(),
+            requirements,
+            verdict,
+            reason,
+            detail,
+            elapsed: started.elapsed(),
+        };
+    let script = match parse_script(&source.text, Some(&source.path)) {
+        Ok(script) => script,
+        Err(e) => {
+            // Our own scenarios must parse; a peer suite's script using syntax this runner
+            // does not know is not applicable rather than a failure of the target.
+            let verdict = if suite.kind == SuiteKind::FreeBsd {
+                Verdict::NotApplicable
+            } else {
+                Verdict::Fail
+            };
+            return ScenarioRun {
+                report: report(
+                    verdict,
+                    format!("does not parse: {e}"),
+                    Vec::new(),
+                    Vec::new(),
+                ),
+                wire: Vec::new(),
+                notes: Vec::new(),
+            };
+        }
+    };
+    let mut stack = match target_by_name(target) {
+        Ok(t) => t,
+        Err(e) => {
+            return ScenarioRun {
+                report: report(
+                    Verdict::Fail,
+                    format!("target {target} unavailable: {e}"),
+                    Vec::new(),
+                    script.requirements.clone(),
+                ),
+                wire: Vec::new(),
+                notes: Vec::new(),
+            }
+        }
+    };
+    let options = run_options(suite.kind, stack.profile(), keep_wire);
+    let outcome = run_script(&script, stack.as_mut(), &options);
+    stack.shutdown();
+    ScenarioRun {
+        report: report(
+            outcome.verdict,
+            outcome.reason,
+            outcome.detail,
+            script.requirements.clone(),
+        ),
+        wire: outcome.wire,
+        notes: outcome.notes,
+    }
+}
+
+/// Runs every scenario of every suite on every target. Results are in (target, suite,
+/// scenario) order whatever the number of threads.
+pub fn run_all(
+    options: &ConformOptions,
+    mut progress: impl FnMut(&ScenarioRun) + Send,
+) -> Vec<ScenarioRun> {
+    let jobs: Vec<(&str, &Suite, usize)> = options
+        .targets
+        .iter()
+        .flat_map(|t| {
+            options
+                .suites
+                .iter()
+                .flat_map(move |s| (0..s.scenarios.len()).map(move |i| (t.as_str(), s, i)))
+        })
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut results: Vec<Option<ScenarioRun>> = vec![None; jobs.len()];
+    // Real-time targets wait on the clock rather than the CPU, so more of them run at once.
+    for real_time in [false, true] {
+        let selected: Vec<usize> = (0..jobs.len())
+            .filter(|&i| (jobs[i].0 == "linux") == real_time)
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        let threads = if real_time {
+            options.real_time_jobs.max(1)
+        } else if options.jobs == 0 {
+            cores
+        } else {
+            options.jobs
+        }
+        .min(selected.len());
+        let next = AtomicUsize::new(0);
+        let done = Mutex::new((&mut results, &mut progress));
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = selected.get(k) else { break };
+                    let (target, suite, index) = jobs[i];
+                    let run = run_one(suite, index, target, options.keep_wire);
+                    let mut guard = done.lock().unwrap_or_else(|e| e.into_inner());
+                    (guard.1)(&run);
+                    guard.0[i] = Some(run);
+                });
+            }
+        });
+    }
+    results.into_iter().flatten().collect()
+}
+
+/// The report of a finished run, scored against the catalog.
+pub fn report(options: &ConformOptions, runs: &[ScenarioRun], catalog: &Catalog) -> RunReport {
+    RunReport::new(
+        options.targets.clone(),
+        runs.iter().map(|r| r.report.clone()).collect(),
+        &catalog.report_rows(),
+    )
+}
+
+/// Writes every run's wire log to one pcap: scenarios one after another, each starting a
+/// second after the previous one ended, in report order.
+pub fn write_pcap(path: &Path, runs: &[ScenarioRun]) -> std::io::Result<u64> {
+    let mut writer = CaptureWriter::create(path)?;
+    let mut base = SystemTime::now();
+    for run in runs {
+        let mut last = Duration::ZERO;
+        for record in &run.wire {
+            writer.write(base + record.at, &record.bytes)?;
+            last = last.max(record.at);
+        }
+        base += last + Duration::from_secs(1);
+    }
+    writer.flush()?;
+    Ok(writer.records())
+}

@@ -21,8 +21,8 @@ use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOption, TcpOptions};
 use wirecheck_codec::udp::UdpHeader;
 
 use super::super::script::{
-    ArpSpec, Direction, EcnSpec, EventKind, IcmpSpec, IgmpSpec, PacketBody, PacketEvent, Script,
-    TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec,
+    ArpSpec, ChecksumSpec, Direction, EcnSpec, EventKind, IcmpSpec, IgmpSpec, PacketBody,
+    PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec,
 };
 use super::{Session, DEFAULT_SERVICE_PORT};
 
@@ -202,6 +202,26 @@ impl Session {
             }
             _ => self.transport(packet, source, destination, None)?,
         };
+        let mut transport = transport;
+        let carries_transport_header = packet.ip.fragment.is_none_or(|f| f.offset == 0);
+        if let (Some(spec), true) = (packet.ip.transport_checksum, carries_transport_header) {
+            let at = match packet.body {
+                PacketBody::Tcp(_) => Some(16),
+                PacketBody::Udp(_) => Some(6),
+                PacketBody::Icmp(_) | PacketBody::Igmp(_) => Some(2),
+                PacketBody::Arp(_) | PacketBody::RawIp { .. } => None,
+            };
+            match at {
+                Some(at) if transport.len() >= at + 2 => {
+                    corrupt_checksum(&mut transport[at..at + 2], spec)
+                }
+                _ => {
+                    return Err(
+                        "l4csum= needs a TCP, UDP, ICMP or IGMP header in the packet".to_string(),
+                    )
+                }
+            }
+        }
         let protocol = protocol_of(&packet.body);
         let mut header = Ipv4Header::new(source, destination, protocol);
         header.ttl = packet
@@ -257,6 +277,10 @@ impl Session {
             .emit(transport.len(), &mut datagram)
             .map_err(|e| format!("IPv4 header: {e}"))?;
         datagram[n..].copy_from_slice(&transport);
+        if packet.ip.bad_header_checksum {
+            // The header checksum is octets 10–11 [RFC 791 § 3.1].
+            corrupt_checksum(&mut datagram[10..12], ChecksumSpec::Bad);
+        }
         let broadcasts = self.directed_broadcasts();
         let eth_destination =
             ethernet_destination(destination, &broadcasts, self.target_mac(interface));
@@ -570,6 +594,24 @@ impl Session {
 }
 
 /// The two ECN bits of a codepoint [RFC 3168 § 5] (`ect01` is sent as ECT(0)).
+/// Overwrites a checksum field as `csum=bad` / `l4csum=bad|0` ask: `Zero` writes 0 (for UDP,
+/// "no checksum" [RFC 768]); `Bad` writes a value that differs from the correct one and from
+/// its ones'-complement twin (0x0000 / 0xFFFF), so no receiver can take it as right.
+fn corrupt_checksum(field: &mut [u8], spec: ChecksumSpec) {
+    let value = match spec {
+        ChecksumSpec::Zero => 0,
+        ChecksumSpec::Bad => {
+            let correct = u16::from_be_bytes([field[0], field[1]]);
+            if correct == 0x1234 {
+                0x4321
+            } else {
+                0x1234
+            }
+        }
+    };
+    field.copy_from_slice(&u16::to_be_bytes(value));
+}
+
 pub(super) fn ecn_bits(ecn: EcnSpec) -> u8 {
     match ecn {
         EcnSpec::NotEct => 0b00,

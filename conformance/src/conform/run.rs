@@ -630,6 +630,7 @@ impl<'a> Runner<'a> {
     fn run(&mut self) -> Step {
         // Whatever the target sent while it was set up (gratuitous ARP, IGMP) is handled now.
         self.collect()?;
+        self.introduce_peers()?;
         let script = self.script;
         for event in &script.events {
             let applies = event
@@ -814,6 +815,44 @@ impl<'a> Runner<'a> {
             }
         }
         Ok(())
+    }
+
+    /// In `--arp=auto`, each on-link address the runner plays first asks the target for its
+    /// own address, so the target learns the peer's MAC before the script starts [RFC 826,
+    /// "Packet Reception": the target of a request adds the sender]. packetdrill gets the
+    /// same effect from a static neighbour entry. Without it, a stack that drops the packet
+    /// that triggered address resolution (smoltcp has no pending queue) would lose the
+    /// script's first answer and fail scenarios that are not about ARP. `--arp=manual`
+    /// scenarios start with empty caches.
+    fn introduce_peers(&mut self) -> Step {
+        if !self.arp_auto {
+            return Ok(());
+        }
+        let interfaces = self.session.network.interfaces.clone();
+        let peer = self.session.network.peer_mac;
+        let played: Vec<Ipv4Addr> = self.played.iter().copied().collect();
+        for (index, interface) in interfaces.iter().enumerate() {
+            let host_bits = 32 - u32::from(interface.prefix_len.min(32));
+            let mask = u32::MAX.checked_shl(host_bits).unwrap_or(0);
+            let own = u32::from(interface.address);
+            for &address in &played {
+                let a = u32::from(address);
+                let on_link = a & mask == own & mask;
+                let network_or_broadcast = host_bits > 1 && (a & !mask == 0 || a & !mask == !mask);
+                if on_link && !network_or_broadcast {
+                    let request = frames::arp_frame(
+                        MacAddr::BROADCAST,
+                        ArpOperation::REQUEST,
+                        peer,
+                        address,
+                        MacAddr::ZERO,
+                        interface.address,
+                    );
+                    self.inject(index, request);
+                }
+            }
+        }
+        self.collect()
     }
 
     /// In `--arp=auto`, a request from the target for an address the runner plays gets a

@@ -176,6 +176,9 @@ pub(crate) struct Tcb {
     persist_at: Option<Instant>,
     persist_backoff: u32,
     probe_unanswered_since: Option<Instant>,
+    /// End of the octet a zero-window probe carried beyond SND.MAX, while it may still be
+    /// acknowledged (the receiver may take it if its window opened meanwhile).
+    window_probe_end: Option<Seq>,
     delayed_ack_at: Option<Instant>,
     /// The stack has listed this connection to send its due delayed ACK at the next poll.
     pub(crate) ack_listed: bool,
@@ -266,6 +269,7 @@ impl Tcb {
             persist_at: None,
             persist_backoff: 0,
             probe_unanswered_since: None,
+            window_probe_end: None,
             delayed_ack_at: None,
             ack_listed: false,
             quick_acks: QUICK_ACKS,
@@ -829,6 +833,16 @@ impl Tcb {
     /// RFC 6675]. False if the segment must be dropped.
     fn process_ack(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>, seq: Seq) -> bool {
         let ack = seg.ack;
+        // A zero-window probe's octet may be acknowledged although it was not counted as sent.
+        if let Some(end) = self.window_probe_end {
+            if ack > self.snd_max && ack <= end && self.snd_nxt == self.snd_max {
+                self.snd_max = ack;
+                self.snd_nxt = ack;
+            }
+            if ack >= end || self.snd_wnd > 0 {
+                self.window_probe_end = None;
+            }
+        }
         if ack > self.snd_max {
             // Acknowledges something not yet sent: ACK and drop [RFC 5961 § 5.2].
             ctx.stats.ack_of_unsent += 1;
@@ -1460,9 +1474,19 @@ impl Tcb {
                 return;
             }
             ctx.stats.window_probes += 1;
-            // An old octet's sequence number: the receiver answers with its window.
-            let seq = Seq(self.snd_una.0.wrapping_sub(1));
-            self.emit(ctx, seq, TcpFlags::ACK, 0..0);
+            // The probe carries the next octet of new data [RFC 9293 § 3.8.6.1, RFC 1122
+            // § 4.2.2.17]: a receiver whose window is still zero drops it and answers with
+            // its window; one whose window opened takes it. It is not counted as sent (no
+            // retransmission timer, no congestion response), so only the persist timer and
+            // its backoff govern probing.
+            let offset = self.snd_nxt - self.send_seq;
+            let len = 1.min(self.send.len().saturating_sub(offset));
+            let mut flags = TcpFlags::ACK.0;
+            if offset + len == self.send.len() {
+                flags |= TcpFlags::PSH.0;
+            }
+            self.emit(ctx, self.snd_nxt, TcpFlags(flags), offset..offset + len);
+            self.window_probe_end = Some(self.snd_nxt + len);
             self.persist_backoff += 1;
         } else {
             self.output_data(ctx, true);

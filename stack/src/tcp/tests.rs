@@ -769,8 +769,11 @@ fn zero_window_probes_back_off_and_never_time_out_while_answered() {
         t.s.handle_timeout(deadline);
         let out = sent_tcp(&mut t.s);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].seq, iss, "probe with an old sequence number");
-        assert!(out[0].payload.is_empty());
+        assert_eq!(out[0].seq, iss + 1, "the probe carries the next new octet");
+        assert_eq!(
+            out[0].payload, b"b",
+            "one octet of new data [RFC 9293 § 3.8.6.1]"
+        );
         probe_times.push((t.now.as_micros() - start.as_micros()) / 1_000_000);
         // Answered, window still zero.
         t.send(S::new(1001, iss + 1, ACK).win(0));
@@ -785,6 +788,30 @@ fn zero_window_probes_back_off_and_never_time_out_while_answered() {
     // The window opens: the data goes.
     let out = t.send(S::new(1001, iss + 1, ACK).win(1000));
     assert_eq!(out[0].payload, b"blocked");
+}
+
+#[test]
+fn a_zero_window_probe_octet_taken_by_the_receiver_is_not_sent_twice() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.send(S::new(1001, iss + 1, ACK).win(0));
+    t.s.tcp_send(t.now, h, b"blocked").unwrap();
+    let deadline = t.s.poll_timeout().unwrap();
+    t.now = deadline;
+    t.s.handle_timeout(deadline);
+    let probe = sent_tcp(&mut t.s);
+    assert_eq!(
+        (probe[0].seq, probe[0].payload.as_slice()),
+        (iss + 1, &b"b"[..])
+    );
+    // The receiver's window had opened: it takes the octet and acknowledges it.
+    let out = t.send(S::new(1001, iss + 2, ACK).win(1000));
+    assert_eq!(out.len(), 1, "the rest goes at once: {out:?}");
+    assert_eq!(out[0].seq, iss + 2);
+    assert_eq!(out[0].payload, b"locked");
+    let out = t.send(S::new(1001, iss + 8, ACK).win(1000));
+    assert!(out.is_empty());
+    assert_eq!(t.state(h), Some(TcpState::Established));
 }
 
 #[test]

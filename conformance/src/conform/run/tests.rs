@@ -462,12 +462,17 @@ fn handshake_passes_with_arp_answered_and_isn_mapped() {
             })
         })
         .collect::<Vec<_>>();
-    assert_eq!(arp_replies.len(), 1);
-    assert_eq!(arp_replies[0].operation, ArpOperation::REPLY);
+    // First the gateway introduces itself (a request for the target's address), then it
+    // answers the target's request.
+    assert_eq!(arp_replies.len(), 2);
+    assert_eq!(arp_replies[0].operation, ArpOperation::REQUEST);
     assert_eq!(arp_replies[0].sender_ip, Network::default().gateway_ip);
-    assert_eq!(arp_replies[0].sender_mac, Network::default().peer_mac);
-    // SYN, ARP reply, ACK in; ARP request, SYN-ACK out.
-    assert_eq!(outcome.wire.len(), 5);
+    assert_eq!(arp_replies[0].target_ip, Network::default().interfaces[0].address);
+    assert_eq!(arp_replies[1].operation, ArpOperation::REPLY);
+    assert_eq!(arp_replies[1].sender_ip, Network::default().gateway_ip);
+    assert_eq!(arp_replies[1].sender_mac, Network::default().peer_mac);
+    // ARP request, SYN, ARP reply, ACK in; ARP request, SYN-ACK out.
+    assert_eq!(outcome.wire.len(), 6);
 }
 
 #[test]

@@ -15,6 +15,7 @@ use super::parse::parse_script;
 use super::report::{RunReport, ScenarioReport};
 use super::run::{run_script, RunOptions, WireRecord};
 use super::suite::{Suite, SuiteKind};
+use super::target::Profile;
 use super::targets::target_by_name;
 use super::Verdict;
 use crate::capture_writer::CaptureWriter;
@@ -22,6 +23,50 @@ use crate::capture_writer::CaptureWriter;
 /// Symbols defined for `#ifdef` blocks in the FreeBSD suite: none of FreeBSD's own
 /// (`FreeBSD`), but the standard behaviour its authors bracket as `STANDARD`.
 pub const FREEBSD_SUITE_DEFINES: &[&str] = &["STANDARD"];
+
+/// What the FreeBSD suite's `sysctl -w` lines mean for a target. Every script first restores
+/// FreeBSD's defaults (RFC 7323 and SACK on, ECN answered but not asked for, RFC 5961's
+/// protections on, standard buffer sizes): those lines are noted and skipped whatever the
+/// target, so a target without, say, timestamps runs the script and fails where the
+/// difference shows on the wire. Settings away from the defaults — FreeBSD-only behaviour
+/// (`drop_synfin=1`, `insecure_rst=1`, syncookies) or a feature switched off — make the
+/// script not applicable: the target cannot be configured that way.
+pub fn freebsd_sysctl(name: &str, value: &str, profile: &Profile) -> Result<(), String> {
+    let default = match name {
+        "net.inet.tcp.rfc1323" | "net.inet.tcp.sack.enable" => "1",
+        "net.inet.tcp.ecn.enable" => "2",
+        "net.inet.tcp.blackhole"
+        | "net.inet.tcp.rexmit_drop_options"
+        | "net.inet.tcp.drop_synfin"
+        | "net.inet.tcp.insecure_rst"
+        | "net.inet.tcp.insecure_syn"
+        | "net.inet.tcp.syncookies_only" => "0",
+        "kern.ipc.maxsockbuf" => "2097152",
+        "net.inet.tcp.recvspace" => "65536",
+        "net.inet.tcp.sendspace" => "32768",
+        // RFC 6298's initial RTO.
+        "net.inet.tcp.rexmit_initial" => "1000",
+        // The RTO's lower-bound slop and the connect timeout: timing details the profile's
+        // tolerance and the scripts' time windows absorb.
+        "net.inet.tcp.rexmit_slop"
+        | "net.inet.tcp.keepinit"
+        | "net.inet.tcp.hostcache.purgenow" => return Ok(()),
+        _ => {
+            return Err(format!(
+                "a FreeBSD setting with no equivalent on {}",
+                profile.name
+            ))
+        }
+    };
+    if value == default {
+        Ok(())
+    } else {
+        Err(format!(
+            "FreeBSD's default is {default}; {} cannot be configured otherwise",
+            profile.name
+        ))
+    }
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -50,11 +95,7 @@ pub struct ScenarioRun {
 }
 
 /// The rules a suite runs under.
-pub fn run_options(
-    kind: SuiteKind,
-    target_profile: &super::target::Profile,
-    keep_wire: bool,
-) -> RunOptions {
+pub fn run_options(kind: SuiteKind, target_profile: &Profile, keep_wire: bool) -> RunOptions {
     let mut options = RunOptions {
         keep_wire,
         ..RunOptions::default()
@@ -62,7 +103,8 @@ pub fn run_options(
     if kind == SuiteKind::FreeBsd {
         // FreeBSD's suite was written against FreeBSD: its window values, option order and
         // buffer sizes are FreeBSD's choices, not the RFCs'. Its sysctl lines set FreeBSD
-        // knobs, which the interpreter notes and skips.
+        // knobs: those that match what the target does anyway are noted and skipped, the
+        // others make the script not applicable (see `freebsd_sysctl`).
         let mut profile = target_profile.clone();
         profile.check_window = false;
         profile.check_option_order = false;
@@ -72,6 +114,8 @@ pub fn run_options(
             .iter()
             .map(|s| s.to_string())
             .collect();
+        options.sysctl = Some(freebsd_sysctl);
+        options.check_after_last_line = false;
     }
     options
 }

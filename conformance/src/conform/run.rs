@@ -53,6 +53,15 @@ pub struct RunOptions {
     /// Skip shell lines other than `sysctl` (noted) instead of making the scenario not
     /// applicable.
     pub ignore_shell: bool,
+    /// What `sysctl -w NAME=VALUE` lines mean for the target: `Ok` when the setting is what
+    /// the target does anyway (the line is noted), `Err(why)` when the scenario depends on a
+    /// setting the target cannot take (the scenario is then not applicable). `None`: every
+    /// sysctl line is noted and skipped.
+    pub sysctl: Option<SysctlPolicy>,
+    /// Fail on packets the target sends after the script's last line (within the tolerance).
+    /// wirecheck's scenarios rely on it to check silent discards; packetdrill stops looking
+    /// at the last line, so peer suites run without it.
+    pub check_after_last_line: bool,
     /// Compare `SO_RCVBUF`/`SO_SNDBUF` values read with `getsockopt` (buffer sizes are the
     /// implementation's choice, so by default they are noted and not compared).
     pub check_buffer_sizes: bool,
@@ -68,9 +77,23 @@ impl Default for RunOptions {
             profile_override: None,
             ignore_shell: false,
             check_buffer_sizes: false,
+            sysctl: None,
+            check_after_last_line: true,
             defines: BTreeSet::from(["STANDARD".to_string()]),
         }
     }
+}
+
+/// Decides what a `sysctl -w NAME=VALUE` line means for a target with `profile`; see
+/// [`RunOptions::sysctl`].
+pub type SysctlPolicy = fn(name: &str, value: &str, profile: &Profile) -> Result<(), String>;
+
+/// `NAME=VALUE` of a `sysctl [-w] NAME=VALUE` command, if it is one.
+fn sysctl_setting(command: &str) -> Option<(&str, &str)> {
+    let rest = command.strip_prefix("sysctl")?.trim_start();
+    let rest = rest.strip_prefix("-w").map_or(rest, str::trim_start);
+    let (name, value) = rest.split_once('=')?;
+    Some((name.trim(), value.trim()))
 }
 
 /// A frame that crossed the wire during a run.
@@ -700,6 +723,16 @@ impl<'a> Runner<'a> {
                 self.advance_to(window.start, false)?;
                 self.last_time = window.start;
                 let trimmed = command.trim();
+                if let (Some(policy), Some((name, value))) =
+                    (self.options.sysctl, sysctl_setting(trimmed))
+                {
+                    if let Err(why) = policy(name, value, &self.profile) {
+                        return Err(Stop::not_applicable(format!(
+                            "line {}: the scenario needs `{name}={value}`: {why}",
+                            event.line
+                        )));
+                    }
+                }
                 if trimmed.starts_with("sysctl") || trimmed.contains("/proc/sys/") {
                     self.notes.push(format!(
                         "line {}: sysctl command not run: {trimmed}",
@@ -1310,7 +1343,14 @@ impl<'a> Runner<'a> {
             .max(self.now());
         self.advance_with_step(end, true, self.fine_step())?;
         let last_line = self.script.events.last().map_or(0, |e| e.line);
-        self.no_unexpected(last_line, "after the last line")?;
+        if self.options.check_after_last_line {
+            self.no_unexpected(last_line, "after the last line")?;
+        } else if !self.queue.is_empty() {
+            self.notes.push(format!(
+                "{} packet(s) sent after the last line not checked (packetdrill semantics)",
+                self.queue.len()
+            ));
+        }
         if self.ignored_non_ipv4 > 0 {
             self.notes.push(format!(
                 "{} non-IPv4 frame{} from the target ignored",

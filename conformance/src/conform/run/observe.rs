@@ -837,7 +837,7 @@ impl Session {
             }
         }
         let order = self.check_option_order;
-        compare_options(&spec.options, &actual, order, diff);
+        compare_options(&spec.options, &actual, order, self.check_window, diff);
     }
 
     fn compare_udp(
@@ -1008,7 +1008,20 @@ impl Session {
     }
 }
 
-fn compare_options(expected: &TcpOptionsSpec, actual: &[Opt], order: bool, diff: &mut Diff) {
+/// Compares option lists. Without `check_window` the window-scale shift is not compared
+/// (only its presence): like the window itself, it follows from the receive buffer, which is
+/// the implementation's choice.
+fn compare_options(
+    expected: &TcpOptionsSpec,
+    actual: &[Opt],
+    order: bool,
+    check_window: bool,
+    diff: &mut Diff,
+) {
+    let actual_shift = actual.iter().find_map(|o| match o {
+        Opt::WindowScale(v) => Some(*v),
+        _ => None,
+    });
     // Trailing End of Option List is padding, not an option the script writes.
     let mut actual_trimmed: Vec<Opt> = actual.to_vec();
     while actual_trimmed.last() == Some(&Opt::Eol) {
@@ -1029,6 +1042,13 @@ fn compare_options(expected: &TcpOptionsSpec, actual: &[Opt], order: bool, diff:
         }
         TcpOptionsSpec::List(list) => {
             let mut expected_list: Vec<Opt> = list.iter().map(Opt::from_spec).collect();
+            if let (false, Some(shift)) = (check_window, actual_shift) {
+                for o in &mut expected_list {
+                    if let Opt::WindowScale(v) = o {
+                        *v = shift;
+                    }
+                }
+            }
             while expected_list.last() == Some(&Opt::Eol) {
                 expected_list.pop();
             }

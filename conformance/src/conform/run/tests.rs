@@ -467,7 +467,10 @@ fn handshake_passes_with_arp_answered_and_isn_mapped() {
     assert_eq!(arp_replies.len(), 2);
     assert_eq!(arp_replies[0].operation, ArpOperation::REQUEST);
     assert_eq!(arp_replies[0].sender_ip, Network::default().gateway_ip);
-    assert_eq!(arp_replies[0].target_ip, Network::default().interfaces[0].address);
+    assert_eq!(
+        arp_replies[0].target_ip,
+        Network::default().interfaces[0].address
+    );
     assert_eq!(arp_replies[1].operation, ArpOperation::REPLY);
     assert_eq!(arp_replies[1].sender_ip, Network::default().gateway_ip);
     assert_eq!(arp_replies[1].sender_mac, Network::default().peer_mac);

@@ -116,7 +116,7 @@ fn files_suite(paths: &[PathBuf]) -> Result<Suite, String> {
         });
     }
     Ok(Suite {
-        name: "files".to_string(),
+        name: wirecheck_conformance::conform::report::FILES_SUITE.to_string(),
         kind: SuiteKind::Directory,
         scenarios,
     })

@@ -36,6 +36,21 @@ pub struct ScenarioReport {
     pub elapsed: Duration,
 }
 
+impl ScenarioReport {
+    /// `suite/name`, or just the name for scenario files given on the command line (whose
+    /// name is their path).
+    pub fn display_name(&self) -> String {
+        if self.suite == FILES_SUITE {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.suite, self.name)
+        }
+    }
+}
+
+/// Suite name of scenario files given on the command line.
+pub const FILES_SUITE: &str = "files";
+
 /// A requirement as the report needs it (from the catalog).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequirementRow {
@@ -222,7 +237,7 @@ impl RunReport {
         if !failures.is_empty() {
             let _ = writeln!(out, "Failures:");
             for s in failures {
-                let _ = writeln!(out, "  [{}] {}/{}: {}", s.target, s.suite, s.name, s.reason);
+                let _ = writeln!(out, "  [{}] {}: {}", s.target, s.display_name(), s.reason);
                 for line in &s.detail {
                     let _ = writeln!(out, "      {line}");
                 }

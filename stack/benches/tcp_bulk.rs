@@ -417,4 +417,30 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+/// `TCP_BULK_ONE=wirecheck` (or `smoltcp`) runs one transfer of `TCP_BULK_MIB` MiB (16 by
+/// default; `TCP_BULK_LOSS` frame loss, 0 by default, with a 1 ms delay when lossy) for that
+/// stack alone and exits: the run to count instructions of with
+/// `valgrind --tool=callgrind`, where wall-clock time on a shared machine is too noisy.
+fn main() {
+    if let Ok(which) = std::env::var("TCP_BULK_ONE") {
+        let env = |name: &str, default: f64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(default)
+        };
+        let total = (env("TCP_BULK_MIB", 16.0) * (1 << 20) as f64) as usize;
+        let loss = env("TCP_BULK_LOSS", 0.0);
+        let delay = if loss > 0.0 { 1000 } else { 0 };
+        let outcome = match which.as_str() {
+            "wirecheck" => ours::run(total, loss, delay),
+            "smoltcp" => smol::run(total, loss, delay),
+            other => panic!("TCP_BULK_ONE={other}: expected wirecheck or smoltcp"),
+        };
+        goodput(&which, &outcome);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

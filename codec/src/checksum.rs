@@ -262,7 +262,8 @@ fn sum_ne_long(data: &[u8]) -> u64 {
 
 /// Copies `src` into `dst` (both of one length) and returns the unfolded sum of the bytes as
 /// native-endian 16-bit words, reading each byte once: [`sum_ne_long`] with a store of each
-/// block it has loaded.
+/// block it has loaded. The last partial block goes through a zero-padded block (zeros add
+/// nothing, and an odd final byte is the first of a zero-padded word, as the sum wants).
 #[inline(never)]
 fn copy_sum_ne(dst: &mut [u8], src: &[u8]) -> u64 {
     let mut sum: u64 = 0;
@@ -281,8 +282,17 @@ fn copy_sum_ne(dst: &mut [u8], src: &[u8]) -> u64 {
             }
         }
         let rest = from_blocks.remainder();
-        to_blocks.into_remainder().copy_from_slice(rest);
-        sum += lanes.total() + sum_ne_short(rest);
+        let to_rest = to_blocks.into_remainder();
+        if !rest.is_empty() {
+            let mut block = [0u8; VECTOR_BLOCK];
+            if let (Some(b), Some(d)) = (block.get_mut(..rest.len()), to_rest.get_mut(..rest.len()))
+            {
+                b.copy_from_slice(rest);
+                d.copy_from_slice(rest);
+            }
+            lanes.add(&block);
+        }
+        sum += lanes.total();
     }
     sum
 }

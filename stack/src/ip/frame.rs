@@ -25,7 +25,7 @@ pub(crate) const IPV4_LEN: usize = 20;
 /// Octets a transport protocol leaves in front of its segment: Ethernet and IPv4 headers.
 pub(crate) const HEADROOM: usize = ETHERNET_LEN + IPV4_LEN;
 /// The shortest Ethernet frame without FCS; shorter frames are padded with zeros.
-const MIN_FRAME: usize = 60;
+pub(crate) const MIN_FRAME: usize = 60;
 /// The capacity of a fresh frame buffer: a full 1500-octet MTU frame.
 const FRAME_CAPACITY: usize = 1514;
 
@@ -164,7 +164,7 @@ pub(crate) fn write_ipv4_header(out: &mut [u8; IPV4_LEN], f: &Ipv4Fields, payloa
 }
 
 /// Writes an Ethernet header (our MAC as source).
-fn write_ethernet_header(
+pub(crate) fn write_ethernet_header(
     out: &mut [u8; ETHERNET_LEN],
     destination: MacAddr,
     source: MacAddr,

@@ -13,6 +13,7 @@ use super::*;
 use crate::iface::InterfaceId;
 use crate::testing::{self, Decoded, HOST, PEER, PEER_MAC};
 use crate::{Config, Event, Stack};
+use wirecheck_codec::ethernet::MacAddr;
 
 mod pair;
 
@@ -987,6 +988,47 @@ fn no_fast_retransmit_from_duplicates_below_recover_after_a_timeout() {
     }
     assert_eq!(t.s.tcp_stats().fast_retransmits, 0);
     assert!(!t.s.tcp_info(h).unwrap().in_recovery);
+}
+
+/// The next hop remembered for output (`Stack::tcp_emit`) follows the ARP cache: a new
+/// binding for the peer is used at once, and an expired one is resolved again rather than
+/// reused.
+#[test]
+fn remembered_next_hop_follows_arp_changes_and_expiry() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    let tcp_destinations = |out: &[Decoded]| -> Vec<MacAddr> {
+        out.iter()
+            .filter_map(|d| match d {
+                Decoded::Ipv4 {
+                    eth_destination,
+                    protocol: IpProtocol::TCP,
+                    ..
+                } => Some(*eth_destination),
+                _ => None,
+            })
+            .collect()
+    };
+    t.s.tcp_send(t.now, h, &[1u8; 100]).unwrap();
+    assert_eq!(tcp_destinations(&testing::sent(&mut t.s)), [PEER_MAC]);
+    // The peer moves to another MAC: the next segment follows.
+    let moved = MacAddr([0x02, 0, 0, 0, 0, 9]);
+    t.s.arp_insert(t.now, IF0, PEER, moved);
+    t.send(S::new(1001, iss + 101, ACK));
+    t.s.tcp_send(t.now, h, &[2u8; 100]).unwrap();
+    assert_eq!(tcp_destinations(&testing::sent(&mut t.s)), [moved]);
+    // The binding expires (20 minutes): the peer is asked for again, nothing goes to the
+    // stale MAC.
+    t.send(S::new(1001, iss + 201, ACK));
+    t.now = t.now + Duration::from_secs(21 * 60);
+    t.s.tcp_send(t.now, h, &[3u8; 100]).unwrap();
+    let out = testing::sent(&mut t.s);
+    assert!(
+        out.iter().any(|d| testing::is_arp_request_for(d, PEER)),
+        "{out:?}"
+    );
+    assert!(tcp_destinations(&out).is_empty(), "{out:?}");
 }
 
 // ------------------------------------------------------------------ RFC 5961

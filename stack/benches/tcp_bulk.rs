@@ -37,7 +37,7 @@
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
 const BUFFER: usize = 256 * 1024;
 const A: [u8; 4] = [10, 0, 0, 1];

@@ -1021,7 +1021,7 @@ fn remembered_next_hop_follows_arp_changes_and_expiry() {
     // The binding expires (20 minutes): the peer is asked for again, nothing goes to the
     // stale MAC.
     t.send(S::new(1001, iss + 201, ACK));
-    t.now = t.now + Duration::from_secs(21 * 60);
+    t.now += Duration::from_secs(21 * 60);
     t.s.tcp_send(t.now, h, &[3u8; 100]).unwrap();
     let out = testing::sent(&mut t.s);
     assert!(

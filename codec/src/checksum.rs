@@ -99,6 +99,32 @@ impl Accumulator {
         self
     }
 
+    /// Copies `src` into `dst` (cut to the shorter of the two) and adds the bytes copied, as
+    /// [`add_bytes`](Accumulator::add_bytes) would, reading them once: a payload is summed on
+    /// its way into or out of a buffer.
+    #[inline]
+    pub fn add_bytes_copied(mut self, dst: &mut [u8], src: &[u8]) -> Self {
+        let n = dst.len().min(src.len());
+        let (Some(dst), Some(src)) = (dst.get_mut(..n), src.get(..n)) else {
+            return self;
+        };
+        let native = fold(copy_sum_ne(dst, src));
+        let folded = if cfg!(target_endian = "little") {
+            native.swap_bytes() as u64
+        } else {
+            native as u64
+        };
+        self.sum += if self.odd {
+            (folded as u16).swap_bytes() as u64
+        } else {
+            folded
+        };
+        if n % 2 == 1 {
+            self.odd = !self.odd;
+        }
+        self
+    }
+
     /// The folded 16-bit one's-complement sum, not complemented.
     pub const fn sum16(self) -> u16 {
         fold(self.sum)
@@ -138,11 +164,61 @@ fn sum_be(data: &[u8]) -> u64 {
     }
 }
 
-/// Slices this long or longer go through the vectorisable loop.
+/// Slices this long or longer go through the vectorisable loop: one block of 16 native
+/// 32-bit words, one SIMD lane each.
 const VECTOR_BLOCK: usize = 64;
-/// Bytes summed before the 32-bit accumulator is emptied: 32768 native 32-bit words, each
-/// adding its two halves (at most 2 × 0xffff), stay below 2^32.
-const FLUSH_BYTES: usize = 4 * 32768;
+/// Lanes of the vectorisable loop.
+const LANES: usize = VECTOR_BLOCK / 4;
+/// Bytes summed before the lanes are emptied: 32768 blocks put 32768 words in each lane, and
+/// neither lane sum (of high halves, or of low halves, at most 0xffff each) reaches 2^32.
+const FLUSH_BYTES: usize = VECTOR_BLOCK * 32768;
+
+/// The 32-bit lanes of the vectorisable loop. Each native 32-bit word `w` of a block adds
+/// itself to its `raw` lane (wrapping) and its high half to its `high` lane; the sum of the
+/// low halves is then `raw − (high << 16)` modulo 2^32, exact because it stays below 2^32
+/// (see [`FLUSH_BYTES`]). One add, one shift and one add per SIMD register of data, with no
+/// mask and no register copy.
+#[derive(Clone, Copy)]
+struct Lanes {
+    raw: [u32; LANES],
+    high: [u32; LANES],
+}
+
+impl Lanes {
+    const fn new() -> Lanes {
+        Lanes {
+            raw: [0; LANES],
+            high: [0; LANES],
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, block: &[u8; VECTOR_BLOCK]) {
+        for ((raw, high), word) in self
+            .raw
+            .iter_mut()
+            .zip(self.high.iter_mut())
+            .zip(block.chunks_exact(4))
+        {
+            if let Some(w) = word.first_chunk::<4>() {
+                let w = u32::from_ne_bytes(*w);
+                *raw = raw.wrapping_add(w);
+                *high += w >> 16;
+            }
+        }
+    }
+
+    /// The unfolded sum of every 16-bit half added.
+    #[inline(always)]
+    fn total(&self) -> u64 {
+        let mut total = 0u64;
+        for (raw, high) in self.raw.iter().zip(self.high.iter()) {
+            let low = raw.wrapping_sub(high << 16);
+            total += u64::from(low) + u64::from(*high);
+        }
+        total
+    }
+}
 
 /// Unfolded sum of `data` as native-endian 16-bit words, for short slices (headers): native
 /// 32-bit words into a 64-bit accumulator, which no slice can overflow.
@@ -165,24 +241,58 @@ fn sum_ne_short(data: &[u8]) -> u64 {
     sum + u64::from(u32::from_ne_bytes(tail))
 }
 
-/// Unfolded sum of `data` as native-endian 16-bit words, for long slices: a plain reduction of
-/// 32-bit words, each adding its two 16-bit halves to a 32-bit sum, which the compiler
-/// vectorises (mask, shift and add on whole SIMD registers), emptied into the 64-bit sum every
-/// [`FLUSH_BYTES`] before it can overflow. Only the last part can have a length that is not a
-/// multiple of 4, so every part starts at a word boundary of the whole.
+/// Unfolded sum of `data` as native-endian 16-bit words, for long slices: whole blocks through
+/// [`Lanes`], which the compiler vectorises, emptied every [`FLUSH_BYTES`]; the rest (shorter
+/// than a block, so starting at a word boundary of the whole) as a short slice.
 #[inline(never)]
 fn sum_ne_long(data: &[u8]) -> u64 {
     let mut sum: u64 = 0;
     for part in data.chunks(FLUSH_BYTES) {
-        let mut words = part.chunks_exact(4);
-        let mut part_sum: u32 = 0;
-        for word in &mut words {
-            if let Some(w) = word.first_chunk::<4>() {
-                let w = u32::from_ne_bytes(*w);
-                part_sum += (w & 0xffff) + (w >> 16);
+        let mut lanes = Lanes::new();
+        let mut blocks = part.chunks_exact(VECTOR_BLOCK);
+        for block in &mut blocks {
+            if let Ok(block) = <&[u8; VECTOR_BLOCK]>::try_from(block) {
+                lanes.add(block);
             }
         }
-        sum += u64::from(part_sum) + sum_ne_short(words.remainder());
+        sum += lanes.total() + sum_ne_short(blocks.remainder());
+    }
+    sum
+}
+
+/// Copies `src` into `dst` (both of one length) and returns the unfolded sum of the bytes as
+/// native-endian 16-bit words, reading each byte once: [`sum_ne_long`] with a store of each
+/// block it has loaded. The last partial block goes through a zero-padded block (zeros add
+/// nothing, and an odd final byte is the first of a zero-padded word, as the sum wants).
+#[inline(never)]
+fn copy_sum_ne(dst: &mut [u8], src: &[u8]) -> u64 {
+    let mut sum: u64 = 0;
+    for (to, from) in dst.chunks_mut(FLUSH_BYTES).zip(src.chunks(FLUSH_BYTES)) {
+        let mut lanes = Lanes::new();
+        let mut to_blocks = to.chunks_exact_mut(VECTOR_BLOCK);
+        let mut from_blocks = from.chunks_exact(VECTOR_BLOCK);
+        for (d, s) in (&mut to_blocks).zip(&mut from_blocks) {
+            if let (Ok(d), Ok(block)) = (
+                <&mut [u8; VECTOR_BLOCK]>::try_from(d),
+                <[u8; VECTOR_BLOCK]>::try_from(s),
+            ) {
+                // Summed from the loaded block, then stored: the sum needs no second load.
+                lanes.add(&block);
+                *d = block;
+            }
+        }
+        let rest = from_blocks.remainder();
+        let to_rest = to_blocks.into_remainder();
+        if !rest.is_empty() {
+            let mut block = [0u8; VECTOR_BLOCK];
+            if let (Some(b), Some(d)) = (block.get_mut(..rest.len()), to_rest.get_mut(..rest.len()))
+            {
+                b.copy_from_slice(rest);
+                d.copy_from_slice(rest);
+            }
+            lanes.add(&block);
+        }
+        sum += lanes.total();
     }
     sum
 }
@@ -360,9 +470,16 @@ mod tests {
         for len in [
             FLUSH_BYTES,
             FLUSH_BYTES + 2 * VECTOR_BLOCK + 7,
-            5 * FLUSH_BYTES + 1,
+            2 * FLUSH_BYTES + 1,
         ] {
             let data = std::vec![0xffu8; len];
+            let mut copy = std::vec![0u8; len];
+            assert_eq!(
+                Accumulator::new().add_bytes_copied(&mut copy, &data),
+                Accumulator::new().add_bytes(&data),
+                "{len} bytes copied"
+            );
+            assert_eq!(copy, data);
             let mut sum: u64 = (len as u64 / 2) * 0xffff + if len % 2 == 1 { 0xff00 } else { 0 };
             while sum > 0xffff {
                 sum = (sum & 0xffff) + (sum >> 16);
@@ -375,6 +492,25 @@ mod tests {
         #[test]
         fn fast_sum_equals_reference(data in proptest::collection::vec(any::<u8>(), 0..3000)) {
             prop_assert_eq!(internet_checksum(&data), reference(&data));
+        }
+
+        /// A copying sum copies and sums exactly what `add_bytes` sums, at any offset of the
+        /// whole, with the destination shorter, longer or as long as the source.
+        #[test]
+        fn copied_sum_equals_sum(
+            data in proptest::collection::vec(any::<u8>(), 0..3000),
+            before in 0usize..3,
+            extra in 0usize..3,
+            short in any::<bool>(),
+        ) {
+            let len = if short { data.len() / 2 } else { data.len() + extra };
+            let mut out = std::vec![0xeeu8; len];
+            let start = Accumulator::new().add_bytes(&[0x12, 0x34, 0x56][..before]);
+            let copied = start.add_bytes_copied(&mut out, &data);
+            let n = len.min(data.len());
+            prop_assert_eq!(&out[..n], &data[..n]);
+            prop_assert!(out[n..].iter().all(|&b| b == 0xee));
+            prop_assert_eq!(copied, start.add_bytes(&data[..n]));
         }
 
         #[test]

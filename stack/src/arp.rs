@@ -90,9 +90,25 @@ pub enum ArpEntryState {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ArpCache {
     pub(crate) entries: BTreeMap<(InterfaceId, Ipv4Addr), ArpEntry>,
+    /// Bumped by every change to `entries`: a binding remembered with the generation it was
+    /// read at (the TCP output cache) is still the table's while the generation is the same.
+    pub(crate) generation: u64,
 }
 
 impl ArpCache {
+    /// A usable binding and when it expires.
+    pub(crate) fn lookup_until(
+        &self,
+        now: Instant,
+        iface: InterfaceId,
+        ip: Ipv4Addr,
+    ) -> Option<(MacAddr, Instant)> {
+        match self.entries.get(&(iface, ip)) {
+            Some(ArpEntry::Resolved { mac, expires }) if *expires > now => Some((*mac, *expires)),
+            _ => None,
+        }
+    }
+
     /// A usable binding.
     pub(crate) fn lookup(&self, now: Instant, iface: InterfaceId, ip: Ipv4Addr) -> Option<MacAddr> {
         match self.entries.get(&(iface, ip)) {
@@ -107,6 +123,7 @@ impl ArpCache {
         if self.entries.len() < config.max_entries {
             return true;
         }
+        self.generation += 1;
         self.entries
             .retain(|_, e| !matches!(e, ArpEntry::Resolved { expires, .. } if *expires <= now));
         if self.entries.len() < config.max_entries {
@@ -122,6 +139,7 @@ impl ArpCache {
             .min();
         match victim {
             Some((_, key)) => {
+                self.generation += 1;
                 self.entries.remove(&key);
                 true
             }
@@ -255,6 +273,7 @@ impl Stack {
         {
             return;
         }
+        self.arp.generation += 1;
         let old = self
             .arp
             .entries
@@ -307,6 +326,7 @@ impl Stack {
             }
             _ => {
                 // Absent or expired: start resolving.
+                self.arp.generation += 1;
                 self.arp.entries.remove(&key);
                 if !self.arp.make_room(now, &config) {
                     self.arp_fail(
@@ -358,6 +378,7 @@ impl Stack {
         let config = self.config.arp;
         let mut retry = Vec::new();
         let mut failed = Vec::new();
+        self.arp.generation += 1;
         for (&key, entry) in self.arp.entries.iter_mut() {
             if let ArpEntry::Pending {
                 last_request,

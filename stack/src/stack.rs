@@ -422,6 +422,9 @@ pub struct Stack {
     pub(crate) loopback: VecDeque<Vec<u8>>,
     /// Frame buffers given back with [`Stack::recycle_buffer`], reused for output.
     pub(crate) frames: FramePool,
+    /// Bumped whenever an interface is added or its address or MTU changes (see
+    /// `RoutingTable::generation`).
+    pub(crate) interfaces_generation: u64,
     pub(crate) stats: Stats,
 }
 
@@ -445,6 +448,7 @@ impl Stack {
             events: VecDeque::new(),
             loopback: VecDeque::new(),
             frames: FramePool::new(config.max_transmit_queue.clamp(16, 4096)),
+            interfaces_generation: 0,
             stats: Stats::default(),
             config,
         }
@@ -474,6 +478,7 @@ impl Stack {
             return Err(StackError::MtuTooSmall);
         }
         let id = InterfaceId(self.interfaces.len());
+        self.interfaces_generation += 1;
         self.interfaces.push(Interface {
             mac: config.mac,
             mtu: config.mtu,
@@ -512,6 +517,7 @@ impl Stack {
         if let Some(i) = self.interfaces.get_mut(iface.0) {
             i.address = Some(cidr);
         }
+        self.interfaces_generation += 1;
         self.arp_announce(now, iface);
         Ok(())
     }
@@ -541,6 +547,7 @@ impl Stack {
             .get_mut(iface.0)
             .ok_or(StackError::InvalidInterface)?;
         i.mtu = mtu;
+        self.interfaces_generation += 1;
         Ok(())
     }
 

@@ -5,8 +5,8 @@
 //! application refills with [`Stack::recycle_buffer`] once a frame is on the wire, so a busy
 //! connection allocates nothing and zero-fills nothing per segment.
 //!
-//! Also the Internet checksum helpers of the per-segment path: the codec's sum, and a copy
-//! that sums what it copies (`copy_and_sum`), so a payload is read once on its way out.
+//! Also the Internet checksum helpers of the per-segment path, over the codec's routines
+//! (`Accumulator::add_bytes_copied` sums a payload while copying it, so it is read once).
 
 use core::net::Ipv4Addr;
 
@@ -25,7 +25,7 @@ pub(crate) const IPV4_LEN: usize = 20;
 /// Octets a transport protocol leaves in front of its segment: Ethernet and IPv4 headers.
 pub(crate) const HEADROOM: usize = ETHERNET_LEN + IPV4_LEN;
 /// The shortest Ethernet frame without FCS; shorter frames are padded with zeros.
-const MIN_FRAME: usize = 60;
+pub(crate) const MIN_FRAME: usize = 60;
 /// The capacity of a fresh frame buffer: a full 1500-octet MTU frame.
 const FRAME_CAPACITY: usize = 1514;
 
@@ -75,68 +75,6 @@ impl FramePool {
 pub(crate) fn sum(data: &[u8]) -> u16 {
     Accumulator::new().add_bytes(data).sum16()
 }
-
-/// Octets copied and summed per block by [`copy_and_sum`]: 16 native 32-bit words, one lane
-/// each, which the compiler turns into vector loads, stores and additions.
-const BLOCK: usize = 64;
-
-/// Copies `src` into `dst` (cut to the shorter) and returns the sum of the octets copied, as
-/// [`sum`] gives it, in the same pass: the copy costs no extra read.
-///
-/// The lanes follow the codec's scheme: each native 32-bit word adds its two 16-bit halves to
-/// a 32-bit lane, which cannot overflow for any slice shorter than 2¹⁸ blocks; the sum is
-/// byte-order independent up to one final swap [RFC 1071 § 2(B)].
-pub(crate) fn copy_and_sum(dst: &mut [u8], src: &[u8]) -> u16 {
-    let n = dst.len().min(src.len());
-    let (Some(dst), Some(src)) = (dst.get_mut(..n), src.get(..n)) else {
-        return 0;
-    };
-    let mut lanes = [0u32; BLOCK / 4];
-    let mut total: u64 = 0;
-    let mut to = dst.chunks_exact_mut(BLOCK);
-    let mut from = src.chunks_exact(BLOCK);
-    for (i, (d, s)) in (&mut to).zip(&mut from).enumerate() {
-        if let Ok(s) = <&[u8; BLOCK]>::try_from(s) {
-            d.copy_from_slice(s);
-            for (lane, word) in lanes.iter_mut().zip(s.chunks_exact(4)) {
-                if let Some(w) = word.first_chunk::<4>() {
-                    let w = u32::from_ne_bytes(*w);
-                    *lane += (w & 0xffff) + (w >> 16);
-                }
-            }
-        }
-        if i % FLUSH_BLOCKS == FLUSH_BLOCKS - 1 {
-            total += lanes.iter().map(|&l| u64::from(l)).sum::<u64>();
-            lanes = [0; BLOCK / 4];
-        }
-    }
-    total += lanes.iter().map(|&l| u64::from(l)).sum::<u64>();
-    let rest = from.remainder();
-    to.into_remainder().copy_from_slice(rest);
-    let mut words = rest.chunks_exact(4);
-    for word in &mut words {
-        if let Some(w) = word.first_chunk::<4>() {
-            total += u64::from(u32::from_ne_bytes(*w));
-        }
-    }
-    let tail = match *words.remainder() {
-        [a] => [a, 0, 0, 0],
-        [a, b] => [a, b, 0, 0],
-        [a, b, c] => [a, b, c, 0],
-        _ => [0; 4],
-    };
-    total += u64::from(u32::from_ne_bytes(tail));
-    let native = fold16(total);
-    if cfg!(target_endian = "little") {
-        native.swap_bytes()
-    } else {
-        native
-    }
-}
-
-/// Blocks summed before the 32-bit lanes are emptied: each block adds at most 2 × 0xffff to
-/// a lane, so 32768 blocks stay below 2³².
-const FLUSH_BLOCKS: usize = 32768;
 
 /// Folds a 64-bit one's-complement sum to 16 bits.
 pub(crate) fn fold16(x: u64) -> u16 {
@@ -226,7 +164,7 @@ pub(crate) fn write_ipv4_header(out: &mut [u8; IPV4_LEN], f: &Ipv4Fields, payloa
 }
 
 /// Writes an Ethernet header (our MAC as source).
-fn write_ethernet_header(
+pub(crate) fn write_ethernet_header(
     out: &mut [u8; ETHERNET_LEN],
     destination: MacAddr,
     source: MacAddr,
@@ -325,40 +263,6 @@ impl Stack {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    proptest! {
-        /// Copies, and gives the codec's sum of what it copied, for any length and content,
-        /// with the destination shorter, longer or as long as the source.
-        #[test]
-        fn copy_and_sum_copies_and_sums(
-            data in proptest::collection::vec(any::<u8>(), 0..600),
-            extra in 0usize..3,
-            short in any::<bool>(),
-        ) {
-            let len = if short { data.len() / 2 } else { data.len() + extra };
-            let mut out = vec![0xeeu8; len];
-            let s = copy_and_sum(&mut out, &data);
-            let n = len.min(data.len());
-            prop_assert_eq!(&out[..n], &data[..n]);
-            prop_assert!(out[n..].iter().all(|&b| b == 0xee));
-            prop_assert_eq!(s, Accumulator::new().add_bytes(&data[..n]).sum16());
-        }
-    }
-
-    #[test]
-    fn copy_and_sum_of_long_all_ones_data_folds_right() {
-        // All-ones words push every lane and the final fold to their carries.
-        for len in [64, 1448, 4096, 65_535] {
-            let mut data = vec![0xffu8; len];
-            data[7] = 0x12;
-            let mut out = vec![0u8; len];
-            assert_eq!(
-                copy_and_sum(&mut out, &data),
-                Accumulator::new().add_bytes(&data).sum16()
-            );
-            assert_eq!(out, data);
-        }
-    }
 
     proptest! {
         /// The checksum summed from the fields checks out over the bytes written, whatever

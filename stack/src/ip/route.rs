@@ -92,6 +92,8 @@ pub enum RouteError {
 pub struct RoutingTable {
     routes: Vec<Route>,
     max: usize,
+    /// Bumped by every change (see [`generation`](RoutingTable::generation)).
+    generation: u64,
 }
 
 impl RoutingTable {
@@ -100,6 +102,7 @@ impl RoutingTable {
         RoutingTable {
             routes: Vec::new(),
             max,
+            generation: 0,
         }
     }
 
@@ -108,6 +111,7 @@ impl RoutingTable {
         if route.prefix_len > 32 {
             return Err(RouteError::BadPrefix);
         }
+        self.generation += 1;
         let route = Route {
             destination: Ipv4Addr::from(u32::from(route.destination) & mask(route.prefix_len)),
             ..route
@@ -140,6 +144,7 @@ impl RoutingTable {
 
     /// Removes every route for this prefix; returns how many were removed.
     pub fn remove(&mut self, destination: Ipv4Addr, prefix_len: u8) -> usize {
+        self.generation += 1;
         let before = self.routes.len();
         let destination = Ipv4Addr::from(u32::from(destination) & mask(prefix_len));
         self.routes
@@ -149,6 +154,7 @@ impl RoutingTable {
 
     /// Removes every route that satisfies `f`.
     pub fn remove_where(&mut self, f: impl Fn(&Route) -> bool) {
+        self.generation += 1;
         self.routes.retain(|r| !f(r));
     }
 
@@ -166,6 +172,12 @@ impl RoutingTable {
                     // max_by keeps the last maximum: prefer the earlier route on a full tie.
                     .then(core::cmp::Ordering::Greater)
             })
+    }
+
+    /// A number that changes whenever the table does, so that a decision taken from it can be
+    /// remembered and known to be current while the number is the same.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The routes, in the order added.

@@ -132,6 +132,9 @@ pub(crate) struct Congestion {
     /// `recover` outside of recovery: no new fast retransmit before SND.UNA passes it
     /// [RFC 6582 § 3.2 step 1, § 4.1].
     pub(crate) recover: Seq,
+    /// Octets the latest advance of the cumulative ACK covered (`highest_ack −
+    /// prev_highest_ack` of RFC 6582 § 4.1), for the ACK heuristic.
+    pub(crate) last_advance: usize,
     /// Octets acknowledged in congestion avoidance since cwnd last grew.
     bytes_acked: usize,
 }
@@ -146,8 +149,20 @@ impl Congestion {
             dup_acks: 0,
             recovery: None,
             recover: iss,
+            last_advance: 0,
             bytes_acked: 0,
         }
+    }
+
+    /// Whether duplicate ACKs may start a fast retransmit [RFC 6582 § 3.2 step 2]: when the
+    /// cumulative ACK covers more than `recover` (`recover` here is one past the highest octet
+    /// sent, so "covers more" is `ack > recover`), or else by the ACK heuristic of § 4.1: cwnd
+    /// above one SMSS (not right after a timeout) and the latest advance of the cumulative
+    /// ACK at most 4·SMSS (not the jump that follows go-back-N retransmissions of data the
+    /// peer already had). Without the heuristic, a loss of the first segment after a
+    /// recovery (its duplicate ACKs sit exactly at `recover`) waits for the timer.
+    pub(crate) fn may_fast_retransmit(&self, ack: Seq, smss: usize) -> bool {
+        ack > self.recover || (self.cwnd > smss && self.last_advance <= 4 * smss)
     }
 
     /// A new cumulative ACK outside of recovery [RFC 5681 § 3.1]: slow start grows cwnd by
@@ -233,6 +248,34 @@ mod tests {
         assert_eq!(c.cwnd, 6000, "one SMSS per window");
         c.on_timeout(6000, 1000, Seq(100));
         assert_eq!((c.cwnd, c.ssthresh), (1000, 3000));
+    }
+
+    #[test]
+    fn fast_retransmit_beyond_recover_or_by_the_ack_heuristic() {
+        let mut c = Congestion::new(1000, false, Seq(0));
+        c.recover = Seq(50_000);
+        c.cwnd = 5000;
+        assert!(
+            c.may_fast_retransmit(Seq(50_001), 1000),
+            "covers more than recover"
+        );
+        c.last_advance = 4000;
+        assert!(
+            c.may_fast_retransmit(Seq(50_000), 1000),
+            "advance of 4·SMSS"
+        );
+        c.last_advance = 4001;
+        assert!(
+            !c.may_fast_retransmit(Seq(50_000), 1000),
+            "a go-back-N jump"
+        );
+        c.last_advance = 1000;
+        c.cwnd = 1000;
+        assert!(
+            !c.may_fast_retransmit(Seq(40_000), 1000),
+            "right after a timeout"
+        );
+        assert!(c.may_fast_retransmit(Seq(50_001), 1000));
     }
 
     #[test]

@@ -870,6 +870,7 @@ impl Tcb {
         let smss = self.smss();
         if ack > self.snd_una {
             let acked = ack - self.snd_una;
+            self.cc.last_advance = acked;
             let fin_seq = self.fin_seq();
             if ack > self.send_seq {
                 let n = (ack - self.send_seq).min(self.send.len());
@@ -957,7 +958,9 @@ impl Tcb {
                         .scoreboard
                         .lost_below(smss)
                         .is_some_and(|l| l > self.snd_una);
-                if (self.cc.dup_acks >= DUP_THRESH || sack_loss) && ack > self.cc.recover {
+                if (self.cc.dup_acks >= DUP_THRESH || sack_loss)
+                    && self.cc.may_fast_retransmit(ack, smss)
+                {
                     self.fast_retransmit(ctx);
                 }
             }

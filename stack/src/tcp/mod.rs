@@ -49,6 +49,7 @@ use crate::iface::InterfaceId;
 use crate::ip::frame::{self, fold16, pseudo_header_sum, Ipv4Fields};
 use crate::ip::Destination;
 use crate::stack::{Event, NetworkError, NetworkErrorKind, Origin, Stack, StackError};
+use wirecheck_codec::ethernet::{EtherType, MacAddr};
 
 use connection::{ChallengeAckLimiter, ConnEvent, Ctx, PeerSyn, Tcb};
 use isn::IsnGenerator;
@@ -266,6 +267,20 @@ struct Listener {
     accept_queue: VecDeque<TcpHandle>,
 }
 
+/// The route and next-hop MAC of the last segment sent (see `Stack::tcp_emit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OutputCache {
+    remote: Ipv4Addr,
+    /// The generations of the routing table, the ARP cache and the interfaces when read.
+    generations: (u64, u64, u64),
+    iface: InterfaceId,
+    mac: MacAddr,
+    source_mac: MacAddr,
+    mtu: u16,
+    /// The ARP binding's expiry.
+    valid_until: Instant,
+}
+
 /// The TCP part of a stack.
 #[derive(Debug, Clone)]
 pub(crate) struct TcpTable {
@@ -282,6 +297,7 @@ pub(crate) struct TcpTable {
     /// Emptied vectors kept for the next connection call (see `with_tcb`).
     spare_out: Vec<Outgoing>,
     spare_events: Vec<ConnEvent>,
+    output_cache: Option<OutputCache>,
     next_handle: u32,
     isn: IsnGenerator,
     limiter: ChallengeAckLimiter,
@@ -298,6 +314,7 @@ impl TcpTable {
             acks_due: Vec::new(),
             spare_out: Vec::new(),
             spare_events: Vec::new(),
+            output_cache: None,
             next_handle: 0,
             isn: IsnGenerator::new(k0, k1),
             limiter: ChallengeAckLimiter::default(),
@@ -1060,7 +1077,52 @@ impl Stack {
     }
 
     /// Wraps a segment in IP (and Ethernet) in its own buffer and sends it.
+    ///
+    /// The route and next-hop MAC of the last segment sent are remembered (with the
+    /// generations of the routing table, the ARP cache and the interfaces they were read at,
+    /// and the binding's expiry): a segment to the same destination while all are current is
+    /// framed and queued without a route or ARP lookup, exactly as the general path would.
     fn tcp_emit(&mut self, now: Instant, o: Outgoing) {
+        let generations = (
+            self.routes.generation(),
+            self.arp.generation,
+            self.interfaces_generation,
+        );
+        let payload_len = o.frame.len().saturating_sub(frame::HEADROOM);
+        let cached = self.tcp.output_cache.filter(|c| {
+            c.remote == *o.remote.ip()
+                && c.generations == generations
+                && now < c.valid_until
+                && frame::IPV4_LEN + payload_len <= usize::from(c.mtu)
+        });
+        if let Some(c) = cached {
+            let fields = Ipv4Fields {
+                source: *o.local.ip(),
+                destination: c.remote,
+                protocol: IpProtocol::TCP,
+                ttl: self.config.ip.default_ttl,
+                dont_fragment: self.config.tcp.path_mtu_discovery,
+                identification: self.next_ip_id(),
+            };
+            let mut bytes = o.frame;
+            if let Some(ip) = bytes
+                .get_mut(frame::ETHERNET_LEN..frame::HEADROOM)
+                .and_then(|h| <&mut [u8; frame::IPV4_LEN]>::try_from(h).ok())
+            {
+                frame::write_ipv4_header(ip, &fields, payload_len);
+            }
+            if let Some(eth) = bytes
+                .get_mut(..frame::ETHERNET_LEN)
+                .and_then(|h| <&mut [u8; frame::ETHERNET_LEN]>::try_from(h).ok())
+            {
+                frame::write_ethernet_header(eth, c.mac, c.source_mac, EtherType::IPV4);
+            }
+            if bytes.len() < frame::MIN_FRAME {
+                bytes.resize(frame::MIN_FRAME, 0);
+            }
+            self.queue_frame(c.iface, bytes);
+            return;
+        }
         let Ok(mut route) = self.route_output(*o.remote.ip(), None) else {
             self.frames.give(o.frame);
             return;
@@ -1068,6 +1130,23 @@ impl Stack {
         if route.local {
             route.source = *o.local.ip();
         }
+        // What the general path will find, remembered for the next segment: a unicast next
+        // hop with a resolved binding.
+        self.tcp.output_cache = self.interface(route.iface).and_then(|ifc| {
+            if route.local || ifc.is_broadcast(route.next_hop) || route.next_hop.is_multicast() {
+                return None;
+            }
+            let (mac, valid_until) = self.arp.lookup_until(now, route.iface, route.next_hop)?;
+            Some(OutputCache {
+                remote: route.destination,
+                generations,
+                iface: route.iface,
+                mac,
+                source_mac: ifc.mac,
+                mtu: ifc.mtu,
+                valid_until,
+            })
+        });
         let fields = Ipv4Fields {
             source: *o.local.ip(),
             destination: route.destination,

@@ -8,7 +8,8 @@ use wirecheck_codec::tcp::option::{kind, SackBlock, TcpOption};
 use wirecheck_codec::tcp::{TcpFlags, TcpHeader};
 
 use super::seq::Seq;
-use crate::ip::frame::{copy_and_sum, fold16, pseudo_header_sum, HEADROOM};
+use crate::ip::frame::{fold16, pseudo_header_sum, HEADROOM};
+use wirecheck_codec::checksum::Accumulator;
 
 /// An arriving segment.
 #[derive(Debug, Clone, Copy)]
@@ -242,15 +243,12 @@ impl SegmentFields {
         let (header, data) = segment.split_at_mut(header_len.min(segment.len()));
         header.copy_from_slice(&head[..header.len()]);
         let (d0, d1) = data.split_at_mut(p0.len().min(data.len()));
-        let sum0 = copy_and_sum(d0, p0);
-        let sum1 = copy_and_sum(d1, p1);
-        // The second piece starts at an odd offset when the first has odd length: its sum
-        // then counts with its bytes swapped [RFC 1071 § 2(B)].
-        let sum1 = if p0.len() % 2 == 1 {
-            sum1.swap_bytes()
-        } else {
-            sum1
-        };
+        // Summed while copied; the accumulator accounts for a second piece starting at an
+        // odd offset [RFC 1071 § 2(B)].
+        let data_sum = Accumulator::new()
+            .add_bytes_copied(d0, p0)
+            .add_bytes_copied(d1, p1)
+            .sum16();
         let length = length.min(usize::from(u16::MAX)) as u16;
         // The header's sum from the field values, not read back from the frame (reading
         // words across the narrow stores just made would stall on store forwarding).
@@ -266,8 +264,7 @@ impl SegmentFields {
             + options_sum;
         let total = pseudo_header_sum(*self.local.ip(), *self.remote.ip(), 6, length)
             + header_sum
-            + u64::from(sum0)
-            + u64::from(sum1);
+            + u64::from(data_sum);
         let checksum = !fold16(total);
         header[16..18].copy_from_slice(&checksum.to_be_bytes());
         Outgoing {

@@ -13,6 +13,7 @@ use super::*;
 use crate::iface::InterfaceId;
 use crate::testing::{self, Decoded, HOST, PEER, PEER_MAC};
 use crate::{Config, Event, Stack};
+use wirecheck_codec::ethernet::MacAddr;
 
 mod pair;
 
@@ -930,6 +931,131 @@ fn fast_retransmit_and_newreno_recovery() {
     let high = hole + info.unacknowledged as u32 - 1460;
     t.send(S::new(1001, high + 1460, ACK));
     assert!(!t.s.tcp_info(h).unwrap().in_recovery);
+}
+
+/// RFC 6582 § 4.1, the ACK heuristic: a loss of the first segment after `recover`, right
+/// after a recovery ended, is repaired by fast retransmit (its duplicate ACKs do not cover
+/// more than `recover`, but the full ACK before them advanced by at most 4·SMSS and cwnd is
+/// above one SMSS), not by waiting for the retransmission timer.
+#[test]
+fn fast_retransmit_right_after_a_recovery_by_the_ack_heuristic() {
+    const MSS: u32 = 1460;
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[0u8; 60_000]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 3);
+    // Slow start to 10 segments in flight: [hole, hole + 10 MSS).
+    let mut hole = iss + 1;
+    for _ in 0..7 {
+        hole += MSS;
+        t.send(S::new(1001, hole, ACK));
+    }
+    let seg = |i: u32| hole + i * MSS;
+    assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 10 * MSS as usize);
+    // Segments 0 and 6 are lost: 8 duplicate ACKs; the third retransmits segment 0, the
+    // inflation of the last ones sends new data (segments 10, 11, 12).
+    let mut out = Vec::new();
+    for i in 1..=8 {
+        let o = t.send(S::new(1001, hole, ACK));
+        if i == 3 {
+            assert_eq!(o.len(), 1, "fast retransmit on the third duplicate: {o:?}");
+            assert_eq!(o[0].seq, hole);
+        }
+        out.extend(o);
+    }
+    assert!(t.s.tcp_info(h).unwrap().in_recovery);
+    assert!(out.iter().any(|s| s.seq == seg(10)), "{out:?}");
+    // The retransmission arrives: a partial ACK, segment 6 is retransmitted.
+    let out = t.send(S::new(1001, seg(6), ACK));
+    assert!(out.iter().any(|s| s.seq == seg(6)), "{out:?}");
+    // Segment 10, the first after `recover`, is lost; 11 and 12 bring duplicate ACKs.
+    t.send(S::new(1001, seg(6), ACK));
+    t.send(S::new(1001, seg(6), ACK));
+    // Segment 6 arrives: the full ACK (an advance of 4 MSS) ends the recovery.
+    t.send(S::new(1001, seg(10), ACK));
+    let info = t.s.tcp_info(h).unwrap();
+    assert!(!info.in_recovery);
+    assert!(info.cwnd > MSS as usize, "{info:?}");
+    assert!(info.unacknowledged >= 4 * MSS as usize, "{info:?}");
+    // Later segments bring duplicate ACKs at `recover`: the third retransmits segment 10.
+    assert!(t.send(S::new(1001, seg(10), ACK)).is_empty());
+    assert!(t.send(S::new(1001, seg(10), ACK)).is_empty());
+    let out = t.send(S::new(1001, seg(10), ACK));
+    assert_eq!(
+        out.len(),
+        1,
+        "fast retransmit, not a wait for the RTO: {out:?}"
+    );
+    assert_eq!(out[0].seq, seg(10));
+    assert_eq!(t.s.tcp_stats().fast_retransmits, 2);
+    assert_eq!(t.s.tcp_stats().timeouts, 0);
+}
+
+/// RFC 6582 § 4.1: right after a retransmission timeout (cwnd of one SMSS), duplicate ACKs
+/// that do not cover `recover` come from the go-back-N retransmission of segments the peer
+/// already had: no fast retransmit.
+#[test]
+fn no_fast_retransmit_from_duplicates_below_recover_after_a_timeout() {
+    const MSS: u32 = 1460;
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[0u8; 60_000]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 3);
+    // Nothing is acknowledged: the timer retransmits the first segment, cwnd is one SMSS.
+    let out = t.advance(Duration::from_millis(1500));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].seq, iss + 1);
+    assert_eq!(t.s.tcp_stats().timeouts, 1);
+    assert_eq!(t.s.tcp_info(h).unwrap().cwnd, MSS as usize);
+    // Three duplicate ACKs below `recover` (the end of the first flight).
+    for _ in 0..3 {
+        assert!(t.send(S::new(1001, iss + 1, ACK)).is_empty());
+    }
+    assert_eq!(t.s.tcp_stats().fast_retransmits, 0);
+    assert!(!t.s.tcp_info(h).unwrap().in_recovery);
+}
+
+/// The next hop remembered for output (`Stack::tcp_emit`) follows the ARP cache: a new
+/// binding for the peer is used at once, and an expired one is resolved again rather than
+/// reused.
+#[test]
+fn remembered_next_hop_follows_arp_changes_and_expiry() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    let tcp_destinations = |out: &[Decoded]| -> Vec<MacAddr> {
+        out.iter()
+            .filter_map(|d| match d {
+                Decoded::Ipv4 {
+                    eth_destination,
+                    protocol: IpProtocol::TCP,
+                    ..
+                } => Some(*eth_destination),
+                _ => None,
+            })
+            .collect()
+    };
+    t.s.tcp_send(t.now, h, &[1u8; 100]).unwrap();
+    assert_eq!(tcp_destinations(&testing::sent(&mut t.s)), [PEER_MAC]);
+    // The peer moves to another MAC: the next segment follows.
+    let moved = MacAddr([0x02, 0, 0, 0, 0, 9]);
+    t.s.arp_insert(t.now, IF0, PEER, moved);
+    t.send(S::new(1001, iss + 101, ACK));
+    t.s.tcp_send(t.now, h, &[2u8; 100]).unwrap();
+    assert_eq!(tcp_destinations(&testing::sent(&mut t.s)), [moved]);
+    // The binding expires (20 minutes): the peer is asked for again, nothing goes to the
+    // stale MAC.
+    t.send(S::new(1001, iss + 201, ACK));
+    t.now += Duration::from_secs(21 * 60);
+    t.s.tcp_send(t.now, h, &[3u8; 100]).unwrap();
+    let out = testing::sent(&mut t.s);
+    assert!(
+        out.iter().any(|d| testing::is_arp_request_for(d, PEER)),
+        "{out:?}"
+    );
+    assert!(tcp_destinations(&out).is_empty(), "{out:?}");
 }
 
 // ------------------------------------------------------------------ RFC 5961

@@ -54,6 +54,13 @@ pub struct ConformArgs {
     /// Print one line per scenario as it finishes.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Longest scenario, in seconds of script time, run on a real-time target (linux);
+    /// longer ones are reported not applicable there.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub real_time_limit: f64,
+    /// Scenarios run at once on real-time targets, each in its own network namespace.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub real_time_jobs: usize,
     /// Scenarios run at once on in-process targets (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub jobs: usize,
@@ -187,7 +194,9 @@ fn conform_inner(args: ConformArgs) -> Result<ExitCode, String> {
         suites,
         keep_wire: args.pcap.is_some(),
         jobs: args.jobs,
-        real_time_jobs: 8,
+        real_time_jobs: args.real_time_jobs,
+        real_time_limit: std::time::Duration::try_from_secs_f64(args.real_time_limit)
+            .map_err(|e| format!("--real-time-limit {}: {e}", args.real_time_limit))?,
     };
     let total = count * options.targets.len();
     let bar = progress(total as u64);

@@ -14,6 +14,7 @@ use super::catalog::Catalog;
 use super::parse::parse_script;
 use super::report::{RunReport, ScenarioReport};
 use super::run::{run_script, RunOptions, WireRecord};
+use super::script::{Script, TimeSpec};
 use super::suite::{Suite, SuiteKind};
 use super::target::Profile;
 use super::targets::target_by_name;
@@ -81,6 +82,32 @@ pub struct ConformOptions {
     pub jobs: usize,
     /// Scenarios run at once on real-time targets (each has its own namespace).
     pub real_time_jobs: usize,
+    /// Longest scenario run on a real-time target: a script that needs more (a 2-hour
+    /// keep-alive wait, a 4-minute reassembly timeout) is not applicable there.
+    pub real_time_limit: Duration,
+}
+
+/// How long a script runs, from its times as written (the end of windows and blocking calls;
+/// `*` adds nothing).
+pub fn nominal_duration(script: &Script) -> Duration {
+    let mut now = Duration::ZERO;
+    let mut latest = Duration::ZERO;
+    for event in &script.events {
+        match event.time {
+            TimeSpec::Absolute(t) => now = t,
+            TimeSpec::Relative(d) => now = now.saturating_add(d),
+            TimeSpec::Range { end, relative, .. } | TimeSpec::Blocking { end, relative, .. } => {
+                now = if relative {
+                    now.saturating_add(end)
+                } else {
+                    end
+                }
+            }
+            TimeSpec::Any => {}
+        }
+        latest = latest.max(now);
+    }
+    latest
 }
 
 /// One scenario run, with its wire log.
@@ -120,8 +147,15 @@ pub fn run_options(kind: SuiteKind, target_profile: &Profile, keep_wire: bool) -
     options
 }
 
-/// Runs one scenario's text on a fresh target called `target`.
-pub fn run_one(suite: &Suite, index: usize, target: &str, keep_wire: bool) -> ScenarioRun {
+/// Runs one scenario's text on a fresh target called `target`; on a real-time target, not
+/// longer than `real_time_limit`.
+pub fn run_one(
+    suite: &Suite,
+    index: usize,
+    target: &str,
+    keep_wire: bool,
+    real_time_limit: Duration,
+) -> ScenarioRun {
     let source = &suite.scenarios[index];
     let started = Instant::now();
     let report =
@@ -172,6 +206,25 @@ pub fn run_one(suite: &Suite, index: usize, target: &str, keep_wire: bool) -> Sc
             }
         }
     };
+    let needs = nominal_duration(&script);
+    if stack.profile().real_time && needs > real_time_limit {
+        stack.shutdown();
+        return ScenarioRun {
+            report: report(
+                Verdict::NotApplicable,
+                format!(
+                    "needs {:.0} s of real time, more than the limit of {:.0} s \
+                     (--real-time-limit)",
+                    needs.as_secs_f64(),
+                    real_time_limit.as_secs_f64()
+                ),
+                Vec::new(),
+                script.requirements.clone(),
+            ),
+            wire: Vec::new(),
+            notes: Vec::new(),
+        };
+    }
     let options = run_options(suite.kind, stack.profile(), keep_wire);
     let outcome = run_script(&script, stack.as_mut(), &options);
     stack.shutdown();
@@ -229,7 +282,13 @@ pub fn run_all(
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = selected.get(k) else { break };
                     let (target, suite, index) = jobs[i];
-                    let run = run_one(suite, index, target, options.keep_wire);
+                    let run = run_one(
+                        suite,
+                        index,
+                        target,
+                        options.keep_wire,
+                        options.real_time_limit,
+                    );
                     let mut guard = done.lock().unwrap_or_else(|e| e.into_inner());
                     (guard.1)(&run);
                     guard.0[i] = Some(run);

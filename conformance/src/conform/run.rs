@@ -62,6 +62,10 @@ pub struct RunOptions {
     /// wirecheck's scenarios rely on it to check silent discards; packetdrill stops looking
     /// at the last line, so peer suites run without it.
     pub check_after_last_line: bool,
+    /// Compare the PSH flag of outbound segments. Off by default: where PSH goes is the
+    /// sender's choice [RFC 9293 § 3.9.1.2; RFC 1122 § 4.2.2.2], and stacks differ (Linux
+    /// marks the last segment of each write, retransmissions included).
+    pub check_push: bool,
     /// Compare `SO_RCVBUF`/`SO_SNDBUF` values read with `getsockopt` (buffer sizes are the
     /// implementation's choice, so by default they are noted and not compared).
     pub check_buffer_sizes: bool,
@@ -79,6 +83,7 @@ impl Default for RunOptions {
             check_buffer_sizes: false,
             sysctl: None,
             check_after_last_line: true,
+            check_push: false,
             defines: BTreeSet::from(["STANDARD".to_string()]),
         }
     }
@@ -449,6 +454,8 @@ struct Session {
     target_macs: Vec<MacAddr>,
     check_window: bool,
     check_option_order: bool,
+    /// Compare the PSH flag of outbound segments (see [`RunOptions::check_push`]).
+    check_push: bool,
     flows: Vec<TcpFlow>,
     /// Ports a TCP line without explicit ports uses.
     tcp_local_port: Option<u16>,
@@ -617,6 +624,7 @@ impl<'a> Runner<'a> {
             target_macs,
             check_window,
             check_option_order,
+            check_push: options.check_push,
             flows: Vec::new(),
             tcp_local_port: None,
             tcp_remote_port: DEFAULT_REMOTE_PORT,

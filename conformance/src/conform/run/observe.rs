@@ -781,8 +781,12 @@ impl Session {
         if self.tcp_local_port.is_none() && spec.src_port.is_none() {
             self.tcp_local_port = Some(tcp.source_port);
         }
-        let expected_flags = tcp_flags(spec.flags);
-        let actual_flags = tcp.flags & !TcpFlags::AE;
+        let mut expected_flags = tcp_flags(spec.flags);
+        let mut actual_flags = tcp.flags & !TcpFlags::AE;
+        if !self.check_push {
+            expected_flags = expected_flags & !TcpFlags::PSH;
+            actual_flags = actual_flags & !TcpFlags::PSH;
+        }
         if expected_flags != actual_flags {
             diff.field(
                 "flags",

@@ -11,6 +11,7 @@
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -643,4 +644,39 @@ fn a_second_interface_gets_its_own_tap_device() {
         (arp.sender_mac, arp.sender_ip),
         (second.mac, second.address)
     );
+}
+
+/// The runner drives the kernel through whole scenarios: the bundled passive open and a
+/// selection of wirecheck's scenarios that only the RFCs' requirements decide (no window
+/// values or timings the kernel chooses differently) pass against Linux, and a wrong
+/// expectation fails there too.
+#[test]
+fn scenarios_run_against_the_kernel() {
+    use wirecheck_conformance::conform::parse::parse_file;
+    use wirecheck_conformance::conform::run::{run_script, RunOptions};
+    use wirecheck_conformance::conform::Verdict;
+    if configured().is_none() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cases = [
+        ("tests/data/conform/passive-open.pkt", Verdict::Pass),
+        ("tests/data/conform/wrong-window.pkt", Verdict::Fail),
+        ("scenarios/tcp/closed-port-rst.pkt", Verdict::Pass),
+        ("scenarios/tcp/rfc5961-rst-in-window.pkt", Verdict::Pass),
+        ("scenarios/udp/port-unreachable.pkt", Verdict::Pass),
+        ("scenarios/ip/echo-reply.pkt", Verdict::Pass),
+        ("scenarios/arp/resolve-one.pkt", Verdict::Pass),
+    ];
+    for (path, expected) in cases {
+        let script = parse_file(&root.join(path)).expect("scenario parses");
+        let mut target = LinuxTarget::new().expect("linux target");
+        let outcome = run_script(&script, &mut target, &RunOptions::default());
+        target.shutdown();
+        assert_eq!(
+            outcome.verdict, expected,
+            "{path}: {} {:#?}",
+            outcome.reason, outcome.detail
+        );
+    }
 }

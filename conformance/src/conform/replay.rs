@@ -36,9 +36,9 @@ use wirecheck_codec::tcp::option::TcpOption;
 use wirecheck_codec::tcp::TcpFlags;
 
 use super::script::{
-    ArpSpec, CallEvent, Condition, Direction, EcnSpec, Event, EventKind, Expr, IcmpSpec, IgmpSpec,
-    IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec,
-    TimeSpec, UdpSpec,
+    ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, Event, EventKind, Expr,
+    IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec,
+    TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
 };
 use crate::capture::{CaptureError, CaptureReader, LinkType, Record, Timestamp};
 use crate::decode::decode_record;
@@ -1835,6 +1835,14 @@ fn ip_block(ip: &IpSpec, addresses_shown: bool) -> Option<String> {
         let hex: String = options.iter().map(|b| format!("{b:02x}")).collect();
         parts.push(format!("opts={hex}"));
     }
+    if ip.bad_header_checksum {
+        parts.push("csum=bad".to_string());
+    }
+    match ip.transport_checksum {
+        Some(ChecksumSpec::Bad) => parts.push("l4csum=bad".to_string()),
+        Some(ChecksumSpec::Zero) => parts.push("l4csum=0".to_string()),
+        None => {}
+    }
     (!parts.is_empty()).then(|| format!("ip[{}]", parts.join(" ")))
 }
 
@@ -2865,7 +2873,7 @@ mod tests {
 +0 `sysctl -w net.inet.tcp.foo=1`
 #endif
 +0 %{ print(1) }%
-+0 < ip[ttl=3 tos=4 id=7 df off=8 mf opts=01010000] 192.0.2.1:5000 > 192.168.0.1:7 udp (10)
++0 < ip[ttl=3 tos=4 id=7 df off=8 mf opts=01010000 csum=bad l4csum=0] 192.0.2.1:5000 > 192.168.0.1:7 udp (10)
 +0 eth1 > ip[ttl=63] raw 17 (528)
 +0 > icmp unreachable port_unreachable [192.0.2.1:5000 > 192.168.0.1:9 udp (10)]
 +0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]

@@ -605,7 +605,22 @@ mod stack_tests {
     fn no_errors_about_broadcasts_fragments_or_errors() {
         let mut s = host(Config::default());
         s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
-        // An unknown protocol in a link-layer broadcast.
+        // An unknown protocol to the limited broadcast address, in a link-layer broadcast.
+        let f = ipv4_frame(
+            MacAddr::BROADCAST,
+            PEER_MAC,
+            PEER,
+            Ipv4Addr::BROADCAST,
+            IpProtocol(99),
+            64,
+            &[],
+            &[0; 8],
+        );
+        s.handle_frame(Instant::ZERO, IF0, &f);
+        assert!(sent(&mut s).is_empty());
+        // Our unicast address in a link-layer broadcast is not even delivered [RFC 1122
+        // § 3.3.6]: no error either, and it is counted as not for us.
+        let before = s.stats().ip_not_for_us;
         let f = ipv4_frame(
             MacAddr::BROADCAST,
             PEER_MAC,
@@ -618,6 +633,7 @@ mod stack_tests {
         );
         s.handle_frame(Instant::ZERO, IF0, &f);
         assert!(sent(&mut s).is_empty());
+        assert_eq!(s.stats().ip_not_for_us, before + 1);
         // Errors about a non-first fragment or an ICMP error are never sent.
         let mut h = crate::testing::ipv4_header(PEER, HOST, IpProtocol(99), 64);
         h.fragment_offset = 10;
@@ -630,7 +646,11 @@ mod stack_tests {
         );
         s.icmp_send_error(Instant::ZERO, &d, false, ErrorToSend::ProtocolUnreachable);
         assert!(sent(&mut s).is_empty());
-        assert_eq!(s.stats().icmp_errors_suppressed, 3);
+        assert_eq!(
+            s.stats().icmp_errors_suppressed,
+            2,
+            "the fragment and the ICMP error"
+        );
     }
 
     #[test]

@@ -16,9 +16,9 @@ use std::time::Duration;
 use wirecheck_codec::ethernet::MacAddr;
 
 use super::script::{
-    ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, Event, EventKind, Expr,
-    FragmentSpec, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec,
-    TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
+    ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, EthernetSpec, Event,
+    EventKind, Expr, FragmentSpec, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script,
+    TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
 };
 
 /// Largest script accepted (scenarios are a few kilobytes).
@@ -1116,7 +1116,9 @@ impl<'a> Parser<'a> {
             return Err(self.error(format!("ICMP quotes nested more than {MAX_NESTING} deep")));
         }
         let mut ip = IpSpec::default();
+        let mut ethernet = EthernetSpec::default();
         let mut seen_ip_block = false;
+        let mut seen_ether_block = false;
         loop {
             if self.peek() == Some('[') {
                 if ip.ecn.is_some() {
@@ -1143,6 +1145,16 @@ impl<'a> Parser<'a> {
                 });
                 self.skip_blanks();
                 self.expect_char(']', "\"]\" after the ECN codepoint")?;
+            } else if self.starts_with("ether[") {
+                if seen_ether_block {
+                    return Err(self.error("a second ether[...] block on one line"));
+                }
+                if depth > 0 {
+                    return Err(self.error("a quoted datagram has no Ethernet header"));
+                }
+                seen_ether_block = true;
+                self.eat("ether[");
+                self.ether_block(&mut ethernet)?;
             } else if self.starts_with("ip[") {
                 if seen_ip_block {
                     return Err(self.error("a second ip[...] block on one line"));
@@ -1199,6 +1211,7 @@ impl<'a> Parser<'a> {
         Ok(PacketEvent {
             direction,
             interface,
+            ethernet,
             ip,
             body,
         })
@@ -1212,6 +1225,65 @@ impl<'a> Parser<'a> {
             Ok((ip, Some(self.u16_value("a port number")?)))
         } else {
             Ok((ip, None))
+        }
+    }
+
+    /// A MAC address: six hexadecimal octets separated by colons. `expected` names what the
+    /// error says was expected.
+    fn mac_address(&mut self, expected: &str) -> Result<MacAddr> {
+        let mark = self.mark();
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_hexdigit() || c == ':')
+        {
+            self.bump();
+        }
+        self.src[start..self.pos].parse::<MacAddr>().map_err(|_| {
+            self.error_at(
+                mark,
+                format!(
+                    "expected {expected}, found {}",
+                    describe_token(&self.src[mark.pos..])
+                ),
+            )
+        })
+    }
+
+    /// The fields of `ether[...]` (`src=MAC`, `dst=MAC`); `ether[` is already read.
+    fn ether_block(&mut self, ethernet: &mut EthernetSpec) -> Result<()> {
+        loop {
+            self.skip_blanks();
+            match self.peek() {
+                Some(']') => {
+                    self.bump();
+                    return Ok(());
+                }
+                Some(',') => {
+                    self.bump();
+                    continue;
+                }
+                _ => {}
+            }
+            let mark = self.mark();
+            let name = self.word();
+            let slot = match name {
+                "src" => &mut ethernet.src,
+                "dst" => &mut ethernet.dst,
+                _ => {
+                    return Err(self.error_at(
+                        mark,
+                        format!(
+                            "expected an Ethernet field (src=, dst=) or \"]\", found {}",
+                            describe_token(&self.src[mark.pos..])
+                        ),
+                    ))
+                }
+            };
+            self.skip_blanks();
+            self.expect_char('=', &format!("\"=\" after {name}"))?;
+            self.skip_blanks();
+            *slot = Some(self.mac_address("a MAC address (02:00:00:00:00:02)")?);
         }
     }
 
@@ -1721,6 +1793,7 @@ impl<'a> Parser<'a> {
             return Ok(PacketEvent {
                 direction,
                 interface: 0,
+                ethernet: EthernetSpec::default(),
                 ip: IpSpec::default(),
                 body: PacketBody::Tcp(tcp),
             });
@@ -1755,24 +1828,7 @@ impl<'a> Parser<'a> {
                     self.bump();
                     None
                 } else {
-                    let mac_mark = self.mark();
-                    let start = self.pos;
-                    while self
-                        .peek()
-                        .is_some_and(|c| c.is_ascii_hexdigit() || c == ':')
-                    {
-                        self.bump();
-                    }
-                    let text = &self.src[start..self.pos];
-                    Some(text.parse::<MacAddr>().map_err(|_| {
-                        self.error_at(
-                            mac_mark,
-                            format!(
-                                "expected a MAC address (02:00:00:00:00:02) or *, found {}",
-                                describe_token(&self.src[mac_mark.pos..])
-                            ),
-                        )
-                    })?)
+                    Some(self.mac_address("a MAC address (02:00:00:00:00:02) or *")?)
                 };
                 Ok(ArpSpec::Reply {
                     sender_ip,
@@ -2752,6 +2808,7 @@ mod tests {
         let quoted = PacketEvent {
             direction: Direction::Outbound,
             interface: 0,
+            ethernet: EthernetSpec::default(),
             ip: IpSpec::default(),
             body: PacketBody::Tcp(TcpSpec {
                 src_port: None,
@@ -2943,6 +3000,41 @@ mod tests {
             e.message,
             "ICMP code port_unreachable belongs to type 3, not type 0"
         );
+    }
+
+    #[test]
+    fn ether_block_sets_ethernet_addresses() {
+        let p =
+            packet("+0 < ether[src=02:00:00:00:00:09, dst=ff:ff:ff:ff:ff:ff] ip[ttl=1] udp (10)");
+        assert_eq!(
+            p.ethernet,
+            EthernetSpec {
+                src: Some(MacAddr([2, 0, 0, 0, 0, 9])),
+                dst: Some(MacAddr::BROADCAST),
+            }
+        );
+        assert_eq!(p.ip.ttl, Some(1));
+        let p =
+            packet("+0 > ether[dst=ff:ff:ff:ff:ff:ff] arp who-has 192.168.0.2 tell 192.168.0.1");
+        assert_eq!(p.ethernet.dst, Some(MacAddr::BROADCAST));
+        assert_eq!(p.ethernet.src, None);
+        let e = error("+0 < ether[dst=ff:ff] udp (10)");
+        assert_eq!(
+            (e.line, e.column, e.message.as_str()),
+            (
+                1,
+                16,
+                "expected a MAC address (02:00:00:00:00:02), found \"ff:ff\""
+            )
+        );
+        let e = error("+0 < ether[vlan=5] udp (10)");
+        assert!(
+            e.message
+                .starts_with("expected an Ethernet field (src=, dst=)"),
+            "{e}"
+        );
+        let e = error("+0 < ether[] ether[] udp (10)");
+        assert!(e.message.contains("a second ether[...] block"), "{e}");
     }
 
     #[test]

@@ -36,9 +36,9 @@ use wirecheck_codec::tcp::option::TcpOption;
 use wirecheck_codec::tcp::TcpFlags;
 
 use super::script::{
-    ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, Event, EventKind, Expr,
-    IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec,
-    TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
+    ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, EthernetSpec, Event,
+    EventKind, Expr, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec,
+    TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
 };
 use crate::capture::{CaptureError, CaptureReader, LinkType, Record, Timestamp};
 use crate::decode::decode_record;
@@ -1145,6 +1145,7 @@ fn packet_event(direction: Direction, ip: IpSpec, body: PacketBody) -> PacketEve
     PacketEvent {
         direction,
         interface: 0,
+        ethernet: EthernetSpec::default(),
         ip,
         body,
     }
@@ -1877,6 +1878,16 @@ fn packet_text(p: &PacketEvent) -> String {
             }
             .to_string(),
         );
+    }
+    let mut ether = Vec::new();
+    if let Some(src) = p.ethernet.src {
+        ether.push(format!("src={src}"));
+    }
+    if let Some(dst) = p.ethernet.dst {
+        ether.push(format!("dst={dst}"));
+    }
+    if !ether.is_empty() {
+        parts.push(format!("ether[{}]", ether.join(" ")));
     }
     parts.push(packet_body_text(&p.ip, &p.body));
     parts.join(" ")
@@ -2873,7 +2884,7 @@ mod tests {
 +0 `sysctl -w net.inet.tcp.foo=1`
 #endif
 +0 %{ print(1) }%
-+0 < ip[ttl=3 tos=4 id=7 df off=8 mf opts=01010000 csum=bad l4csum=0] 192.0.2.1:5000 > 192.168.0.1:7 udp (10)
++0 < ether[src=02:00:00:00:00:09 dst=ff:ff:ff:ff:ff:ff] ip[ttl=3 tos=4 id=7 df off=8 mf opts=01010000 csum=bad l4csum=0] 192.0.2.1:5000 > 192.168.0.1:7 udp (10)
 +0 eth1 > ip[ttl=63] raw 17 (528)
 +0 > icmp unreachable port_unreachable [192.0.2.1:5000 > 192.168.0.1:9 udp (10)]
 +0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]

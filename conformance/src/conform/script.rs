@@ -135,10 +135,24 @@ pub struct PacketEvent {
     pub direction: Direction,
     /// Interface index (extension: a leading `eth1` names interface 1; default 0).
     pub interface: usize,
+    /// Ethernet addresses given in the extension's `ether[...]` block.
+    pub ethernet: EthernetSpec,
     /// IP-level fields given in the extension's `[...]` block or as addresses.
     pub ip: IpSpec,
     /// The packet itself.
     pub body: PacketBody,
+}
+
+/// Extension `ether[src=MAC dst=MAC]`: Ethernet addresses a line sets (inbound) or constrains
+/// (outbound). `None` means the default: inbound frames come from the runner's peer MAC to the
+/// target's MAC (broadcast for broadcast and multicast IP destinations); outbound frames must
+/// come from the target's MAC and go to the address their IP destination implies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EthernetSpec {
+    /// Source MAC.
+    pub src: Option<wirecheck_codec::ethernet::MacAddr>,
+    /// Destination MAC.
+    pub dst: Option<wirecheck_codec::ethernet::MacAddr>,
 }
 
 /// IPv4 fields a line may set (inbound) or constrain (outbound). `None` means the default

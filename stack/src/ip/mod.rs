@@ -170,6 +170,11 @@ impl Stack {
             return;
         }
         match class {
+            Some(class) if class.is_unicast() && link_multicast => {
+                // Our unicast address in a link-layer broadcast or multicast: somebody's
+                // mistake or a trick; dropped [RFC 1122 § 3.3.6].
+                self.stats.ip_not_for_us += 1;
+            }
             Some(class) => self.ip_local(now, iface, class, link_multicast, &header, datagram),
             None if self.is_any_broadcast(dst) || link_multicast => {
                 // A directed broadcast for another of our networks, or a unicast datagram in

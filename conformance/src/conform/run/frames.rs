@@ -21,8 +21,8 @@ use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOption, TcpOptions};
 use wirecheck_codec::udp::UdpHeader;
 
 use super::super::script::{
-    ArpSpec, ChecksumSpec, Direction, EcnSpec, EventKind, IcmpSpec, IgmpSpec, PacketBody,
-    PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec,
+    ArpSpec, ChecksumSpec, Direction, EcnSpec, EthernetSpec, EventKind, IcmpSpec, IgmpSpec,
+    PacketBody, PacketEvent, Script, TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec,
 };
 use super::{Session, DEFAULT_SERVICE_PORT};
 
@@ -187,7 +187,9 @@ impl Session {
     pub(super) fn build_inbound(&mut self, packet: &PacketEvent) -> Result<Vec<u8>, String> {
         let interface = packet.interface;
         if let PacketBody::Arp(spec) = &packet.body {
-            return Ok(self.arp_inbound(interface, spec));
+            let mut frame = self.arp_inbound(interface, spec);
+            override_ethernet(&mut frame, packet.ethernet);
+            return Ok(frame);
         }
         let (source, destination) = self.inbound_addresses(packet);
         let transport = match (packet.ip.fragment, packet.ip.id) {
@@ -285,8 +287,8 @@ impl Session {
         let eth_destination =
             ethernet_destination(destination, &broadcasts, self.target_mac(interface));
         Ok(ethernet(
-            eth_destination,
-            self.network.peer_mac,
+            packet.ethernet.dst.unwrap_or(eth_destination),
+            packet.ethernet.src.unwrap_or(self.network.peer_mac),
             EtherType::IPV4,
             &datagram,
         ))
@@ -594,6 +596,16 @@ impl Session {
 }
 
 /// The two ECN bits of a codepoint [RFC 3168 § 5] (`ect01` is sent as ECT(0)).
+/// Applies an `ether[...]` block to a built frame: destination octets 0–5, source 6–11.
+fn override_ethernet(frame: &mut [u8], spec: EthernetSpec) {
+    if let (Some(dst), Some(field)) = (spec.dst, frame.get_mut(0..6)) {
+        field.copy_from_slice(&dst.0);
+    }
+    if let (Some(src), Some(field)) = (spec.src, frame.get_mut(6..12)) {
+        field.copy_from_slice(&src.0);
+    }
+}
+
 /// Overwrites a checksum field as `csum=bad` / `l4csum=bad|0` ask: `Zero` writes 0 (for UDP,
 /// "no checksum" [RFC 768]); `Bad` writes a value that differs from the correct one and from
 /// its ones'-complement twin (0x0000 / 0xFFFF), so no receiver can take it as right.

@@ -576,8 +576,14 @@ impl Session {
             };
         };
         let own_mac = self.target_mac(frame.interface);
-        if eth.source != own_mac {
-            diff.field("ethernet source", own_mac, eth.source);
+        let expected_source = packet.ethernet.src.unwrap_or(own_mac);
+        if eth.source != expected_source {
+            diff.field("ethernet source", expected_source, eth.source);
+        }
+        if let Some(dst) = packet.ethernet.dst {
+            if eth.destination != dst {
+                diff.field("ethernet destination", dst, eth.destination);
+            }
         }
         if let PacketBody::Arp(spec) = &packet.body {
             if eth.ether_type != EtherType::ARP {
@@ -625,7 +631,7 @@ impl Session {
         self.compare_ip(packet, &ip, &mut diff);
         let broadcasts = self.directed_broadcasts();
         let eth_expected = ethernet_destination(ip.destination, &broadcasts, self.network.peer_mac);
-        if eth.destination != eth_expected {
+        if packet.ethernet.dst.is_none() && eth.destination != eth_expected {
             diff.field("ethernet destination", eth_expected, eth.destination);
         }
         let protocol = protocol_of(&packet.body);

@@ -286,6 +286,7 @@ fn tcp(
     EventKind::Packet(PacketEvent {
         direction,
         interface: 0,
+        ethernet: Default::default(),
         ip: IpSpec::default(),
         body: PacketBody::Tcp(TcpSpec {
             src_port: None,

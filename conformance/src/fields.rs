@@ -1,10 +1,12 @@
 //! A packet's reading as Wireshark display-filter fields: the keys of `wirecheck decode
 //! --format json` and of the differential test against tshark.
 //!
-//! JSON is written straight into the output buffer (no intermediate JSON tree, no allocation
-//! per field): `decode --format json` spends most of its time here.
+//! Decoders hand fields to a [`FieldSink`]: either [`Fields`], a list kept for comparison and
+//! lookup, or [`JsonObject`], which writes each field as JSON text into a byte buffer the
+//! moment it arrives (no list, no allocation per field or per packet): `decode --format json`
+//! spends most of its time here, so the JSON writer works on bytes and formats numbers and
+//! addresses without going through `fmt`.
 
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use wirecheck_codec::ethernet::MacAddr;
 
@@ -36,95 +38,204 @@ pub enum FieldValue {
 impl FieldValue {
     /// The value as text, as it appears in JSON (without quotes).
     pub fn to_text(&self) -> String {
-        let mut s = String::new();
-        self.write_bare(&mut s);
-        s
+        let mut bytes = Vec::new();
+        self.write_bare(&mut bytes);
+        // Every writer below emits ASCII, or a `Text` value's own (valid) UTF-8.
+        String::from_utf8(bytes).unwrap_or_default()
     }
 
-    fn write_bare(&self, out: &mut String) {
+    fn write_bare(&self, out: &mut Vec<u8>) {
         match self {
-            FieldValue::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
-            FieldValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            FieldValue::Int(i) => write_u64(out, *i),
+            FieldValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             FieldValue::Float(f) if f.is_finite() => {
+                use std::io::Write as _;
                 let _ = write!(out, "{f}");
             }
-            FieldValue::Float(_) => out.push_str("null"),
+            FieldValue::Float(_) => out.extend_from_slice(b"null"),
             FieldValue::Epoch {
                 seconds,
                 nanoseconds,
-            } => {
-                let total = i128::from(*seconds) * 1_000_000_000 + i128::from(*nanoseconds);
-                if total < 0 {
-                    out.push('-');
-                }
-                let t = total.unsigned_abs();
-                out.push_str(itoa::Buffer::new().format(t / 1_000_000_000));
-                out.push('.');
-                let fraction = itoa::Buffer::new().format(t % 1_000_000_000).to_string();
-                for _ in fraction.len()..9 {
-                    out.push('0');
-                }
-                out.push_str(&fraction);
-            }
-            FieldValue::Mac(m) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                for (i, b) in m.0.iter().enumerate() {
-                    if i > 0 {
-                        out.push(':');
-                    }
-                    out.push(HEX[usize::from(b >> 4)] as char);
-                    out.push(HEX[usize::from(b & 0xf)] as char);
-                }
-            }
-            FieldValue::Ipv4(a) => {
-                let mut buffer = itoa::Buffer::new();
-                for (i, o) in a.octets().iter().enumerate() {
-                    if i > 0 {
-                        out.push('.');
-                    }
-                    out.push_str(buffer.format(*o));
-                }
-            }
-            FieldValue::Text(t) => out.push_str(t),
+            } => write_epoch(out, *seconds, *nanoseconds),
+            FieldValue::Mac(m) => out.extend_from_slice(&mac_text(m)[1..18]),
+            FieldValue::Ipv4(a) => write_ipv4(out, *a, false),
+            FieldValue::Text(t) => out.extend_from_slice(t.as_bytes()),
         }
     }
 
-    fn write_json(&self, out: &mut String) {
+    fn write_json(&self, out: &mut Vec<u8>) {
         match self {
-            FieldValue::Mac(_) | FieldValue::Ipv4(_) => {
-                out.push('"');
-                self.write_bare(out);
-                out.push('"');
-            }
+            FieldValue::Mac(m) => out.extend_from_slice(&mac_text(m)),
+            FieldValue::Ipv4(a) => write_ipv4(out, *a, true),
             FieldValue::Text(t) => write_json_string(out, t),
             _ => self.write_bare(out),
         }
     }
 }
 
+/// Writes `value` in decimal. Small values (flags, versions, statuses) are most of the
+/// fields and take a byte or two.
+#[inline]
+fn write_u64(out: &mut Vec<u8>, value: u64) {
+    if value < 10 {
+        out.push(b'0' + value as u8);
+    } else if value < 100 {
+        out.extend_from_slice(&[b'0' + (value / 10) as u8, b'0' + (value % 10) as u8]);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+}
+
+/// Seconds, a point and nine decimals; an out-of-range fraction folds into the seconds.
+fn write_epoch(out: &mut Vec<u8>, seconds: i64, nanoseconds: u64) {
+    let total = i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds);
+    if total < 0 {
+        out.push(b'-');
+    }
+    let t = total.unsigned_abs();
+    let whole = t / 1_000_000_000;
+    match u64::try_from(whole) {
+        Ok(w) => write_u64(out, w),
+        Err(_) => out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes()),
+    }
+    let mut fraction = (t % 1_000_000_000) as u32;
+    let mut text = *b".000000000";
+    for digit in text[1..].iter_mut().rev() {
+        *digit = b'0' + (fraction % 10) as u8;
+        fraction /= 10;
+    }
+    out.extend_from_slice(&text);
+}
+
+/// A MAC address in lower-case colon-separated hex, in quotes.
+#[inline]
+fn mac_text(m: &MacAddr) -> [u8; 19] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = *b"\"00:00:00:00:00:00\"";
+    for (i, b) in m.0.iter().enumerate() {
+        text[1 + 3 * i] = HEX[usize::from(b >> 4)];
+        text[2 + 3 * i] = HEX[usize::from(b & 0xf)];
+    }
+    text
+}
+
+/// An IPv4 address in dotted decimal, in quotes when `quoted`.
+#[inline]
+fn write_ipv4(out: &mut Vec<u8>, a: Ipv4Addr, quoted: bool) {
+    let mut text = [0u8; 17];
+    let mut len = 0;
+    if quoted {
+        text[0] = b'"';
+        len = 1;
+    }
+    for (i, o) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            text[len] = b'.';
+            len += 1;
+        }
+        if o >= 100 {
+            text[len] = b'0' + o / 100;
+            len += 1;
+        }
+        if o >= 10 {
+            text[len] = b'0' + o / 10 % 10;
+            len += 1;
+        }
+        text[len] = b'0' + o % 10;
+        len += 1;
+    }
+    if quoted {
+        text[len] = b'"';
+        len += 1;
+    }
+    out.extend_from_slice(&text[..len]);
+}
+
 /// Writes `s` as a JSON string literal.
-fn write_json_string(out: &mut String, s: &str) {
-    out.push('"');
+fn write_json_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
     if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
         // The common case (field names, addresses): nothing to escape.
-        out.push_str(s);
-        out.push('"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
         return;
     }
     for c in s.chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
             c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[c as usize >> 4]);
+                out.push(HEX[c as usize & 0xf]);
             }
-            c => out.push(c),
+            c => {
+                let mut utf8 = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            }
         }
     }
-    out.push('"');
+    out.push(b'"');
+}
+
+/// Where a decoder puts a packet's fields, in order. The first value for a name wins
+/// (Wireshark's "first occurrence": the outermost header); a sink need only check for
+/// repeats after [`FieldSink::begin_nested`].
+///
+/// The typed methods default to [`FieldSink::push`]; [`JsonObject`] writes each type
+/// directly instead.
+pub trait FieldSink {
+    /// Adds a field unless one of that name is already there.
+    fn push(&mut self, name: &'static str, value: FieldValue);
+
+    /// From now on, fields come from an inner header (a datagram quoted in an ICMP error, or
+    /// reassembled) whose names may repeat outer ones: the outer value is kept.
+    fn begin_nested(&mut self);
+
+    /// Adds an integer field.
+    #[inline]
+    fn int(&mut self, name: &'static str, value: impl Into<u64>) {
+        self.push(name, FieldValue::Int(value.into()));
+    }
+
+    /// Adds a boolean field.
+    #[inline]
+    fn flag(&mut self, name: &'static str, value: bool) {
+        self.push(name, FieldValue::Bool(value));
+    }
+
+    /// Adds a MAC address field.
+    #[inline]
+    fn mac(&mut self, name: &'static str, value: MacAddr) {
+        self.push(name, FieldValue::Mac(value));
+    }
+
+    /// Adds an IPv4 address field.
+    #[inline]
+    fn ipv4(&mut self, name: &'static str, value: Ipv4Addr) {
+        self.push(name, FieldValue::Ipv4(value));
+    }
+
+    /// Adds a time since the Unix epoch (see [`FieldValue::Epoch`]).
+    #[inline]
+    fn epoch(&mut self, name: &'static str, seconds: i64, nanoseconds: u64) {
+        self.push(
+            name,
+            FieldValue::Epoch {
+                seconds,
+                nanoseconds,
+            },
+        );
+    }
+
+    /// Adds a text field.
+    fn text(&mut self, name: &'static str, value: impl ToString) {
+        self.push(name, FieldValue::Text(value.to_string()));
+    }
 }
 
 /// Fields in the order they were added; the first value for a name wins (Wireshark's
@@ -135,6 +246,16 @@ pub struct Fields {
     /// Whether fields added now may repeat names already present (an inner header: a quoted
     /// or reassembled datagram), so that each push must look for its name first.
     nested: bool,
+}
+
+impl FieldSink for Fields {
+    fn push(&mut self, name: &'static str, value: FieldValue) {
+        Fields::push(self, name, value);
+    }
+
+    fn begin_nested(&mut self) {
+        Fields::begin_nested(self);
+    }
 }
 
 impl Fields {
@@ -160,31 +281,6 @@ impl Fields {
         self.nested = true;
     }
 
-    /// Adds an integer field.
-    pub fn int(&mut self, name: &'static str, value: impl Into<u64>) {
-        self.push(name, FieldValue::Int(value.into()));
-    }
-
-    /// Adds a boolean field.
-    pub fn flag(&mut self, name: &'static str, value: bool) {
-        self.push(name, FieldValue::Bool(value));
-    }
-
-    /// Adds a MAC address field.
-    pub fn mac(&mut self, name: &'static str, value: MacAddr) {
-        self.push(name, FieldValue::Mac(value));
-    }
-
-    /// Adds an IPv4 address field.
-    pub fn ipv4(&mut self, name: &'static str, value: Ipv4Addr) {
-        self.push(name, FieldValue::Ipv4(value));
-    }
-
-    /// Adds a text field.
-    pub fn text(&mut self, name: &'static str, value: impl ToString) {
-        self.push(name, FieldValue::Text(value.to_string()));
-    }
-
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&FieldValue> {
         self.entries
@@ -200,26 +296,137 @@ impl Fields {
     }
 
     /// Appends the fields as one JSON object (no newline).
-    pub fn write_json(&self, out: &mut String) {
-        out.push('{');
-        for (i, (name, value)) in self.entries.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            // Names are Wireshark's (dots and letters): nothing to escape.
-            out.push('"');
-            out.push_str(name);
-            out.push_str("\":");
-            value.write_json(out);
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut names = Vec::new();
+        let mut object = JsonObject::begin(out, &mut names);
+        for (name, value) in &self.entries {
+            object.field(name, value);
         }
-        out.push('}');
+        object.finish();
     }
 
     /// The fields as one JSON object.
     pub fn to_json(&self) -> String {
-        let mut s = String::with_capacity(64 * self.entries.len());
-        self.write_json(&mut s);
-        s
+        let mut bytes = Vec::with_capacity(64 * self.entries.len());
+        self.write_json(&mut bytes);
+        // Names are ASCII literals and values are written as ASCII or their own UTF-8.
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+/// One JSON object being written straight into a byte buffer, field by field, as
+/// `{"name":value,...}`. [`JsonObject::finish`] closes it.
+///
+/// Names are Wireshark's (dots, letters, digits, underscores): they need no escaping. Each
+/// field is written with a trailing comma, which `finish` turns into the closing brace: no
+/// "is this the first field" test per field.
+pub struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    /// The names written so far, for the first-occurrence check once nested (a buffer the
+    /// caller keeps, so that it is allocated once, not per packet).
+    names: &'a mut Vec<&'static str>,
+    nested: bool,
+}
+
+/// Bytes reserved per object up front: more than any packet's fields take, so that writing
+/// a field seldom has to grow the buffer (it still may, safely, for a longer one).
+const OBJECT_RESERVE: usize = 2048;
+
+impl<'a> JsonObject<'a> {
+    /// Opens an object at the end of `out`; `names` is scratch space (cleared here).
+    pub fn begin(out: &'a mut Vec<u8>, names: &'a mut Vec<&'static str>) -> JsonObject<'a> {
+        out.reserve(OBJECT_RESERVE);
+        out.push(b'{');
+        names.clear();
+        JsonObject {
+            out,
+            names,
+            nested: false,
+        }
+    }
+
+    /// Closes the object (no newline).
+    pub fn finish(self) {
+        match self.out.last_mut() {
+            Some(last @ b',') => *last = b'}',
+            _ => self.out.push(b'}'),
+        }
+    }
+
+    /// Writes `"name":` and returns the buffer for the value, or `None` when a field of
+    /// that name is already there (only possible once nested).
+    #[inline(always)]
+    fn key(&mut self, name: &'static str) -> Option<&mut Vec<u8>> {
+        if self.nested
+            && self
+                .names
+                .iter()
+                .any(|n| n.len() == name.len() && *n == name)
+        {
+            return None;
+        }
+        self.names.push(name);
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        Some(self.out)
+    }
+
+    /// Writes a field, without the first-occurrence check.
+    fn field(&mut self, name: &'static str, value: &FieldValue) {
+        if let Some(out) = self.key(name) {
+            value.write_json(out);
+            out.push(b',');
+        }
+    }
+}
+
+impl FieldSink for JsonObject<'_> {
+    fn push(&mut self, name: &'static str, value: FieldValue) {
+        self.field(name, &value);
+    }
+
+    fn begin_nested(&mut self) {
+        self.nested = true;
+    }
+
+    #[inline(always)]
+    fn int(&mut self, name: &'static str, value: impl Into<u64>) {
+        if let Some(out) = self.key(name) {
+            write_u64(out, value.into());
+            out.push(b',');
+        }
+    }
+
+    #[inline(always)]
+    fn flag(&mut self, name: &'static str, value: bool) {
+        if let Some(out) = self.key(name) {
+            out.extend_from_slice(if value { b"true," } else { b"false," });
+        }
+    }
+
+    #[inline(always)]
+    fn mac(&mut self, name: &'static str, value: MacAddr) {
+        if let Some(out) = self.key(name) {
+            out.extend_from_slice(&mac_text(&value));
+            out.push(b',');
+        }
+    }
+
+    #[inline(always)]
+    fn ipv4(&mut self, name: &'static str, value: Ipv4Addr) {
+        if let Some(out) = self.key(name) {
+            write_ipv4(out, value, true);
+            out.push(b',');
+        }
+    }
+
+    #[inline(always)]
+    fn epoch(&mut self, name: &'static str, seconds: i64, nanoseconds: u64) {
+        if let Some(out) = self.key(name) {
+            write_epoch(out, seconds, nanoseconds);
+            out.push(b',');
+        }
     }
 }
 

@@ -298,16 +298,20 @@ fn decode_files(
             |batch, first| {
                 if reassemble {
                     // Rendered in order by the sink, which owns the reassembler.
-                    (batch.to_vec(), first, String::new())
+                    (batch.to_vec(), first, Vec::new())
                 } else {
                     let text = match format {
-                        Format::Summary => decode::summary_lines(batch, first),
-                        Format::Json => decode::json_lines(batch),
+                        Format::Summary => decode::summary_lines(batch, first).into_bytes(),
+                        Format::Json => {
+                            let mut text = Vec::with_capacity(batch.len() * 640);
+                            decode::write_json_lines(batch, &mut text);
+                            text
+                        }
                     };
                     (Vec::new(), first, text)
                 }
             },
-            |(records, first, mut text): (Vec<_>, _, String)| {
+            |(records, first, mut text): (Vec<_>, _, Vec<u8>)| {
                 if reassemble {
                     let first = *first_seen.get_or_insert(first);
                     text = decode::reassembling_lines(
@@ -315,9 +319,10 @@ fn decode_files(
                         first,
                         format == Format::Json,
                         &mut reassembler,
-                    );
+                    )
+                    .into_bytes();
                 }
-                if !broken_pipe && out.write_all(text.as_bytes()).is_err() {
+                if !broken_pipe && out.write_all(&text).is_err() {
                     broken_pipe = true;
                 }
             },

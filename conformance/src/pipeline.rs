@@ -3,6 +3,8 @@
 //! One thread reads records in batches; worker threads turn each batch into output text (and
 //! whatever per-batch result the caller wants); the calling thread takes the batches back in
 //! order. Channels are bounded, so at most a few batches are in flight whatever the file size.
+//! Workers hand each batch's records back to the reader, which reads the next records into
+//! them: their data buffers are allocated once, not once per record.
 
 use crate::capture::{CaptureError, CaptureReader, Record, Timestamp};
 use std::collections::BTreeMap;
@@ -13,6 +15,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const BATCH_RECORDS: usize = 1024;
 /// Batches queued between stages.
 const QUEUE_BATCHES: usize = 4;
+/// A record's data buffer above this capacity is freed rather than reused, so that one huge
+/// record does not keep its memory for the rest of the file.
+const KEEP_RECORD_BYTES: usize = 64 * 1024;
 
 /// The workers to use: the machine's cores, at least one.
 pub fn default_workers() -> usize {
@@ -39,6 +44,8 @@ where
     let workers = workers.max(1);
     let (batch_tx, batch_rx) = sync_channel::<(u64, Vec<Record>)>(QUEUE_BATCHES);
     let (done_tx, done_rx) = sync_channel::<(u64, T, u64)>(QUEUE_BATCHES + workers);
+    // Used batches on their way back to the reader (dropped when the channel is full).
+    let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(QUEUE_BATCHES + workers);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
     let first: OnceLock<Timestamp> = OnceLock::new();
     let first = &first;
@@ -46,29 +53,46 @@ where
         let reading = scope.spawn(move || {
             let mut reader = reader;
             let mut index = 0u64;
-            let mut batch = Vec::with_capacity(BATCH_RECORDS);
+            // A used batch if one has come back, else a new one.
+            let next_batch = || {
+                recycle_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH_RECORDS))
+            };
+            let mut batch = next_batch();
+            // Records of `batch` read so far; those past it are left over from earlier use.
+            let mut filled = 0;
             loop {
-                match reader.next_record() {
-                    Ok(Some(r)) => {
+                if filled == batch.len() {
+                    batch.push(Record::default());
+                }
+                let record = &mut batch[filled];
+                if record.data.capacity() > KEEP_RECORD_BYTES {
+                    record.data = Vec::new();
+                }
+                match reader.read_into(record) {
+                    Ok(true) => {
                         // Set before the first batch is sent, so every worker sees it.
-                        first.get_or_init(|| r.timestamp);
-                        batch.push(r);
-                        if batch.len() == BATCH_RECORDS {
-                            let full =
-                                std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+                        first.get_or_init(|| record.timestamp);
+                        filled += 1;
+                        if filled == BATCH_RECORDS {
+                            let full = std::mem::replace(&mut batch, next_batch());
+                            filled = 0;
                             if batch_tx.send((index, full)).is_err() {
                                 return None;
                             }
                             index += 1;
                         }
                     }
-                    Ok(None) => {
+                    Ok(false) => {
+                        batch.truncate(filled);
                         if !batch.is_empty() {
                             let _ = batch_tx.send((index, batch));
                         }
                         return None;
                     }
                     Err(e) => {
+                        batch.truncate(filled);
                         if !batch.is_empty() {
                             let _ = batch_tx.send((index, batch));
                         }
@@ -80,6 +104,7 @@ where
         for _ in 0..workers {
             let rx = Arc::clone(&batch_rx);
             let tx = done_tx.clone();
+            let recycle = recycle_tx.clone();
             let work = &work;
             scope.spawn(move || loop {
                 let next = match rx.lock() {
@@ -89,12 +114,14 @@ where
                 let Ok((index, batch)) = next else { return };
                 let offset = batch.last().map_or(0, |r| r.file_offset);
                 let result = work(&batch, first.get().copied().unwrap_or_default());
+                let _ = recycle.try_send(batch);
                 if tx.send((index, result, offset)).is_err() {
                     return;
                 }
             });
         }
         drop(done_tx);
+        drop(recycle_tx);
         let mut pending = BTreeMap::new();
         let mut next = 0u64;
         for (index, result, offset) in done_rx {

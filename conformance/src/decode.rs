@@ -11,7 +11,7 @@ use wirecheck_codec::ethernet::{EtherType, MacAddr};
 use wirecheck_codec::icmp::IcmpBody;
 use wirecheck_codec::igmp::IgmpMessage;
 use wirecheck_codec::ipv4::IpProtocol;
-use wirecheck_codec::packet::{Datagram, Finding, Link, Packet, Severity, Transport};
+use wirecheck_codec::packet::{Finding, Ipv4Layer, Link, Packet, Severity, Transport};
 use wirecheck_codec::tcp::option::TcpOption;
 use wirecheck_codec::ChecksumStatus;
 
@@ -142,16 +142,17 @@ pub fn fields_into<S: FieldSink>(record: &Record, packet: &Packet<'_>, f: &mut S
         }
     }
     if let Some(ip) = &packet.ipv4 {
-        let datagram = Datagram {
-            ipv4: *ip,
-            transport: packet.transport.clone(),
-        };
-        datagram_fields(f, &datagram);
+        datagram_fields(f, ip, packet.transport.as_ref());
     }
 }
 
-fn datagram_fields<S: FieldSink>(f: &mut S, d: &Datagram<'_>) {
-    let h = &d.ipv4.header;
+/// The fields of an IPv4 layer and what it carries (by reference: no copy of the layers).
+fn datagram_fields<S: FieldSink>(
+    f: &mut S,
+    ipv4: &Ipv4Layer<'_>,
+    transport: Option<&Transport<'_>>,
+) {
+    let h = &ipv4.header;
     f.int("ip.version", h.version);
     f.int("ip.hdr_len", h.header_len() as u64);
     f.int("ip.dsfield", (h.dscp << 2) | h.ecn.bits());
@@ -164,17 +165,17 @@ fn datagram_fields<S: FieldSink>(f: &mut S, d: &Datagram<'_>) {
     f.int("ip.ttl", h.ttl);
     f.int("ip.proto", h.protocol.0);
     f.int("ip.checksum", h.header_checksum);
-    f.int("ip.checksum.status", checksum_status(d.ipv4.checksum));
+    f.int("ip.checksum.status", checksum_status(ipv4.checksum));
     f.ipv4("ip.src", h.source);
     f.ipv4("ip.dst", h.destination);
     if let Some(&first) = h.options.as_bytes().first() {
         // Wireshark fills ip.opt.type only for the option types it has a dissector for.
         // (and none when the header itself is cut short).
-        if WIRESHARK_IP_OPTION_TYPES.contains(&first) && d.ipv4.checksum.is_some() {
+        if WIRESHARK_IP_OPTION_TYPES.contains(&first) && ipv4.checksum.is_some() {
             f.int("ip.opt.type", first);
         }
     }
-    match &d.transport {
+    match transport {
         None => {}
         Some(Transport::Icmp(icmp)) => {
             let m = &icmp.message;
@@ -211,7 +212,7 @@ fn datagram_fields<S: FieldSink>(f: &mut S, d: &Datagram<'_>) {
             }
             if let Some(quoted) = &icmp.quoted {
                 f.begin_nested();
-                datagram_fields(f, quoted);
+                datagram_fields(f, &quoted.ipv4, quoted.transport.as_ref());
             }
         }
         Some(Transport::Igmp(igmp)) => {
@@ -657,13 +658,7 @@ pub fn reassembled_fields_into<S: FieldSink>(
         let whole = Packet::parse_ipv4(bytes);
         if let Some(ip) = &whole.ipv4 {
             f.begin_nested();
-            datagram_fields(
-                f,
-                &Datagram {
-                    ipv4: *ip,
-                    transport: whole.transport.clone(),
-                },
-            );
+            datagram_fields(f, ip, whole.transport.as_ref());
         }
     }
 }

@@ -73,37 +73,92 @@ impl FieldValue {
     }
 }
 
-/// Writes `value` in decimal. Small values (flags, versions, statuses) are most of the
-/// fields and take a byte or two.
+/// The decimal digits of 0 to 99, two by two.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Writes `value` in decimal, then `suffix` if it is not 0.
+///
+/// The digits are put right-aligned before position 20 of an array, and the 21 bytes from
+/// the first digit on are appended whole, then cut to length: a copy of constant size
+/// compiles to a few moves, where a copy of the exact (variable) length would be a call to
+/// `memcpy` for a few bytes.
+#[inline(always)]
+fn write_u64_then(out: &mut Vec<u8>, value: u64, suffix: u8) {
+    let mut text = [0u8; 41];
+    text[20] = suffix;
+    let mut start = 20;
+    let mut rest = value;
+    while rest >= 100 {
+        let pair = (rest % 100) as usize * 2;
+        rest /= 100;
+        start -= 2;
+        text[start] = DIGIT_PAIRS[pair];
+        text[start + 1] = DIGIT_PAIRS[pair + 1];
+    }
+    if rest >= 10 {
+        let pair = rest as usize * 2;
+        start -= 2;
+        text[start] = DIGIT_PAIRS[pair];
+        text[start + 1] = DIGIT_PAIRS[pair + 1];
+    } else {
+        start -= 1;
+        text[start] = b'0' + rest as u8;
+    }
+    let len = out.len() + (20 - start) + usize::from(suffix != 0);
+    out.extend_from_slice(&text[start..start + 21]);
+    out.truncate(len);
+}
+
+/// Writes `value` in decimal.
 #[inline]
 fn write_u64(out: &mut Vec<u8>, value: u64) {
-    if value < 10 {
-        out.push(b'0' + value as u8);
-    } else if value < 100 {
-        out.extend_from_slice(&[b'0' + (value / 10) as u8, b'0' + (value % 10) as u8]);
-    } else {
-        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    }
+    write_u64_then(out, value, 0);
 }
 
 /// Seconds, a point and nine decimals; an out-of-range fraction folds into the seconds.
 fn write_epoch(out: &mut Vec<u8>, seconds: i64, nanoseconds: u64) {
-    let total = i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds);
-    if total < 0 {
-        out.push(b'-');
+    let (whole, fraction) = match u64::try_from(seconds) {
+        // The usual case, in 64-bit arithmetic.
+        Ok(s) if nanoseconds < 1_000_000_000 => (s, nanoseconds as u32),
+        _ => {
+            let total = i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds);
+            if total < 0 {
+                out.push(b'-');
+            }
+            let t = total.unsigned_abs();
+            let whole = t / 1_000_000_000;
+            let fraction = (t % 1_000_000_000) as u32;
+            match u64::try_from(whole) {
+                Ok(w) => (w, fraction),
+                Err(_) => {
+                    out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
+                    out.push(b'.');
+                    write_fraction(out, fraction);
+                    return;
+                }
+            }
+        }
+    };
+    write_u64_then(out, whole, b'.');
+    write_fraction(out, fraction);
+}
+
+/// Nine decimals of a fraction below 10^9.
+#[inline]
+fn write_fraction(out: &mut Vec<u8>, mut fraction: u32) {
+    let mut text = [b'0'; 9];
+    for i in (1..5).rev() {
+        let pair = (fraction % 100) as usize * 2;
+        fraction /= 100;
+        text[2 * i - 1] = DIGIT_PAIRS[pair];
+        text[2 * i] = DIGIT_PAIRS[pair + 1];
     }
-    let t = total.unsigned_abs();
-    let whole = t / 1_000_000_000;
-    match u64::try_from(whole) {
-        Ok(w) => write_u64(out, w),
-        Err(_) => out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes()),
-    }
-    let mut fraction = (t % 1_000_000_000) as u32;
-    let mut text = *b".000000000";
-    for digit in text[1..].iter_mut().rev() {
-        *digit = b'0' + (fraction % 10) as u8;
-        fraction /= 10;
-    }
+    text[0] = b'0' + (fraction % 10) as u8;
     out.extend_from_slice(&text);
 }
 
@@ -119,36 +174,45 @@ fn mac_text(m: &MacAddr) -> [u8; 19] {
     text
 }
 
+/// Each octet's decimal text with a dot after it, padded to four bytes, and its length
+/// (digits and dot).
+const OCTET_TEXT: [([u8; 4], u8); 256] = {
+    let mut table = [([0u8; 4], 0u8); 256];
+    let mut i = 0;
+    while i < 256 {
+        let o = i as u8;
+        table[i] = if o >= 100 {
+            ([b'0' + o / 100, b'0' + o / 10 % 10, b'0' + o % 10, b'.'], 4)
+        } else if o >= 10 {
+            ([b'0' + o / 10, b'0' + o % 10, b'.', 0], 3)
+        } else {
+            ([b'0' + o, b'.', 0, 0], 2)
+        };
+        i += 1;
+    }
+    table
+};
+
 /// An IPv4 address in dotted decimal, in quotes when `quoted`.
 #[inline]
 fn write_ipv4(out: &mut Vec<u8>, a: Ipv4Addr, quoted: bool) {
-    let mut text = [0u8; 17];
-    let mut len = 0;
-    if quoted {
-        text[0] = b'"';
-        len = 1;
+    // Octets are copied four bytes at a time from a table; the text is appended whole and
+    // cut to length (see `write_u64_then`).
+    let mut text = [0u8; 20];
+    let mut len = usize::from(quoted);
+    text[0] = b'"';
+    for o in a.octets() {
+        let (digits, n) = OCTET_TEXT[usize::from(o)];
+        text[len..len + 4].copy_from_slice(&digits);
+        len += usize::from(n);
     }
-    for (i, o) in a.octets().into_iter().enumerate() {
-        if i > 0 {
-            text[len] = b'.';
-            len += 1;
-        }
-        if o >= 100 {
-            text[len] = b'0' + o / 100;
-            len += 1;
-        }
-        if o >= 10 {
-            text[len] = b'0' + o / 10 % 10;
-            len += 1;
-        }
-        text[len] = b'0' + o % 10;
-        len += 1;
-    }
-    if quoted {
-        text[len] = b'"';
-        len += 1;
-    }
-    out.extend_from_slice(&text[..len]);
+    // Over the last octet's dot.
+    len -= 1;
+    text[len] = b'"';
+    len += usize::from(quoted);
+    let end = out.len() + len;
+    out.extend_from_slice(&text);
+    out.truncate(end);
 }
 
 /// Writes `s` as a JSON string literal.
@@ -393,8 +457,7 @@ impl FieldSink for JsonObject<'_> {
     #[inline(always)]
     fn int(&mut self, name: &'static str, value: impl Into<u64>) {
         if let Some(out) = self.key(name) {
-            write_u64(out, value.into());
-            out.push(b',');
+            write_u64_then(out, value.into(), b',');
         }
     }
 
@@ -461,5 +524,57 @@ mod tests {
         assert_eq!(parsed["ip.ttl"], 64);
         assert_eq!(parsed["note"], "a \"quoted\"\nline");
         assert_eq!(f.get("ip.ttl"), Some(&FieldValue::Int(64)));
+    }
+
+    /// The byte writers against `fmt`, at every digit-count boundary and the extremes.
+    #[test]
+    fn number_and_address_writers_match_fmt() {
+        let mut values = vec![0u64, 1, 9, u64::MAX, u64::MAX - 1];
+        let mut p = 1u64;
+        while let Some(next) = p.checked_mul(10) {
+            values.extend([p - 1, p, p + 1, next - 1]);
+            p = next;
+        }
+        for v in values {
+            let mut out = b"x".to_vec();
+            write_u64(&mut out, v);
+            write_u64_then(&mut out, v, b',');
+            assert_eq!(out, format!("x{v}{v},").into_bytes(), "{v}");
+        }
+        for a in [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [9, 10, 99, 100],
+            [192, 0, 2, 1],
+            [1, 22, 233, 4],
+        ] {
+            let a = Ipv4Addr::from(a);
+            let mut out = Vec::new();
+            write_ipv4(&mut out, a, false);
+            write_ipv4(&mut out, a, true);
+            assert_eq!(out, format!("{a}\"{a}\"").into_bytes());
+        }
+        let reference = |seconds: i64, nanoseconds: u64| {
+            let total = seconds as i128 * 1_000_000_000 + nanoseconds as i128;
+            let sign = if total < 0 { "-" } else { "" };
+            let t = total.unsigned_abs();
+            format!("{sign}{}.{:09}", t / 1_000_000_000, t % 1_000_000_000)
+        };
+        for (s, n) in [
+            (0, 0),
+            (1_700_000_000, 5_000),
+            (1_700_000_000, 999_999_999),
+            (1, 1_000_000_000),
+            (-1, 0),
+            (-1, 1),
+            (0, u64::MAX),
+            (i64::MAX, u64::MAX),
+            (i64::MIN, 0),
+            (i64::MIN, 7),
+        ] {
+            let mut out = Vec::new();
+            write_epoch(&mut out, s, n);
+            assert_eq!(String::from_utf8(out).unwrap(), reference(s, n), "{s} {n}");
+        }
     }
 }

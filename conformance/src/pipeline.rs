@@ -11,6 +11,51 @@ use std::collections::BTreeMap;
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// Output buffers passed back from the sink to the workers, so that each batch's text is
+/// written into memory already mapped rather than a fresh allocation. Keeps at most `limit`
+/// buffers; a buffer that has grown past `max_bytes` is dropped instead.
+#[derive(Debug)]
+pub struct BufferPool {
+    free: Mutex<Vec<Vec<u8>>>,
+    limit: usize,
+    max_bytes: usize,
+}
+
+impl BufferPool {
+    /// A pool keeping up to `limit` buffers of at most `max_bytes` capacity each.
+    pub fn new(limit: usize, max_bytes: usize) -> BufferPool {
+        BufferPool {
+            free: Mutex::new(Vec::with_capacity(limit)),
+            limit,
+            max_bytes,
+        }
+    }
+
+    /// An empty buffer: a returned one if any, else a new one with room for `capacity` bytes.
+    pub fn take(&self, capacity: usize) -> Vec<u8> {
+        let reused = self.free.lock().ok().and_then(|mut free| free.pop());
+        match reused {
+            Some(mut buffer) => {
+                buffer.clear();
+                buffer
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Hands a buffer back (dropped when the pool is full or the buffer too large).
+    pub fn give(&self, buffer: Vec<u8>) {
+        if buffer.capacity() > self.max_bytes {
+            return;
+        }
+        if let Ok(mut free) = self.free.lock() {
+            if free.len() < self.limit {
+                free.push(buffer);
+            }
+        }
+    }
+}
+
 /// Records per batch: large enough to amortise channel costs, small enough to keep memory low.
 pub const BATCH_RECORDS: usize = 1024;
 /// Batches queued between stages.
@@ -45,7 +90,7 @@ where
     let (batch_tx, batch_rx) = sync_channel::<(u64, Vec<Record>)>(QUEUE_BATCHES);
     let (done_tx, done_rx) = sync_channel::<(u64, T, u64)>(QUEUE_BATCHES + workers);
     // Used batches on their way back to the reader (dropped when the channel is full).
-    let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(QUEUE_BATCHES + workers);
+    let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(workers);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
     let first: OnceLock<Timestamp> = OnceLock::new();
     let first = &first;

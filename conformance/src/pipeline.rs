@@ -89,8 +89,9 @@ where
     let workers = workers.max(1);
     let (batch_tx, batch_rx) = sync_channel::<(u64, Vec<Record>)>(QUEUE_BATCHES);
     let (done_tx, done_rx) = sync_channel::<(u64, T, u64)>(QUEUE_BATCHES + workers);
-    // Used batches on their way back to the reader (dropped when the channel is full).
-    let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(workers);
+    // Used batches on their way back to the reader (dropped when the channel is full). Room
+    // for every batch in flight, so that none is dropped and reallocated in steady state.
+    let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(QUEUE_BATCHES + workers);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
     let first: OnceLock<Timestamp> = OnceLock::new();
     let first = &first;

@@ -57,7 +57,7 @@ impl BufferPool {
 }
 
 /// Records per batch: large enough to amortise channel costs, small enough to keep memory low.
-pub const BATCH_RECORDS: usize = 1024;
+pub const BATCH_RECORDS: usize = 512;
 /// Batches queued between stages.
 const QUEUE_BATCHES: usize = 4;
 /// A record's data buffer above this capacity is freed rather than reused, so that one huge

@@ -57,7 +57,7 @@ impl FieldValue {
                 seconds,
                 nanoseconds,
             } => write_epoch(out, *seconds, *nanoseconds),
-            FieldValue::Mac(m) => out.extend_from_slice(&mac_text(m)[1..18]),
+            FieldValue::Mac(m) => write_mac(out, m, false),
             FieldValue::Ipv4(a) => write_ipv4(out, *a, false),
             FieldValue::Text(t) => out.extend_from_slice(t.as_bytes()),
         }
@@ -65,7 +65,7 @@ impl FieldValue {
 
     fn write_json(&self, out: &mut Vec<u8>) {
         match self {
-            FieldValue::Mac(m) => out.extend_from_slice(&mac_text(m)),
+            FieldValue::Mac(m) => write_mac(out, m, true),
             FieldValue::Ipv4(a) => write_ipv4(out, *a, true),
             FieldValue::Text(t) => write_json_string(out, t),
             _ => self.write_bare(out),
@@ -81,37 +81,48 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
     6061626364656667686970717273747576777879\
     8081828384858687888990919293949596979899";
 
-/// Writes `value` in decimal, then `suffix` if it is not 0.
+/// Appends `N` zero bytes and returns them, to be written in place and then cut to length
+/// with `truncate`.
 ///
-/// The digits are put right-aligned before position 20 of an array, and the 21 bytes from
-/// the first digit on are appended whole, then cut to length: a copy of constant size
-/// compiles to a few moves, where a copy of the exact (variable) length would be a call to
-/// `memcpy` for a few bytes.
+/// Text is built directly in the output this way. Building it in a small array first and
+/// appending that costs either a `memcpy` call (for the exact, variable length) or, for a
+/// fixed-size copy, a wide load of bytes just stored one by one, which the processor cannot
+/// forward from its store buffer and stalls on.
+#[inline(always)]
+fn scratch<const N: usize>(out: &mut Vec<u8>) -> &mut [u8; N] {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; N]);
+    // `out` has just grown by N bytes: the chunk is there.
+    match out[start..].first_chunk_mut::<N>() {
+        Some(chunk) => chunk,
+        None => unreachable!("{N} bytes were just appended"),
+    }
+}
+
+/// Writes `value` in decimal, then `suffix` if it is not 0.
 #[inline(always)]
 fn write_u64_then(out: &mut Vec<u8>, value: u64, suffix: u8) {
-    let mut text = [0u8; 41];
-    text[20] = suffix;
-    let mut start = 20;
+    let digits = value.checked_ilog10().unwrap_or(0) as usize + 1;
+    let end = out.len() + digits + usize::from(suffix != 0);
+    let text = scratch::<21>(out);
+    let mut at = digits;
     let mut rest = value;
     while rest >= 100 {
         let pair = (rest % 100) as usize * 2;
         rest /= 100;
-        start -= 2;
-        text[start] = DIGIT_PAIRS[pair];
-        text[start + 1] = DIGIT_PAIRS[pair + 1];
+        at -= 2;
+        text[at] = DIGIT_PAIRS[pair];
+        text[at + 1] = DIGIT_PAIRS[pair + 1];
     }
     if rest >= 10 {
         let pair = rest as usize * 2;
-        start -= 2;
-        text[start] = DIGIT_PAIRS[pair];
-        text[start + 1] = DIGIT_PAIRS[pair + 1];
+        text[0] = DIGIT_PAIRS[pair];
+        text[1] = DIGIT_PAIRS[pair + 1];
     } else {
-        start -= 1;
-        text[start] = b'0' + rest as u8;
+        text[0] = b'0' + rest as u8;
     }
-    let len = out.len() + (20 - start) + usize::from(suffix != 0);
-    out.extend_from_slice(&text[start..start + 21]);
-    out.truncate(len);
+    text[digits] = suffix;
+    out.truncate(end);
 }
 
 /// Writes `value` in decimal.
@@ -151,7 +162,7 @@ fn write_epoch(out: &mut Vec<u8>, seconds: i64, nanoseconds: u64) {
 /// Nine decimals of a fraction below 10^9.
 #[inline]
 fn write_fraction(out: &mut Vec<u8>, mut fraction: u32) {
-    let mut text = [b'0'; 9];
+    let text = scratch::<9>(out);
     for i in (1..5).rev() {
         let pair = (fraction % 100) as usize * 2;
         fraction /= 100;
@@ -159,19 +170,24 @@ fn write_fraction(out: &mut Vec<u8>, mut fraction: u32) {
         text[2 * i] = DIGIT_PAIRS[pair + 1];
     }
     text[0] = b'0' + (fraction % 10) as u8;
-    out.extend_from_slice(&text);
 }
 
-/// A MAC address in lower-case colon-separated hex, in quotes.
+/// A MAC address in lower-case colon-separated hex, in quotes when `quoted`.
 #[inline]
-fn mac_text(m: &MacAddr) -> [u8; 19] {
+fn write_mac(out: &mut Vec<u8>, m: &MacAddr, quoted: bool) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = *b"\"00:00:00:00:00:00\"";
+    let q = usize::from(quoted);
+    let end = out.len() + 17 + 2 * q;
+    let text = scratch::<19>(out);
+    text[0] = b'"';
     for (i, b) in m.0.iter().enumerate() {
-        text[1 + 3 * i] = HEX[usize::from(b >> 4)];
-        text[2 + 3 * i] = HEX[usize::from(b & 0xf)];
+        text[q + 3 * i] = HEX[usize::from(b >> 4)];
+        text[q + 1 + 3 * i] = HEX[usize::from(b & 0xf)];
+        text[q + 2 + 3 * i] = b':';
     }
-    text
+    // Over the last colon.
+    text[q + 17] = b'"';
+    out.truncate(end);
 }
 
 /// Each octet's decimal text with a dot after it, padded to four bytes, and its length
@@ -196,9 +212,9 @@ const OCTET_TEXT: [([u8; 4], u8); 256] = {
 /// An IPv4 address in dotted decimal, in quotes when `quoted`.
 #[inline]
 fn write_ipv4(out: &mut Vec<u8>, a: Ipv4Addr, quoted: bool) {
-    // Octets are copied four bytes at a time from a table; the text is appended whole and
-    // cut to length (see `write_u64_then`).
-    let mut text = [0u8; 20];
+    // Octets are copied four bytes at a time from a table, in place (see `scratch`).
+    let start = out.len();
+    let text = scratch::<20>(out);
     let mut len = usize::from(quoted);
     text[0] = b'"';
     for o in a.octets() {
@@ -210,9 +226,7 @@ fn write_ipv4(out: &mut Vec<u8>, a: Ipv4Addr, quoted: bool) {
     len -= 1;
     text[len] = b'"';
     len += usize::from(quoted);
-    let end = out.len() + len;
-    out.extend_from_slice(&text);
-    out.truncate(end);
+    out.truncate(start + len);
 }
 
 /// Writes `s` as a JSON string literal.
@@ -471,7 +485,7 @@ impl FieldSink for JsonObject<'_> {
     #[inline(always)]
     fn mac(&mut self, name: &'static str, value: MacAddr) {
         if let Some(out) = self.key(name) {
-            out.extend_from_slice(&mac_text(&value));
+            write_mac(out, &value, true);
             out.push(b',');
         }
     }
@@ -553,6 +567,13 @@ mod tests {
             write_ipv4(&mut out, a, false);
             write_ipv4(&mut out, a, true);
             assert_eq!(out, format!("{a}\"{a}\"").into_bytes());
+        }
+        for m in [[0u8; 6], [0xff; 6], [2, 0, 0x5e, 0x10, 0xab, 0x9f]] {
+            let m = MacAddr(m);
+            let mut out = Vec::new();
+            write_mac(&mut out, &m, false);
+            write_mac(&mut out, &m, true);
+            assert_eq!(out, format!("{m}\"{m}\"").into_bytes());
         }
         let reference = |seconds: i64, nanoseconds: u64| {
             let total = seconds as i128 * 1_000_000_000 + nanoseconds as i128;

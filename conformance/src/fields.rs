@@ -81,38 +81,29 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
     6061626364656667686970717273747576777879\
     8081828384858687888990919293949596979899";
 
-/// Appends `N` zero bytes and returns them, to be written in place and then cut to length
-/// with `truncate`.
-///
-/// Text is built directly in the output this way. Building it in a small array first and
-/// appending that costs either a `memcpy` call (for the exact, variable length) or, for a
-/// fixed-size copy, a wide load of bytes just stored one by one, which the processor cannot
-/// forward from its store buffer and stalls on.
-#[inline(always)]
-fn scratch<const N: usize>(out: &mut Vec<u8>) -> &mut [u8; N] {
-    let start = out.len();
-    out.extend_from_slice(&[0u8; N]);
-    // `out` has just grown by N bytes: the chunk is there.
-    match out[start..].first_chunk_mut::<N>() {
-        Some(chunk) => chunk,
-        None => unreachable!("{N} bytes were just appended"),
-    }
-}
+// The writers below put text into a slice at an index and return the index after it; the
+// caller makes room first (each says how much it needs at most). Writing through a local
+// slice keeps its address and length in registers; a `Vec<u8>` written byte by byte has its
+// length stored and reloaded around every byte (a byte store may alias anything), and text
+// built in a small array and then appended costs a `memcpy` call or a stalled wide load of
+// bytes just stored.
 
-/// Writes `value` in decimal, then `suffix` if it is not 0.
+/// Most bytes [`put_u64`] writes.
+const U64_ROOM: usize = 20;
+
+/// Writes `value` in decimal.
 #[inline(always)]
-fn write_u64_then(out: &mut Vec<u8>, value: u64, suffix: u8) {
+fn put_u64(buf: &mut [u8], at: usize, value: u64) -> usize {
     let digits = value.checked_ilog10().unwrap_or(0) as usize + 1;
-    let end = out.len() + digits + usize::from(suffix != 0);
-    let text = scratch::<21>(out);
-    let mut at = digits;
+    let text = &mut buf[at..at + digits];
+    let mut end = digits;
     let mut rest = value;
     while rest >= 100 {
         let pair = (rest % 100) as usize * 2;
         rest /= 100;
-        at -= 2;
-        text[at] = DIGIT_PAIRS[pair];
-        text[at + 1] = DIGIT_PAIRS[pair + 1];
+        end -= 2;
+        text[end] = DIGIT_PAIRS[pair];
+        text[end + 1] = DIGIT_PAIRS[pair + 1];
     }
     if rest >= 10 {
         let pair = rest as usize * 2;
@@ -121,25 +112,23 @@ fn write_u64_then(out: &mut Vec<u8>, value: u64, suffix: u8) {
     } else {
         text[0] = b'0' + rest as u8;
     }
-    text[digits] = suffix;
-    out.truncate(end);
+    at + digits
 }
 
-/// Writes `value` in decimal.
-#[inline]
-fn write_u64(out: &mut Vec<u8>, value: u64) {
-    write_u64_then(out, value, 0);
-}
+/// Most bytes [`put_epoch`] writes: a sign, 29 digits of an `i128` quotient, a point and
+/// nine decimals.
+const EPOCH_ROOM: usize = 40;
 
 /// Seconds, a point and nine decimals; an out-of-range fraction folds into the seconds.
-fn write_epoch(out: &mut Vec<u8>, seconds: i64, nanoseconds: u64) {
+fn put_epoch(buf: &mut [u8], mut at: usize, seconds: i64, nanoseconds: u64) -> usize {
     let (whole, fraction) = match u64::try_from(seconds) {
         // The usual case, in 64-bit arithmetic.
         Ok(s) if nanoseconds < 1_000_000_000 => (s, nanoseconds as u32),
         _ => {
             let total = i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds);
             if total < 0 {
-                out.push(b'-');
+                buf[at] = b'-';
+                at += 1;
             }
             let t = total.unsigned_abs();
             let whole = t / 1_000_000_000;
@@ -147,22 +136,24 @@ fn write_epoch(out: &mut Vec<u8>, seconds: i64, nanoseconds: u64) {
             match u64::try_from(whole) {
                 Ok(w) => (w, fraction),
                 Err(_) => {
-                    out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
-                    out.push(b'.');
-                    write_fraction(out, fraction);
-                    return;
+                    let text = itoa::Buffer::new().format(whole).as_bytes().to_vec();
+                    buf[at..at + text.len()].copy_from_slice(&text);
+                    at += text.len();
+                    buf[at] = b'.';
+                    return put_fraction(buf, at + 1, fraction);
                 }
             }
         }
     };
-    write_u64_then(out, whole, b'.');
-    write_fraction(out, fraction);
+    at = put_u64(buf, at, whole);
+    buf[at] = b'.';
+    put_fraction(buf, at + 1, fraction)
 }
 
 /// Nine decimals of a fraction below 10^9.
 #[inline]
-fn write_fraction(out: &mut Vec<u8>, mut fraction: u32) {
-    let text = scratch::<9>(out);
+fn put_fraction(buf: &mut [u8], at: usize, mut fraction: u32) -> usize {
+    let text = &mut buf[at..at + 9];
     for i in (1..5).rev() {
         let pair = (fraction % 100) as usize * 2;
         fraction /= 100;
@@ -170,15 +161,18 @@ fn write_fraction(out: &mut Vec<u8>, mut fraction: u32) {
         text[2 * i] = DIGIT_PAIRS[pair + 1];
     }
     text[0] = b'0' + (fraction % 10) as u8;
+    at + 9
 }
+
+/// Most bytes [`put_mac`] writes.
+const MAC_ROOM: usize = 19;
 
 /// A MAC address in lower-case colon-separated hex, in quotes when `quoted`.
 #[inline]
-fn write_mac(out: &mut Vec<u8>, m: &MacAddr, quoted: bool) {
+fn put_mac(buf: &mut [u8], at: usize, m: &MacAddr, quoted: bool) -> usize {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let q = usize::from(quoted);
-    let end = out.len() + 17 + 2 * q;
-    let text = scratch::<19>(out);
+    let text = &mut buf[at..at + MAC_ROOM];
     text[0] = b'"';
     for (i, b) in m.0.iter().enumerate() {
         text[q + 3 * i] = HEX[usize::from(b >> 4)];
@@ -187,7 +181,7 @@ fn write_mac(out: &mut Vec<u8>, m: &MacAddr, quoted: bool) {
     }
     // Over the last colon.
     text[q + 17] = b'"';
-    out.truncate(end);
+    at + 17 + 2 * q
 }
 
 /// Each octet's decimal text with a dot after it, padded to four bytes, and its length
@@ -209,12 +203,14 @@ const OCTET_TEXT: [([u8; 4], u8); 256] = {
     table
 };
 
+/// Most bytes [`put_ipv4`] writes (with the padding of the last octet's copy).
+const IPV4_ROOM: usize = 20;
+
 /// An IPv4 address in dotted decimal, in quotes when `quoted`.
 #[inline]
-fn write_ipv4(out: &mut Vec<u8>, a: Ipv4Addr, quoted: bool) {
-    // Octets are copied four bytes at a time from a table, in place (see `scratch`).
-    let start = out.len();
-    let text = scratch::<20>(out);
+fn put_ipv4(buf: &mut [u8], at: usize, a: Ipv4Addr, quoted: bool) -> usize {
+    // Octets are copied four bytes at a time from a table.
+    let text = &mut buf[at..at + IPV4_ROOM];
     let mut len = usize::from(quoted);
     text[0] = b'"';
     for o in a.octets() {
@@ -225,8 +221,34 @@ fn write_ipv4(out: &mut Vec<u8>, a: Ipv4Addr, quoted: bool) {
     // Over the last octet's dot.
     len -= 1;
     text[len] = b'"';
-    len += usize::from(quoted);
+    at + len + usize::from(quoted)
+}
+
+/// Appends what `put` writes into at most `room` bytes.
+#[inline]
+fn append(out: &mut Vec<u8>, room: usize, put: impl FnOnce(&mut [u8]) -> usize) {
+    let start = out.len();
+    out.resize(start + room, 0);
+    let len = put(&mut out[start..]);
     out.truncate(start + len);
+}
+
+fn write_u64(out: &mut Vec<u8>, value: u64) {
+    append(out, U64_ROOM, |buf| put_u64(buf, 0, value));
+}
+
+fn write_epoch(out: &mut Vec<u8>, seconds: i64, nanoseconds: u64) {
+    append(out, EPOCH_ROOM, |buf| {
+        put_epoch(buf, 0, seconds, nanoseconds)
+    });
+}
+
+fn write_mac(out: &mut Vec<u8>, m: &MacAddr, quoted: bool) {
+    append(out, MAC_ROOM, |buf| put_mac(buf, 0, m, quoted));
+}
+
+fn write_ipv4(out: &mut Vec<u8>, a: Ipv4Addr, quoted: bool) {
+    append(out, IPV4_ROOM, |buf| put_ipv4(buf, 0, a, quoted));
 }
 
 /// Writes `s` as a JSON string literal.
@@ -378,7 +400,7 @@ impl Fields {
         let mut names = Vec::new();
         let mut object = JsonObject::begin(out, &mut names);
         for (name, value) in &self.entries {
-            object.field(name, value);
+            object.value(name, value);
         }
         object.finish();
     }
@@ -398,70 +420,114 @@ impl Fields {
 /// Names are Wireshark's (dots, letters, digits, underscores): they need no escaping. Each
 /// field is written with a trailing comma, which `finish` turns into the closing brace: no
 /// "is this the first field" test per field.
+///
+/// The buffer is kept longer than the text (zeros past it) so that each field is written
+/// into a slice with room to spare; the text's own length is `len`, and the buffer is cut
+/// back to it when the object is finished or dropped.
 pub struct JsonObject<'a> {
     out: &'a mut Vec<u8>,
+    /// The length of the text written.
+    len: usize,
     /// The names written so far, for the first-occurrence check once nested (a buffer the
     /// caller keeps, so that it is allocated once, not per packet).
     names: &'a mut Vec<&'static str>,
     nested: bool,
 }
 
-/// Bytes reserved per object up front: more than any packet's fields take, so that writing
-/// a field seldom has to grow the buffer (it still may, safely, for a longer one).
-const OBJECT_RESERVE: usize = 2048;
+/// Room added at a time past the text: most packets' fields fit in one go.
+const OBJECT_ROOM: usize = 1024;
 
 impl<'a> JsonObject<'a> {
     /// Opens an object at the end of `out`; `names` is scratch space (cleared here).
     pub fn begin(out: &'a mut Vec<u8>, names: &'a mut Vec<&'static str>) -> JsonObject<'a> {
-        out.reserve(OBJECT_RESERVE);
+        let len = out.len() + 1;
         out.push(b'{');
         names.clear();
         JsonObject {
             out,
+            len,
             names,
             nested: false,
         }
     }
 
     /// Closes the object (no newline).
-    pub fn finish(self) {
+    pub fn finish(mut self) {
+        self.out.truncate(self.len);
         match self.out.last_mut() {
             Some(last @ b',') => *last = b'}',
             _ => self.out.push(b'}'),
         }
+        self.len = self.out.len();
     }
 
-    /// Writes `"name":` and returns the buffer for the value, or `None` when a field of
-    /// that name is already there (only possible once nested).
+    /// Writes `"name":`, then the value with `put` (at most `value_room` bytes), then a
+    /// comma; nothing when a field of that name is already there (only possible once
+    /// nested).
     #[inline(always)]
-    fn key(&mut self, name: &'static str) -> Option<&mut Vec<u8>> {
+    fn field(
+        &mut self,
+        name: &'static str,
+        value_room: usize,
+        put: impl FnOnce(&mut [u8], usize) -> usize,
+    ) {
         if self.nested
             && self
                 .names
                 .iter()
                 .any(|n| n.len() == name.len() && *n == name)
         {
-            return None;
+            return;
         }
         self.names.push(name);
-        self.out.push(b'"');
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(b"\":");
-        Some(self.out)
+        let room = name.len() + 4 + value_room;
+        if self.out.len() < self.len + room {
+            self.out.resize(self.len + room + OBJECT_ROOM, 0);
+        }
+        let buf = &mut self.out[self.len..];
+        buf[0] = b'"';
+        let mut at = 1 + name.len();
+        buf[1..at].copy_from_slice(name.as_bytes());
+        buf[at] = b'"';
+        buf[at + 1] = b':';
+        at = put(buf, at + 2);
+        buf[at] = b',';
+        self.len += at + 1;
     }
 
-    /// Writes a field, without the first-occurrence check.
-    fn field(&mut self, name: &'static str, value: &FieldValue) {
-        if let Some(out) = self.key(name) {
-            value.write_json(out);
-            out.push(b',');
+    /// Writes a field of any type, without the first-occurrence check.
+    fn value(&mut self, name: &'static str, value: &FieldValue) {
+        match value {
+            FieldValue::Int(i) => self.field(name, U64_ROOM, |buf, at| put_u64(buf, at, *i)),
+            FieldValue::Bool(b) => self.flag(name, *b),
+            FieldValue::Epoch {
+                seconds,
+                nanoseconds,
+            } => self.epoch(name, *seconds, *nanoseconds),
+            FieldValue::Mac(m) => self.mac(name, *m),
+            FieldValue::Ipv4(a) => self.ipv4(name, *a),
+            FieldValue::Float(_) | FieldValue::Text(_) => {
+                let mut text = Vec::new();
+                value.write_json(&mut text);
+                self.field(name, text.len(), |buf, at| {
+                    buf[at..at + text.len()].copy_from_slice(&text);
+                    at + text.len()
+                });
+            }
         }
+    }
+}
+
+impl Drop for JsonObject<'_> {
+    fn drop(&mut self) {
+        // Without the room past the text (an object dropped unfinished keeps its fields).
+        self.out.truncate(self.len);
     }
 }
 
 impl FieldSink for JsonObject<'_> {
     fn push(&mut self, name: &'static str, value: FieldValue) {
-        self.field(name, &value);
+        self.value(name, &value);
     }
 
     fn begin_nested(&mut self) {
@@ -470,40 +536,38 @@ impl FieldSink for JsonObject<'_> {
 
     #[inline(always)]
     fn int(&mut self, name: &'static str, value: impl Into<u64>) {
-        if let Some(out) = self.key(name) {
-            write_u64_then(out, value.into(), b',');
-        }
+        let value = value.into();
+        self.field(name, U64_ROOM, |buf, at| put_u64(buf, at, value));
     }
 
     #[inline(always)]
     fn flag(&mut self, name: &'static str, value: bool) {
-        if let Some(out) = self.key(name) {
-            out.extend_from_slice(if value { b"true," } else { b"false," });
-        }
+        self.field(name, 5, |buf, at| {
+            if value {
+                buf[at..at + 4].copy_from_slice(b"true");
+                at + 4
+            } else {
+                buf[at..at + 5].copy_from_slice(b"false");
+                at + 5
+            }
+        });
     }
 
     #[inline(always)]
     fn mac(&mut self, name: &'static str, value: MacAddr) {
-        if let Some(out) = self.key(name) {
-            write_mac(out, &value, true);
-            out.push(b',');
-        }
+        self.field(name, MAC_ROOM, |buf, at| put_mac(buf, at, &value, true));
     }
 
     #[inline(always)]
     fn ipv4(&mut self, name: &'static str, value: Ipv4Addr) {
-        if let Some(out) = self.key(name) {
-            write_ipv4(out, value, true);
-            out.push(b',');
-        }
+        self.field(name, IPV4_ROOM, |buf, at| put_ipv4(buf, at, value, true));
     }
 
     #[inline(always)]
     fn epoch(&mut self, name: &'static str, seconds: i64, nanoseconds: u64) {
-        if let Some(out) = self.key(name) {
-            write_epoch(out, seconds, nanoseconds);
-            out.push(b',');
-        }
+        self.field(name, EPOCH_ROOM, |buf, at| {
+            put_epoch(buf, at, seconds, nanoseconds)
+        });
     }
 }
 
@@ -552,8 +616,8 @@ mod tests {
         for v in values {
             let mut out = b"x".to_vec();
             write_u64(&mut out, v);
-            write_u64_then(&mut out, v, b',');
-            assert_eq!(out, format!("x{v}{v},").into_bytes(), "{v}");
+            write_u64(&mut out, v);
+            assert_eq!(out, format!("x{v}{v}").into_bytes(), "{v}");
         }
         for a in [
             [0, 0, 0, 0],

@@ -484,7 +484,9 @@ impl<'a> JsonObject<'a> {
         if self.out.len() < self.len + room {
             self.out.resize(self.len + room + OBJECT_ROOM, 0);
         }
-        let buf = &mut self.out[self.len..];
+        // Exactly the room: a slice of constant length (after inlining) leaves no bounds
+        // checks on the constant indices below.
+        let buf = &mut self.out[self.len..self.len + room];
         buf[0] = b'"';
         let mut at = 1 + name.len();
         buf[1..at].copy_from_slice(name.as_bytes());

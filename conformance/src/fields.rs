@@ -94,7 +94,17 @@ const U64_ROOM: usize = 20;
 /// Writes `value` in decimal.
 #[inline(always)]
 fn put_u64(buf: &mut [u8], at: usize, value: u64) -> usize {
-    let digits = value.checked_ilog10().unwrap_or(0) as usize + 1;
+    // Flags, versions, statuses, header lengths, TTLs: about half the integers of a packet.
+    if value < 10 {
+        buf[at] = b'0' + value as u8;
+        return at + 1;
+    }
+    if value < 100 {
+        let pair = value as usize * 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        return at + 2;
+    }
+    let digits = value.ilog10() as usize + 1;
     let text = &mut buf[at..at + digits];
     let mut end = digits;
     let mut rest = value;

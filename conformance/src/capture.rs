@@ -248,12 +248,37 @@ impl CaptureReader {
 
     /// The next packet record, or `None` at the end of the stream.
     pub fn next_record(&mut self) -> Result<Option<Record>, CaptureError> {
+        let mut record = Record::default();
+        Ok(self.read_into(&mut record)?.then_some(record))
+    }
+
+    /// Reads the next packet record into `record`, reusing its data buffer (no allocation
+    /// once the buffer is as large as the records). Returns `false` at the end of the stream
+    /// (`record` then holds stale contents).
+    pub fn read_into(&mut self, record: &mut Record) -> Result<bool, CaptureError> {
         if self.finished {
-            return Ok(None);
+            return Ok(false);
         }
+        // Fills `record` from a packet block: its header fields and a copy of its bytes.
+        let mut fill = |number: u64,
+                        file_offset: u64,
+                        timestamp: Timestamp,
+                        link_type: LinkType,
+                        original_length: u32,
+                        interface: u32,
+                        data: &[u8]| {
+            record.number = number;
+            record.file_offset = file_offset;
+            record.timestamp = timestamp;
+            record.link_type = link_type;
+            record.original_length = original_length;
+            record.interface = interface;
+            record.data.clear();
+            record.data.extend_from_slice(data);
+        };
         loop {
             enum Step {
-                Packet(Record),
+                Packet,
                 Skip,
                 Legacy(Interface),
                 Section,
@@ -286,18 +311,19 @@ impl CaptureReader {
                                 offset_seconds: 0,
                             });
                             let scale = 1_000_000_000 / iface.resolution.max(1);
-                            Step::Packet(Record {
+                            fill(
                                 number,
-                                file_offset: consumed,
-                                timestamp: Timestamp {
+                                consumed,
+                                Timestamp {
                                     seconds: b.ts_sec as i64,
                                     nanoseconds: b.ts_usec as u64 * scale,
                                 },
-                                link_type: iface.link_type,
-                                original_length: b.origlen,
-                                interface: 0,
-                                data: b.data.to_vec(),
-                            })
+                                iface.link_type,
+                                b.origlen,
+                                0,
+                                b.data,
+                            );
+                            Step::Packet
                         }
                         PcapBlockOwned::NG(Block::SectionHeader(shb))
                             if (shb.major_version, shb.minor_version) != (1, 0) =>
@@ -327,50 +353,54 @@ impl CaptureReader {
                                     let nanoseconds =
                                         (frac as u128 * 1_000_000_000 / res as u128) as u64;
                                     let caplen = (epb.caplen as usize).min(epb.data.len());
-                                    Step::Packet(Record {
+                                    fill(
                                         number,
-                                        file_offset: consumed,
-                                        timestamp: Timestamp {
+                                        consumed,
+                                        Timestamp {
                                             seconds,
                                             nanoseconds,
                                         },
-                                        link_type: iface.link_type,
-                                        original_length: epb.origlen,
-                                        interface: epb.if_id,
-                                        data: epb.data.get(..caplen).unwrap_or(&[]).to_vec(),
-                                    })
+                                        iface.link_type,
+                                        epb.origlen,
+                                        epb.if_id,
+                                        epb.data.get(..caplen).unwrap_or(&[]),
+                                    );
+                                    Step::Packet
                                 }
                             }
                         }
                         PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
                             match self.interfaces.first() {
                                 None => Step::BadInterface(0),
-                                Some(iface) => Step::Packet(Record {
-                                    number,
-                                    file_offset: consumed,
-                                    timestamp: Timestamp::default(),
-                                    link_type: iface.link_type,
-                                    original_length: spb.origlen,
-                                    interface: 0,
-                                    // The block's data is padded to 32 bits; the packet is
-                                    // at most its original length.
-                                    data: spb
-                                        .data
-                                        .get(..(spb.origlen as usize).min(spb.data.len()))
-                                        .unwrap_or(spb.data)
-                                        .to_vec(),
-                                }),
+                                Some(iface) => {
+                                    fill(
+                                        number,
+                                        consumed,
+                                        Timestamp::default(),
+                                        iface.link_type,
+                                        spb.origlen,
+                                        0,
+                                        // The block's data is padded to 32 bits; the packet
+                                        // is at most its original length.
+                                        spb.data
+                                            .get(..(spb.origlen as usize).min(spb.data.len()))
+                                            .unwrap_or(spb.data),
+                                    );
+                                    Step::Packet
+                                }
                             }
                         }
                         PcapBlockOwned::NG(_) => Step::Skip,
                     };
-                    self.inner.consume(length);
+                    // Without shifting the rest of the buffer to its start: `refill` does
+                    // that when the buffer runs out, moving only the partial block left.
+                    self.inner.consume_noshift(length);
                     self.consumed += length as u64;
                     step
                 }
                 Err(PcapError::Eof) => {
                     self.finished = true;
-                    return Ok(None);
+                    return Ok(false);
                 }
                 Err(PcapError::Incomplete(_)) => {
                     if let Err(e) = self.inner.refill() {
@@ -424,9 +454,9 @@ impl CaptureReader {
                 }
             };
             match step {
-                Step::Packet(r) => {
+                Step::Packet => {
                     self.records += 1;
-                    return Ok(Some(r));
+                    return Ok(true);
                 }
                 Step::Skip => {}
                 Step::Legacy(iface) => self.legacy = Some(iface),

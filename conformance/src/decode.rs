@@ -2,7 +2,7 @@
 //! line, the Wireshark-named fields (JSON Lines), and findings.
 
 use crate::capture::{LinkType, Record, Timestamp};
-use crate::fields::{FieldValue, Fields};
+use crate::fields::{FieldSink, Fields, JsonObject};
 use crate::link::{self, LinkPayload};
 use crate::reassembly::CaptureReassembler;
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use wirecheck_codec::ethernet::{EtherType, MacAddr};
 use wirecheck_codec::icmp::IcmpBody;
 use wirecheck_codec::igmp::IgmpMessage;
 use wirecheck_codec::ipv4::IpProtocol;
-use wirecheck_codec::packet::{Datagram, Finding, Link, Packet, Severity, Transport};
+use wirecheck_codec::packet::{Finding, Ipv4Layer, Link, Packet, Severity, Transport};
 use wirecheck_codec::tcp::option::TcpOption;
 use wirecheck_codec::ChecksumStatus;
 
@@ -73,13 +73,17 @@ fn checksum_status(status: Option<ChecksumStatus>) -> u64 {
 /// `tshark -E occurrence=f` prints them).
 pub fn fields(record: &Record, packet: &Packet<'_>) -> Fields {
     let mut f = Fields::with_capacity(64);
+    fields_into(record, packet, &mut f);
+    f
+}
+
+/// Hands the record's fields to `f`, in the order of [`fields`].
+pub fn fields_into<S: FieldSink>(record: &Record, packet: &Packet<'_>, f: &mut S) {
     f.int("frame.number", record.number);
-    f.push(
+    f.epoch(
         "frame.time_epoch",
-        FieldValue::Epoch {
-            seconds: record.timestamp.seconds,
-            nanoseconds: record.timestamp.nanoseconds,
-        },
+        record.timestamp.seconds,
+        record.timestamp.nanoseconds,
     );
     f.int("frame.len", record.original_length);
     f.int("frame.cap_len", record.data.len() as u64);
@@ -93,15 +97,14 @@ pub fn fields(record: &Record, packet: &Packet<'_>) -> Fields {
         }
         // Wireshark names 802.1ad (0x88a8) tags ieee8021ad.*; vlan.* is the first 802.1Q
         // (0x8100) or old-QinQ (0x9100) tag, and vlan.etype the type after it.
-        let tags: Vec<_> = eth.vlan.iter().collect();
+        let mut tags = eth.vlan.iter();
         let first_q = tags
-            .iter()
-            .position(|t| t.tpid == EtherType::VLAN || t.tpid == EtherType::QINQ_OLD);
-        if let Some(i) = first_q {
-            let tag = tags[i];
+            .by_ref()
+            .find(|t| t.tpid == EtherType::VLAN || t.tpid == EtherType::QINQ_OLD);
+        if let Some(tag) = first_q {
             f.int("vlan.priority", tag.pcp);
             f.int("vlan.id", tag.vid);
-            let next = tags.get(i + 1).map_or(eth.ether_type, |t| t.tpid);
+            let next = tags.next().map_or(eth.ether_type, |t| t.tpid);
             if !next.is_length_field() {
                 f.int("vlan.etype", next.0);
             }
@@ -139,17 +142,17 @@ pub fn fields(record: &Record, packet: &Packet<'_>) -> Fields {
         }
     }
     if let Some(ip) = &packet.ipv4 {
-        let datagram = Datagram {
-            ipv4: *ip,
-            transport: packet.transport.clone(),
-        };
-        datagram_fields(&mut f, &datagram);
+        datagram_fields(f, ip, packet.transport.as_ref());
     }
-    f
 }
 
-fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
-    let h = &d.ipv4.header;
+/// The fields of an IPv4 layer and what it carries (by reference: no copy of the layers).
+fn datagram_fields<S: FieldSink>(
+    f: &mut S,
+    ipv4: &Ipv4Layer<'_>,
+    transport: Option<&Transport<'_>>,
+) {
+    let h = &ipv4.header;
     f.int("ip.version", h.version);
     f.int("ip.hdr_len", h.header_len() as u64);
     f.int("ip.dsfield", (h.dscp << 2) | h.ecn.bits());
@@ -162,17 +165,17 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
     f.int("ip.ttl", h.ttl);
     f.int("ip.proto", h.protocol.0);
     f.int("ip.checksum", h.header_checksum);
-    f.int("ip.checksum.status", checksum_status(d.ipv4.checksum));
+    f.int("ip.checksum.status", checksum_status(ipv4.checksum));
     f.ipv4("ip.src", h.source);
     f.ipv4("ip.dst", h.destination);
     if let Some(&first) = h.options.as_bytes().first() {
         // Wireshark fills ip.opt.type only for the option types it has a dissector for.
         // (and none when the header itself is cut short).
-        if WIRESHARK_IP_OPTION_TYPES.contains(&first) && d.ipv4.checksum.is_some() {
+        if WIRESHARK_IP_OPTION_TYPES.contains(&first) && ipv4.checksum.is_some() {
             f.int("ip.opt.type", first);
         }
     }
-    match &d.transport {
+    match transport {
         None => {}
         Some(Transport::Icmp(icmp)) => {
             let m = &icmp.message;
@@ -209,7 +212,7 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
             }
             if let Some(quoted) = &icmp.quoted {
                 f.begin_nested();
-                datagram_fields(f, quoted);
+                datagram_fields(f, &quoted.ipv4, quoted.transport.as_ref());
             }
         }
         Some(Transport::Igmp(igmp)) => {
@@ -292,7 +295,7 @@ fn datagram_fields(f: &mut Fields, d: &Datagram<'_>) {
     }
 }
 
-fn igmp_fields(f: &mut Fields, igmp: &wirecheck_codec::packet::IgmpLayer<'_>) {
+fn igmp_fields<S: FieldSink>(f: &mut S, igmp: &wirecheck_codec::packet::IgmpLayer<'_>) {
     let m = &igmp.message;
     if let Some(v) = m.version() {
         f.int("igmp.version", v);
@@ -462,9 +465,13 @@ pub fn reassembling_lines(
         };
         let (packet, _) = decode_record(record);
         if json {
-            let fields = fields_with_reassembled(record, &packet, Some(&bytes));
-            fields.write_json(&mut out);
-            out.push('\n');
+            let mut bytes_out = Vec::new();
+            let mut names = Vec::new();
+            let mut object = JsonObject::begin(&mut bytes_out, &mut names);
+            reassembled_fields_into(record, &packet, Some(&bytes), &mut object);
+            object.finish();
+            bytes_out.push(b'\n');
+            out.push_str(&String::from_utf8_lossy(&bytes_out));
         } else {
             let line = summary_lines(std::slice::from_ref(record), first);
             let whole = Packet::parse_ipv4(&bytes);
@@ -483,14 +490,23 @@ pub fn reassembling_lines(
 
 /// One JSON object per record of the batch, one per line.
 pub fn json_lines(batch: &[Record]) -> String {
-    let mut out = String::with_capacity(batch.len() * 600);
+    let mut out = Vec::with_capacity(batch.len() * 600);
+    write_json_lines(batch, &mut out);
+    // Field names are ASCII literals; values are ASCII or their own UTF-8 text.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Appends one JSON object per record of the batch, one per line, to `out` (as
+/// [`json_lines`], without building a `String`).
+pub fn write_json_lines(batch: &[Record], out: &mut Vec<u8>) {
+    let mut names = Vec::with_capacity(64);
     for record in batch {
         let (packet, _) = decode_record(record);
-        let fields = fields(record, &packet);
-        fields.write_json(&mut out);
-        out.push('\n');
+        let mut object = JsonObject::begin(out, &mut names);
+        fields_into(record, &packet, &mut object);
+        object.finish();
+        out.push(b'\n');
     }
-    out
 }
 
 /// Findings of one packet, rendered.
@@ -625,21 +641,26 @@ pub fn fields_with_reassembled(
     packet: &Packet<'_>,
     reassembled: Option<&[u8]>,
 ) -> Fields {
-    let mut f = fields(record, packet);
+    let mut f = Fields::with_capacity(64);
+    reassembled_fields_into(record, packet, reassembled, &mut f);
+    f
+}
+
+/// Hands the fields of [`fields_with_reassembled`] to `f`.
+pub fn reassembled_fields_into<S: FieldSink>(
+    record: &Record,
+    packet: &Packet<'_>,
+    reassembled: Option<&[u8]>,
+    f: &mut S,
+) {
+    fields_into(record, packet, f);
     if let Some(bytes) = reassembled {
         let whole = Packet::parse_ipv4(bytes);
         if let Some(ip) = &whole.ipv4 {
             f.begin_nested();
-            datagram_fields(
-                &mut f,
-                &Datagram {
-                    ipv4: *ip,
-                    transport: whole.transport.clone(),
-                },
-            );
+            datagram_fields(f, ip, whole.transport.as_ref());
         }
     }
-    f
 }
 
 /// Running totals of a `verify` over one file.

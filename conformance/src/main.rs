@@ -283,6 +283,25 @@ fn progress_bar(path: &str) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// Bytes asked for as the capacity of an output pipe: Linux's default limit for unprivileged
+/// processes (`/proc/sys/fs/pipe-max-size`).
+#[cfg(target_os = "linux")]
+const PIPE_BYTES: i32 = 1 << 20;
+
+/// When standard output is a pipe, asks Linux for a larger one (64 KiB by default), so that
+/// `decode | consumer` hands over a batch's text in one go instead of waking the other side
+/// every 64 KiB. Anything else (a file, a terminal, a refusal) is left as it is.
+fn enlarge_pipe(stdout: &std::io::Stdout) {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::fcntl::{fcntl, FcntlArg};
+        // Fails harmlessly (EBADF) on anything but a pipe.
+        let _ = fcntl(stdout, FcntlArg::F_SETPIPE_SZ(PIPE_BYTES));
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = stdout;
+}
+
 fn report_unreadable(e: &CaptureError) {
     eprintln!("wirecheck: {e}");
 }
@@ -294,6 +313,7 @@ fn decode_files(
     threads: Option<usize>,
 ) -> ExitCode {
     let stdout = std::io::stdout();
+    enlarge_pipe(&stdout);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut status = 0u8;
     for path in files {
@@ -309,22 +329,28 @@ fn decode_files(
         let mut broken_pipe = false;
         let mut reassembler = CaptureReassembler::new();
         let mut first_seen = None;
+        // Every batch's text is about the same size: reuse the buffers (a few in flight).
+        let buffers = pipeline::BufferPool::new(8, 16 << 20);
         let error = pipeline::run(
             reader,
             threads.unwrap_or_else(pipeline::default_workers),
             |batch, first| {
                 if reassemble {
                     // Rendered in order by the sink, which owns the reassembler.
-                    (batch.to_vec(), first, String::new())
+                    (batch.to_vec(), first, Vec::new())
                 } else {
                     let text = match format {
-                        Format::Summary => decode::summary_lines(batch, first),
-                        Format::Json => decode::json_lines(batch),
+                        Format::Summary => decode::summary_lines(batch, first).into_bytes(),
+                        Format::Json => {
+                            let mut text = buffers.take(batch.len() * 640);
+                            decode::write_json_lines(batch, &mut text);
+                            text
+                        }
                     };
                     (Vec::new(), first, text)
                 }
             },
-            |(records, first, mut text): (Vec<_>, _, String)| {
+            |(records, first, mut text): (Vec<_>, _, Vec<u8>)| {
                 if reassemble {
                     let first = *first_seen.get_or_insert(first);
                     text = decode::reassembling_lines(
@@ -332,11 +358,13 @@ fn decode_files(
                         first,
                         format == Format::Json,
                         &mut reassembler,
-                    );
+                    )
+                    .into_bytes();
                 }
-                if !broken_pipe && out.write_all(text.as_bytes()).is_err() {
+                if !broken_pipe && out.write_all(&text).is_err() {
                     broken_pipe = true;
                 }
+                buffers.give(text);
             },
             |offset| {
                 if let Some(b) = &bar {

@@ -65,6 +65,8 @@ pub(crate) struct UdpSocket {
     /// Datagrams dropped because the queue was full.
     overflows: u64,
     ttl: u8,
+    /// TTL of multicast datagrams [RFC 1112 § 6.1].
+    multicast_ttl: u8,
     multicast_iface: Option<InterfaceId>,
 }
 
@@ -128,6 +130,7 @@ impl Stack {
                 queue: VecDeque::new(),
                 overflows: 0,
                 ttl: self.config.ip.default_ttl,
+                multicast_ttl: self.config.ip.default_multicast_ttl,
                 multicast_iface: None,
             },
         );
@@ -159,7 +162,8 @@ impl Stack {
         self.udp.sockets.get(&handle).map(|s| s.overflows)
     }
 
-    /// Sets the TTL of the socket's datagrams (1 keeps multicast on the link).
+    /// Sets the TTL of the socket's unicast and broadcast datagrams (multicast ones have their
+    /// own, [`udp_set_multicast_ttl`](Stack::udp_set_multicast_ttl)).
     pub fn udp_set_ttl(&mut self, handle: UdpHandle, ttl: u8) -> Result<(), StackError> {
         let s = self
             .udp
@@ -167,6 +171,18 @@ impl Stack {
             .get_mut(&handle)
             .ok_or(StackError::InvalidHandle)?;
         s.ttl = ttl;
+        Ok(())
+    }
+
+    /// Sets the TTL of the socket's multicast datagrams (1 by default, which keeps them on
+    /// the link [RFC 1112 § 6.1]).
+    pub fn udp_set_multicast_ttl(&mut self, handle: UdpHandle, ttl: u8) -> Result<(), StackError> {
+        let s = self
+            .udp
+            .sockets
+            .get_mut(&handle)
+            .ok_or(StackError::InvalidHandle)?;
+        s.multicast_ttl = ttl;
         Ok(())
     }
 
@@ -211,7 +227,12 @@ impl Stack {
             .sockets
             .get(&handle)
             .ok_or(StackError::InvalidHandle)?;
-        let (local, ttl, iface) = (socket.local, socket.ttl, socket.multicast_iface);
+        let (local, iface) = (socket.local, socket.multicast_iface);
+        let ttl = if destination.ip().is_multicast() {
+            socket.multicast_ttl
+        } else {
+            socket.ttl
+        };
         if destination.port() == 0 {
             return Err(StackError::InvalidDestination);
         }

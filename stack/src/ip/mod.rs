@@ -29,6 +29,9 @@ pub struct IpConfig {
     pub forwarding: bool,
     /// TTL of datagrams we originate (64, as most systems; RFC 1700 recommended value).
     pub default_ttl: u8,
+    /// TTL of multicast datagrams a socket sends unless it chose one: 1, so that an explicit
+    /// choice is needed to multicast beyond the local network [RFC 1112 § 6.1].
+    pub default_multicast_ttl: u8,
     /// Off (default): a datagram is never forwarded back out of the interface it arrived on
     /// [RFC 1180 § 5.3]. On: it is, and the source is sent an ICMP redirect when it is on that
     /// link [RFC 1812 § 5.2.7.2, § 4.3.3.2].
@@ -48,6 +51,7 @@ impl Default for IpConfig {
         IpConfig {
             forwarding: false,
             default_ttl: 64,
+            default_multicast_ttl: 1,
             forward_same_interface: false,
             accept_source_route: false,
             accept_redirects: true,

@@ -566,19 +566,18 @@ impl BuiltinTarget {
                         Err(e) => return CallOutcome::Err(stack_errno(e)),
                     }
                 }
-                let ttl = if dest.ip().is_multicast() {
-                    u.multicast_ttl.or(u.ttl)
-                } else {
-                    u.ttl
-                };
-                (u.handle, dest, ttl)
+                (u.handle, dest, (u.ttl, u.multicast_ttl))
             }
         };
-        let (Some(h), dest, ttl) = udp_target else {
+        let (Some(h), dest, (ttl, multicast_ttl)) = udp_target else {
             return CallOutcome::Err(Errno::EBADF);
         };
-        let default_ttl = self.stack.config().ip.default_ttl;
+        let ip = &self.stack.config().ip;
+        let (default_ttl, default_multicast_ttl) = (ip.default_ttl, ip.default_multicast_ttl);
         let _ = self.stack.udp_set_ttl(h, ttl.unwrap_or(default_ttl));
+        let _ = self
+            .stack
+            .udp_set_multicast_ttl(h, multicast_ttl.unwrap_or(default_multicast_ttl));
         match self.stack.udp_send_to(now, h, dest, data) {
             Ok(()) => ok(data.len() as i64),
             Err(e) => CallOutcome::Err(stack_errno(e)),
@@ -868,9 +867,10 @@ impl BuiltinTarget {
             Socket::Udp(u) => {
                 let value = match option {
                     SocketOption::TimeToLive => u.ttl.map_or(default_ttl, i64::from),
-                    SocketOption::MulticastTimeToLive => {
-                        u.multicast_ttl.or(u.ttl).map_or(default_ttl, i64::from)
-                    }
+                    SocketOption::MulticastTimeToLive => u.multicast_ttl.map_or(
+                        i64::from(self.stack.config().ip.default_multicast_ttl),
+                        i64::from,
+                    ),
                     other => {
                         return CallOutcome::Unsupported(format!(
                             "{other:?} is not kept for UDP sockets by wirecheck's stack"

@@ -569,6 +569,7 @@ impl Tcb {
             self.snd_wl1 = seg.seq;
             self.snd_wl2 = seg.ack;
             self.state = TcpState::Established;
+            self.rtt.handshake_done();
             self.retransmit_at = None;
             self.unacked_since = None;
             self.ack_now = true;
@@ -700,6 +701,7 @@ impl Tcb {
         if self.state == TcpState::SynReceived {
             if self.snd_una < seg.ack && seg.ack <= self.snd_max {
                 self.state = TcpState::Established;
+                self.rtt.handshake_done();
                 self.snd_wnd = usize::from(seg.window) << self.snd_shift;
                 self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
                 self.snd_wl1 = seg.seq;
@@ -1449,6 +1451,22 @@ impl Tcb {
             }
             _ => {
                 if self.snd_una == self.snd_max {
+                    return;
+                }
+                if self.snd_wnd == 0 {
+                    // The peer shrank its window to zero with data outstanding: probe it by
+                    // retransmitting the first unacknowledged octet, backing off, and give up
+                    // only when probes go unanswered, never because data beyond the window
+                    // edge stays unacknowledged [RFC 9293 § 3.8.6, MUST-35].
+                    let since = *self.probe_unanswered_since.get_or_insert(ctx.now);
+                    if ctx.now.saturating_duration_since(since) >= self.user_timeout {
+                        self.fail(ctx, TcpError::TimedOut);
+                        return;
+                    }
+                    ctx.stats.window_probes += 1;
+                    self.rtt.back_off();
+                    self.rtt_timing = None;
+                    self.retransmit(ctx, self.snd_una, 1);
                     return;
                 }
                 if timed_out {

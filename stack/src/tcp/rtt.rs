@@ -19,6 +19,9 @@ pub(crate) struct RttEstimator {
     pub(crate) backoffs: u32,
 }
 
+/// RTO once the handshake is over when a SYN had to be retransmitted [§ 5.7].
+const AFTER_SYN_LOSS_RTO: Duration = Duration::from_secs(3);
+
 /// Clock granularity G of § 2 (we measure in microseconds; 1 ms is a conservative G).
 const GRANULARITY: u64 = 1_000;
 
@@ -67,6 +70,20 @@ impl RttEstimator {
             .checked_shl(self.backoffs.min(16))
             .unwrap_or(u64::MAX);
         Duration::from_micros(backed.min(MAX_RTO.as_micros()))
+    }
+
+    /// The handshake is over. If the SYN (or SYN-ACK) timer expired and no RTT has been
+    /// measured since, data transfer starts with an RTO of 3 s rather than the backed-off one
+    /// [§ 5.7: "re-initialized to 3 seconds when data transmission begins"].
+    pub(crate) fn handshake_done(&mut self) {
+        if self.backoffs > 0 {
+            self.backoffs = 0;
+            self.rto = AFTER_SYN_LOSS_RTO
+                .as_micros()
+                .max(self.rto)
+                .max(self.min_rto)
+                .min(MAX_RTO.as_micros());
+        }
     }
 
     /// The timer expired: back off [§ 5.5].

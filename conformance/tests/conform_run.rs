@@ -406,3 +406,21 @@ fn igmp_report_on_join_and_manual_arp() {
     );
     assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:#?}");
 }
+
+#[test]
+fn must_fail_outbound_ip_options_are_compared() {
+    // The echo reply carries no IP options; a line that expects some must fail and show both.
+    let wrong = run_builtin(
+        "0 < icmp echo_request id 1 seq 1 (8)\n+0 > ip[opts=01010101] icmp echo_reply id 1 seq 1 (8)\n",
+    );
+    assert_eq!(wrong.verdict, Verdict::Fail, "{wrong:#?}");
+    let detail = wrong.detail.join("\n");
+    assert!(
+        detail.contains("IP options: expected 01010101, got "),
+        "{detail}"
+    );
+    // Without opts= the same reply passes.
+    let right =
+        run_builtin("0 < icmp echo_request id 1 seq 1 (8)\n+0 > icmp echo_reply id 1 seq 1 (8)\n");
+    assert_eq!(right.verdict, Verdict::Pass, "{right:#?}");
+}

@@ -739,6 +739,17 @@ impl Session {
         if let Some(df) = spec.dont_fragment {
             diff.check("DF", df, ip.dont_fragment);
         }
+        if let Some(expected) = &spec.options {
+            // Trailing End of Option List octets are padding to the 32-bit boundary.
+            let trim = |o: &[u8]| -> Vec<u8> {
+                let end = o.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+                o[..end].to_vec()
+            };
+            let actual = trim(ip.options.as_bytes());
+            if trim(expected) != actual {
+                diff.field("IP options", hex(expected), hex(&actual));
+            }
+        }
         match spec.fragment {
             Some(f) => {
                 diff.check(

@@ -50,6 +50,13 @@ impl Scoreboard {
         }
     }
 
+    /// Forgets every SACKed range. After a retransmission timeout the receiver may have
+    /// discarded what it SACKed (reneging), so nothing is taken as delivered until it is
+    /// cumulatively acknowledged [RFC 2018 § 8, RFC 6675 § 5.1].
+    pub(crate) fn clear(&mut self) {
+        self.ranges.clear();
+    }
+
     /// The end of the SACKed range containing `seq`, if any.
     pub(crate) fn sacked_at(&self, seq: Seq) -> Option<Seq> {
         self.ranges

@@ -1475,6 +1475,9 @@ impl Tcb {
                 }
                 ctx.stats.timeouts += 1;
                 self.cc.on_timeout(self.flight(), self.smss(), self.snd_max);
+                // SACKed data may have been reneged: resend from SND.UNA as if nothing had
+                // been SACKed (else a receiver that dropped it leaves the connection stalled).
+                self.scoreboard.clear();
                 self.rtt.back_off();
                 self.rtt_timing = None;
                 self.snd_nxt = self.snd_una;

@@ -1376,6 +1376,36 @@ fn sack_based_recovery_retransmits_only_the_holes() {
     );
 }
 
+/// A receiver that reneges on what it SACKed (RFC 2018 § 8) gets it again: the ACK of the
+/// retransmitted first segment carries no SACK block, the timer fires, and the sender resends
+/// from SND.UNA instead of treating the once-SACKed data as delivered (it stalled before).
+#[test]
+fn reneged_sack_data_is_resent_after_a_timeout() {
+    let mut c = Config::default();
+    c.tcp.timestamps = false;
+    let mut t = T::new(c);
+    let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[7u8; 4000]).unwrap();
+    let base = iss + 1;
+    assert_eq!(sent_tcp(&mut t.s).len(), 4);
+    // The first segment is lost; one ACK SACKs the other three: IsLost draws the resend.
+    let out = t.send(S::new(1000, base, ACK).sacks(&[(base + 1000, base + 4000)]));
+    assert_eq!(out.iter().map(|s| s.seq).collect::<Vec<_>>(), [base]);
+    // Reneging: the resend is acknowledged without any SACK block.
+    assert!(t.send(S::new(1000, base + 1000, ACK)).is_empty());
+    let out = t.advance(Duration::from_secs(3));
+    assert!(!out.is_empty(), "the sender stalled");
+    assert_eq!(out[0].seq, base + 1000, "{out:?}");
+    assert_eq!(out[0].payload.len(), 1000);
+    let out = t.send(S::new(1000, base + 2000, ACK));
+    assert_eq!(
+        out.iter().map(|s| s.seq - base).collect::<Vec<_>>(),
+        [2000, 3000],
+        "slow start resends the rest"
+    );
+}
+
 // ------------------------------------------------------------------ ICMP
 
 fn icmp_unreachable(code: u8, quoted_tcp: &S, mtu: u16) -> Vec<u8> {

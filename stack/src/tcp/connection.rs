@@ -989,8 +989,17 @@ impl Tcb {
             .enter_recovery(self.flight(), smss, self.snd_una, self.snd_max);
         self.rtt_timing = None;
         if self.sack {
-            // The pipe algorithm in `output` retransmits the first lost segment.
+            // The first segment presumed lost goes at once, whatever pipe says
+            // [RFC 6675 § 5 step (4.3)]; the pipe algorithm in `output` sends the rest.
             self.cc.cwnd = self.cc.ssthresh;
+            let limit = self
+                .scoreboard
+                .next_sacked_after(self.snd_una)
+                .map_or(smss, |n| (n - self.snd_una).min(smss));
+            let n = self.retransmit(ctx, self.snd_una, limit);
+            if let Some(r) = self.cc.recovery.as_mut() {
+                r.high_rxt = self.snd_una + n;
+            }
         } else {
             self.retransmit(ctx, self.snd_una, smss);
             self.cc.cwnd = self.cc.ssthresh + DUP_THRESH as usize * smss;

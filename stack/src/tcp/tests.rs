@@ -1406,6 +1406,37 @@ fn reneged_sack_data_is_resent_after_a_timeout() {
     );
 }
 
+/// Entering SACK recovery resends the first lost segment at once even when pipe already
+/// fills cwnd [RFC 6675 § 5 step (4.3)]: eight segments out, two lost, and the SACKed data
+/// leaves pipe (5000) above the halved cwnd (4000). It used to wait for the timer.
+#[test]
+fn sack_recovery_resends_the_first_hole_even_with_a_full_pipe() {
+    let mut c = Config::default();
+    c.tcp.timestamps = false;
+    c.tcp.initial_window_10 = true;
+    let mut t = T::new(c);
+    let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[3u8; 8000]).unwrap();
+    let base = iss + 1;
+    assert_eq!(sent_tcp(&mut t.s).len(), 8);
+    let dup = |blocks: &[(u32, u32)]| {
+        let b: Vec<(u32, u32)> = blocks.iter().map(|&(l, r)| (base + l, base + r)).collect();
+        S::new(1000, base, ACK).sacks(&b)
+    };
+    assert!(t.send(dup(&[(1000, 2000)])).is_empty());
+    assert!(t.send(dup(&[(3000, 4000), (1000, 2000)])).is_empty());
+    let out = t.send(dup(&[(3000, 5000), (1000, 2000)]));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq - base, s.payload.len()))
+            .collect::<Vec<_>>(),
+        [(0, 1000)],
+        "the first hole, alone"
+    );
+    assert_eq!(t.s.tcp_stats().timeouts, 0);
+}
+
 // ------------------------------------------------------------------ ICMP
 
 fn icmp_unreachable(code: u8, quoted_tcp: &S, mtu: u16) -> Vec<u8> {

@@ -394,6 +394,10 @@ pub const FEATURES: &[(Feature, &str)] = &[
     ("forwarding", "IPv4 forwarding between interfaces"),
     ("fragmentation", "IPv4 fragmentation on output"),
     ("mss", "TCP MSS option"),
+    (
+        "initial-window-rfc5681",
+        "an initial congestion window of 2-4 segments (RFC 5681 § 3.1), not IW10 (RFC 6928)",
+    ),
     ("window-scaling", "TCP window scale option (RFC 7323)"),
     ("timestamps", "TCP timestamps and PAWS (RFC 7323)"),
     ("sack", "SACK (RFC 2018) and SACK-based recovery (RFC 6675)"),

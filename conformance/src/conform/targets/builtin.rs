@@ -154,6 +154,7 @@ impl BuiltinTarget {
                 "forwarding",
                 "fragmentation",
                 "mss",
+                "initial-window-rfc5681",
                 "window-scaling",
                 "timestamps",
                 "sack",
@@ -172,6 +173,7 @@ impl BuiltinTarget {
                 "window-scaling" => tcp.window_scaling,
                 "timestamps" => tcp.timestamps,
                 "sack" => tcp.sack,
+                "initial-window-rfc5681" => !tcp.initial_window_10,
                 _ => true,
             })
             .collect(),

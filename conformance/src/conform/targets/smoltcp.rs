@@ -276,6 +276,7 @@ impl SmoltcpTarget {
                 "reassembly",
                 "fragmentation",
                 "mss",
+                "initial-window-rfc5681",
                 "window-scaling",
                 "challenge-ack",
                 "keepalive",

@@ -15,7 +15,6 @@ use wirecheck_codec::time::{Duration, Instant};
 use wirecheck_codec::ChecksumStatus;
 
 use crate::iface::{is_martian_source, InterfaceId};
-use crate::ip::options::ReturnRoute;
 use crate::ip::route::{Route, RouteKind};
 use crate::ip::{options, Destination, SendParams};
 use crate::stack::{Event, NetworkError, NetworkErrorKind, Origin, Stack, StackError};
@@ -286,7 +285,7 @@ impl Stack {
     ) {
         let return_route = class
             .is_unicast()
-            .then(|| ReturnRoute::reverse(request.options.as_bytes(), request.source))
+            .then(|| self.return_route(request))
             .flatten();
         let first_hop = return_route.map_or(request.source, |r| r.first_hop());
         let Ok(mut route) = self.route_output(first_hop, None) else {

@@ -20,6 +20,7 @@ use crate::icmp::ErrorToSend;
 use crate::iface::{is_martian_destination, is_martian_source, InterfaceId};
 use crate::stack::{Origin, Stack, StackError};
 use fragment_glue::{FragmentError, Push};
+use options::ReturnRoute;
 
 /// IP layer settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -474,6 +475,15 @@ impl Stack {
         true
     }
 
+    /// The return route of a datagram addressed to us that arrived with a completed source
+    /// route (see [`ReturnRoute::reverse`]), unless its first hop is a broadcast address of
+    /// ours or one of our own: replies then go straight to the source.
+    pub(crate) fn return_route(&self, header: &Ipv4Header<'_>) -> Option<ReturnRoute> {
+        ReturnRoute::reverse(header.options.as_bytes(), header.source).filter(|r| {
+            !self.is_any_broadcast(r.first_hop()) && self.local_iface_of(r.first_hop()).is_none()
+        })
+    }
+
     /// Chooses interface, next hop and source address for a datagram we originate.
     /// `iface` forces the interface (for multicast and limited broadcast, and IGMP).
     pub(crate) fn route_output(
@@ -860,6 +870,22 @@ mod tests {
             "id, seq and data echoed"
         );
         assert_eq!(s.stats().ip_source_routed, 0);
+        // A route whose last hop is our subnet's broadcast address is not followed back:
+        // the reply goes straight to the source, not to the whole link.
+        let lsrr = [131u8, 7, 8, 10, 0, 0, 255, 0];
+        s.handle_frame(Instant::ZERO, IF0, &echo_frame(PEER, HOST, 64, &lsrr));
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 {
+            destination,
+            eth_destination,
+            options,
+            ..
+        }] = &out[..]
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!((*destination, *eth_destination), (PEER, PEER_MAC));
+        assert!(options.is_empty());
     }
 
     #[test]

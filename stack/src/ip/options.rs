@@ -183,8 +183,9 @@ impl ReturnRoute {
     }
 
     /// Reverses the completed source route in `options` (a received header's option octets)
-    /// of a datagram from `source`. `None` if there is no source route, it is not complete
-    /// or malformed, or the way back is direct (nothing was recorded, or only `source`).
+    /// of a datagram from `source`. `None` if there is no source route, it is not complete,
+    /// malformed or names an address no router has, or the way back is direct (nothing was
+    /// recorded, or only `source`).
     ///
     /// A completed route holds the addresses recorded by the hops, `{G1, G2, … Gn}`, with
     /// the source and us in the IP header. The reply goes to `Gn` with the route
@@ -203,6 +204,11 @@ impl ReturnRoute {
             let b = body.get(3 + 4 * i..7 + 4 * i)?;
             Some(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
         };
+        // Recorded hops are routers' interface addresses: a route naming 0/8, 127/8, a
+        // multicast or a broadcast address is bogus and not followed back.
+        if (0..count).any(|i| recorded(i).is_none_or(crate::iface::is_martian_source)) {
+            return None;
+        }
         let last = recorded(count.checked_sub(1)?)?;
         let mut hops = [Ipv4Addr::UNSPECIFIED; MAX_OPTIONS / 4];
         let mut n = 0usize;
@@ -381,6 +387,18 @@ mod tests {
         assert_eq!(ReturnRoute::reverse(&[131, 7, 2, 10, 0, 0, 1, 0], S), None);
         assert_eq!(ReturnRoute::reverse(&[7, 7, 8, 10, 0, 0, 1, 0], S), None);
         assert_eq!(ReturnRoute::reverse(&[131, 11, 12, 10, 0], S), None);
+        // A hop no router can have: a broadcast, multicast or loopback address.
+        for bogus in [
+            [255u8, 255, 255, 255],
+            [224, 0, 0, 1],
+            [127, 0, 0, 1],
+            [0, 0, 0, 0],
+        ] {
+            let mut o = vec![131u8, 11, 12, 10, 0, 0, 1];
+            o.extend_from_slice(&bogus);
+            o.push(0);
+            assert_eq!(ReturnRoute::reverse(&o, S), None, "{bogus:?}");
+        }
         // A full-size option (9 addresses) reverses within the 40-octet bound.
         let mut big = vec![131u8, 39, 40];
         for i in 1..=9u8 {

@@ -880,7 +880,7 @@ impl Stack {
         if let Some(h) = self.tcp.lookup(local, remote) {
             self.tcp_segment_for(now, h, &seg);
         } else if let Some(l) = self.tcp.listener_for(local) {
-            let return_route = ReturnRoute::reverse(header.options.as_bytes(), header.source);
+            let return_route = self.return_route(header);
             self.tcp_listen_input(now, l, local, remote, &seg, return_route);
         } else if !seg.has(TcpFlags::RST) {
             // CLOSED [RFC 9293 § 3.10.7.1].

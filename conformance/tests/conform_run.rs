@@ -424,3 +424,39 @@ fn must_fail_outbound_ip_options_are_compared() {
         run_builtin("0 < icmp echo_request id 1 seq 1 (8)\n+0 > icmp echo_reply id 1 seq 1 (8)\n");
     assert_eq!(right.verdict, Verdict::Pass, "{right:#?}");
 }
+
+#[test]
+fn must_fail_source_routed_reply_to_the_wrong_first_hop() {
+    // A completed loose source route {198.51.100.1, 203.0.113.2 >>}: the builtin stack answers
+    // to 203.0.113.2 with {>>198.51.100.1, 192.0.2.1}. A line expecting the reply straight to
+    // the source, without options, must fail.
+    let request = "0 < ip[opts=830b0cc6336401cb00710200] icmp echo_request id 1 seq 1 (8)\n";
+    let wrong = run_builtin(&format!(
+        "{request}+0 > ip[dst=192.0.2.1] icmp echo_reply id 1 seq 1 (8)\n"
+    ));
+    assert_eq!(wrong.verdict, Verdict::Fail, "{wrong:#?}");
+    let detail = wrong.detail.join("\n");
+    assert!(
+        detail.contains("IP destination: expected 192.0.2.1, got 203.0.113.2"),
+        "{detail}"
+    );
+    let right = run_builtin(&format!(
+        "{request}+0 > ip[dst=203.0.113.2 opts=830b04c6336401c0000201] icmp echo_reply id 1 seq 1 (8)\n"
+    ));
+    assert_eq!(right.verdict, Verdict::Pass, "{right:#?}");
+}
+
+#[test]
+fn tcp_checksum_of_a_source_routed_segment_covers_the_final_destination() {
+    // The SYN-ACK goes to the route's first hop, 203.0.113.2, but its pseudo-header names
+    // 192.0.2.1 (RFC 9293 § 3.1): the runner verifies it that way and the line passes (it
+    // would fail with "TCP checksum" against the header's destination).
+    let outcome = run_builtin(
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+         +0 bind(3, ..., ...) = 0\n\
+         +0 listen(3, 1) = 0\n\
+         +0 < ip[opts=830b0cc6336401cb00710200] S 0:0(0) win 65535 <mss 1000>\n\
+         +0 > ip[dst=203.0.113.2 opts=830b04c6336401c0000201] S. 0:0(0) ack 1 <...>\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:#?}");
+}

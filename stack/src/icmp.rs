@@ -273,7 +273,8 @@ impl Stack {
     }
 
     /// Replies to a query: from the address it was sent to (or the arrival interface's for a
-    /// broadcast), to its source.
+    /// broadcast), to its source — along the reversed route if the query came with a
+    /// completed source route [RFC 1122 § 3.2.2.6, § 3.2.2.8].
     fn icmp_reply(
         &mut self,
         now: Instant,
@@ -282,7 +283,12 @@ impl Stack {
         request: &Ipv4Header<'_>,
         body: IcmpBody<'_>,
     ) {
-        let Ok(mut route) = self.route_output(request.source, None) else {
+        let return_route = class
+            .is_unicast()
+            .then(|| self.return_route(request))
+            .flatten();
+        let first_hop = return_route.map_or(request.source, |r| r.first_hop());
+        let Ok(mut route) = self.route_output(first_hop, None) else {
             self.stats.icmp_dropped += 1;
             return;
         };
@@ -302,7 +308,7 @@ impl Stack {
             protocol: IpProtocol::ICMP,
             ttl: self.config.ip.default_ttl,
             dont_fragment: false,
-            options: &[],
+            options: return_route.as_ref().map_or(&[], |r| r.option()),
             origin: Origin::Stack(IpProtocol::ICMP),
         };
         let _ = self.icmp_send(now, &route, params, body);
@@ -567,6 +573,35 @@ mod stack_tests {
             &from_peer(HOST, IpProtocol::ICMP, &req),
         );
         let out = sent(&mut s);
+        let [Decoded::Ipv4 {
+            source,
+            destination,
+            options,
+            payload,
+            ..
+        }] = &out[..]
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!((*source, *destination), (HOST, PEER));
+        assert!(options.is_empty());
+        let (m, _) = IcmpMessage::parse(payload).unwrap();
+        let IcmpBody::TimestampReply(t) = m.body else {
+            panic!()
+        };
+        assert_eq!((t.identifier, t.sequence, t.originate), (3, 4, 1000));
+        // No clock of UT: the stack's milliseconds (mod one day), flagged non-standard with
+        // the high-order bit [RFC 792].
+        assert_eq!(t.receive, 0x8000_0000 | 5000);
+        assert_eq!(t.transmit, 0x8000_0000 | 5000);
+        // A day later the count starts again.
+        s.arp_insert(Instant::from_millis(86_400_000), IF0, PEER, PEER_MAC);
+        s.handle_frame(
+            Instant::from_millis(86_400_000 + 7),
+            IF0,
+            &from_peer(HOST, IpProtocol::ICMP, &req),
+        );
+        let out = sent(&mut s);
         let [Decoded::Ipv4 { payload, .. }] = &out[..] else {
             panic!("{out:?}")
         };
@@ -574,8 +609,67 @@ mod stack_tests {
         let IcmpBody::TimestampReply(t) = m.body else {
             panic!()
         };
-        assert_eq!((t.identifier, t.sequence, t.originate), (3, 4, 1000));
-        assert_eq!(t.receive, 0x8000_0000 | 5000);
+        assert_eq!(t.receive, 0x8000_0007);
+    }
+
+    #[test]
+    fn timestamp_reply_to_secondary_address_and_along_a_reversed_route() {
+        // A second address on another interface: the reply comes from the address the
+        // request was sent to [RFC 1122 § 3.2.2.8], and a completed source route in the
+        // request is reversed for the reply.
+        let mut s = host(Config::default());
+        let other = Ipv4Addr::new(172, 16, 0, 1);
+        s.add_interface(
+            Instant::ZERO,
+            crate::InterfaceConfig::ethernet(
+                MacAddr([2, 0, 0, 0, 9, 9]),
+                crate::Ipv4Cidr::new(other, 24),
+            ),
+        )
+        .unwrap();
+        while s.poll_transmit().is_some() {}
+        let hop = Ipv4Addr::new(10, 0, 0, 7);
+        s.arp_insert(Instant::ZERO, IF0, hop, PEER_MAC);
+        let req = icmp(IcmpBody::Timestamp(Timestamp {
+            code: 0,
+            identifier: 1,
+            sequence: 2,
+            originate: 77,
+            receive: 0,
+            transmit: 0,
+        }));
+        // From 192.0.2.1 through 10.0.0.7, which recorded itself: {10.0.0.7 >>}.
+        let far = Ipv4Addr::new(192, 0, 2, 1);
+        let lsrr = [131u8, 7, 8, 10, 0, 0, 7, 0];
+        let frame = ipv4_frame(
+            HOST_MAC,
+            PEER_MAC,
+            far,
+            other,
+            IpProtocol::ICMP,
+            60,
+            &lsrr,
+            &req,
+        );
+        s.handle_frame(Instant::from_millis(3), IF0, &frame);
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 {
+            source,
+            destination,
+            options,
+            payload,
+            ..
+        }] = &out[..]
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!((*source, *destination), (other, hop));
+        assert_eq!(&options[..], &[131, 7, 4, 192, 0, 2, 1, 0]);
+        let (m, _) = IcmpMessage::parse(payload).unwrap();
+        let IcmpBody::TimestampReply(t) = m.body else {
+            panic!()
+        };
+        assert_eq!((t.identifier, t.sequence, t.originate), (1, 2, 77));
     }
 
     #[test]

@@ -954,6 +954,28 @@ fn loose_source_route_is_followed_only_when_configured() {
             assert_eq!(*ttl, 63);
             assert!(checksum_ok);
             assert_eq!(net.stack(b).stats().icmp_in, 1);
+            // B, the final destination, answers along the reversed route: to the router,
+            // with {>>10.0.0.1}; the router follows it and A, in turn the final destination,
+            // gets the reply [RFC 1122 § 3.2.1.8 (c), § 3.2.2.6].
+            let replies: Vec<Decoded> = decoded_on(&net, b_net)
+                .into_iter()
+                .filter(|d| matches!(d, Decoded::Ipv4 { source, .. } if *source == Ipv4Addr::new(10, 0, 1, 1)))
+                .collect();
+            let [Decoded::Ipv4 {
+                destination,
+                options,
+                ..
+            }] = &replies[..]
+            else {
+                panic!("{replies:?}")
+            };
+            assert_eq!(*destination, Ipv4Addr::new(10, 0, 1, 254));
+            assert_eq!(&options[..], &[131, 7, 4, 10, 0, 0, 1, 0]);
+            let echo_replies = events(&mut net, a)
+                .into_iter()
+                .filter(|e| matches!(e, Event::EchoReply { source, .. } if *source == Ipv4Addr::new(10, 0, 1, 1)))
+                .count();
+            assert_eq!(echo_replies, 1);
         } else {
             assert!(on_b.is_empty());
             assert_eq!(net.stack(r).stats().ip_source_routed, 1);

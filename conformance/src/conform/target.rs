@@ -388,6 +388,10 @@ pub const FEATURES: &[(Feature, &str)] = &[
     ("tcp", "TCP"),
     ("udp", "UDP"),
     ("icmp", "ICMP echo and errors"),
+    (
+        "icmp-timestamp",
+        "ICMP timestamp requests answered (a MAY: RFC 1122 § 3.2.2.8)",
+    ),
     ("arp", "ARP resolution with a pending queue"),
     ("igmp", "IGMP host membership (v1/v2/v3)"),
     ("reassembly", "IPv4 reassembly"),

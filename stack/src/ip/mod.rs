@@ -20,6 +20,7 @@ use crate::icmp::ErrorToSend;
 use crate::iface::{is_martian_destination, is_martian_source, InterfaceId};
 use crate::stack::{Origin, Stack, StackError};
 use fragment_glue::{FragmentError, Push};
+use options::ReturnRoute;
 
 /// IP layer settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +37,18 @@ pub struct IpConfig {
     /// [RFC 1180 § 5.3]. On: it is, and the source is sent an ICMP redirect when it is on that
     /// link [RFC 1812 § 5.2.7.2, § 4.3.3.2].
     pub forward_same_interface: bool,
-    /// Honour source route options (loose and strict) [RFC 1812 § 5.2.4.1]. Off (default):
-    /// every datagram carrying one is dropped, as Linux does with `accept_source_route = 0`.
+    /// Act as an intermediate hop of source routes, loose and strict (with `forwarding` on)
+    /// [RFC 1122 § 3.3.5; RFC 1812 § 5.2.4.1]. Off (default): a datagram whose source route
+    /// still has hops to visit is dropped, as Linux does with `accept_source_route = 0`; RFC
+    /// 1122 § 3.3.5 requires a host's switch to default to disabled. (RFC 1812 § 5.3.13.4
+    /// wants a router to forward them by default; [`Config::router`](crate::Config::router)
+    /// leaves the switch off, as Linux does.)
+    ///
+    /// Either way, a datagram addressed to us whose source route is complete is accepted —
+    /// we are its final destination, which a host MUST be able to be [RFC 1122 § 3.2.1.8
+    /// (c)] — and the replies to it take the reversed route: ICMP echo and timestamp replies
+    /// [§ 3.2.2.6, § 3.2.2.8] and every segment of a TCP connection it opens passively
+    /// [§ 4.2.3.8; RFC 9293 MUST-53].
     pub accept_source_route: bool,
     /// Hosts: learn host routes from ICMP redirects sent by the current gateway
     /// [RFC 1122 § 3.2.2.2].
@@ -167,11 +178,16 @@ impl Stack {
             }
             return;
         }
-        if options::has_source_route(header.options.as_bytes())
-            && !self.config.ip.accept_source_route
-        {
-            self.stats.ip_source_routed += 1;
-            return;
+        if let Some((_, _, len, ptr)) = options::source_route(header.options.as_bytes()) {
+            // A completed route addressed to us has arrived: we are its final destination,
+            // which a host MUST be able to be [RFC 1122 § 3.2.1.8 (c); RFC 1812 § 4.2.2.1
+            // (c)]. Only acting as a hop of a source route is subject to the switch.
+            let final_destination =
+                class == Some(Destination::Unicast) && options::route_completed(len, ptr);
+            if !final_destination && !self.config.ip.accept_source_route {
+                self.stats.ip_source_routed += 1;
+                return;
+            }
         }
         match class {
             Some(class) if class.is_unicast() && link_multicast => {
@@ -457,6 +473,15 @@ impl Stack {
         rewrite_header_checksum(&mut rewritten, header_len);
         self.ip_forward(now, in_iface, link_multicast, rewritten);
         true
+    }
+
+    /// The return route of a datagram addressed to us that arrived with a completed source
+    /// route (see [`ReturnRoute::reverse`]), unless its first hop is a broadcast address of
+    /// ours or one of our own: replies then go straight to the source.
+    pub(crate) fn return_route(&self, header: &Ipv4Header<'_>) -> Option<ReturnRoute> {
+        ReturnRoute::reverse(header.options.as_bytes(), header.source).filter(|r| {
+            !self.is_any_broadcast(r.first_hop()) && self.local_iface_of(r.first_hop()).is_none()
+        })
     }
 
     /// Chooses interface, next hop and source address for a datagram we originate.
@@ -777,12 +802,90 @@ mod tests {
     }
 
     #[test]
-    fn source_routes_are_dropped_by_default() {
-        let mut s = host(Config::default());
-        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+    fn a_host_is_not_a_hop_of_a_source_route() {
+        // One address left to visit: we would be an intermediate hop. A host drops it,
+        // whatever the switch says (it does not forward) [RFC 1122 § 3.3.5].
         let lsrr = [131u8, 7, 4, 10, 0, 0, 9, 0];
-        assert_eq!(answered(&mut s, &echo_frame(PEER, HOST, 64, &lsrr)), 0);
-        assert_eq!(s.stats().ip_source_routed, 1);
+        for accept in [false, true] {
+            let mut config = Config::default();
+            config.ip.accept_source_route = accept;
+            let mut s = host(config);
+            s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+            assert_eq!(answered(&mut s, &echo_frame(PEER, HOST, 64, &lsrr)), 0);
+            assert_eq!(s.stats().icmp_in, 0, "not delivered");
+            assert_eq!(s.stats().ip_source_routed, u64::from(!accept));
+        }
+    }
+
+    const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 254);
+    const GATEWAY_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 0xfe]);
+
+    /// A host with a default route through GATEWAY, whose MAC it knows.
+    fn routed_host() -> Stack {
+        let mut s = host(Config::default());
+        s.add_route(route::Route::default_via(GATEWAY, IF0))
+            .unwrap();
+        s.arp_insert(Instant::ZERO, IF0, GATEWAY, GATEWAY_MAC);
+        s.arp_insert(Instant::ZERO, IF0, PEER, PEER_MAC);
+        s
+    }
+
+    #[test]
+    fn final_destination_of_a_source_route_answers_along_the_reversed_route() {
+        // The request came from PEER through G1 = 192.0.2.7 and G2 = 198.51.100.9, which
+        // recorded themselves: {G1, G2 >>}. By default (no source-route forwarding) we are
+        // still its final destination [RFC 1122 § 3.2.1.8 (c)]; the reply goes to G2 (through
+        // the gateway) carrying {>>G1, PEER} [§ 3.2.2.6].
+        let mut s = routed_host();
+        assert!(!s.config.ip.accept_source_route);
+        let lsrr = [131u8, 11, 12, 192, 0, 2, 7, 198, 51, 100, 9, 0];
+        s.handle_frame(Instant::ZERO, IF0, &echo_frame(PEER, HOST, 64, &lsrr));
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 {
+            source,
+            destination,
+            eth_destination,
+            options,
+            payload,
+            checksum_ok,
+            ..
+        }] = &out[..]
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(
+            (*source, *destination, *eth_destination),
+            (HOST, Ipv4Addr::new(198, 51, 100, 9), GATEWAY_MAC)
+        );
+        assert_eq!(
+            &options[..],
+            &[131, 11, 4, 192, 0, 2, 7, 10, 0, 0, 2, 0],
+            "loose route to G1 then PEER, padded"
+        );
+        assert!(checksum_ok);
+        assert_eq!(payload[0], 0, "echo reply");
+        assert_eq!(
+            &payload[4..9],
+            &[0, 1, 0, 1, b'q'],
+            "id, seq and data echoed"
+        );
+        assert_eq!(s.stats().ip_source_routed, 0);
+        // A route whose last hop is our subnet's broadcast address is not followed back:
+        // the reply goes straight to the source, not to the whole link.
+        let lsrr = [131u8, 7, 8, 10, 0, 0, 255, 0];
+        s.handle_frame(Instant::ZERO, IF0, &echo_frame(PEER, HOST, 64, &lsrr));
+        let out = sent(&mut s);
+        let [Decoded::Ipv4 {
+            destination,
+            eth_destination,
+            options,
+            ..
+        }] = &out[..]
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!((*destination, *eth_destination), (PEER, PEER_MAC));
+        assert!(options.is_empty());
     }
 
     #[test]

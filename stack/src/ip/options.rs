@@ -124,11 +124,6 @@ pub(crate) fn stamp_for_forwarding(
     Ok(modified)
 }
 
-/// Whether the options hold a Loose or Strict Source and Record Route option.
-pub(crate) fn has_source_route(options: &[u8]) -> bool {
-    source_route(options).is_some()
-}
-
 /// The first source route option: its offset in `options`, whether it is strict, its length
 /// and pointer.
 pub(crate) fn source_route(options: &[u8]) -> Option<(usize, bool, usize, usize)> {
@@ -153,6 +148,103 @@ pub(crate) fn source_route(options: &[u8]) -> Option<(usize, bool, usize, usize)
         at += len;
     }
     None
+}
+
+/// Whether a source route option of length `len` with pointer `ptr` is complete: no whole
+/// address is left at the pointer, so the datagram has reached its final destination
+/// [RFC 791 § 3.1; RFC 1122 § 3.2.1.8 (c)].
+pub(crate) fn route_completed(len: usize, ptr: usize) -> bool {
+    ptr + 3 > len
+}
+
+/// The most octets of options an IPv4 header holds (a 60-octet header).
+pub(crate) const MAX_OPTIONS: usize = 40;
+
+/// The return route built by reversing a received, completed source route [RFC 1122
+/// § 3.2.1.8 (c), § 3.2.2.6, § 4.2.3.8]: the first hop, which the reply is addressed to, and
+/// the source route option (of the received type, loose or strict) naming the rest of the way
+/// back, ending at the original source. Fixed size: an option is at most 40 octets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReturnRoute {
+    first_hop: Ipv4Addr,
+    option: [u8; MAX_OPTIONS],
+    len: u8,
+}
+
+impl ReturnRoute {
+    /// Where the reply goes first: the last address the route recorded.
+    pub(crate) fn first_hop(&self) -> Ipv4Addr {
+        self.first_hop
+    }
+
+    /// The source route option to send (unpadded; the header is padded when written).
+    pub(crate) fn option(&self) -> &[u8] {
+        self.option.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// Reverses the completed source route in `options` (a received header's option octets)
+    /// of a datagram from `source`. `None` if there is no source route, it is not complete,
+    /// malformed or names an address no router has, or the way back is direct (nothing was
+    /// recorded, or only `source`).
+    ///
+    /// A completed route holds the addresses recorded by the hops, `{G1, G2, … Gn}`, with
+    /// the source and us in the IP header. The reply goes to `Gn` with the route
+    /// `{>>Gn-1, … G1, S}`. A sender that wrongly listed itself first (`{S, G1, … Gn}`, case
+    /// (B) of RFC 1122 § 3.2.1.8 (c)) gets `{>>Gn-1, … G1, S}` too, not a route naming it
+    /// twice.
+    pub(crate) fn reverse(options: &[u8], source: Ipv4Addr) -> Option<ReturnRoute> {
+        let (at, strict, len, ptr) = source_route(options)?;
+        if len < 3 || ptr < 4 || !route_completed(len, ptr) {
+            return None;
+        }
+        let body = options.get(at..at + len)?;
+        // The recorded addresses: the whole slots before the pointer.
+        let count = ((ptr - 4) / 4).min((len - 3) / 4);
+        let recorded = |i: usize| {
+            let b = body.get(3 + 4 * i..7 + 4 * i)?;
+            Some(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
+        };
+        // Recorded hops are routers' interface addresses: a route naming 0/8, 127/8, a
+        // multicast or a broadcast address is bogus and not followed back.
+        if (0..count).any(|i| recorded(i).is_none_or(crate::iface::is_martian_source)) {
+            return None;
+        }
+        let last = recorded(count.checked_sub(1)?)?;
+        let mut hops = [Ipv4Addr::UNSPECIFIED; MAX_OPTIONS / 4];
+        let mut n = 0usize;
+        for i in (0..count.saturating_sub(1)).rev() {
+            *hops.get_mut(n)? = recorded(i)?;
+            n += 1;
+        }
+        let source_listed = recorded(0) == Some(source);
+        if !source_listed {
+            *hops.get_mut(n)? = source;
+            n += 1;
+        }
+        if last == source || n == 0 {
+            return None; // straight back to the source
+        }
+        let mut option = [0u8; MAX_OPTIONS];
+        let kind = if strict {
+            OptionType::STRICT_SOURCE_ROUTE
+        } else {
+            OptionType::LOOSE_SOURCE_ROUTE
+        };
+        let total = 3 + 4 * n;
+        *option.get_mut(0)? = kind.0;
+        *option.get_mut(1)? = total as u8;
+        *option.get_mut(2)? = 4;
+        for (i, hop) in hops.iter().take(n).enumerate() {
+            option
+                .get_mut(3 + 4 * i..7 + 4 * i)?
+                .copy_from_slice(&hop.octets());
+        }
+        Some(ReturnRoute {
+            first_hop: last,
+            option,
+            len: total as u8,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -250,14 +342,87 @@ mod tests {
         );
     }
 
+    const S: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+    #[test]
+    fn return_route_reverses_the_recorded_hops_and_ends_at_the_source() {
+        // Received at the final destination: {G1 = 198.51.100.1, G2 = 203.0.113.2 >>}.
+        let received = [
+            131u8, 11, 12, 198, 51, 100, 1, 203, 0, 113, 2, 0, // EOL pad
+        ];
+        let r = ReturnRoute::reverse(&received, S).unwrap();
+        assert_eq!(r.first_hop(), Ipv4Addr::new(203, 0, 113, 2));
+        assert_eq!(
+            r.option(),
+            &[131, 11, 4, 198, 51, 100, 1, 192, 0, 2, 1],
+            "{{>>G1, S}}"
+        );
+        // Strict stays strict, after a NOP.
+        let received = [1u8, 137, 7, 8, 10, 0, 0, 9];
+        let r = ReturnRoute::reverse(&received, S).unwrap();
+        assert_eq!(r.first_hop(), Ipv4Addr::new(10, 0, 0, 9));
+        assert_eq!(r.option(), &[137, 7, 4, 192, 0, 2, 1]);
+    }
+
+    #[test]
+    fn return_route_of_a_route_listing_its_source_names_it_once() {
+        // Case (B): {S, G1, G2 >>}: back to G2, then {>>G1, S}.
+        let received = [131u8, 15, 16, 192, 0, 2, 1, 10, 0, 0, 1, 10, 0, 0, 2];
+        let r = ReturnRoute::reverse(&received, S).unwrap();
+        assert_eq!(r.first_hop(), Ipv4Addr::new(10, 0, 0, 2));
+        assert_eq!(r.option(), &[131, 11, 4, 10, 0, 0, 1, 192, 0, 2, 1]);
+        // {S >>} alone: straight back, no option.
+        assert_eq!(ReturnRoute::reverse(&[131, 7, 8, 192, 0, 2, 1, 0], S), None);
+    }
+
+    #[test]
+    fn no_return_route_unless_complete_and_well_formed() {
+        // Pointer at a remaining address: not complete (we are not the final destination).
+        assert_eq!(
+            ReturnRoute::reverse(&[131, 11, 8, 10, 0, 0, 1, 10, 0, 0, 2, 0], S),
+            None
+        );
+        // Nothing recorded, pointer below 4, no source route at all, truncated.
+        assert_eq!(ReturnRoute::reverse(&[131, 3, 4, 0], S), None);
+        assert_eq!(ReturnRoute::reverse(&[131, 7, 2, 10, 0, 0, 1, 0], S), None);
+        assert_eq!(ReturnRoute::reverse(&[7, 7, 8, 10, 0, 0, 1, 0], S), None);
+        assert_eq!(ReturnRoute::reverse(&[131, 11, 12, 10, 0], S), None);
+        // A hop no router can have: a broadcast, multicast or loopback address.
+        for bogus in [
+            [255u8, 255, 255, 255],
+            [224, 0, 0, 1],
+            [127, 0, 0, 1],
+            [0, 0, 0, 0],
+        ] {
+            let mut o = vec![131u8, 11, 12, 10, 0, 0, 1];
+            o.extend_from_slice(&bogus);
+            o.push(0);
+            assert_eq!(ReturnRoute::reverse(&o, S), None, "{bogus:?}");
+        }
+        // A full-size option (9 addresses) reverses within the 40-octet bound.
+        let mut big = vec![131u8, 39, 40];
+        for i in 1..=9u8 {
+            big.extend_from_slice(&[10, 0, 0, i]);
+        }
+        big.push(0);
+        let r = ReturnRoute::reverse(&big, S).unwrap();
+        assert_eq!(r.first_hop(), Ipv4Addr::new(10, 0, 0, 9));
+        assert_eq!(r.option().len(), 39);
+        assert_eq!(&r.option()[3..7], &[10, 0, 0, 8]);
+        assert_eq!(&r.option()[35..39], &S.octets());
+    }
+
     #[test]
     fn finds_source_routes() {
-        assert!(has_source_route(&[1, 131, 7, 4, 1, 2, 3, 4]));
+        assert_eq!(
+            source_route(&[1, 131, 7, 4, 1, 2, 3, 4]),
+            Some((1, false, 7, 4))
+        );
         assert_eq!(
             source_route(&[137, 7, 4, 1, 2, 3, 4, 0]),
             Some((0, true, 7, 4))
         );
-        assert!(!has_source_route(&[7, 7, 4, 0, 0, 0, 0, 0]));
-        assert!(!has_source_route(&[0, 131, 7, 4]));
+        assert_eq!(source_route(&[7, 7, 4, 0, 0, 0, 0, 0]), None);
+        assert_eq!(source_route(&[0, 131, 7, 4]), None);
     }
 }

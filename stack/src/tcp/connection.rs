@@ -161,6 +161,9 @@ pub(crate) struct Tcb {
     peer_mss: usize,
     /// The path MTU − 40, lowered by ICMP fragmentation needed [RFC 1191].
     pmtu_mss: usize,
+    /// Octets of IP options every segment carries (a return source route, padded), taken
+    /// off the send MSS [RFC 9293 § 3.7.1].
+    ip_options_len: usize,
     window_scaling: bool,
     timestamps: bool,
     ts_recent: u32,
@@ -255,6 +258,7 @@ impl Tcb {
             mss_local,
             peer_mss: DEFAULT_MSS,
             pmtu_mss: mss_local,
+            ip_options_len: 0,
             window_scaling: false,
             timestamps: false,
             ts_recent: 0,
@@ -319,8 +323,10 @@ impl Tcb {
         mtu: u16,
         ts_offset: u32,
         syn: &PeerSyn,
+        ip_options_len: usize,
     ) -> Tcb {
         let mut t = Tcb::new(ctx.now, ctx.config, local, remote, iss, mtu, ts_offset);
+        t.ip_options_len = ip_options_len;
         t.state = TcpState::SynReceived;
         t.learn_syn(ctx, syn);
         t.snd_wnd = usize::from(syn.window);
@@ -352,11 +358,12 @@ impl Tcb {
         self.cc = Congestion::new(self.smss(), ctx.config.initial_window_10, self.iss);
     }
 
-    /// The effective send MSS: the peer's MSS and the path's, less the options every segment
-    /// carries [RFC 9293 § 3.7.1, RFC 6691].
+    /// The effective send MSS: the peer's MSS and the path's, less the TCP and IP options
+    /// every segment carries [RFC 9293 § 3.7.1, RFC 6691].
     pub(crate) fn smss(&self) -> usize {
         let base = self.peer_mss.min(self.pmtu_mss);
         base.saturating_sub(if self.timestamps { 12 } else { 0 })
+            .saturating_sub(self.ip_options_len)
             .max(MIN_MSS)
     }
 

@@ -47,7 +47,8 @@ use wirecheck_codec::time::{Duration, Instant};
 
 use crate::iface::InterfaceId;
 use crate::ip::frame::{self, fold16, pseudo_header_sum, Ipv4Fields};
-use crate::ip::Destination;
+use crate::ip::options::ReturnRoute;
+use crate::ip::{Destination, SendParams};
 use crate::stack::{Event, NetworkError, NetworkErrorKind, Origin, Stack, StackError};
 use wirecheck_codec::ethernet::{EtherType, MacAddr};
 
@@ -257,6 +258,10 @@ enum Owner {
 struct Entry {
     tcb: Tcb,
     owner: Owner,
+    /// The reversed source route of the SYN that opened the connection passively: every
+    /// segment the connection sends carries it [RFC 1122 § 4.2.3.8; RFC 9293 MUST-53].
+    /// Bounded: at most 40 octets of option.
+    return_route: Option<ReturnRoute>,
 }
 
 #[derive(Debug, Clone)]
@@ -580,6 +585,7 @@ impl Stack {
             Entry {
                 tcb,
                 owner: Owner::User,
+                return_route: None,
             },
         );
         self.tcp.by_tuple.insert((local, remote), h);
@@ -874,7 +880,8 @@ impl Stack {
         if let Some(h) = self.tcp.lookup(local, remote) {
             self.tcp_segment_for(now, h, &seg);
         } else if let Some(l) = self.tcp.listener_for(local) {
-            self.tcp_listen_input(now, l, local, remote, &seg);
+            let return_route = self.return_route(header);
+            self.tcp_listen_input(now, l, local, remote, &seg, return_route);
         } else if !seg.has(TcpFlags::RST) {
             // CLOSED [RFC 9293 § 3.10.7.1].
             self.tcp.stats.resets_sent += 1;
@@ -904,7 +911,8 @@ impl Stack {
         with_tcb!(self, now, h, |tcb, ctx| tcb.input(ctx, seg));
     }
 
-    /// A segment for a listener [RFC 9293 § 3.10.7.2].
+    /// A segment for a listener [RFC 9293 § 3.10.7.2]. `return_route`: the reversed
+    /// source route the segment arrived with, if it carried a completed one.
     fn tcp_listen_input(
         &mut self,
         now: Instant,
@@ -912,6 +920,7 @@ impl Stack {
         local: SocketAddrV4,
         remote: SocketAddrV4,
         seg: &Segment<'_>,
+        return_route: Option<ReturnRoute>,
     ) {
         if seg.has(TcpFlags::RST) {
             return;
@@ -950,8 +959,11 @@ impl Stack {
             self.tcp.stats.syn_dropped += 1;
             return;
         }
+        let first_hop = return_route.map_or(*remote.ip(), |r| r.first_hop());
+        // The header's options are padded to a multiple of four octets.
+        let ip_options_len = return_route.map_or(0, |r| r.option().len().next_multiple_of(4));
         let mtu = self
-            .route_output(*remote.ip(), None)
+            .route_output(first_hop, None)
             .ok()
             .and_then(|r| self.interface(r.iface))
             .map_or(576, |i| i.mtu);
@@ -978,6 +990,7 @@ impl Stack {
                 mtu,
                 ts_offset,
                 &PeerSyn::of(seg),
+                ip_options_len,
             )
         };
         self.tcp.conns.insert(
@@ -985,6 +998,7 @@ impl Stack {
             Entry {
                 tcb,
                 owner: Owner::Listener(l),
+                return_route,
             },
         );
         self.tcp.by_tuple.insert((local, remote), h);
@@ -1005,8 +1019,12 @@ impl Stack {
         mut out: Vec<Outgoing>,
         mut events: Vec<ConnEvent>,
     ) {
+        let return_route = self.tcp.conns.get(&h).and_then(|e| e.return_route);
         for o in out.drain(..) {
-            self.tcp_emit(now, o);
+            match &return_route {
+                None => self.tcp_emit(now, o),
+                Some(via) => self.tcp_emit_routed(now, o, via),
+            }
         }
         if self.tcp.spare_out.capacity() == 0 {
             self.tcp.spare_out = out;
@@ -1162,6 +1180,30 @@ impl Stack {
             o.frame,
             Origin::Stack(IpProtocol::TCP),
         );
+    }
+
+    /// Sends a segment of a connection that keeps a return route: to the route's first hop,
+    /// with the source route option [RFC 1122 § 4.2.3.8]. The general IP path: these are rare
+    /// and the pseudo-header (already summed) names the final destination, the remote end
+    /// [RFC 9293 § 3.1].
+    fn tcp_emit_routed(&mut self, now: Instant, o: Outgoing, via: &ReturnRoute) {
+        let frame = o.frame;
+        if let Ok(mut route) = self.route_output(via.first_hop(), None) {
+            if route.local {
+                route.source = *o.local.ip();
+            }
+            let params = SendParams {
+                source: *o.local.ip(),
+                protocol: IpProtocol::TCP,
+                ttl: self.config.ip.default_ttl,
+                dont_fragment: self.config.tcp.path_mtu_discovery,
+                options: via.option(),
+                origin: Origin::Stack(IpProtocol::TCP),
+            };
+            let segment = frame.get(frame::HEADROOM..).unwrap_or_default();
+            let _ = self.ip_send(now, &route, params, segment);
+        }
+        self.frames.give(frame);
     }
 
     /// An ICMP error about a segment we sent [RFC 1122 § 4.2.3.9, RFC 5927, RFC 1191].

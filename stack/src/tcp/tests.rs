@@ -94,6 +94,10 @@ impl S {
         self
     }
     fn frame(&self) -> Vec<u8> {
+        testing::from_peer(HOST, IpProtocol::TCP, &self.segment())
+    }
+    /// The TCP segment (header with checksum, and data), from PEER to HOST.
+    fn segment(&self) -> Vec<u8> {
         let mut opts = Vec::new();
         if let Some(m) = self.mss {
             opts.push(TcpOption::MaximumSegmentSize(m));
@@ -134,7 +138,7 @@ impl S {
         };
         let mut buf = vec![0u8; 20 + olen + self.payload.len()];
         h.emit(PEER, HOST, &self.payload, &mut buf).unwrap();
-        testing::from_peer(HOST, IpProtocol::TCP, &buf)
+        buf
     }
 }
 
@@ -1637,4 +1641,116 @@ fn received_urgent_pointer_is_reported_and_data_stays_inline() {
     // A pointer ahead of the data that has arrived.
     t.send(S::new(1007, iss + 1, ACK).data(b"gh").urg(10));
     assert_eq!(t.s.tcp_urgent_mark(h), Some(10));
+}
+
+// ------------------------------------------------------------------ IP source routes
+
+/// A SYN arriving with a completed loose source route {G1, G2 >>}: the connection keeps the
+/// reversed route, and the SYN-ACK and every later segment go to G2 (through the gateway)
+/// carrying {>>G1, PEER} [RFC 1122 § 4.2.3.8; RFC 9293 MUST-53]. The TCP checksum's
+/// pseudo-header names the final destination, PEER [RFC 9293 § 3.1]; the 12 octets of IP
+/// options come off the send MSS, not the MSS announced [§ 3.7.1].
+#[test]
+fn passive_open_keeps_the_return_route_for_every_segment() {
+    let gateway = Ipv4Addr::new(10, 0, 0, 254);
+    let gateway_mac = MacAddr([2, 0, 0, 0, 0, 0xfe]);
+    let g2 = Ipv4Addr::new(198, 51, 100, 9);
+    let mut t = T::new(plain());
+    t.s.add_route(crate::Route::default_via(gateway, IF0))
+        .unwrap();
+    t.s.arp_insert(t.now, IF0, gateway, gateway_mac);
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 8).unwrap();
+    let lsrr = [131u8, 11, 12, 192, 0, 2, 7, 198, 51, 100, 9, 0];
+    let syn = S::new(1000, 0, SYN).mss(1460).segment();
+    let frame = testing::ipv4_frame(
+        testing::HOST_MAC,
+        PEER_MAC,
+        PEER,
+        HOST,
+        IpProtocol::TCP,
+        64,
+        &lsrr,
+        &syn,
+    );
+    t.s.handle_frame(t.now, IF0, &frame);
+    let routed = |out: Vec<Decoded>| -> Vec<S> {
+        out.into_iter()
+            .map(|d| {
+                let Decoded::Ipv4 {
+                    source,
+                    destination,
+                    eth_destination,
+                    options,
+                    payload,
+                    total_length,
+                    ..
+                } = d
+                else {
+                    panic!("{d:?}")
+                };
+                assert_eq!(
+                    (source, destination, eth_destination),
+                    (HOST, g2, gateway_mac)
+                );
+                assert_eq!(&options[..], &[131, 11, 4, 192, 0, 2, 7, 10, 0, 0, 2, 0]);
+                assert!(usize::from(total_length) <= 1500);
+                assert_eq!(
+                    TcpHeader::verify_checksum(HOST, PEER, &payload),
+                    wirecheck_codec::ChecksumStatus::Good
+                );
+                decode_tcp(&payload)
+            })
+            .collect()
+    };
+    let out = routed(testing::sent(&mut t.s));
+    let [synack] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(synack.flags, fl(&[SYN, ACK]).0);
+    assert_eq!(
+        synack.mss,
+        Some(1460),
+        "the MSS announced ignores IP options"
+    );
+    let iss = synack.seq;
+    // The rest of the handshake arrives without the option: the route is kept.
+    assert!(t.send(S::new(1001, iss + 1, ACK)).is_empty());
+    let (h, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    assert_eq!(t.s.tcp_send(t.now, h, &[7; 3000]).unwrap(), 3000);
+    let out = routed(testing::sent(&mut t.s));
+    assert!(!out.is_empty());
+    assert_eq!(out[0].seq, iss + 1);
+    assert_eq!(
+        out[0].payload.len(),
+        1448,
+        "1460 less the 12 octets of IP options"
+    );
+    // A reply to data (an ACK) and the FIN are routed too.
+    let out =
+        t.s.tcp_close(t.now, h)
+            .map(|_| routed(testing::sent(&mut t.s)));
+    assert!(out.is_ok());
+    let d = S::new(1001, iss + 1, ACK).data(b"hi").segment();
+    t.s.handle_frame(t.now, IF0, &testing::from_peer(HOST, IpProtocol::TCP, &d));
+    let out = routed(testing::sent(&mut t.s));
+    assert!(out.iter().all(|s| s.ack == 1003), "{out:?}");
+}
+
+/// Without a source route, nothing changes: no IP options, straight to the peer.
+#[test]
+fn passive_open_without_source_route_sends_no_ip_options() {
+    let mut t = T::new(plain());
+    t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 8).unwrap();
+    t.s.handle_frame(t.now, IF0, &S::new(1, 0, SYN).mss(1460).frame());
+    let out = testing::sent(&mut t.s);
+    let [Decoded::Ipv4 {
+        destination,
+        options,
+        ..
+    }] = &out[..]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(*destination, PEER);
+    assert!(options.is_empty());
 }

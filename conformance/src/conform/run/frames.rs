@@ -192,9 +192,19 @@ impl Session {
             return Ok(frame);
         }
         let (source, destination) = self.inbound_addresses(packet);
+        // The TCP/UDP pseudo-header names the final destination: the last address of a
+        // source route with hops still to visit [RFC 9293 § 3.1].
+        let end = match &packet.ip.options {
+            Some(options) => {
+                let mut h = Ipv4Header::new(source, destination, IpProtocol(0));
+                h.options = Ipv4Options::raw(options);
+                h.final_destination()
+            }
+            None => destination,
+        };
         let transport = match (packet.ip.fragment, packet.ip.id) {
             (Some(fragment), Some(id)) => {
-                let whole = self.planned_transport(id, source, destination)?;
+                let whole = self.planned_transport(id, source, end)?;
                 let start = usize::from(fragment.offset);
                 let len = own_transport_len(&packet.body);
                 let mut part = whole.get(start..).unwrap_or_default().to_vec();
@@ -202,7 +212,7 @@ impl Session {
                 part.resize(len, 0);
                 part
             }
-            _ => self.transport(packet, source, destination, None)?,
+            _ => self.transport(packet, source, end, None)?,
         };
         let mut transport = transport;
         let carries_transport_header = packet.ip.fragment.is_none_or(|f| f.offset == 0);

@@ -127,6 +127,40 @@ fn render_option_spec(o: &TcpOptionSpec) -> String {
     }
 }
 
+/// ICMP type 14, timestamp reply [RFC 792].
+const ICMP_TIMESTAMP_REPLY: u8 = 14;
+
+/// The 12 octets of a timestamp reply [RFC 792]: the originate timestamp is the one the
+/// runner's request carried (its data is the filler, octets 0, 1, 2, …, so 0x00010203), and
+/// the receive and transmit timestamps are milliseconds since midnight UT (below 86 400 000)
+/// or, the RFC's escape, any value with the high-order bit set [RFC 1122 § 3.2.2.8]. Their
+/// values are the target's clock and are not compared.
+fn compare_timestamps(data: &[u8], diff: &mut Diff) {
+    let word = |i: usize| {
+        data.get(i..i + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (Some(originate), Some(receive), Some(transmit)) = (word(0), word(4), word(8)) else {
+        diff.field("timestamps", "12 octets", format!("{} octets", data.len()));
+        return;
+    };
+    let request = super::frames::filler(4);
+    let expected = u32::from_be_bytes([request[0], request[1], request[2], request[3]]);
+    diff.check("originate timestamp", expected, originate);
+    for (name, value) in [
+        ("receive timestamp", receive),
+        ("transmit timestamp", transmit),
+    ] {
+        if value >= 86_400_000 && value & 0x8000_0000 == 0 {
+            diff.field(
+                name,
+                "ms since midnight UT (< 86400000) or the high-order bit set",
+                value,
+            );
+        }
+    }
+}
+
 fn hex(data: &[u8]) -> String {
     data.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -783,9 +817,11 @@ impl Session {
                 return;
             }
         };
+        // The pseudo-header names the final destination: with a source route still to
+        // follow, its last address, not the first hop in the header [RFC 9293 § 3.1].
         diff.checksum(
             "TCP",
-            TcpHeader::verify_checksum(ip.source, ip.destination, l4),
+            TcpHeader::verify_checksum(ip.source, ip.final_destination(), l4),
         );
         // Ports: outbound, the source is the target's.
         let local = spec.src_port.or(self.tcp_local_port);
@@ -888,7 +924,7 @@ impl Session {
                 Ok((udp, payload)) => {
                     diff.checksum(
                         "UDP",
-                        UdpHeader::verify_checksum(ip.source, ip.destination, l4),
+                        UdpHeader::verify_checksum(ip.source, ip.final_destination(), l4),
                     );
                     (udp.source_port, udp.destination_port, payload.len())
                 }
@@ -935,6 +971,9 @@ impl Session {
         }
         if let Some(len) = spec.len {
             diff.check("ICMP data length", len, data.len());
+        }
+        if spec.icmp_type == ICMP_TIMESTAMP_REPLY && spec.quoted.is_none() {
+            compare_timestamps(data, diff);
         }
         if let Some(quoted) = &spec.quoted {
             self.compare_quote(quoted, ip, data, diff);
@@ -1358,4 +1397,35 @@ fn render_ip_actual(ip: &Ipv4Header<'_>) -> String {
     parts.push(format!("src={}", ip.source));
     parts.push(format!("dst={}", ip.destination));
     format!("ip[{}] ", parts.join(" "))
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::*;
+
+    fn mismatches(originate: u32, receive: u32, transmit: u32) -> Vec<String> {
+        let mut data = Vec::new();
+        for w in [originate, receive, transmit] {
+            data.extend_from_slice(&w.to_be_bytes());
+        }
+        let mut diff = Diff(Vec::new());
+        compare_timestamps(&data, &mut diff);
+        diff.0.into_iter().map(|m| m.field).collect()
+    }
+
+    #[test]
+    fn timestamp_reply_must_echo_the_originate_and_use_either_form() {
+        // The runner's request carries 00 01 02 03 as its originate timestamp.
+        assert!(mismatches(0x0001_0203, 86_399_999, 0).is_empty());
+        assert!(mismatches(0x0001_0203, 0x8000_0000 | 5, 0xffff_ffff).is_empty());
+        assert_eq!(mismatches(0, 1, 1), ["originate timestamp"]);
+        // Neither below a day's milliseconds nor flagged non-standard.
+        assert_eq!(
+            mismatches(0x0001_0203, 86_400_000, 0x7fff_ffff),
+            ["receive timestamp", "transmit timestamp"]
+        );
+        let mut diff = Diff(Vec::new());
+        compare_timestamps(&[0; 8], &mut diff);
+        assert_eq!(diff.0.len(), 1, "short data");
+    }
 }

@@ -148,6 +148,7 @@ impl BuiltinTarget {
                 "tcp",
                 "udp",
                 "icmp",
+                "icmp-timestamp",
                 "arp",
                 "igmp",
                 "reassembly",

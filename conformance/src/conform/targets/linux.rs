@@ -226,6 +226,7 @@ impl LinuxTarget {
                 "tcp",
                 "udp",
                 "icmp",
+                "icmp-timestamp",
                 "arp",
                 "igmp",
                 "reassembly",

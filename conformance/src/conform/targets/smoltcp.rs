@@ -266,7 +266,7 @@ impl SmoltcpTarget {
             // Absent: forwarding (a host only), multiple-interfaces (one device per
             // interface), timestamps (off unless a TSval generator is installed), sack (it
             // offers SACK and sends blocks but recovers without them, no RFC 6675), urgent
-            // (URG is ignored), ecn, igmp (IGMPv1/v2 only, and the report delays are not in
+            // (URG is ignored), icmp-timestamp (only echo requests are answered), ecn, igmp (IGMPv1/v2 only, and the report delays are not in
             // `poll_at`, so they cannot be timed), socket-errors (see the module docs).
             features: [
                 "tcp",

@@ -29,6 +29,8 @@ pub const MAX_NESTING: usize = 16;
 const MAX_IP_OPTION_BYTES: usize = 40;
 /// Most TCP option data octets (RFC 9293 §3.1: at most 40 octets of options).
 const MAX_TCP_OPTION_BYTES: usize = 40;
+/// Most packets in one `&` batch.
+const MAX_BATCH: usize = 64;
 
 /// A script that could not be parsed: where, and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -670,17 +672,22 @@ impl<'a> Parser<'a> {
 
     fn event(&mut self, condition: Option<Condition>) -> Result<Event> {
         let line = self.line;
+        if self.peek() == Some('&') {
+            return Err(self.error(
+                "a line starting with \"&\" continues a batch: it must follow an inbound packet line",
+            ));
+        }
         let time = self.time()?;
         self.skip_blanks();
-        let kind = match self.peek() {
+        let mut kind = match self.peek() {
             Some('`') => self.shell()?,
             Some('%') if self.peek_second() == Some('{') => self.code()?,
-            Some('<' | '>') => EventKind::Packet(self.packet()?),
+            Some('<' | '>') => EventKind::Packet(self.packet_line()?),
             Some('e')
                 if self.starts_with("eth")
                     && self.rest()[3..].starts_with(|c: char| c.is_ascii_digit()) =>
             {
-                EventKind::Packet(self.packet()?)
+                EventKind::Packet(self.packet_line()?)
             }
             Some(c) if c.is_ascii_alphabetic() || c == '_' => EventKind::Call(self.call()?),
             _ => {
@@ -690,6 +697,41 @@ impl<'a> Parser<'a> {
             }
         };
         self.end_line()?;
+        // Extension: `&` lines after an inbound line join it in one batch.
+        if let EventKind::Packet(first) = &kind {
+            let mut batch: Vec<PacketEvent> = Vec::new();
+            loop {
+                self.skip_blanks();
+                if self.peek() != Some('&') {
+                    break;
+                }
+                let mark = self.mark();
+                if first.direction != Direction::Inbound {
+                    return Err(
+                        self.error_at(mark, "only inbound (<) lines can be batched with \"&\"")
+                    );
+                }
+                if batch.len() >= MAX_BATCH {
+                    return Err(
+                        self.error_at(mark, format!("more than {MAX_BATCH} packets in one batch"))
+                    );
+                }
+                self.bump();
+                self.skip_blanks();
+                let packet = self.packet_line()?;
+                if packet.direction != Direction::Inbound {
+                    return Err(
+                        self.error_at(mark, "only inbound (<) lines can be batched with \"&\"")
+                    );
+                }
+                self.end_line()?;
+                batch.push(packet);
+            }
+            if !batch.is_empty() {
+                batch.insert(0, first.clone());
+                kind = EventKind::Batch(batch);
+            }
+        }
         Ok(Event {
             line,
             time,
@@ -1089,6 +1131,21 @@ impl<'a> Parser<'a> {
     // ---- packets --------------------------------------------------------------------------
 
     /// `[ethN] < ...` or `[ethN] > ...`.
+    /// A packet line: the packet, then (outbound) an optional `repeated`.
+    fn packet_line(&mut self) -> Result<PacketEvent> {
+        let mut packet = self.packet()?;
+        self.skip_blanks();
+        if self.next_word_is("repeated") {
+            if packet.direction == Direction::Inbound {
+                return Err(self
+                    .error("\"repeated\" is for outbound (>) lines: the target repeats a packet"));
+            }
+            self.eat("repeated");
+            packet.repeated = true;
+        }
+        Ok(packet)
+    }
+
     fn packet(&mut self) -> Result<PacketEvent> {
         let mut interface = 0usize;
         if self.eat("eth") {
@@ -1208,12 +1265,27 @@ impl<'a> Parser<'a> {
             }
             (body, None) => body,
         };
+        if direction == Direction::Outbound {
+            if let PacketBody::Tcp(TcpSpec {
+                options: TcpOptionsSpec::List(list),
+                ..
+            }) = &body
+            {
+                if list.iter().any(|o| matches!(o, TcpOptionSpec::Raw(_))) {
+                    return Err(self.error_at(
+                        body_mark,
+                        "option \"bytes\" is for inbound lines (outbound options are compared decoded)",
+                    ));
+                }
+            }
+        }
         Ok(PacketEvent {
             direction,
             interface,
             ethernet,
             ip,
             body,
+            repeated: false,
         })
     }
 
@@ -1641,6 +1713,11 @@ impl<'a> Parser<'a> {
                 data.extend(self.optional_hex()?);
                 TcpOptionSpec::Other { kind: 254, data }
             }
+            // Extension: octets written verbatim (illegal lengths included).
+            "bytes" => {
+                self.skip_blanks();
+                TcpOptionSpec::Raw(self.hex_bytes("option bytes", MAX_TCP_OPTION_BYTES)?)
+            }
             // Extension: any option by kind, with optional data.
             "opt" => {
                 self.skip_blanks();
@@ -1654,7 +1731,7 @@ impl<'a> Parser<'a> {
                 return Err(self.error_at(
                     mark,
                     format!(
-                        "expected a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, opt), found {}",
+                        "expected a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, opt, bytes), found {}",
                         describe_token(&self.src[mark.pos..])
                     ),
                 ))
@@ -1796,6 +1873,7 @@ impl<'a> Parser<'a> {
                 ethernet: EthernetSpec::default(),
                 ip: IpSpec::default(),
                 body: PacketBody::Tcp(tcp),
+                repeated: false,
             });
         }
         self.packet_after_direction(direction, 0, depth)

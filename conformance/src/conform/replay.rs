@@ -1148,6 +1148,7 @@ fn packet_event(direction: Direction, ip: IpSpec, body: PacketBody) -> PacketEve
         ethernet: EthernetSpec::default(),
         ip,
         body,
+        repeated: false,
     }
 }
 
@@ -1746,6 +1747,10 @@ fn event_text(kind: &EventKind) -> String {
         EventKind::Call(c) => call_text(c),
         EventKind::Shell(command) => format!("`{command}`"),
         EventKind::Code(code) => format!("%{{ {code} }}%"),
+        EventKind::Batch(packets) => {
+            let lines: Vec<String> = packets.iter().map(packet_text).collect();
+            lines.join("\n& ")
+        }
     }
 }
 
@@ -1890,6 +1895,9 @@ fn packet_text(p: &PacketEvent) -> String {
         parts.push(format!("ether[{}]", ether.join(" ")));
     }
     parts.push(packet_body_text(&p.ip, &p.body));
+    if p.repeated {
+        parts.push("repeated".to_string());
+    }
     parts.join(" ")
 }
 
@@ -1990,6 +1998,10 @@ fn tcp_option_text(o: &TcpOptionSpec) -> String {
             } else {
                 format!("opt {kind} {hex}")
             }
+        }
+        TcpOptionSpec::Raw(bytes) => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            format!("bytes {hex}")
         }
     }
 }

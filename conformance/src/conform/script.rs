@@ -117,6 +117,21 @@ pub enum EventKind {
     /// `%{ ... }%`: a Python snippet packetdrill runs after the script (wirecheck does not run
     /// Python; the interpreter notes it as not checked).
     Code(String),
+    /// Extension: an inbound line followed by lines starting `&` instead of a time
+    /// (`& < P. 1001:2001(1000) ack 1`): the packets are handed to the target as one batch, all
+    /// before it runs its output. Every packet is inbound; at least two.
+    Batch(Vec<PacketEvent>),
+}
+
+impl EventKind {
+    /// The packets of a packet line or a batch (none for other events).
+    pub fn packets(&self) -> &[PacketEvent] {
+        match self {
+            EventKind::Packet(p) => std::slice::from_ref(p),
+            EventKind::Batch(list) => list,
+            _ => &[],
+        }
+    }
 }
 
 /// Which way a packet crosses the wire, seen from the target.
@@ -141,6 +156,10 @@ pub struct PacketEvent {
     pub ip: IpSpec,
     /// The packet itself.
     pub body: PacketBody,
+    /// Extension: a trailing `repeated` on an outbound line: the target sends this packet one
+    /// or more times within the line's time window (retransmissions whose number and spacing
+    /// are the target's choice). Matching ends when the next line's packet matches.
+    pub repeated: bool,
 }
 
 /// Extension `ether[src=MAC dst=MAC]`: Ethernet addresses a line sets (inbound) or constrains
@@ -330,6 +349,9 @@ pub enum TcpOptionSpec {
         /// Option data (without kind and length).
         data: Vec<u8>,
     },
+    /// Extension `bytes HEX` (inbound only): octets written verbatim, so a script can send an
+    /// option with an illegal length (`bytes 0200`: MSS with length 0).
+    Raw(Vec<u8>),
 }
 
 /// `udp (LEN)`, optionally with ports (extension `src:port > dst:port udp (LEN)`).

@@ -509,6 +509,9 @@ fn syn_is_retransmitted_with_backoff_then_times_out() {
             times.push(t.now);
         }
     }
+    // The retry count is spent, but an active open lasts at least 3 minutes (MUST-23).
+    let _ = t.advance(Duration::from_secs(99));
+    assert_eq!(t.state(h), Some(TcpState::SynSent));
     let out = t.advance(Duration::from_secs(100));
     assert!(out.is_empty());
     assert_eq!(t.state(h), Some(TcpState::Closed));
@@ -517,6 +520,42 @@ fn syn_is_retransmitted_with_backoff_then_times_out() {
         error: TcpError::TimedOut
     }));
     let _ = (start, times);
+}
+
+/// RFC 9293 § 3.8.3 MUST-23 / RFC 1122 § 4.2.3.5: a SYN is retransmitted for at least three
+/// minutes before the open is given up; with the default configuration it used to give up
+/// after 6 retransmissions, at 123 s.
+#[test]
+fn syn_sent_lasts_at_least_three_minutes_then_times_out() {
+    let mut t = T::new(plain());
+    let (h, syn) = connect(&mut t);
+    let start = t.now;
+    let mut last_syn = start;
+    while t.now.saturating_duration_since(start) < Duration::from_secs(179) {
+        for s in t.advance(Duration::from_secs(1)) {
+            assert_eq!((s.seq, s.flags), (syn.seq, SYN.0));
+            last_syn = t.now;
+        }
+        assert_eq!(
+            t.state(h),
+            Some(TcpState::SynSent),
+            "gave up before 3 minutes"
+        );
+    }
+    assert!(
+        last_syn.saturating_duration_since(start) >= Duration::from_secs(120),
+        "SYNs stopped early"
+    );
+    assert!(!t
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::TcpError { .. })));
+    let _ = t.advance(Duration::from_secs(60));
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert!(t.events().contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::TimedOut
+    }));
 }
 
 #[test]

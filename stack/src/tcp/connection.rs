@@ -784,8 +784,11 @@ impl Tcb {
                 }
                 if offset > 0 || had_holes {
                     // Out of order, or filling a hole: ACK at once [RFC 5681 § 4.2], and
-                    // the sender, in loss recovery, gets quick ACKs for a while.
-                    self.ack_now = true;
+                    // the sender, in loss recovery, gets quick ACKs for a while. "At once"
+                    // is at the end of the batch of frames being handled: every segment
+                    // queued is processed before an ACK goes out, and one ACK covers them
+                    // all [RFC 9293 § 3.10.7.4, MUST-58, MUST-59; RFC 1122 § 4.2.2.20].
+                    self.delayed_ack_at = Some(ctx.now);
                     self.quick_acks = QUICK_ACKS;
                 } else {
                     self.unacked_bytes += data.len();

@@ -1616,3 +1616,24 @@ fn received_urgent_pointer_is_reported_and_data_stays_inline() {
     t.send(S::new(1007, iss + 1, ACK).data(b"gh").urg(10));
     assert_eq!(t.s.tcp_urgent_mark(h), Some(10));
 }
+
+/// RFC 9293 § 3.10.7.4 MUST-58/59, RFC 1122 § 4.2.2.20: segments handed in together (one
+/// batch of frames before the driver polls) are all processed before an ACK goes out, and one
+/// ACK covers them, out-of-order and hole-filling segments included (those used to be
+/// acknowledged one by one while the batch was being handled).
+#[test]
+fn a_batch_of_out_of_order_segments_gets_one_ack() {
+    let (mut t, _h, iss) = sack_receiver();
+    let frame = |seq: u32| S::new(seq, iss + 1, ACK).data(&[0u8; 500]).frame();
+    // A hole at 5000..5500, then a batch: two segments beyond the hole, then the hole.
+    for seq in [5500, 6000, 5000] {
+        t.s.handle_frame(t.now, IF0, &frame(seq));
+    }
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "one ACK for the batch: {out:?}");
+    assert_eq!((out[0].ack, out[0].sack.len()), (6500, 0));
+    // Alone, an out-of-order segment is still acknowledged at once.
+    let out = t.send(S::new(7000, iss + 1, ACK).data(&[0u8; 500]));
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].ack, &out[0].sack[..]), (6500, &[(7000, 7500)][..]));
+}

@@ -18,7 +18,7 @@ use wirecheck_codec::ethernet::MacAddr;
 use super::script::{
     ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, EthernetSpec, Event,
     EventKind, Expr, FragmentSpec, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script,
-    TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
+    TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, Times, UdpSpec,
 };
 
 /// Largest script accepted (scenarios are a few kilobytes).
@@ -1135,13 +1135,17 @@ impl<'a> Parser<'a> {
     fn packet_line(&mut self) -> Result<PacketEvent> {
         let mut packet = self.packet()?;
         self.skip_blanks();
-        if self.next_word_is("repeated") {
-            if packet.direction == Direction::Inbound {
-                return Err(self
-                    .error("\"repeated\" is for outbound (>) lines: the target repeats a packet"));
+        for (word, times) in [("repeated", Times::Repeated), ("optional", Times::Optional)] {
+            if self.next_word_is(word) {
+                if packet.direction == Direction::Inbound {
+                    return Err(self.error(format!(
+                        "\"{word}\" is for outbound (>) lines: it says how often the target sends a packet"
+                    )));
+                }
+                self.eat(word);
+                packet.times = times;
+                break;
             }
-            self.eat("repeated");
-            packet.repeated = true;
         }
         Ok(packet)
     }
@@ -1285,7 +1289,7 @@ impl<'a> Parser<'a> {
             ethernet,
             ip,
             body,
-            repeated: false,
+            times: Times::Once,
         })
     }
 
@@ -1873,7 +1877,7 @@ impl<'a> Parser<'a> {
                 ethernet: EthernetSpec::default(),
                 ip: IpSpec::default(),
                 body: PacketBody::Tcp(tcp),
-                repeated: false,
+                times: Times::Once,
             });
         }
         self.packet_after_direction(direction, 0, depth)

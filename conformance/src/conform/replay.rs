@@ -38,7 +38,7 @@ use wirecheck_codec::tcp::TcpFlags;
 use super::script::{
     ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, EthernetSpec, Event,
     EventKind, Expr, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec,
-    TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
+    TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, Times, UdpSpec,
 };
 use crate::capture::{CaptureError, CaptureReader, LinkType, Record, Timestamp};
 use crate::decode::decode_record;
@@ -1148,7 +1148,7 @@ fn packet_event(direction: Direction, ip: IpSpec, body: PacketBody) -> PacketEve
         ethernet: EthernetSpec::default(),
         ip,
         body,
-        repeated: false,
+        times: Times::Once,
     }
 }
 
@@ -1895,8 +1895,10 @@ fn packet_text(p: &PacketEvent) -> String {
         parts.push(format!("ether[{}]", ether.join(" ")));
     }
     parts.push(packet_body_text(&p.ip, &p.body));
-    if p.repeated {
-        parts.push("repeated".to_string());
+    match p.times {
+        Times::Once => {}
+        Times::Repeated => parts.push("repeated".to_string()),
+        Times::Optional => parts.push("optional".to_string()),
     }
     parts.join(" ")
 }

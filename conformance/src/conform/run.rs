@@ -36,7 +36,7 @@ use wirecheck_codec::ethernet::{EtherType, EthernetHeader, MacAddr};
 use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
 
 use super::script::{
-    ArpSpec, Direction, Event, EventKind, PacketBody, PacketEvent, Script, TimeSpec,
+    ArpSpec, Direction, Event, EventKind, PacketBody, PacketEvent, Script, TimeSpec, Times,
 };
 use super::target::{
     CallOk, CallOutcome, InterfaceSetup, Network, Profile, SentFrame, SocketCall, Target, FEATURES,
@@ -202,6 +202,15 @@ pub fn run_script(
                 if runner.checked == 1 { "" } else { "s" }
             ),
             Vec::new(),
+        ),
+        Err(stop) if stop.verdict == Verdict::Fail && runner.batch_best_effort => (
+            Verdict::Inconclusive,
+            format!(
+                "{} (inconclusive: target {} takes a batch of frames one by one)",
+                stop.reason,
+                runner.target.name()
+            ),
+            stop.detail,
         ),
         Err(stop) => (stop.verdict, stop.reason, stop.detail),
     };
@@ -526,7 +535,7 @@ struct PendingCall {
     latest: Duration,
 }
 
-/// An outbound `repeated` line whose packet may still come again.
+/// An outbound `repeated` or `optional` line whose packet may still come (again).
 #[derive(Debug, Clone)]
 struct Repeat {
     /// The script line.
@@ -538,8 +547,8 @@ struct Repeat {
     deadline: Duration,
     /// Copies seen so far.
     count: usize,
-    /// When the first and the last copy were sent.
-    first: Duration,
+    /// When the first (None: none yet) and the last copy were sent.
+    first: Option<Duration>,
     last: Duration,
 }
 
@@ -577,8 +586,10 @@ struct Runner<'a> {
     last_time: Duration,
     fds: calls::FdTable,
     pending: Option<PendingCall>,
-    /// The open `repeated` line, if any.
-    repeat: Option<Repeat>,
+    /// The open `repeated` and `optional` lines.
+    repeats: Vec<Repeat>,
+    /// A batch went to a target that takes frames one by one (a failure is inconclusive).
+    batch_best_effort: bool,
     ignored_non_ipv4: usize,
 }
 
@@ -676,7 +687,8 @@ impl<'a> Runner<'a> {
             last_time: Duration::ZERO,
             fds: calls::FdTable::default(),
             pending: None,
-            repeat: None,
+            repeats: Vec::new(),
+            batch_best_effort: false,
             ignored_non_ipv4: 0,
         })
     }
@@ -830,6 +842,9 @@ impl<'a> Runner<'a> {
             self.inject(interface, frame);
         } else {
             let now = self.target.now();
+            if !self.target.takes_batches_at_once() {
+                self.batch_best_effort = true;
+            }
             self.target.inject_batch(&frames);
             for (interface, frame) in frames {
                 self.log(now, Direction::Inbound, interface, frame);
@@ -1040,39 +1055,42 @@ impl<'a> Runner<'a> {
         ))
     }
 
-    /// Whether `frame` is one more copy of the open `repeated` line's packet, sent within its
-    /// window; counts it if so.
+    /// Whether `frame` is one more copy of the packet of an open `repeated` or `optional`
+    /// line, sent within its window; counts it if so.
     fn absorb_repeat(&mut self, frame: &SentFrame) -> bool {
-        let Some(repeat) = &self.repeat else {
-            return false;
-        };
-        if self.script_time(frame.at) > repeat.deadline {
-            return false;
-        }
-        let packet = repeat.packet.clone();
-        if !self.session.compare(&packet, frame).mismatches.is_empty() {
-            return false;
-        }
         let at = self.script_time(frame.at);
-        if let Some(repeat) = &mut self.repeat {
-            repeat.count += 1;
-            repeat.last = at;
+        for i in 0..self.repeats.len() {
+            if at > self.repeats[i].deadline {
+                continue;
+            }
+            let packet = self.repeats[i].packet.clone();
+            if self.session.compare(&packet, frame).mismatches.is_empty() {
+                let repeat = &mut self.repeats[i];
+                repeat.count += 1;
+                repeat.first.get_or_insert(at);
+                repeat.last = at;
+                return true;
+            }
         }
-        true
+        false
     }
 
-    /// Closes the open `repeated` line (the next outbound line matched, or the script ended),
-    /// noting how often its packet came.
+    /// Closes the open `repeated` and `optional` lines (the next outbound line matched, or
+    /// the script ended), noting how often their packets came.
     fn end_repeat(&mut self) {
-        if let Some(r) = self.repeat.take() {
-            self.notes.push(format!(
-                "line {}: the packet came {} time{}, from {} to {}",
-                r.line,
-                r.count,
-                if r.count == 1 { "" } else { "s" },
-                secs(r.first),
-                secs(r.last)
-            ));
+        for r in std::mem::take(&mut self.repeats) {
+            let note = match r.first {
+                None => format!("line {}: the optional packet did not come", r.line),
+                Some(first) => format!(
+                    "line {}: the packet came {} time{}, from {} to {}",
+                    r.line,
+                    r.count,
+                    if r.count == 1 { "" } else { "s" },
+                    secs(first),
+                    secs(r.last)
+                ),
+            };
+            self.notes.push(note);
         }
     }
 
@@ -1083,6 +1101,19 @@ impl<'a> Runner<'a> {
         } else {
             window.end.saturating_add(self.tolerance)
         };
+        if packet.times == Times::Optional {
+            // Nothing to wait for: copies are accepted from now until the window ends (a
+            // copy sent before the window starts is unexpected, as for any line).
+            self.repeats.push(Repeat {
+                line: event.line,
+                packet: packet.clone(),
+                deadline,
+                count: 0,
+                first: None,
+                last: Duration::ZERO,
+            });
+            return Ok(());
+        }
         let watch_from = window.start.saturating_sub(self.tolerance);
         let (frame, late, comparison) = loop {
             if self.queue.is_empty() {
@@ -1189,13 +1220,13 @@ impl<'a> Runner<'a> {
         }
         self.checked += 1;
         self.end_repeat();
-        if packet.repeated {
-            self.repeat = Some(Repeat {
+        if packet.times == Times::Repeated {
+            self.repeats.push(Repeat {
                 line: event.line,
                 packet: packet.clone(),
                 deadline,
                 count: 1,
-                first: at,
+                first: Some(at),
                 last: at,
             });
         }

@@ -156,10 +156,25 @@ pub struct PacketEvent {
     pub ip: IpSpec,
     /// The packet itself.
     pub body: PacketBody,
-    /// Extension: a trailing `repeated` on an outbound line: the target sends this packet one
-    /// or more times within the line's time window (retransmissions whose number and spacing
-    /// are the target's choice). Matching ends when the next line's packet matches.
-    pub repeated: bool,
+    /// How many times the packet comes (extension: a trailing `repeated` or `optional` on an
+    /// outbound line).
+    pub times: Times,
+}
+
+/// How many times an outbound line's packet is sent (extension).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Times {
+    /// No suffix: once.
+    #[default]
+    Once,
+    /// `repeated`: one or more times within the line's time window (retransmissions whose
+    /// number and spacing are the target's choice). The runner waits for the first; later
+    /// copies are accepted until the next outbound line's packet matches or the window ends.
+    Repeated,
+    /// `optional`: zero or more times within the window (a reaction the RFC leaves to the
+    /// target, e.g. an ACK or a reset). The runner does not wait for it; copies are accepted
+    /// until the next outbound line's packet matches or the window ends.
+    Optional,
 }
 
 /// Extension `ether[src=MAC dst=MAC]`: Ethernet addresses a line sets (inbound) or constrains

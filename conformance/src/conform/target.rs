@@ -367,6 +367,11 @@ pub trait Target {
             self.inject(*interface, frame);
         }
     }
+    /// Whether [`inject_batch`](Target::inject_batch) hands the frames over at once. When it
+    /// cannot (the default), a scenario with a batch that fails is inconclusive, not failed.
+    fn takes_batches_at_once(&self) -> bool {
+        false
+    }
     /// Frames sent since the last call, oldest first.
     fn take_sent(&mut self) -> Vec<SentFrame>;
     /// Make an application-side call now.

@@ -982,6 +982,10 @@ impl Target for BuiltinTarget {
         self.collect();
     }
 
+    fn takes_batches_at_once(&self) -> bool {
+        true
+    }
+
     fn take_sent(&mut self) -> Vec<SentFrame> {
         std::mem::take(&mut self.sent)
     }

@@ -1240,6 +1240,10 @@ impl Target for SmoltcpTarget {
         self.poll(Cause::Input);
     }
 
+    fn takes_batches_at_once(&self) -> bool {
+        true
+    }
+
     fn take_sent(&mut self) -> Vec<SentFrame> {
         std::mem::take(&mut self.sent)
     }

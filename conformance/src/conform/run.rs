@@ -542,6 +542,9 @@ struct Repeat {
     line: usize,
     /// What each copy must match.
     packet: PacketEvent,
+    /// Script time before which a packet is not a copy (the window's start and the
+    /// tolerance for `optional`, the first copy for `repeated`).
+    from: Duration,
     /// Script time after which copies no longer belong to it (the window's end and the
     /// tolerance).
     deadline: Duration,
@@ -1060,7 +1063,7 @@ impl<'a> Runner<'a> {
     fn absorb_repeat(&mut self, frame: &SentFrame) -> bool {
         let at = self.script_time(frame.at);
         for i in 0..self.repeats.len() {
-            if at > self.repeats[i].deadline {
+            if at < self.repeats[i].from || at > self.repeats[i].deadline {
                 continue;
             }
             let packet = self.repeats[i].packet.clone();
@@ -1101,12 +1104,14 @@ impl<'a> Runner<'a> {
         } else {
             window.end.saturating_add(self.tolerance)
         };
+        let watch_from = window.start.saturating_sub(self.tolerance);
         if packet.times == Times::Optional {
             // Nothing to wait for: copies are accepted from now until the window ends (a
             // copy sent before the window starts is unexpected, as for any line).
             self.repeats.push(Repeat {
                 line: event.line,
                 packet: packet.clone(),
+                from: if window.any { window.start } else { watch_from },
                 deadline,
                 count: 0,
                 first: None,
@@ -1114,7 +1119,6 @@ impl<'a> Runner<'a> {
             });
             return Ok(());
         }
-        let watch_from = window.start.saturating_sub(self.tolerance);
         let (frame, late, comparison) = loop {
             if self.queue.is_empty() {
                 self.advance_to(watch_from, true)?;
@@ -1224,6 +1228,7 @@ impl<'a> Runner<'a> {
             self.repeats.push(Repeat {
                 line: event.line,
                 packet: packet.clone(),
+                from: at,
                 deadline,
                 count: 1,
                 first: Some(at),

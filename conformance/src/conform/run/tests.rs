@@ -957,6 +957,17 @@ fn optional_line_accepts_zero_or_more_copies_and_nothing_else() {
     );
     let outcome = run_text(&text, &mut Wrapped::new());
     assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:?}");
+    // A copy before the window (1.01 s; the window opens at 3.51 s) is unexpected.
+    let text = format!(
+        "{WRITE_UNACKED}+3.5~+5 > P. 1:101(100) ack 1 optional\n4 < . 1:1(0) ack 101 win 65535\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    assert!(
+        outcome.reason.contains("unexpected packet"),
+        "{}",
+        outcome.reason
+    );
     // A packet that differs from the optional one is still unexpected.
     let text = format!(
         "{WRITE_UNACKED}*     > P. 1:101(100) ack 2 optional\n4 < . 1:1(0) ack 101 win 65535\n"

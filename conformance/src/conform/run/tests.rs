@@ -1068,7 +1068,7 @@ fn raw_option_bytes_go_out_verbatim_padded_with_zeros() {
 
 /// Rewrites the last four octets of a SYN-ACK's options as End of Option List followed by
 /// `tail`, fixing the TCP checksum.
-fn eol_then(frame: &mut Vec<u8>, tail: [u8; 3]) {
+fn eol_then(frame: &mut [u8], tail: [u8; 3]) {
     // An untagged IPv4 frame: the IP header at 14.
     let ip_start = 14;
     if frame.len() < 34 || frame[12..14] != [0x08, 0x00] || frame[ip_start + 9] != 6 {

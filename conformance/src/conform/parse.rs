@@ -18,7 +18,7 @@ use wirecheck_codec::ethernet::MacAddr;
 use super::script::{
     ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, EthernetSpec, Event,
     EventKind, Expr, FragmentSpec, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script,
-    TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
+    TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, Times, UdpSpec,
 };
 
 /// Largest script accepted (scenarios are a few kilobytes).
@@ -29,6 +29,8 @@ pub const MAX_NESTING: usize = 16;
 const MAX_IP_OPTION_BYTES: usize = 40;
 /// Most TCP option data octets (RFC 9293 §3.1: at most 40 octets of options).
 const MAX_TCP_OPTION_BYTES: usize = 40;
+/// Most packets in one `&` batch.
+const MAX_BATCH: usize = 64;
 
 /// A script that could not be parsed: where, and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -670,17 +672,22 @@ impl<'a> Parser<'a> {
 
     fn event(&mut self, condition: Option<Condition>) -> Result<Event> {
         let line = self.line;
+        if self.peek() == Some('&') {
+            return Err(self.error(
+                "a line starting with \"&\" continues a batch: it must follow an inbound packet line",
+            ));
+        }
         let time = self.time()?;
         self.skip_blanks();
-        let kind = match self.peek() {
+        let mut kind = match self.peek() {
             Some('`') => self.shell()?,
             Some('%') if self.peek_second() == Some('{') => self.code()?,
-            Some('<' | '>') => EventKind::Packet(self.packet()?),
+            Some('<' | '>') => EventKind::Packet(self.packet_line()?),
             Some('e')
                 if self.starts_with("eth")
                     && self.rest()[3..].starts_with(|c: char| c.is_ascii_digit()) =>
             {
-                EventKind::Packet(self.packet()?)
+                EventKind::Packet(self.packet_line()?)
             }
             Some(c) if c.is_ascii_alphabetic() || c == '_' => EventKind::Call(self.call()?),
             _ => {
@@ -690,6 +697,41 @@ impl<'a> Parser<'a> {
             }
         };
         self.end_line()?;
+        // Extension: `&` lines after an inbound line join it in one batch.
+        if let EventKind::Packet(first) = &kind {
+            let mut batch: Vec<PacketEvent> = Vec::new();
+            loop {
+                self.skip_blanks();
+                if self.peek() != Some('&') {
+                    break;
+                }
+                let mark = self.mark();
+                if first.direction != Direction::Inbound {
+                    return Err(
+                        self.error_at(mark, "only inbound (<) lines can be batched with \"&\"")
+                    );
+                }
+                if batch.len() + 1 >= MAX_BATCH {
+                    return Err(
+                        self.error_at(mark, format!("more than {MAX_BATCH} packets in one batch"))
+                    );
+                }
+                self.bump();
+                self.skip_blanks();
+                let packet = self.packet_line()?;
+                if packet.direction != Direction::Inbound {
+                    return Err(
+                        self.error_at(mark, "only inbound (<) lines can be batched with \"&\"")
+                    );
+                }
+                self.end_line()?;
+                batch.push(packet);
+            }
+            if !batch.is_empty() {
+                batch.insert(0, first.clone());
+                kind = EventKind::Batch(batch);
+            }
+        }
         Ok(Event {
             line,
             time,
@@ -1089,6 +1131,25 @@ impl<'a> Parser<'a> {
     // ---- packets --------------------------------------------------------------------------
 
     /// `[ethN] < ...` or `[ethN] > ...`.
+    /// A packet line: the packet, then (outbound) an optional `repeated`.
+    fn packet_line(&mut self) -> Result<PacketEvent> {
+        let mut packet = self.packet()?;
+        self.skip_blanks();
+        for (word, times) in [("repeated", Times::Repeated), ("optional", Times::Optional)] {
+            if self.next_word_is(word) {
+                if packet.direction == Direction::Inbound {
+                    return Err(self.error(format!(
+                        "\"{word}\" is for outbound (>) lines: it says how often the target sends a packet"
+                    )));
+                }
+                self.eat(word);
+                packet.times = times;
+                break;
+            }
+        }
+        Ok(packet)
+    }
+
     fn packet(&mut self) -> Result<PacketEvent> {
         let mut interface = 0usize;
         if self.eat("eth") {
@@ -1208,12 +1269,27 @@ impl<'a> Parser<'a> {
             }
             (body, None) => body,
         };
+        if direction == Direction::Outbound {
+            if let PacketBody::Tcp(TcpSpec {
+                options: TcpOptionsSpec::List(list),
+                ..
+            }) = &body
+            {
+                if list.iter().any(|o| matches!(o, TcpOptionSpec::Raw(_))) {
+                    return Err(self.error_at(
+                        body_mark,
+                        "option \"bytes\" is for inbound lines (outbound options are compared decoded)",
+                    ));
+                }
+            }
+        }
         Ok(PacketEvent {
             direction,
             interface,
             ethernet,
             ip,
             body,
+            times: Times::Once,
         })
     }
 
@@ -1641,6 +1717,11 @@ impl<'a> Parser<'a> {
                 data.extend(self.optional_hex()?);
                 TcpOptionSpec::Other { kind: 254, data }
             }
+            // Extension: octets written verbatim (illegal lengths included).
+            "bytes" => {
+                self.skip_blanks();
+                TcpOptionSpec::Raw(self.hex_bytes("option bytes", MAX_TCP_OPTION_BYTES)?)
+            }
             // Extension: any option by kind, with optional data.
             "opt" => {
                 self.skip_blanks();
@@ -1654,7 +1735,7 @@ impl<'a> Parser<'a> {
                 return Err(self.error_at(
                     mark,
                     format!(
-                        "expected a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, opt), found {}",
+                        "expected a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, opt, bytes), found {}",
                         describe_token(&self.src[mark.pos..])
                     ),
                 ))
@@ -1724,6 +1805,8 @@ impl<'a> Parser<'a> {
                     icmp.quoted = Some(Box::new(quoted));
                     continue;
                 }
+                // The line's `repeated` / `optional` suffix.
+                _ if self.next_word_is("repeated") || self.next_word_is("optional") => break,
                 Some(c) if c.is_ascii_alphabetic() => {}
                 _ => break,
             }
@@ -1796,6 +1879,7 @@ impl<'a> Parser<'a> {
                 ethernet: EthernetSpec::default(),
                 ip: IpSpec::default(),
                 body: PacketBody::Tcp(tcp),
+                times: Times::Once,
             });
         }
         self.packet_after_direction(direction, 0, depth)
@@ -2810,6 +2894,7 @@ mod tests {
             interface: 0,
             ethernet: EthernetSpec::default(),
             ip: IpSpec::default(),
+            times: Times::Once,
             body: PacketBody::Tcp(TcpSpec {
                 src_port: None,
                 dst_port: None,
@@ -2939,6 +3024,114 @@ mod tests {
     // ---- errors -------------------------------------------------------------------------------
 
     #[test]
+    fn repeated_and_optional_suffixes_on_outbound_lines() {
+        let p = packet("+0.2~+100 > S 0:0(0) <...> repeated");
+        assert_eq!(p.times, Times::Repeated);
+        assert!(matches!(p.body, PacketBody::Tcp(ref t) if t.flags.syn));
+        let p = packet("* > R. 0:0(0) ack 1 optional // a comment");
+        assert_eq!(p.times, Times::Optional);
+        assert_eq!(packet("+0 > . 1:1(0) ack 1").times, Times::Once);
+        let p = packet("+0 > icmp echo_reply id 1 seq 1 (56) repeated");
+        assert_eq!(p.times, Times::Repeated);
+        let e = error("+0 < S 0:0(0) win 1 repeated\n");
+        assert_eq!((e.line, e.column), (1, 21));
+        assert!(
+            e.message.contains("\"repeated\" is for outbound"),
+            "{}",
+            e.message
+        );
+        let e = error("+0 < . 1:1(0) ack 1 optional\n");
+        assert!(
+            e.message.contains("\"optional\" is for outbound"),
+            "{}",
+            e.message
+        );
+        let e = error("+0 > . 1:1(0) ack 1 repeated optional\n");
+        assert!(
+            e.message.contains("expected the end of the line"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn ampersand_lines_make_one_batch_of_inbound_packets() {
+        let script = parse(
+            "+0.1 < . 1:1001(1000) ack 1 win 100\n\
+             &    < . 1001:2001(1000) ack 1 win 100\n\
+             \t&\t< P. 2001:3001(1000) ack 1 win 100 // the last\n\
+             +0   > . 1:1(0) ack 3001\n",
+        );
+        assert_eq!(script.events.len(), 2);
+        let first = &script.events[0];
+        assert_eq!((first.line, first.time), (1, TimeSpec::Relative(ms(100))));
+        let EventKind::Batch(packets) = &first.kind else {
+            panic!("not a batch: {first:?}");
+        };
+        let seqs: Vec<u32> = packets
+            .iter()
+            .map(|p| match &p.body {
+                PacketBody::Tcp(t) => t.seq,
+                _ => panic!("not TCP"),
+            })
+            .collect();
+        assert_eq!(seqs, vec![1, 1001, 2001]);
+        assert_eq!(first.kind.packets().len(), 3);
+        assert_eq!(script.events[1].line, 4);
+        // Errors: a batch must start with an inbound line and hold only inbound lines.
+        let e = error("& < . 1:1(0) ack 1\n");
+        assert_eq!((e.line, e.column), (1, 1));
+        assert!(e.message.contains("continues a batch"), "{}", e.message);
+        let e = error("+0 > . 1:1(0) ack 1\n& < . 1:1(0) ack 1\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("only inbound"), "{}", e.message);
+        let e = error("+0 < . 1:1(0) ack 1\n& > . 1:1(0) ack 1\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("only inbound"), "{}", e.message);
+        let e = error("+0 < . 1:1(0) ack 1\n&\n");
+        assert!(e.message.contains("\"<\" or \">\""), "{}", e.message);
+        let mut text = String::from("+0 < . 1:1(0) ack 1\n");
+        for _ in 0..MAX_BATCH {
+            text.push_str("& < . 1:1(0) ack 1\n");
+        }
+        let e = error(&text);
+        assert!(e.message.contains("more than 64 packets"), "{}", e.message);
+    }
+
+    #[test]
+    fn raw_option_bytes_on_inbound_lines() {
+        let t = tcp("+0 < S 0:0(0) win 1 <nop,bytes 0200,mss 1000,bytes 0xfd0a>");
+        assert_eq!(
+            t.options,
+            TcpOptionsSpec::List(vec![
+                TcpOptionSpec::Nop,
+                TcpOptionSpec::Raw(vec![0x02, 0x00]),
+                TcpOptionSpec::Mss(1000),
+                TcpOptionSpec::Raw(vec![0xfd, 0x0a]),
+            ])
+        );
+        let e = error("+0 < S 0:0(0) win 1 <bytes 020>\n");
+        assert!(
+            e.message.contains("even number of hex digits"),
+            "{}",
+            e.message
+        );
+        let e = error("+0 < S 0:0(0) win 1 <bytes>\n");
+        assert!(e.message.contains("option bytes"), "{}", e.message);
+        let e = error(&format!(
+            "+0 < S 0:0(0) win 1 <bytes {}>\n",
+            "00".repeat(41)
+        ));
+        assert!(
+            e.message.contains("more than the limit of 40"),
+            "{}",
+            e.message
+        );
+        let e = error("+0 > S. 0:0(0) ack 1 <bytes 0204>\n");
+        assert!(e.message.contains("for inbound lines"), "{}", e.message);
+    }
+
+    #[test]
     fn bad_tcp_flag_is_pointed_at() {
         let e = error("// x\n\n+0 < SQ 0:0(0) win 1\n");
         assert_eq!((e.line, e.column), (3, 7));
@@ -3048,7 +3241,7 @@ mod tests {
             ("+0 close(3)\n", (1, 12), "expected \"=\" and the expected result of close, found the end of the line"),
             ("+0 `ls\n", (1, 4), "unterminated `shell command`: no closing ` on the line"),
             ("+0 ? x\n", (1, 4), "expected a packet (< or >), a call, a `shell command` or %{ code }%, found \"?\""),
-            ("+0 > S 0:0(0) <mss 1,bogus>\n", (1, 22), "expected a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, opt), found \"bogus\""),
+            ("+0 > S 0:0(0) <mss 1,bogus>\n", (1, 22), "expected a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, opt, bytes), found \"bogus\""),
             ("+0 > [ect2] . 1:1(0)\n", (1, 7), "expected an ECN codepoint (noecn, ect0, ect1, ect01 or ce), found \"ect2\""),
             ("+0 < ip[off=3] udp (1)\n", (1, 13), "fragment offset 3 is not a multiple of 8 up to 65528"),
             ("+0 < 1.2.3.4:5 > 6.7.8.9:10 raw 6 (0)\n", (1, 29), "ports in the ends are only for TCP and UDP lines"),

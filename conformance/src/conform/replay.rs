@@ -38,7 +38,7 @@ use wirecheck_codec::tcp::TcpFlags;
 use super::script::{
     ArpSpec, CallEvent, ChecksumSpec, Condition, Direction, EcnSpec, EthernetSpec, Event,
     EventKind, Expr, IcmpSpec, IgmpSpec, IpSpec, PacketBody, PacketEvent, Script, TcpFlagsSpec,
-    TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, UdpSpec,
+    TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, Times, UdpSpec,
 };
 use crate::capture::{CaptureError, CaptureReader, LinkType, Record, Timestamp};
 use crate::decode::decode_record;
@@ -1148,6 +1148,7 @@ fn packet_event(direction: Direction, ip: IpSpec, body: PacketBody) -> PacketEve
         ethernet: EthernetSpec::default(),
         ip,
         body,
+        times: Times::Once,
     }
 }
 
@@ -1746,6 +1747,10 @@ fn event_text(kind: &EventKind) -> String {
         EventKind::Call(c) => call_text(c),
         EventKind::Shell(command) => format!("`{command}`"),
         EventKind::Code(code) => format!("%{{ {code} }}%"),
+        EventKind::Batch(packets) => {
+            let lines: Vec<String> = packets.iter().map(packet_text).collect();
+            lines.join("\n& ")
+        }
     }
 }
 
@@ -1890,6 +1895,11 @@ fn packet_text(p: &PacketEvent) -> String {
         parts.push(format!("ether[{}]", ether.join(" ")));
     }
     parts.push(packet_body_text(&p.ip, &p.body));
+    match p.times {
+        Times::Once => {}
+        Times::Repeated => parts.push("repeated".to_string()),
+        Times::Optional => parts.push("optional".to_string()),
+    }
     parts.join(" ")
 }
 
@@ -1990,6 +2000,10 @@ fn tcp_option_text(o: &TcpOptionSpec) -> String {
             } else {
                 format!("opt {kind} {hex}")
             }
+        }
+        TcpOptionSpec::Raw(bytes) => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            format!("bytes {hex}")
         }
     }
 }

@@ -36,7 +36,7 @@ use wirecheck_codec::ethernet::{EtherType, EthernetHeader, MacAddr};
 use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
 
 use super::script::{
-    ArpSpec, Direction, Event, EventKind, PacketBody, PacketEvent, Script, TimeSpec,
+    ArpSpec, Direction, Event, EventKind, PacketBody, PacketEvent, Script, TimeSpec, Times,
 };
 use super::target::{
     CallOk, CallOutcome, InterfaceSetup, Network, Profile, SentFrame, SocketCall, Target, FEATURES,
@@ -202,6 +202,15 @@ pub fn run_script(
                 if runner.checked == 1 { "" } else { "s" }
             ),
             Vec::new(),
+        ),
+        Err(stop) if stop.verdict == Verdict::Fail && runner.batch_best_effort => (
+            Verdict::Inconclusive,
+            format!(
+                "{} (inconclusive: target {} takes a batch of frames one by one)",
+                stop.reason,
+                runner.target.name()
+            ),
+            stop.detail,
         ),
         Err(stop) => (stop.verdict, stop.reason, stop.detail),
     };
@@ -526,6 +535,26 @@ struct PendingCall {
     latest: Duration,
 }
 
+/// An outbound `repeated` or `optional` line whose packet may still come (again).
+#[derive(Debug, Clone)]
+struct Repeat {
+    /// The script line.
+    line: usize,
+    /// What each copy must match.
+    packet: PacketEvent,
+    /// Script time before which a packet is not a copy (the window's start and the
+    /// tolerance for `optional`, the first copy for `repeated`).
+    from: Duration,
+    /// Script time after which copies no longer belong to it (the window's end and the
+    /// tolerance).
+    deadline: Duration,
+    /// Copies seen so far.
+    count: usize,
+    /// When the first (None: none yet) and the last copy were sent.
+    first: Option<Duration>,
+    last: Duration,
+}
+
 /// When an event may happen, in script time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Window {
@@ -560,6 +589,10 @@ struct Runner<'a> {
     last_time: Duration,
     fds: calls::FdTable,
     pending: Option<PendingCall>,
+    /// The open `repeated` and `optional` lines.
+    repeats: Vec<Repeat>,
+    /// A batch went to a target that takes frames one by one (a failure is inconclusive).
+    batch_best_effort: bool,
     ignored_non_ipv4: usize,
 }
 
@@ -592,9 +625,12 @@ impl<'a> Runner<'a> {
         let target_macs = (0..network.interfaces.len())
             .map(|i| target.interface_mac(i))
             .collect();
-        let ignore_igmp = !script.events.iter().any(
-            |e| matches!(&e.kind, EventKind::Packet(p) if matches!(p.body, PacketBody::Igmp(_))),
-        );
+        let ignore_igmp = !script.events.iter().any(|e| {
+            e.kind
+                .packets()
+                .iter()
+                .any(|p| matches!(p.body, PacketBody::Igmp(_)))
+        });
         // Gratuitous ARP (an announcement, sender = target address) is matched only by a
         // script that expects one, as IGMP is.
         let ignore_gratuitous_arp = !script.events.iter().any(|e| {
@@ -606,7 +642,7 @@ impl<'a> Runner<'a> {
         });
         let mut played = BTreeSet::from([network.gateway_ip, network.remote_ip]);
         for event in &script.events {
-            if let EventKind::Packet(p) = &event.kind {
+            for p in event.kind.packets() {
                 let address = match p.direction {
                     Direction::Inbound => p.ip.src,
                     Direction::Outbound => p.ip.dst,
@@ -654,6 +690,8 @@ impl<'a> Runner<'a> {
             last_time: Duration::ZERO,
             fds: calls::FdTable::default(),
             pending: None,
+            repeats: Vec::new(),
+            batch_best_effort: false,
             ignored_non_ipv4: 0,
         })
     }
@@ -723,9 +761,10 @@ impl<'a> Runner<'a> {
         let window = self.window(event.time);
         match &event.kind {
             EventKind::Packet(packet) => match packet.direction {
-                Direction::Inbound => self.inbound(event, packet, window),
+                Direction::Inbound => self.inbound(event, std::slice::from_ref(packet), window),
                 Direction::Outbound => self.outbound(event, packet, window),
             },
+            EventKind::Batch(packets) => self.inbound(event, packets, window),
             EventKind::Call(call) => self.call(event, call, window),
             EventKind::Shell(command) => {
                 self.advance_to(window.start, false)?;
@@ -771,26 +810,49 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn inbound(&mut self, event: &Event, packet: &PacketEvent, window: Window) -> Step {
+    /// An inbound line, or a batch of them (extension `&`): every frame is built, then all are
+    /// handed to the target at once, before it runs its output.
+    fn inbound(&mut self, event: &Event, packets: &[PacketEvent], window: Window) -> Step {
         let at = if window.any { self.now() } else { window.start };
         self.advance_to(at, false)?;
         self.no_unexpected(event.line, "before injecting it")?;
-        let frame = self.session.build_inbound(packet).map_err(|e| {
-            Stop::fail(
-                format!("line {}: cannot build the packet: {e}", event.line),
-                Vec::new(),
-            )
-        })?;
-        if packet.interface >= self.session.network.interfaces.len() {
-            return Err(Stop::fail(
-                format!(
-                    "line {}: interface eth{} is not configured (add --interface{}=A/P)",
-                    event.line, packet.interface, packet.interface
-                ),
-                Vec::new(),
-            ));
+        let mut frames = Vec::with_capacity(packets.len());
+        for (index, packet) in packets.iter().enumerate() {
+            let which = if packets.len() > 1 {
+                format!("packet {} of the batch", index + 1)
+            } else {
+                "the packet".to_string()
+            };
+            let frame = self.session.build_inbound(packet).map_err(|e| {
+                Stop::fail(
+                    format!("line {}: cannot build {which}: {e}", event.line),
+                    Vec::new(),
+                )
+            })?;
+            if packet.interface >= self.session.network.interfaces.len() {
+                return Err(Stop::fail(
+                    format!(
+                        "line {}: interface eth{} is not configured (add --interface{}=A/P)",
+                        event.line, packet.interface, packet.interface
+                    ),
+                    Vec::new(),
+                ));
+            }
+            frames.push((packet.interface, frame));
         }
-        self.inject(packet.interface, frame);
+        if frames.len() == 1 {
+            let (interface, frame) = frames.remove(0);
+            self.inject(interface, frame);
+        } else {
+            let now = self.target.now();
+            if !self.target.takes_batches_at_once() {
+                self.batch_best_effort = true;
+            }
+            self.target.inject_batch(&frames);
+            for (interface, frame) in frames {
+                self.log(now, Direction::Inbound, interface, frame);
+            }
+        }
         self.collect()?;
         self.retry_pending()?;
         self.last_time = at;
@@ -841,6 +903,20 @@ impl<'a> Runner<'a> {
                     FrameClass::Igmp if self.ignore_igmp => {}
                     FrameClass::NotIpv4 => self.ignored_non_ipv4 += 1,
                     _ => {
+                        if let Some(problem) = observe::eol_padding_problem(&frame.bytes) {
+                            let described = self.session.describe(&frame);
+                            return Err(Stop::fail(
+                                format!(
+                                    "the target sent a TCP segment whose header after End of \
+                                     Option List is not zero (RFC 9293 § 3.1, MUST-69): {problem}"
+                                ),
+                                vec![format!(
+                                    "at {} (eth{}): {described}: {problem}",
+                                    secs(self.script_time(frame.at)),
+                                    frame.interface
+                                )],
+                            ));
+                        }
                         if self.queue.len() >= MAX_QUEUED_FRAMES {
                             return Err(Stop::fail(
                                 format!(
@@ -960,6 +1036,12 @@ impl<'a> Runner<'a> {
 
     /// Fails if the target sent something the script did not expect by now.
     fn no_unexpected(&mut self, line: usize, when: &str) -> Step {
+        while let Some(frame) = self.queue.front().cloned() {
+            if !self.absorb_repeat(&frame) {
+                break;
+            }
+            self.queue.pop_front();
+        }
         let Some(frame) = self.queue.front() else {
             return Ok(());
         };
@@ -976,6 +1058,45 @@ impl<'a> Runner<'a> {
         ))
     }
 
+    /// Whether `frame` is one more copy of the packet of an open `repeated` or `optional`
+    /// line, sent within its window; counts it if so.
+    fn absorb_repeat(&mut self, frame: &SentFrame) -> bool {
+        let at = self.script_time(frame.at);
+        for i in 0..self.repeats.len() {
+            if at < self.repeats[i].from || at > self.repeats[i].deadline {
+                continue;
+            }
+            let packet = self.repeats[i].packet.clone();
+            if self.session.compare(&packet, frame).mismatches.is_empty() {
+                let repeat = &mut self.repeats[i];
+                repeat.count += 1;
+                repeat.first.get_or_insert(at);
+                repeat.last = at;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Closes the open `repeated` and `optional` lines (the next outbound line matched, or
+    /// the script ended), noting how often their packets came.
+    fn end_repeat(&mut self) {
+        for r in std::mem::take(&mut self.repeats) {
+            let note = match r.first {
+                None => format!("line {}: the optional packet did not come", r.line),
+                Some(first) => format!(
+                    "line {}: the packet came {} time{}, from {} to {}",
+                    r.line,
+                    r.count,
+                    if r.count == 1 { "" } else { "s" },
+                    secs(first),
+                    secs(r.last)
+                ),
+            };
+            self.notes.push(note);
+        }
+    }
+
     fn outbound(&mut self, event: &Event, packet: &PacketEvent, window: Window) -> Step {
         let expected_text = observe::render_expected(packet);
         let deadline = if window.any {
@@ -984,49 +1105,71 @@ impl<'a> Runner<'a> {
             window.end.saturating_add(self.tolerance)
         };
         let watch_from = window.start.saturating_sub(self.tolerance);
-        if self.queue.is_empty() {
-            self.advance_to(watch_from, true)?;
+        if packet.times == Times::Optional {
+            // Nothing to wait for: copies are accepted from now until the window ends (a
+            // copy sent before the window starts is unexpected, as for any line).
+            self.repeats.push(Repeat {
+                line: event.line,
+                packet: packet.clone(),
+                from: if window.any { window.start } else { watch_from },
+                deadline,
+                count: 0,
+                first: None,
+                last: Duration::ZERO,
+            });
+            return Ok(());
         }
-        if self.queue.is_empty() {
-            let step = if window.any {
-                COARSE_STEP
-            } else {
-                self.fine_step()
-            };
-            self.advance_with_step(deadline, true, step)?;
-        }
-        let (frame, late) = match self.queue.pop_front() {
-            Some(frame) => (frame, false),
-            None => {
-                // Nothing in time: watch a little longer to tell "late" from "never".
-                let watch = deadline.saturating_add(LATE_WATCH.max(self.tolerance * 4));
-                self.advance_with_step(
-                    watch,
-                    true,
-                    self.fine_step().max(Duration::from_millis(1)),
-                )?;
-                match self.queue.pop_front() {
-                    Some(frame) => (frame, true),
-                    None => {
-                        return Err(Stop::fail(
-                            format!(
-                                "line {}: expected packet not sent: {expected_text}",
-                                event.line
-                            ),
-                            vec![format!(
-                                "line {}: expected {expected_text} {}; the \
-                                 target sent nothing until {}",
-                                event.line,
-                                describe_window(window, self.tolerance),
-                                secs(self.now())
-                            )],
-                        ))
+        let (frame, late, comparison) = loop {
+            if self.queue.is_empty() {
+                self.advance_to(watch_from, true)?;
+            }
+            if self.queue.is_empty() {
+                let step = if window.any {
+                    COARSE_STEP
+                } else {
+                    self.fine_step()
+                };
+                self.advance_with_step(deadline, true, step)?;
+            }
+            let (frame, late) = match self.queue.pop_front() {
+                Some(frame) => (frame, false),
+                None => {
+                    // Nothing in time: watch a little longer to tell "late" from "never".
+                    let watch = deadline.saturating_add(LATE_WATCH.max(self.tolerance * 4));
+                    self.advance_with_step(
+                        watch,
+                        true,
+                        self.fine_step().max(Duration::from_millis(1)),
+                    )?;
+                    match self.queue.pop_front() {
+                        Some(frame) => (frame, true),
+                        None => {
+                            return Err(Stop::fail(
+                                format!(
+                                    "line {}: expected packet not sent: {expected_text}",
+                                    event.line
+                                ),
+                                vec![format!(
+                                    "line {}: expected {expected_text} {}; the \
+                                     target sent nothing until {}",
+                                    event.line,
+                                    describe_window(window, self.tolerance),
+                                    secs(self.now())
+                                )],
+                            ))
+                        }
                     }
                 }
+            };
+            let comparison = self.session.compare(packet, &frame);
+            // The next line's packet ends an open `repeated` line; anything else that
+            // matches the repeated packet in its window is one more copy of it.
+            if !comparison.mismatches.is_empty() && self.absorb_repeat(&frame) {
+                continue;
             }
+            break (frame, late, comparison);
         };
         let at = self.script_time(frame.at);
-        let comparison = self.session.compare(packet, &frame);
         if !comparison.mismatches.is_empty() {
             let fields: Vec<&str> = comparison
                 .mismatches
@@ -1080,6 +1223,18 @@ impl<'a> Runner<'a> {
             ));
         }
         self.checked += 1;
+        self.end_repeat();
+        if packet.times == Times::Repeated {
+            self.repeats.push(Repeat {
+                line: event.line,
+                packet: packet.clone(),
+                from: at,
+                deadline,
+                count: 1,
+                first: Some(at),
+                last: at,
+            });
+        }
         self.last_time = if window.any || window.start != window.end {
             at
         } else {
@@ -1359,6 +1514,7 @@ impl<'a> Runner<'a> {
                 self.queue.len()
             ));
         }
+        self.end_repeat();
         if self.ignored_non_ipv4 > 0 {
             self.notes.push(format!(
                 "{} non-IPv4 frame{} from the target ignored",

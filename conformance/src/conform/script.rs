@@ -117,6 +117,21 @@ pub enum EventKind {
     /// `%{ ... }%`: a Python snippet packetdrill runs after the script (wirecheck does not run
     /// Python; the interpreter notes it as not checked).
     Code(String),
+    /// Extension: an inbound line followed by lines starting `&` instead of a time
+    /// (`& < P. 1001:2001(1000) ack 1`): the packets are handed to the target as one batch, all
+    /// before it runs its output. Every packet is inbound; at least two.
+    Batch(Vec<PacketEvent>),
+}
+
+impl EventKind {
+    /// The packets of a packet line or a batch (none for other events).
+    pub fn packets(&self) -> &[PacketEvent] {
+        match self {
+            EventKind::Packet(p) => std::slice::from_ref(p),
+            EventKind::Batch(list) => list,
+            _ => &[],
+        }
+    }
 }
 
 /// Which way a packet crosses the wire, seen from the target.
@@ -141,6 +156,25 @@ pub struct PacketEvent {
     pub ip: IpSpec,
     /// The packet itself.
     pub body: PacketBody,
+    /// How many times the packet comes (extension: a trailing `repeated` or `optional` on an
+    /// outbound line).
+    pub times: Times,
+}
+
+/// How many times an outbound line's packet is sent (extension).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Times {
+    /// No suffix: once.
+    #[default]
+    Once,
+    /// `repeated`: one or more times within the line's time window (retransmissions whose
+    /// number and spacing are the target's choice). The runner waits for the first; later
+    /// copies are accepted until the next outbound line's packet matches or the window ends.
+    Repeated,
+    /// `optional`: zero or more times within the window (a reaction the RFC leaves to the
+    /// target, e.g. an ACK or a reset). The runner does not wait for it; copies are accepted
+    /// until the next outbound line's packet matches or the window ends.
+    Optional,
 }
 
 /// Extension `ether[src=MAC dst=MAC]`: Ethernet addresses a line sets (inbound) or constrains
@@ -330,6 +364,9 @@ pub enum TcpOptionSpec {
         /// Option data (without kind and length).
         data: Vec<u8>,
     },
+    /// Extension `bytes HEX` (inbound only): octets written verbatim, so a script can send an
+    /// option with an illegal length (`bytes 0200`: MSS with length 0).
+    Raw(Vec<u8>),
 }
 
 /// `udp (LEN)`, optionally with ports (extension `src:port > dst:port udp (LEN)`).

@@ -358,6 +358,20 @@ pub trait Target {
     fn advance_to(&mut self, at: Duration);
     /// Deliver `frame` to interface `interface` now.
     fn inject(&mut self, interface: usize, frame: &[u8]);
+    /// Deliver several frames `(interface, frame)` at once, as one batch: the target handles
+    /// them all before it runs its output (script extension `&`). The default injects them one
+    /// after the other, which is what a kernel behind a TAP device gets when the frames are
+    /// written back to back (best effort: it may run its output between two of them).
+    fn inject_batch(&mut self, frames: &[(usize, Vec<u8>)]) {
+        for (interface, frame) in frames {
+            self.inject(*interface, frame);
+        }
+    }
+    /// Whether [`inject_batch`](Target::inject_batch) hands the frames over at once. When it
+    /// cannot (the default), a scenario with a batch that fails is inconclusive, not failed.
+    fn takes_batches_at_once(&self) -> bool {
+        false
+    }
     /// Frames sent since the last call, oldest first.
     fn take_sent(&mut self) -> Vec<SentFrame>;
     /// Make an application-side call now.

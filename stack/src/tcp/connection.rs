@@ -40,6 +40,9 @@ const QUICK_ACKS: u32 = 16;
 const SMALL_BATCH: usize = 32;
 
 /// TS.Recent is invalid after 24 days of idleness [RFC 7323 § 5.5].
+/// The shortest time an active open retransmits its SYN before the retry count may end it
+/// [RFC 9293 § 3.8.3 MUST-23: "at least 3 minutes"].
+const SYN_SENT_MIN_DURATION: Duration = Duration::from_secs(180);
 const PAWS_IDLE: Duration = Duration::from_secs(24 * 24 * 3600);
 
 /// Flags that combine `ACK` with others.
@@ -788,8 +791,11 @@ impl Tcb {
                 }
                 if offset > 0 || had_holes {
                     // Out of order, or filling a hole: ACK at once [RFC 5681 § 4.2], and
-                    // the sender, in loss recovery, gets quick ACKs for a while.
-                    self.ack_now = true;
+                    // the sender, in loss recovery, gets quick ACKs for a while. "At once"
+                    // is at the end of the batch of frames being handled: every segment
+                    // queued is processed before an ACK goes out, and one ACK covers them
+                    // all [RFC 9293 § 3.10.7.4, MUST-58, MUST-59; RFC 1122 § 4.2.2.20].
+                    self.delayed_ack_at = Some(ctx.now);
                     self.quick_acks = QUICK_ACKS;
                 } else {
                     self.unacked_bytes += data.len();
@@ -1456,7 +1462,14 @@ impl Tcb {
         let timed_out = ctx.now.saturating_duration_since(since) >= self.user_timeout;
         match self.state {
             TcpState::SynSent | TcpState::SynReceived => {
-                if self.rtt.backoffs >= ctx.config.syn_retries || timed_out {
+                // An active open keeps retransmitting its SYN for at least 3 minutes
+                // [RFC 9293 § 3.8.3 MUST-23, RFC 1122 § 4.2.3.5]: the retry count gives up
+                // no sooner than that (the user timeout, which the application sets, still
+                // applies).
+                let retries_spent = self.rtt.backoffs >= ctx.config.syn_retries
+                    && (self.state == TcpState::SynReceived
+                        || ctx.now.saturating_duration_since(since) >= SYN_SENT_MIN_DURATION);
+                if retries_spent || timed_out {
                     self.fail(ctx, TcpError::TimedOut);
                     return;
                 }

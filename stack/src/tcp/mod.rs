@@ -118,8 +118,10 @@ pub struct TcpConfig {
     /// Give up when data stays unacknowledged (or window probes unanswered) this long
     /// [RFC 9293 § 3.10.3 USER TIMEOUT; RFC 1122 § 4.2.3.5 R2]; 5 minutes by default.
     pub user_timeout: Duration,
-    /// SYN (or SYN-ACK) retransmissions before giving up (RFC 1122 § 4.2.3.5: at least
-    /// 3 minutes' worth is recommended for SYN; 6 doublings from 1 s is 127 s).
+    /// SYN (or SYN-ACK) retransmissions before giving up. An active open's SYN goes on
+    /// being retransmitted for at least 3 minutes whatever this count [RFC 9293 § 3.8.3
+    /// MUST-23, RFC 1122 § 4.2.3.5]: with the default (6 backoffs from 1 s, RTO capped at
+    /// 60 s) SYNs go at 0, 1, 3, 7, 15, 31, 63 and 123 s and the open fails at 183 s.
     pub syn_retries: u32,
     /// Challenge ACKs per second, stack-wide [RFC 5961 § 7].
     pub challenge_ack_limit: u32,

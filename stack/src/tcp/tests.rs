@@ -513,6 +513,9 @@ fn syn_is_retransmitted_with_backoff_then_times_out() {
             times.push(t.now);
         }
     }
+    // The retry count is spent, but an active open lasts at least 3 minutes (MUST-23).
+    let _ = t.advance(Duration::from_secs(99));
+    assert_eq!(t.state(h), Some(TcpState::SynSent));
     let out = t.advance(Duration::from_secs(100));
     assert!(out.is_empty());
     assert_eq!(t.state(h), Some(TcpState::Closed));
@@ -521,6 +524,42 @@ fn syn_is_retransmitted_with_backoff_then_times_out() {
         error: TcpError::TimedOut
     }));
     let _ = (start, times);
+}
+
+/// RFC 9293 § 3.8.3 MUST-23 / RFC 1122 § 4.2.3.5: a SYN is retransmitted for at least three
+/// minutes before the open is given up; with the default configuration it used to give up
+/// after 6 retransmissions, at 123 s.
+#[test]
+fn syn_sent_lasts_at_least_three_minutes_then_times_out() {
+    let mut t = T::new(plain());
+    let (h, syn) = connect(&mut t);
+    let start = t.now;
+    let mut last_syn = start;
+    while t.now.saturating_duration_since(start) < Duration::from_secs(179) {
+        for s in t.advance(Duration::from_secs(1)) {
+            assert_eq!((s.seq, s.flags), (syn.seq, SYN.0));
+            last_syn = t.now;
+        }
+        assert_eq!(
+            t.state(h),
+            Some(TcpState::SynSent),
+            "gave up before 3 minutes"
+        );
+    }
+    assert!(
+        last_syn.saturating_duration_since(start) >= Duration::from_secs(120),
+        "SYNs stopped early"
+    );
+    assert!(!t
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::TcpError { .. })));
+    let _ = t.advance(Duration::from_secs(60));
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert!(t.events().contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::TimedOut
+    }));
 }
 
 #[test]
@@ -1753,4 +1792,25 @@ fn passive_open_without_source_route_sends_no_ip_options() {
     };
     assert_eq!(*destination, PEER);
     assert!(options.is_empty());
+}
+
+/// RFC 9293 § 3.10.7.4 MUST-58/59, RFC 1122 § 4.2.2.20: segments handed in together (one
+/// batch of frames before the driver polls) are all processed before an ACK goes out, and one
+/// ACK covers them, out-of-order and hole-filling segments included (those used to be
+/// acknowledged one by one while the batch was being handled).
+#[test]
+fn a_batch_of_out_of_order_segments_gets_one_ack() {
+    let (mut t, _h, iss) = sack_receiver();
+    let frame = |seq: u32| S::new(seq, iss + 1, ACK).data(&[0u8; 500]).frame();
+    // A hole at 5000..5500, then a batch: two segments beyond the hole, then the hole.
+    for seq in [5500, 6000, 5000] {
+        t.s.handle_frame(t.now, IF0, &frame(seq));
+    }
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "one ACK for the batch: {out:?}");
+    assert_eq!((out[0].ack, out[0].sack.len()), (6500, 0));
+    // Alone, an out-of-order segment is still acknowledged at once.
+    let out = t.send(S::new(7000, iss + 1, ACK).data(&[0u8; 500]));
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].ack, &out[0].sack[..]), (6500, &[(7000, 7500)][..]));
 }

@@ -155,6 +155,7 @@ fn option_len(o: &TcpOptionSpec) -> usize {
         TcpOptionSpec::Sack(blocks) => 2 + 8 * blocks.len(),
         TcpOptionSpec::Timestamp { .. } => 10,
         TcpOptionSpec::Other { data, .. } => 2 + data.len(),
+        TcpOptionSpec::Raw(bytes) => bytes.len(),
     }
 }
 
@@ -434,9 +435,15 @@ impl Session {
             }
         }
         let mut sack_iter = sack_buffers.iter_mut();
-        let mut options: Vec<TcpOption<'_>> = Vec::with_capacity(list.len());
+        // Octets of the options area, written option by option (so that `bytes HEX` goes in
+        // verbatim), then padded with zeros to a multiple of 4 [RFC 9293 § 3.1].
+        let mut area: Vec<u8> = Vec::with_capacity(40);
         for option in list {
-            options.push(match option {
+            if let TcpOptionSpec::Raw(bytes) = option {
+                area.extend_from_slice(bytes);
+                continue;
+            }
+            let encoded = match option {
                 TcpOptionSpec::Nop => TcpOption::NoOperation,
                 TcpOptionSpec::Eol => TcpOption::EndOfList,
                 TcpOptionSpec::Mss(v) => TcpOption::MaximumSegmentSize(*v),
@@ -462,12 +469,22 @@ impl Session {
                     echo_reply: flow.live_echo(*echo),
                 },
                 TcpOptionSpec::Other { kind, data } => TcpOption::Unknown { kind: *kind, data },
-            });
+                TcpOptionSpec::Raw(_) => continue,
+            };
+            let mut buffer = [0u8; 40];
+            let n = encoded
+                .write(&mut buffer)
+                .map_err(|e| format!("TCP option {encoded}: {e}"))?;
+            area.extend_from_slice(&buffer[..n]);
         }
-        let mut option_bytes = [0u8; 40];
-        let n = TcpOption::write_all(&options, &mut option_bytes)
-            .map_err(|e| format!("TCP options: {e}"))?;
-        header.options = TcpOptions::raw(&option_bytes[..n]);
+        area.resize(area.len().div_ceil(4) * 4, 0);
+        if area.len() > 40 {
+            return Err(format!(
+                "{} octets of TCP options once padded (at most 40)",
+                area.len()
+            ));
+        }
+        header.options = TcpOptions::raw(&area);
         let payload = filler(payload_len.unwrap_or(spec.len as usize));
         let mut out = vec![0u8; header.len() + payload.len()];
         let written = header

@@ -124,6 +124,7 @@ fn render_option_spec(o: &TcpOptionSpec) -> String {
         }
         TcpOptionSpec::Timestamp { value, echo } => format!("TS val {value} ecr {echo}"),
         TcpOptionSpec::Other { kind, data } => format!("kind {kind} {}", hex(data)),
+        TcpOptionSpec::Raw(bytes) => format!("bytes {}", hex(bytes)),
     }
 }
 
@@ -397,6 +398,8 @@ enum Opt {
     Sack(Vec<(u32, u32)>),
     Timestamp(u32, u32),
     Other(u8, Vec<u8>),
+    /// `bytes HEX` (inbound only; the parser refuses it on outbound lines).
+    Raw(Vec<u8>),
 }
 
 impl Opt {
@@ -429,6 +432,7 @@ impl Opt {
             TcpOptionSpec::Sack(b) => Opt::Sack(b.clone()),
             TcpOptionSpec::Timestamp { value, echo } => Opt::Timestamp(*value, *echo),
             TcpOptionSpec::Other { kind, data } => Opt::Other(*kind, data.clone()),
+            TcpOptionSpec::Raw(bytes) => Opt::Raw(bytes.clone()),
         }
     }
 
@@ -442,6 +446,7 @@ impl Opt {
             Opt::Sack(_) => 5,
             Opt::Timestamp(..) => 8,
             Opt::Other(k, _) => *k,
+            Opt::Raw(b) => b.first().copied().unwrap_or(0),
         }
     }
 
@@ -455,6 +460,7 @@ impl Opt {
             Opt::Sack(_) => "sack".into(),
             Opt::Timestamp(..) => "TS".into(),
             Opt::Other(k, _) => format!("option kind {k}"),
+            Opt::Raw(_) => "bytes".into(),
         }
     }
 
@@ -471,6 +477,7 @@ impl Opt {
             }
             Opt::Timestamp(v, e) => format!("TS val {v} ecr {e}"),
             Opt::Other(k, d) => format!("kind {k} {}", hex(d)),
+            Opt::Raw(b) => format!("bytes {}", hex(b)),
         }
     }
 }
@@ -1397,6 +1404,33 @@ fn render_ip_actual(ip: &Ipv4Header<'_>) -> String {
     parts.push(format!("src={}", ip.source));
     parts.push(format!("dst={}", ip.destination));
     format!("ip[{}] ", parts.join(" "))
+}
+
+/// The problem with a TCP segment in `frame` whose header octets after an End of Option List
+/// option are not all zero [RFC 9293 § 3.1, MUST-69: "The content of the header beyond the End
+/// of Option List Option MUST be header padding of zeros"]; None for any other frame. Applied
+/// to every frame the target sends, whatever the script expects.
+pub(super) fn eol_padding_problem(frame: &[u8]) -> Option<String> {
+    let (eth, payload) = EthernetHeader::parse(frame).ok()?;
+    if eth.ether_type != EtherType::IPV4 {
+        return None;
+    }
+    let (ip, l4) = Ipv4Header::parse(payload).ok()?;
+    if ip.protocol != IpProtocol::TCP || ip.fragment_offset != 0 {
+        return None;
+    }
+    let (tcp, _) = TcpHeader::parse(l4).ok()?;
+    let options = tcp.options.as_bytes();
+    let padding = tcp.options.padding();
+    let first = padding.iter().position(|&b| b != 0)?;
+    let eol_at = options.len() - padding.len() - 1;
+    Some(format!(
+        "End of Option List at option octet {eol_at}, then {} at octet {} \
+         (options area {})",
+        hex(&padding[first..first + 1]),
+        options.len() - padding.len() + first,
+        hex(options)
+    ))
 }
 
 #[cfg(test)]

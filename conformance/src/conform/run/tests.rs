@@ -12,7 +12,7 @@ use wirecheck_codec::tcp::{TcpFlags, TcpHeader, TcpOption, TcpOptions};
 
 use super::super::script::{
     CallEvent, Direction, Event, EventKind, Expr, IpSpec, PacketBody, PacketEvent, Script,
-    TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec,
+    TcpFlagsSpec, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec, Times,
 };
 use super::super::target::{
     CallOk, CallOutcome, Errno, Network, Profile, SentFrame, SocketCall, Target, TargetError,
@@ -288,6 +288,7 @@ fn tcp(
         interface: 0,
         ethernet: Default::default(),
         ip: IpSpec::default(),
+        times: Times::Once,
         body: PacketBody::Tcp(TcpSpec {
             src_port: None,
             dst_port: None,
@@ -752,4 +753,381 @@ fn unsupported_call_is_not_applicable() {
     let outcome = run(&script(events), &mut Fake::new());
     assert_eq!(outcome.verdict, Verdict::NotApplicable);
     assert!(outcome.reason.contains("ioctl"), "{}", outcome.reason);
+}
+
+// ---- extensions: `repeated` / `optional` lines, `&` batches, `bytes`, EOL padding ----------
+//
+// These run parsed scripts against wirecheck's own stack (a real TCP), through a wrapper that
+// can tamper with what it sends and say whether it takes batches at once.
+
+use super::super::parse::parse_script;
+use super::super::targets::BuiltinTarget;
+
+/// The builtin target, with knobs.
+struct Wrapped {
+    inner: BuiltinTarget,
+    /// Applied to every frame the target sends.
+    tamper: Option<fn(&mut Vec<u8>)>,
+    /// What `takes_batches_at_once` says (false: batches are injected frame by frame).
+    at_once: bool,
+    /// Sizes of the batches handed over.
+    batches: Vec<usize>,
+}
+
+impl Wrapped {
+    fn new() -> Wrapped {
+        Wrapped {
+            inner: BuiltinTarget::new(),
+            tamper: None,
+            at_once: true,
+            batches: Vec::new(),
+        }
+    }
+}
+
+impl Target for Wrapped {
+    fn name(&self) -> &str {
+        "wrapped"
+    }
+    fn profile(&self) -> &Profile {
+        self.inner.profile()
+    }
+    fn configure(&mut self, network: &Network) -> Result<(), TargetError> {
+        self.inner.configure(network)
+    }
+    fn interface_mac(&self, index: usize) -> MacAddr {
+        self.inner.interface_mac(index)
+    }
+    fn now(&self) -> Duration {
+        self.inner.now()
+    }
+    fn advance_to(&mut self, at: Duration) {
+        self.inner.advance_to(at)
+    }
+    fn inject(&mut self, interface: usize, frame: &[u8]) {
+        self.inner.inject(interface, frame)
+    }
+    fn inject_batch(&mut self, frames: &[(usize, Vec<u8>)]) {
+        self.batches.push(frames.len());
+        if self.at_once {
+            self.inner.inject_batch(frames);
+        } else {
+            for (interface, frame) in frames {
+                self.inner.inject(*interface, frame);
+            }
+        }
+    }
+    fn takes_batches_at_once(&self) -> bool {
+        self.at_once
+    }
+    fn take_sent(&mut self) -> Vec<SentFrame> {
+        let mut sent = self.inner.take_sent();
+        if let Some(tamper) = self.tamper {
+            for frame in &mut sent {
+                tamper(&mut frame.bytes);
+            }
+        }
+        sent
+    }
+    fn call(&mut self, call: &SocketCall) -> CallOutcome {
+        self.inner.call(call)
+    }
+    fn shutdown(&mut self) {
+        self.inner.shutdown()
+    }
+}
+
+fn run_text(text: &str, target: &mut Wrapped) -> super::ScenarioOutcome {
+    let script = parse_script(text, None).unwrap();
+    run_script(
+        &script,
+        target,
+        &RunOptions {
+            keep_wire: true,
+            ..RunOptions::default()
+        },
+    )
+}
+
+/// A passive open, then 100 octets written and sent once at 0.01 s; wirecheck's stack
+/// retransmits them at 1.01 s and 3.01 s (RTO 1 s, doubling) until the ACK at 5 s.
+const WRITE_UNACKED: &str = "\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 65535 <mss 1000>
++0    > S. 0:0(0) ack 1 <...>
++.01  < . 1:1(0) ack 1 win 65535
++0    accept(3, ..., ...) = 4
++0    write(4, ..., 100) = 100
++0    > P. 1:101(100) ack 1
+";
+
+#[test]
+fn repeated_line_takes_every_copy_in_its_window() {
+    let text = format!(
+        "{WRITE_UNACKED}+0.5~+4 > P. 1:101(100) ack 1 repeated\n5 < . 1:1(0) ack 101 win 65535\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:?}");
+    assert!(
+        outcome
+            .notes
+            .iter()
+            .any(|n| n.contains("line 11: the packet came 2 times, from 1.010000 to 3.010000")),
+        "{:?}",
+        outcome.notes
+    );
+    // Without `repeated`, the second copy is a packet the script does not expect.
+    let text =
+        format!("{WRITE_UNACKED}+0.5~+4 > P. 1:101(100) ack 1\n5 < . 1:1(0) ack 101 win 65535\n");
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail);
+    assert!(
+        outcome.reason.contains("unexpected packet"),
+        "{}",
+        outcome.reason
+    );
+}
+
+#[test]
+fn repeated_line_fails_on_a_copy_after_its_window_or_none_in_it() {
+    // The copy at 3.01 s is past the window (ends at 2.01 s).
+    let text = format!(
+        "{WRITE_UNACKED}+0.5~+2 > P. 1:101(100) ack 1 repeated\n5 < . 1:1(0) ack 101 win 65535\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    assert!(
+        outcome.reason.contains("line 12: unexpected packet"),
+        "{}",
+        outcome.reason
+    );
+    // One or more: a window with no copy at all fails (the first comes at 1.01 s).
+    let text = format!(
+        "{WRITE_UNACKED}+0.2~+0.5 > P. 1:101(100) ack 1 repeated\n0.9 < . 1:1(0) ack 101 win 65535\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    assert!(
+        outcome.reason.contains("line 11: packet sent too late"),
+        "{}",
+        outcome.reason
+    );
+}
+
+#[test]
+fn repeated_line_ends_when_the_next_line_matches() {
+    // The next line expects the same packet: it takes the copy at 3.01 s, and the line
+    // after it the one at 7.01 s.
+    let text = format!(
+        "{WRITE_UNACKED}+0.5~+10 > P. 1:101(100) ack 1 repeated\n\
+         +1.5~+2.5 > P. 1:101(100) ack 1\n\
+         +3.5~+4.5 > P. 1:101(100) ack 1\n\
+         +0.1 < . 1:1(0) ack 101 win 65535\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:?}");
+    assert!(
+        outcome
+            .notes
+            .iter()
+            .any(|n| n.contains("line 11: the packet came 1 time")),
+        "{:?}",
+        outcome.notes
+    );
+}
+
+#[test]
+fn optional_line_accepts_zero_or_more_copies_and_nothing_else() {
+    // Zero copies: the ACK comes before any retransmission.
+    let text = format!(
+        "{WRITE_UNACKED}*     > P. 1:101(100) ack 1 optional\n+0.5 < . 1:1(0) ack 101 win 65535\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:?}");
+    assert!(outcome
+        .notes
+        .iter()
+        .any(|n| n.contains("line 11: the optional packet did not come")));
+    // Two copies (1.01 s, 3.01 s) before the ACK at 4 s.
+    let text = format!(
+        "{WRITE_UNACKED}*     > P. 1:101(100) ack 1 optional\n4 < . 1:1(0) ack 101 win 65535\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:?}");
+    // A copy before the window (1.01 s; the window opens at 3.51 s) is unexpected.
+    let text = format!(
+        "{WRITE_UNACKED}+3.5~+5 > P. 1:101(100) ack 1 optional\n4 < . 1:1(0) ack 101 win 65535\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    assert!(
+        outcome.reason.contains("unexpected packet"),
+        "{}",
+        outcome.reason
+    );
+    // A packet that differs from the optional one is still unexpected.
+    let text = format!(
+        "{WRITE_UNACKED}*     > P. 1:101(100) ack 2 optional\n4 < . 1:1(0) ack 101 win 65535\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    assert!(
+        outcome.reason.contains("unexpected packet"),
+        "{}",
+        outcome.reason
+    );
+}
+
+/// An established connection; a hole at 1:1001, then two segments in one batch.
+const BATCH: &str = "\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 65535 <mss 1000>
++0    > S. 0:0(0) ack 1 <...>
++.01  < . 1:1(0) ack 1 win 65535
++0    accept(3, ..., ...) = 4
++0.1  < . 1001:2001(1000) ack 1 win 65535
++0    > . 1:1(0) ack 1
++0.1  < . 1:501(500) ack 1 win 65535
+&     < . 501:1001(500) ack 1 win 65535
++0    > . 1:1(0) ack 2001
+";
+
+#[test]
+fn a_batch_is_handed_over_at_once_and_gets_one_ack() {
+    let mut target = Wrapped::new();
+    let outcome = run_text(BATCH, &mut target);
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:?}");
+    assert_eq!(target.batches, vec![2]);
+    // Both frames of the batch are in the wire log, at the same time, before the ACK.
+    let inbound: Vec<Duration> = outcome
+        .wire
+        .iter()
+        .filter(|r| r.direction == Direction::Inbound)
+        .map(|r| r.at)
+        .collect();
+    let n = inbound.len();
+    assert!(n >= 2 && inbound[n - 1] == inbound[n - 2]);
+}
+
+#[test]
+fn a_failed_batch_on_a_target_that_takes_frames_one_by_one_is_inconclusive() {
+    // Frame by frame, wirecheck's stack acknowledges the first half at once (ack 501): a
+    // failure, but not the target's fault when it cannot take a batch.
+    let mut target = Wrapped::new();
+    target.at_once = false;
+    let outcome = run_text(BATCH, &mut target);
+    assert_eq!(outcome.verdict, Verdict::Inconclusive, "{outcome:?}");
+    assert!(outcome.reason.contains("one by one"), "{}", outcome.reason);
+    // The same script without a batch fails outright.
+    let text = BATCH.replace("&     <", "+0    <");
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+}
+
+/// The TCP options area of an Ethernet frame.
+fn tcp_options_of(frame: &[u8]) -> Option<Vec<u8>> {
+    let (_, rest) = EthernetHeader::parse(frame).ok()?;
+    let (ip, rest) = Ipv4Header::parse(rest).ok()?;
+    if ip.protocol != IpProtocol::TCP {
+        return None;
+    }
+    let offset = usize::from(rest.get(12)? >> 4) * 4;
+    rest.get(20..offset).map(<[u8]>::to_vec)
+}
+
+#[test]
+fn raw_option_bytes_go_out_verbatim_padded_with_zeros() {
+    let text = "\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 65535 <nop,bytes 0200>
++0.1  < S 0:0(0) win 65535 <mss 1000,bytes fd0a01>
+";
+    let outcome = run_text(text, &mut Wrapped::new());
+    let options: Vec<Vec<u8>> = outcome
+        .wire
+        .iter()
+        .filter(|r| r.direction == Direction::Inbound)
+        .filter_map(|r| tcp_options_of(&r.bytes))
+        .collect();
+    assert_eq!(
+        options,
+        vec![
+            vec![0x01, 0x02, 0x00, 0x00],
+            vec![0x02, 0x04, 0x03, 0xe8, 0xfd, 0x0a, 0x01, 0x00]
+        ]
+    );
+}
+
+/// Rewrites the last four octets of a SYN-ACK's options as End of Option List followed by
+/// `tail`, fixing the TCP checksum.
+fn eol_then(frame: &mut [u8], tail: [u8; 3]) {
+    // An untagged IPv4 frame: the IP header at 14.
+    let ip_start = 14;
+    if frame.len() < 34 || frame[12..14] != [0x08, 0x00] || frame[ip_start + 9] != 6 {
+        return;
+    }
+    let (source, destination) = (
+        Ipv4Addr::new(frame[26], frame[27], frame[28], frame[29]),
+        Ipv4Addr::new(frame[30], frame[31], frame[32], frame[33]),
+    );
+    let l4 = ip_start + usize::from(frame[ip_start] & 0x0f) * 4;
+    let total = ip_start
+        + usize::from(u16::from_be_bytes([
+            frame[ip_start + 2],
+            frame[ip_start + 3],
+        ]));
+    if frame[l4 + 13] & 0x12 != 0x12 {
+        return;
+    }
+    let offset = usize::from(frame[l4 + 12] >> 4) * 4;
+    if offset < 24 {
+        return;
+    }
+    frame[l4 + offset - 4] = 0;
+    frame[l4 + offset - 3..l4 + offset].copy_from_slice(&tail);
+    frame[l4 + 16] = 0;
+    frame[l4 + 17] = 0;
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&source.octets());
+    pseudo.extend_from_slice(&destination.octets());
+    pseudo.extend_from_slice(&[0, 6]);
+    pseudo.extend_from_slice(&((total - l4) as u16).to_be_bytes());
+    pseudo.extend_from_slice(&frame[l4..total]);
+    let sum = wirecheck_codec::checksum::internet_checksum(&pseudo);
+    frame[l4 + 16..l4 + 18].copy_from_slice(&sum.to_be_bytes());
+}
+
+const SYN_ACK: &str = "\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 65535 <mss 1000,sackOK,TS val 1 ecr 0,nop,wscale 7>
++0    > S. 0:0(0) ack 1 <...>
+";
+
+#[test]
+fn octets_after_end_of_option_list_must_be_zero() {
+    let mut target = Wrapped::new();
+    target.tamper = Some(|f| eol_then(f, [0, 0, 0]));
+    let outcome = run_text(SYN_ACK, &mut target);
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:?}");
+    let mut target = Wrapped::new();
+    target.tamper = Some(|f| eol_then(f, [0, 0x01, 0]));
+    let outcome = run_text(SYN_ACK, &mut target);
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    assert!(outcome.reason.contains("MUST-69"), "{}", outcome.reason);
+    assert!(
+        outcome.reason.contains("then 01 at octet"),
+        "{}",
+        outcome.reason
+    );
 }

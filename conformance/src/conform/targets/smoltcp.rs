@@ -1230,6 +1230,21 @@ impl Target for SmoltcpTarget {
         self.poll(Cause::Input);
     }
 
+    /// Every frame is queued on the device, then the interface is polled once: smoltcp's
+    /// `poll` handles all received frames (and their replies) in that one call.
+    fn inject_batch(&mut self, frames: &[(usize, Vec<u8>)]) {
+        for (interface, frame) in frames {
+            if *interface == 0 && self.wire.rx.len() < MAX_RX_QUEUE {
+                self.wire.rx.push_back(frame.clone());
+            }
+        }
+        self.poll(Cause::Input);
+    }
+
+    fn takes_batches_at_once(&self) -> bool {
+        true
+    }
+
     fn take_sent(&mut self) -> Vec<SentFrame> {
         std::mem::take(&mut self.sent)
     }

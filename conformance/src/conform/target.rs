@@ -431,6 +431,10 @@ pub const FEATURES: &[(Feature, &str)] = &[
     ("simultaneous-open", "simultaneous open"),
     ("multiple-interfaces", "more than one interface"),
     (
+        "weak-end-system",
+        "the weak end-system model (RFC 1122 § 3.3.4.2): a datagram may leave by any interface whatever its source address, and one to any local address is taken on any interface",
+    ),
+    (
         "socket-errors",
         "pending socket errors readable with SO_ERROR",
     ),

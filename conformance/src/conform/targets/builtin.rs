@@ -166,6 +166,7 @@ impl BuiltinTarget {
                 "half-close",
                 "simultaneous-open",
                 "multiple-interfaces",
+                "weak-end-system",
                 "socket-errors",
                 "linger",
             ]

@@ -243,6 +243,7 @@ impl LinuxTarget {
                 "half-close",
                 "simultaneous-open",
                 "multiple-interfaces",
+                "weak-end-system",
                 "socket-errors",
                 "linger",
             ]

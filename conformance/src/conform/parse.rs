@@ -446,6 +446,31 @@ impl<'a> Parser<'a> {
         Ok(len)
     }
 
+    /// `(LEN)` or `(MIN~MAX)`: a length, or a range of lengths (both ends included).
+    fn paren_len_range(&mut self, what: &str) -> Result<(u32, Option<u32>)> {
+        self.expect_char('(', &format!("\"(\" before {what}"))?;
+        self.skip_blanks();
+        let len = self.u32_value(what)?;
+        self.skip_blanks();
+        let mut max = None;
+        if self.peek() == Some('~') {
+            self.bump();
+            self.skip_blanks();
+            let mark = self.mark();
+            let m = self.u32_value("the largest payload length")?;
+            if m < len {
+                return Err(self.error_at(
+                    mark,
+                    format!("the length range {len}~{m} is empty (the largest is below the least)"),
+                ));
+            }
+            max = Some(m);
+            self.skip_blanks();
+        }
+        self.expect_char(')', &format!("\")\" after {what}"))?;
+        Ok((len, max))
+    }
+
     /// A dotted-quad IPv4 address.
     fn ipv4(&mut self) -> Result<Ipv4Addr> {
         let mark = self.mark();
@@ -1269,6 +1294,17 @@ impl<'a> Parser<'a> {
             }
             (body, None) => body,
         };
+        if direction == Direction::Inbound {
+            if let PacketBody::Tcp(TcpSpec {
+                max_len: Some(_), ..
+            }) = &body
+            {
+                return Err(self.error_at(
+                    body_mark,
+                    "a length range ...(MIN~MAX) is for outbound lines (an inbound segment has one length)",
+                ));
+            }
+        }
         if direction == Direction::Outbound {
             if let PacketBody::Tcp(TcpSpec {
                 options: TcpOptionsSpec::List(list),
@@ -1556,8 +1592,10 @@ impl<'a> Parser<'a> {
 
     /// `seq:end(len)` or `...(len)`, then `ack`, `win`, `urg` and the options.
     fn tcp_after_flags(&mut self, flags: TcpFlagsSpec) -> Result<TcpSpec> {
+        let mut max_len = None;
         let (seq, end, len, any_seq) = if self.eat("...") {
-            let len = self.paren_len("the payload length")?;
+            let (len, max) = self.paren_len_range("the payload length")?;
+            max_len = max;
             (0, len, len, true)
         } else {
             let seq = self.u32_value("a sequence number")?;
@@ -1581,6 +1619,7 @@ impl<'a> Parser<'a> {
             any_seq,
             end,
             len,
+            max_len,
             ack: None,
             window: None,
             urgent: None,
@@ -2606,6 +2645,7 @@ mod tests {
                 },
                 seq: 0,
                 any_seq: false,
+                max_len: None,
                 end: 0,
                 len: 0,
                 ack: Some(1),
@@ -2684,6 +2724,18 @@ mod tests {
         assert_eq!((any.seq, any.end, any.len, any.ack), (0, 0, 0, Some(65537)));
         assert_eq!(any.options, TcpOptionsSpec::Any);
         assert_eq!(tcp("* > S 0:0(0)").window, None);
+        let range = tcp("+0 > . ...(28~1460) ack 1");
+        assert!(range.any_seq);
+        assert_eq!((range.len, range.max_len), (28, Some(1460)));
+        assert_eq!(any.max_len, None);
+    }
+
+    #[test]
+    fn length_ranges_are_outbound_only_and_not_empty() {
+        let e = parse_script("0 < . ...(10~20) ack 1 win 100\n", None).unwrap_err();
+        assert!(e.to_string().contains("for outbound lines"), "{e}");
+        let e = parse_script("0 > . ...(20~10) ack 1\n", None).unwrap_err();
+        assert!(e.to_string().contains("is empty"), "{e}");
     }
 
     #[test]
@@ -2901,6 +2953,7 @@ mod tests {
                 flags: TcpFlagsSpec::default(),
                 seq: 1,
                 any_seq: false,
+                max_len: None,
                 end: 1461,
                 len: 1460,
                 ack: None,

@@ -1093,6 +1093,7 @@ impl TcpBases {
             },
             seq,
             any_seq: false,
+            max_len: None,
             end: seq.wrapping_add(t.len),
             len: t.len,
             ack: ack_flag.then(|| t.ack.wrapping_sub(other)),
@@ -1957,7 +1958,10 @@ fn tcp_text(t: &TcpSpec) -> String {
         s.push(' ');
     }
     if t.any_seq {
-        s.push_str(&format!("...({})", t.len));
+        match t.max_len {
+            Some(max) => s.push_str(&format!("...({}~{max})", t.len)),
+            None => s.push_str(&format!("...({})", t.len)),
+        }
     } else {
         s.push_str(&format!("{}:{}({})", t.seq, t.end, t.len));
     }

@@ -291,8 +291,11 @@ pub struct TcpSpec {
     pub any_seq: bool,
     /// Script-relative end sequence number (`seq + len`).
     pub end: u32,
-    /// Payload length in octets.
+    /// Payload length in octets (with `max_len`, the least length allowed).
     pub len: u32,
+    /// `...(MIN~MAX)` (outbound only): any payload length from `len` to this, both included,
+    /// for what the RFCs leave to the target (how far a segment is cut down).
+    pub max_len: Option<u32>,
     /// Script-relative acknowledgment number (`ack N`).
     pub ack: Option<u32>,
     /// Window field as sent (`win N`), before scaling.

@@ -862,7 +862,19 @@ impl Session {
             let seq = flow.script_local_seq(tcp.sequence_number);
             diff.check("seq", spec.seq, seq);
         }
-        diff.check("payload length", spec.len as usize, payload.len());
+        match spec.max_len {
+            Some(max) => {
+                let n = payload.len();
+                if n < spec.len as usize || n > max as usize {
+                    diff.field(
+                        "payload length",
+                        format!("{}~{max}", spec.len),
+                        n.to_string(),
+                    );
+                }
+            }
+            None => diff.check("payload length", spec.len as usize, payload.len()),
+        }
         if let Some(ack) = spec.ack {
             if tcp.flags.contains(TcpFlags::ACK) {
                 diff.check("ack", ack, tcp.acknowledgment_number);

@@ -295,6 +295,7 @@ fn tcp(
             flags: flags(f),
             seq,
             any_seq: false,
+            max_len: None,
             end: seq + len,
             len,
             ack,
@@ -1129,5 +1130,22 @@ fn octets_after_end_of_option_list_must_be_zero() {
         outcome.reason.contains("then 01 at octet"),
         "{}",
         outcome.reason
+    );
+}
+
+#[test]
+fn length_range_accepts_lengths_inside_it_and_fails_outside() {
+    let with = |line: &str| {
+        WRITE_UNACKED.replace("+0    > P. 1:101(100) ack 1\n", &format!("{line}\n"))
+            + "+.1   < . 1:1(0) ack 101 win 65535\n"
+    };
+    let outcome = run_text(&with("+0    > P. ...(50~150) ack 1"), &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:?}");
+    let outcome = run_text(&with("+0    > P. ...(10~99) ack 1"), &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    let detail = outcome.detail.join("\n");
+    assert!(
+        detail.contains("payload length: expected 10~99, got 100"),
+        "{detail}"
     );
 }

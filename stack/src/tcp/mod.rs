@@ -95,14 +95,18 @@ pub struct TcpSocketOptions {
 }
 
 impl TcpSocketOptions {
+    /// The receive buffer a connection opening with these options gets on a stack with
+    /// `config`.
+    pub fn receive_buffer_in(&self, config: &TcpConfig) -> usize {
+        self.receive_buffer
+            .map_or(config.receive_buffer, |n| n.clamp(1, MAX_RECEIVE_BUFFER))
+    }
+
     /// The configuration a connection opens with: the stack's, with these options applied.
     fn apply(&self, config: &TcpConfig) -> TcpConfig {
-        match self.receive_buffer {
-            None => *config,
-            Some(n) => TcpConfig {
-                receive_buffer: n.clamp(1, MAX_RECEIVE_BUFFER),
-                ..*config
-            },
+        TcpConfig {
+            receive_buffer: self.receive_buffer_in(config),
+            ..*config
         }
     }
 }
@@ -550,14 +554,14 @@ impl Stack {
             .get_mut(&listener)
             .ok_or(StackError::InvalidHandle)?;
         l.options.receive_buffer = Some(octets);
-        Ok(l.options.apply(&self.config.tcp).receive_buffer)
+        Ok(l.options.receive_buffer_in(&self.config.tcp))
     }
 
     /// The receive buffer of a connection, or the one a listener gives the connections it
     /// opens.
     pub fn tcp_receive_buffer(&self, handle: TcpHandle) -> Option<usize> {
         match self.tcp.listeners.get(&handle) {
-            Some(l) => Some(l.options.apply(&self.config.tcp).receive_buffer),
+            Some(l) => Some(l.options.receive_buffer_in(&self.config.tcp)),
             None => self
                 .tcp
                 .conns

@@ -51,7 +51,7 @@ pub use stack::{
     Config, Event, NetworkError, NetworkErrorKind, Origin, SendFailure, Stack, StackError, Stats,
     Transmit,
 };
-pub use tcp::{TcpConfig, TcpError, TcpHandle, TcpInfo, TcpState};
+pub use tcp::{TcpConfig, TcpError, TcpHandle, TcpInfo, TcpSocketOptions, TcpState};
 pub use udp::{UdpDatagram, UdpHandle};
 pub use wirecheck_codec::ethernet::MacAddr;
 pub use wirecheck_codec::time::{Duration, Instant};

@@ -39,7 +39,8 @@ use super::script::{
     ArpSpec, Direction, Event, EventKind, PacketBody, PacketEvent, Script, TimeSpec, Times,
 };
 use super::target::{
-    CallOk, CallOutcome, InterfaceSetup, Network, Profile, SentFrame, SocketCall, Target, FEATURES,
+    CallOk, CallOutcome, InterfaceSetup, Network, Profile, SentFrame, SocketCall, SocketOption,
+    Target, FEATURES,
 };
 use super::Verdict;
 
@@ -67,7 +68,8 @@ pub struct RunOptions {
     /// marks the last segment of each write, retransmissions included).
     pub check_push: bool,
     /// Compare `SO_RCVBUF`/`SO_SNDBUF` values read with `getsockopt` (buffer sizes are the
-    /// implementation's choice, so by default they are noted and not compared).
+    /// implementation's choice, so by default they are noted and not compared; `SO_RCVBUF`
+    /// is compared in scripts that require `exact-receive-buffer`).
     pub check_buffer_sizes: bool,
     /// Symbols defined for `#ifdef` blocks. The default defines `STANDARD` (the FreeBSD
     /// suite's branch for what the RFCs require) and not `FreeBSD`.
@@ -652,7 +654,19 @@ impl<'a> Runner<'a> {
         }
         let own: BTreeSet<Ipv4Addr> = network.interfaces.iter().map(|i| i.address).collect();
         played.retain(|a| !own.contains(a) && !a.is_multicast() && !a.is_broadcast());
-        let check_window = profile.check_window;
+        // `--check_window=true`: the script's outbound windows are the RFC's numbers for a
+        // buffer it sets (with `--requires=exact-receive-buffer`), not one stack's choice.
+        let check_window = match script.option("check_window") {
+            None => profile.check_window,
+            Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(Stop::fail(
+                    format!("bad option --check_window={other}: expected true or false"),
+                    Vec::new(),
+                ))
+            }
+        };
         let check_option_order = profile.check_option_order;
         let base = target.now();
         let mut session = Session {
@@ -1387,7 +1401,20 @@ impl<'a> Runner<'a> {
             }
             other => other,
         };
-        let compared = expected.compare(&outcome, call, &self.fds, self.options.check_buffer_sizes);
+        // A script that requires SO_RCVBUF to be exact reads it back exactly too.
+        let exact_receive_buffer = matches!(
+            call,
+            Some(SocketCall::GetOption {
+                option: SocketOption::ReceiveBuffer,
+                ..
+            })
+        ) && self
+            .script
+            .requires
+            .iter()
+            .any(|f| f == "exact-receive-buffer");
+        let check_buffer_sizes = self.options.check_buffer_sizes || exact_receive_buffer;
+        let compared = expected.compare(&outcome, call, &self.fds, check_buffer_sizes);
         if let Some(note) = compared.note {
             self.notes.push(format!("line {line}: {note}"));
         }

@@ -439,6 +439,10 @@ pub const FEATURES: &[(Feature, &str)] = &[
         "pending socket errors readable with SO_ERROR",
     ),
     ("linger", "SO_LINGER"),
+    (
+        "exact-receive-buffer",
+        "SO_RCVBUF sets the receive buffer, and so the most window offered, exactly",
+    ),
 ];
 
 /// Where the RFCs leave a choice open, what this target chose.

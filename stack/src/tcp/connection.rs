@@ -641,8 +641,13 @@ impl Tcb {
             (_, 0) => false,
             (_, _) => in_window(seg.seq) || in_window(seg.seq + (seg_len - 1)),
         };
-        // With a zero window, ACKs (and RSTs) at RCV.NXT are still processed.
+        // With a zero window, the ACK, URG and RST of a segment at RCV.NXT are still
+        // processed (MUST-66); one that carries data or FIN (a zero-window probe) is still
+        // not acceptable, so it is acknowledged too: the ACK tells the sender the window.
         let ack_only = !acceptable && wnd == 0 && seg.seq == self.rcv_nxt;
+        if ack_only && seg_len > 0 && !rst && !seg.has(TcpFlags::SYN) {
+            self.ack_now = true;
+        }
         if !acceptable && !ack_only {
             if seg.has(TcpFlags::SYN) && !rst {
                 // RFC 5961 § 4.2: a SYN gets a (rate-limited) challenge ACK wherever it is.
@@ -1022,11 +1027,13 @@ impl Tcb {
     // ---------------------------------------------------------------- output
 
     /// The window to advertise, with receiver SWS avoidance [RFC 9293 § 3.8.6.2.2]: the right
-    /// edge moves only by at least min(buffer / 2, MSS), and never moves left.
+    /// edge moves only by at least min(buffer / 2, Eff.snd.MSS), and never moves left. The
+    /// RFC has the receiver use its own effective send MSS (the peer's MSS, less options),
+    /// "making the assumption that it is the same as the sender's".
     fn receive_window(&self) -> usize {
         let free = self.recv.window();
         let current = (self.rcv_adv - self.rcv_nxt).min(free);
-        let threshold = (self.recv.capacity() / 2).min(self.rmss());
+        let threshold = (self.recv.capacity() / 2).min(self.smss());
         if free >= current + threshold {
             free
         } else {
@@ -1594,6 +1601,7 @@ impl Tcb {
             send_queued: self.send.len(),
             readable: self.recv.len(),
             in_recovery: self.cc.recovery.is_some(),
+            receive_buffer: self.recv.capacity(),
         }
     }
 }

@@ -78,6 +78,39 @@ impl Default for KeepAlive {
     }
 }
 
+/// The largest receive buffer a socket may ask for with [`TcpSocketOptions::receive_buffer`]
+/// (larger sizes are cut to it): 4 MiB, a window scale of 7 [RFC 7323 § 2.3].
+pub const MAX_RECEIVE_BUFFER: usize = 4 << 20;
+
+/// Options of one socket that are fixed when its connection opens: given to
+/// [`Stack::tcp_connect_with`] for an active open, or to a listener
+/// ([`Stack::tcp_listen_with`], [`Stack::tcp_set_receive_buffer`]) for the connections its
+/// SYNs open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpSocketOptions {
+    /// Receive buffer in octets, instead of [`TcpConfig::receive_buffer`]: the most window
+    /// the connection offers, and the window scale it offers is the smallest that lets the
+    /// whole buffer be advertised [RFC 7323 § 2.3]. Cut to 1..=[`MAX_RECEIVE_BUFFER`].
+    pub receive_buffer: Option<usize>,
+}
+
+impl TcpSocketOptions {
+    /// The receive buffer a connection opening with these options gets on a stack with
+    /// `config`.
+    pub fn receive_buffer_in(&self, config: &TcpConfig) -> usize {
+        self.receive_buffer
+            .map_or(config.receive_buffer, |n| n.clamp(1, MAX_RECEIVE_BUFFER))
+    }
+
+    /// The configuration a connection opens with: the stack's, with these options applied.
+    fn apply(&self, config: &TcpConfig) -> TcpConfig {
+        TcpConfig {
+            receive_buffer: self.receive_buffer_in(config),
+            ..*config
+        }
+    }
+}
+
 /// TCP settings. Every table and buffer is bounded by one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpConfig {
@@ -214,6 +247,8 @@ pub struct TcpInfo {
     pub send_queued: usize,
     pub readable: usize,
     pub in_recovery: bool,
+    /// The receive buffer: the most window the connection offers.
+    pub receive_buffer: usize,
 }
 
 /// TCP counters.
@@ -272,6 +307,8 @@ struct Listener {
     backlog: usize,
     syn_queue: VecDeque<TcpHandle>,
     accept_queue: VecDeque<TcpHandle>,
+    /// What the connections its SYNs open get.
+    options: TcpSocketOptions,
 }
 
 /// The route and next-hop MAC of the last segment sent (see `Stack::tcp_emit`).
@@ -459,6 +496,16 @@ impl Stack {
         local: SocketAddrV4,
         backlog: usize,
     ) -> Result<TcpHandle, StackError> {
+        self.tcp_listen_with(local, backlog, TcpSocketOptions::default())
+    }
+
+    /// Like [`tcp_listen`](Stack::tcp_listen); the connections it accepts open with `options`.
+    pub fn tcp_listen_with(
+        &mut self,
+        local: SocketAddrV4,
+        backlog: usize,
+        options: TcpSocketOptions,
+    ) -> Result<TcpHandle, StackError> {
         let addr = *local.ip();
         if !addr.is_unspecified() && self.local_iface_of(addr).is_none() {
             return Err(StackError::AddressNotAvailable);
@@ -485,9 +532,42 @@ impl Stack {
                 backlog: backlog.clamp(1, self.config.tcp.max_accept_backlog.max(1)),
                 syn_queue: VecDeque::new(),
                 accept_queue: VecDeque::new(),
+                options,
             },
         );
         Ok(h)
+    }
+
+    /// Sets the receive buffer (see [`TcpSocketOptions::receive_buffer`]) of the connections
+    /// a listener opens from SYNs arriving from now on, and returns the size they will get.
+    /// A connection's buffer is fixed when it opens (its window scale is sent in its SYN):
+    /// for an active open give it to [`tcp_connect_with`](Stack::tcp_connect_with); for any
+    /// handle but a listener's this fails with [`StackError::InvalidHandle`].
+    pub fn tcp_set_receive_buffer(
+        &mut self,
+        listener: TcpHandle,
+        octets: usize,
+    ) -> Result<usize, StackError> {
+        let l = self
+            .tcp
+            .listeners
+            .get_mut(&listener)
+            .ok_or(StackError::InvalidHandle)?;
+        l.options.receive_buffer = Some(octets);
+        Ok(l.options.receive_buffer_in(&self.config.tcp))
+    }
+
+    /// The receive buffer of a connection, or the one a listener gives the connections it
+    /// opens.
+    pub fn tcp_receive_buffer(&self, handle: TcpHandle) -> Option<usize> {
+        match self.tcp.listeners.get(&handle) {
+            Some(l) => Some(l.options.receive_buffer_in(&self.config.tcp)),
+            None => self
+                .tcp
+                .conns
+                .get(&handle)
+                .map(|e| e.tcb.info().receive_buffer),
+        }
     }
 
     /// Takes an established connection from a listener's accept queue, with the peer's
@@ -533,6 +613,18 @@ impl Stack {
         local: SocketAddrV4,
         remote: SocketAddrV4,
     ) -> Result<TcpHandle, StackError> {
+        self.tcp_connect_with(now, local, remote, TcpSocketOptions::default())
+    }
+
+    /// Like [`tcp_connect_from`](Stack::tcp_connect_from), the connection opening with
+    /// `options`.
+    pub fn tcp_connect_with(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        options: TcpSocketOptions,
+    ) -> Result<TcpHandle, StackError> {
         let dst = *remote.ip();
         if remote.port() == 0
             || dst.is_unspecified()
@@ -570,10 +662,13 @@ impl Stack {
         let h = self.tcp.alloc_handle();
         let mut out = Vec::new();
         let mut events = Vec::new();
+        // The socket's options are read when the TCB is made (its buffers, the window scale
+        // of its SYN); later calls see the stack's configuration.
+        let config = options.apply(&self.config.tcp);
         let tcb = {
             let mut ctx = Ctx {
                 now,
-                config: &self.config.tcp,
+                config: &config,
                 out: &mut out,
                 events: &mut events,
                 limiter: &mut self.tcp.limiter,
@@ -940,6 +1035,7 @@ impl Stack {
         let Some(listener) = self.tcp.listeners.get(&l) else {
             return;
         };
+        let listener_options = listener.options;
         if listener.accept_queue.len() >= listener.backlog {
             self.tcp.stats.syn_dropped += 1;
             return;
@@ -974,10 +1070,12 @@ impl Stack {
         let h = self.tcp.alloc_handle();
         let mut out = Vec::new();
         let mut events = Vec::new();
+        // The listener's options are read when the TCB is made (as in `tcp_connect_with`).
+        let config = listener_options.apply(&self.config.tcp);
         let tcb = {
             let mut ctx = Ctx {
                 now,
-                config: &self.config.tcp,
+                config: &config,
                 out: &mut out,
                 events: &mut events,
                 limiter: &mut self.tcp.limiter,

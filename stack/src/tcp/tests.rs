@@ -942,6 +942,167 @@ fn receiver_sws_avoidance_and_window_updates() {
 }
 
 #[test]
+fn receiver_sws_threshold_is_the_effective_send_mss() {
+    // RFC 9293 § 3.8.6.2.2: the right edge moves once the space not yet advertised reaches
+    // min(RCV.BUFF / 2, Eff.snd.MSS), Eff.snd.MSS being the peer's MSS (1000 here), not
+    // ours (1460).
+    let mut c = plain();
+    c.tcp.receive_buffer = 4000;
+    let mut t = T::new(c);
+    let (_, h, iss) = t.accepted(1000, S::new(1000, 0, SYN).mss(1000));
+    for i in 0..4u32 {
+        t.send(S::new(1001 + 1000 * i, iss + 1, ACK).data(&[1u8; 1000]));
+    }
+    t.advance(Duration::from_millis(300));
+    let probe = |t: &mut T| {
+        let out = t.send(S::new(5001, iss + 1, ACK).data(&[2u8]));
+        assert_eq!(out.len(), 1, "{out:?}");
+        (out[0].ack, out[0].window)
+    };
+    assert_eq!(probe(&mut t), (5001, 0));
+    let mut buf = [0u8; 1000];
+    for n in [100, 300, 500, 99] {
+        assert_eq!(t.s.tcp_recv(t.now, h, &mut buf[..n]), Ok(n));
+        assert!(
+            sent_tcp(&mut t.s).is_empty(),
+            "update after {n} more octets read"
+        );
+        assert_eq!(probe(&mut t), (5001, 0), "the window stays shut");
+    }
+    // 999 octets free: one more makes Eff.snd.MSS, and the update offers all of it.
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf[..1]), Ok(1));
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].ack, out[0].window), (5001, 1000));
+}
+
+#[test]
+fn with_the_window_shut_probes_are_acknowledged_and_urg_and_rst_processed() {
+    let mut c = plain();
+    c.tcp.receive_buffer = 2000;
+    let mut t = T::new(c);
+    let (_, h, iss) = t.accepted(1000, S::new(1000, 0, SYN).mss(1000));
+    t.send(S::new(1001, iss + 1, ACK).data(&[1u8; 1000]));
+    t.send(S::new(2001, iss + 1, ACK).data(&[1u8; 1000]));
+    t.advance(Duration::from_millis(300));
+    t.events();
+    // A probe at RCV.NXT is not acceptable (RFC 9293 § 3.10.7.4): its octet is not taken,
+    // and the ACK tells the window.
+    let out = t.send(S::new(3001, iss + 1, ACK).data(b"p"));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].ack, out[0].window, out[0].flags), (3001, 0, ACK.0));
+    assert_eq!(t.s.tcp_info(h).map(|i| i.readable), Some(2000));
+    // URG is processed (MUST-66): the urgent pointer moves beyond the data held.
+    let out = t.send(S::new(3001, iss + 1, ACK).data(b"u").urg(1));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(t.events().contains(&Event::TcpUrgent(h)));
+    assert_eq!(t.s.tcp_urgent_mark(h), Some(2001));
+    // So is RST (MUST-66): at RCV.NXT it resets the connection.
+    let out = t.send(S::new(3001, iss + 1, RST));
+    assert!(out.is_empty(), "{out:?}");
+    assert!(t.events().contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::Reset
+    }));
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+}
+
+#[test]
+fn a_listener_s_receive_buffer_sizes_the_window_and_scale_of_its_connections() {
+    let mut t = T::new(Config::default());
+    let syn = |port: u16| {
+        let mut s = S::new(1000, 0, SYN).mss(1460).ws(7);
+        s.dport = port;
+        s
+    };
+    // Given at listen: a small buffer is the whole window, with no need of a shift.
+    let small = TcpSocketOptions {
+        receive_buffer: Some(4000),
+    };
+    let l =
+        t.s.tcp_listen_with(SocketAddrV4::new(HOST, 81), 8, small)
+            .unwrap();
+    assert_eq!(t.s.tcp_receive_buffer(l), Some(4000));
+    let out = t.send(syn(81));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].window, out[0].ws), (4000, Some(0)));
+    // Set on a listener after listen: 1 MiB needs a shift of 5 (2^20 >> 4 is over 65535).
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, 82), 8).unwrap();
+    assert_eq!(t.s.tcp_set_receive_buffer(l, 1 << 20), Ok(1 << 20));
+    let out = t.send(syn(82));
+    assert_eq!((out[0].window, out[0].ws), (65535, Some(5)));
+    let iss = out[0].seq;
+    let mut ack = S::new(1001, iss + 1, ACK);
+    ack.dport = 82;
+    t.send(ack);
+    let (h, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    assert_eq!(t.s.tcp_receive_buffer(h), Some(1 << 20));
+    assert_eq!(t.s.tcp_info(h).map(|i| i.receive_buffer), Some(1 << 20));
+    // A connection's buffer is fixed: only listeners take the call.
+    assert_eq!(
+        t.s.tcp_set_receive_buffer(h, 1000),
+        Err(StackError::InvalidHandle)
+    );
+    // Without the option: the stack's buffer (64 KiB, shift 1).
+    t.s.tcp_listen(SocketAddrV4::new(HOST, 83), 8).unwrap();
+    let out = t.send(syn(83));
+    assert_eq!((out[0].window, out[0].ws), (65535, Some(1)));
+    // Sizes are cut to 1..=MAX_RECEIVE_BUFFER.
+    assert_eq!(
+        t.s.tcp_set_receive_buffer(l, usize::MAX),
+        Ok(MAX_RECEIVE_BUFFER)
+    );
+    assert_eq!(t.s.tcp_set_receive_buffer(l, 0), Ok(1));
+}
+
+#[test]
+fn an_active_open_s_receive_buffer_sizes_the_window_and_scale_of_its_syn() {
+    let mut t = T::new(Config::default());
+    let open = |t: &mut T, port: u16, octets: usize| {
+        let h =
+            t.s.tcp_connect_with(
+                t.now,
+                SocketAddrV4::new(HOST, port),
+                SocketAddrV4::new(PEER, PEER_PORT),
+                TcpSocketOptions {
+                    receive_buffer: Some(octets),
+                },
+            )
+            .unwrap();
+        let out = sent_tcp(&mut t.s);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(
+            t.s.tcp_receive_buffer(h),
+            Some(octets.min(MAX_RECEIVE_BUFFER))
+        );
+        (out[0].window, out[0].ws)
+    };
+    assert_eq!(open(&mut t, 1001, 1000), (1000, Some(0)));
+    // 200 000 >> 2 = 50 000 fits 16 bits, >> 1 does not.
+    assert_eq!(open(&mut t, 1002, 200_000), (65535, Some(2)));
+    // The largest buffer: 4 MiB >> 7 = 32 768.
+    assert_eq!(open(&mut t, 1003, usize::MAX), (65535, Some(7)));
+    // The window after the handshake is scaled by the shift offered.
+    let h =
+        t.s.tcp_connect_with(
+            t.now,
+            SocketAddrV4::new(HOST, 1004),
+            SocketAddrV4::new(PEER, PEER_PORT),
+            TcpSocketOptions {
+                receive_buffer: Some(200_000),
+            },
+        )
+        .unwrap();
+    let syn = sent_tcp(&mut t.s).remove(0);
+    let mut synack = S::new(9000, syn.seq + 1, fl(&[SYN, ACK])).mss(1460).ws(0);
+    synack.dport = 1004;
+    let out = t.send(synack);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].window, (200_000 >> 2) as u16);
+    assert_eq!(t.state(h), Some(TcpState::Established));
+}
+
+#[test]
 fn fast_retransmit_and_newreno_recovery() {
     let mut t = T::new(plain());
     let (h, iss) = t.established(1000);

@@ -514,6 +514,37 @@ fn window_is_not_compared_when_the_profile_says_so() {
 }
 
 #[test]
+fn check_window_option_overrides_the_profile() {
+    let with = |value: &str| {
+        let mut s = script(handshake("S.", 65535));
+        s.options = vec![("check_window".to_string(), value.to_string())];
+        s
+    };
+    // The profile does not compare windows; the script asks for it.
+    let mut fake = Fake::new();
+    fake.synack_window = 64240;
+    fake.profile.check_window = false;
+    let outcome = run(&with("true"), &mut fake);
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:#?}");
+    assert!(
+        outcome.detail[0].ends_with("window: expected 65535, got 64240"),
+        "{:?}",
+        outcome.detail
+    );
+    // And the other way round.
+    let mut fake = Fake::new();
+    fake.synack_window = 64240;
+    let outcome = run(&with("false"), &mut fake);
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:#?}");
+    let outcome = run(&with("maybe"), &mut Fake::new());
+    assert_eq!(outcome.verdict, Verdict::Fail);
+    assert!(
+        outcome.reason.contains("--check_window=maybe"),
+        "{outcome:#?}"
+    );
+}
+
+#[test]
 fn wrong_flags_fail_naming_both() {
     let mut fake = Fake::new();
     fake.synack_flags = TcpFlags::SYN | TcpFlags::ACK | TcpFlags::ECE;

@@ -15,7 +15,8 @@ use std::time::Duration;
 use wirecheck_codec::ethernet::MacAddr;
 use wirecheck_stack::{
     Config, Event, Instant, InterfaceConfig, InterfaceId, Ipv4Cidr, NetworkError, NetworkErrorKind,
-    Route, Stack, StackError, TcpConfig, TcpError, TcpHandle, TcpState, UdpHandle,
+    Route, Stack, StackError, TcpConfig, TcpError, TcpHandle, TcpSocketOptions, TcpState,
+    UdpHandle,
 };
 
 use super::{micros, FdTable, MAX_TIMER_STEPS};
@@ -69,6 +70,9 @@ struct TcpSocket {
     nodelay: Option<bool>,
     keepalive: Option<bool>,
     user_timeout: Option<Duration>,
+    /// `SO_RCVBUF`: the receive buffer of the connection the socket opens (or, listening,
+    /// of those it accepts); fixed once a connection is open.
+    receive_buffer: Option<usize>,
     /// The last soft ICMP error; a later timeout reports it instead of `ETIMEDOUT`, as Linux
     /// does (`sk_err_soft`).
     soft_error: Option<NetworkError>,
@@ -169,6 +173,7 @@ impl BuiltinTarget {
                 "weak-end-system",
                 "socket-errors",
                 "linger",
+                "exact-receive-buffer",
             ]
             .into_iter()
             .filter(|f| match *f {
@@ -359,10 +364,10 @@ impl BuiltinTarget {
     }
 
     fn listen(&mut self, fd: i32, backlog: u32) -> CallOutcome {
-        let (bound, state) = match self.sockets.get(fd) {
+        let (bound, state, receive_buffer) = match self.sockets.get(fd) {
             None => return CallOutcome::Err(Errno::EBADF),
             Some(Socket::Udp(_)) => return CallOutcome::Err(Errno::EOPNOTSUPP),
-            Some(Socket::Tcp(t)) => (t.bound, t.state),
+            Some(Socket::Tcp(t)) => (t.bound, t.state, t.receive_buffer),
         };
         match state {
             TcpSocketState::Fresh => {}
@@ -378,7 +383,8 @@ impl BuiltinTarget {
             },
         };
         let backlog = usize::try_from(backlog).unwrap_or(usize::MAX);
-        match self.stack.tcp_listen(local, backlog) {
+        let options = TcpSocketOptions { receive_buffer };
+        match self.stack.tcp_listen_with(local, backlog, options) {
             Ok(h) => {
                 if let Some(Socket::Tcp(t)) = self.sockets.get_mut(fd) {
                     t.bound = Some(local);
@@ -411,6 +417,7 @@ impl BuiltinTarget {
             nodelay: listener.nodelay,
             keepalive: listener.keepalive,
             user_timeout: listener.user_timeout,
+            receive_buffer: listener.receive_buffer,
             ..TcpSocket::default()
         };
         match self.stack.tcp_accept(l) {
@@ -476,7 +483,10 @@ impl BuiltinTarget {
                     let local = t
                         .bound
                         .unwrap_or(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
-                    match self.stack.tcp_connect_from(now, local, addr) {
+                    let options = TcpSocketOptions {
+                        receive_buffer: t.receive_buffer,
+                    };
+                    match self.stack.tcp_connect_with(now, local, addr, options) {
                         Ok(h) => {
                             t.state = TcpSocketState::Connecting(h);
                             t.bound = self.stack.tcp_info(h).map(|i| i.local).or(t.bound);
@@ -780,6 +790,26 @@ impl BuiltinTarget {
                         };
                         t.user_timeout = Some(Duration::from_millis(ms));
                     }
+                    SocketOption::ReceiveBuffer => {
+                        // The stack cuts the size to its bounds; getsockopt reads it back.
+                        let Ok(octets) = usize::try_from(value) else {
+                            return CallOutcome::Err(Errno::EINVAL);
+                        };
+                        match t.state {
+                            TcpSocketState::Fresh => t.receive_buffer = Some(octets),
+                            TcpSocketState::Listening(l) => {
+                                t.receive_buffer = Some(octets);
+                                let _ = self.stack.tcp_set_receive_buffer(l, octets);
+                            }
+                            TcpSocketState::Connecting(_) | TcpSocketState::Connected(_) => {
+                                return CallOutcome::Unsupported(
+                                    "wirecheck's stack fixes a connection's receive buffer when it opens"
+                                        .to_string(),
+                                )
+                            }
+                        }
+                        return ok(0);
+                    }
                     other => {
                         return CallOutcome::Unsupported(format!(
                             "wirecheck's stack has no per-socket {other:?} for TCP (its value is stack-wide)"
@@ -854,7 +884,18 @@ impl BuiltinTarget {
                         .map_or(config.tcp.user_timeout.as_millis() as i64, |d| {
                             d.as_millis() as i64
                         }),
-                    SocketOption::ReceiveBuffer => config.tcp.receive_buffer as i64,
+                    SocketOption::ReceiveBuffer => match t.state {
+                        TcpSocketState::Listening(h)
+                        | TcpSocketState::Connecting(h)
+                        | TcpSocketState::Connected(h) => self.stack.tcp_receive_buffer(h),
+                        TcpSocketState::Fresh => None,
+                    }
+                    .unwrap_or_else(|| {
+                        TcpSocketOptions {
+                            receive_buffer: t.receive_buffer,
+                        }
+                        .receive_buffer_in(&config.tcp)
+                    }) as i64,
                     SocketOption::SendBuffer => config.tcp.send_buffer as i64,
                     SocketOption::MaxSegment => handle
                         .and_then(|h| self.stack.tcp_info(h))

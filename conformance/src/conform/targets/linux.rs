@@ -246,6 +246,8 @@ impl LinuxTarget {
                 "weak-end-system",
                 "socket-errors",
                 "linger",
+                // Not exact-receive-buffer: the kernel doubles SO_RCVBUF and sizes the
+                // window from it less its own overhead (tcp_adv_win_scale).
             ]
             .into_iter()
             .collect::<BTreeSet<_>>(),

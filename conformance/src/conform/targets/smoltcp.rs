@@ -284,6 +284,8 @@ impl SmoltcpTarget {
                 "half-close",
                 "simultaneous-open",
                 "linger",
+                // SO_RCVBUF on a fresh socket recreates it with that buffer.
+                "exact-receive-buffer",
             ]
             .into_iter()
             .collect(),

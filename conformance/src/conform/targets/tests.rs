@@ -808,6 +808,69 @@ pub(super) fn user_timeout_gives_up(t: &mut dyn Target) {
     );
 }
 
+/// `SO_RCVBUF` (on a target with `exact-receive-buffer`): set on a listening socket before
+/// the SYN, it is the window of the SYN-ACK and the buffer of the accepted connection; set
+/// before connect, the window of the SYN.
+pub(super) fn receive_buffer_sets_the_window(t: &mut dyn Target) {
+    assert!(t.profile().features.contains("exact-receive-buffer"));
+    let p = configured(t);
+    prime_arp(t, &p);
+    let stream = SocketCall::Socket {
+        kind: SocketKind::Stream,
+    };
+    let set = |fd: i32, value: i64| SocketCall::SetOption {
+        fd,
+        option: SocketOption::ReceiveBuffer,
+        value,
+    };
+    let get = |fd: i32| SocketCall::GetOption {
+        fd,
+        option: SocketOption::ReceiveBuffer,
+    };
+    let lfd = ok(t, stream.clone()).value as i32;
+    ok(t, set(lfd, 3000));
+    assert_eq!(ok(t, get(lfd)).value, 3000, "{}", t.name());
+    let local = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080);
+    ok(
+        t,
+        SocketCall::Bind {
+            fd: lfd,
+            addr: local,
+        },
+    );
+    ok(
+        t,
+        SocketCall::Listen {
+            fd: lfd,
+            backlog: 1,
+        },
+    );
+    t.advance_to(Duration::from_millis(100));
+    t.inject(0, &p.tcp(40_000, 8080, 1000, 0, TcpFlags::SYN, &[]));
+    let sent = segments(t);
+    assert_eq!(sent.len(), 1, "{}: {sent:?}", t.name());
+    assert_eq!(sent[0].window, 3000, "{}", t.name());
+    let iss = sent[0].seq;
+    t.inject(
+        0,
+        &p.tcp(40_000, 8080, 1001, iss.wrapping_add(1), TcpFlags::ACK, &[]),
+    );
+    let cfd = ok(t, SocketCall::Accept { fd: lfd }).value as i32;
+    assert_eq!(ok(t, get(cfd)).value, 3000, "{}", t.name());
+
+    let fd = ok(t, stream).value as i32;
+    ok(t, set(fd, 1000));
+    let remote = SocketAddrV4::new(p.net.remote_ip, 80);
+    assert_eq!(
+        call(t, SocketCall::Connect { fd, addr: remote }),
+        CallOutcome::Err(Errno::EINPROGRESS)
+    );
+    let syn = segments(t);
+    assert_eq!(syn.len(), 1, "{}: {syn:?}", t.name());
+    assert_eq!(syn[0].window, 1000, "{}", t.name());
+    assert_eq!(ok(t, get(fd)).value, 1000, "{}", t.name());
+}
+
 macro_rules! for_target {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -866,6 +929,11 @@ macro_rules! for_target {
             #[test]
             fn echo_request_is_answered() {
                 ping_is_answered(&mut $make);
+            }
+
+            #[test]
+            fn so_rcvbuf_sets_the_window() {
+                receive_buffer_sets_the_window(&mut $make);
             }
         }
     };

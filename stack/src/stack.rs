@@ -623,6 +623,15 @@ impl Stack {
         self.igmp_timeout(now);
         self.tcp_timeout(now);
         self.drain_loopback(now);
+        // Segments delivered over loopback just now may have listed ACKs for the end of the
+        // batch; send them too, so that no deadline at `now` is left behind. Pure ACKs draw
+        // no ACKs, so this settles at once; the bound only guards against a loop.
+        for _ in 0..4 {
+            if !self.tcp.has_acks_due() {
+                break;
+            }
+            self.tcp_send_due_acks();
+        }
     }
 
     /// The earliest deadline at which [`handle_timeout`](Stack::handle_timeout) has work to

@@ -21,3 +21,14 @@ fn own_source_address_from_the_wire_is_not_forwarded() {
     .unwrap();
     wirecheck_stack::fuzzing::drive(&input);
 }
+
+/// After `handle_timeout(now)` a deadline at `now` was still pending (the driver's check that
+/// every due timer is handled).
+#[test]
+fn no_deadline_is_left_due_after_handle_timeout() {
+    let input = hex::decode(
+        "5dfb49000b0a0001fb01fb400000396fff0a5a1a5a5a5a5a3dfb49000b0a0018212121c100000000000005eadea9dede02bba00200561800400000396fff0a00c1ff6f6f6e6f6f58585858585858585858585858582121210afb52ff913f9191ffc2ffffc1deffffffffffffffffde5a5a3dfb49000b0a004458585811000000000061617161fb9e343504dea9de",
+    )
+    .unwrap();
+    wirecheck_stack::fuzzing::drive(&input);
+}

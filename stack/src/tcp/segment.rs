@@ -133,6 +133,41 @@ impl SendOptions {
     /// [`write`](SendOptions::write), also returning the unfolded one's-complement sum of
     /// the octets written (so the checksum need not read them back).
     pub(crate) fn write_summed(&self, out: &mut [u8; 40]) -> (usize, u64) {
+        if let (None, None, false, Some((value, echo_reply)), 0) = (
+            self.mss,
+            self.window_scale,
+            self.sack_permitted,
+            self.timestamps,
+            self.sack_len,
+        ) {
+            // Timestamps alone (every segment of an established connection that uses them
+            // and has no SACK blocks to report), as below: two NOPs, then the option.
+            let [v0, v1, v2, v3] = value.to_be_bytes();
+            let [e0, e1, e2, e3] = echo_reply.to_be_bytes();
+            if let Some(head) = out.first_chunk_mut::<12>() {
+                *head = [
+                    NOP,
+                    NOP,
+                    kind::TIMESTAMPS,
+                    10,
+                    v0,
+                    v1,
+                    v2,
+                    v3,
+                    e0,
+                    e1,
+                    e2,
+                    e3,
+                ];
+            }
+            let sum = u64::from(u16::from_be_bytes([NOP, NOP]))
+                + u64::from(u16::from_be_bytes([kind::TIMESTAMPS, 10]))
+                + u64::from(value >> 16)
+                + u64::from(value & 0xffff)
+                + u64::from(echo_reply >> 16)
+                + u64::from(echo_reply & 0xffff);
+            return (12, sum);
+        }
         let mut w = OptionWriter { out, at: 0, sum: 0 };
         if let Some(m) = self.mss {
             let [m0, m1] = m.to_be_bytes();
@@ -215,25 +250,10 @@ impl SegmentFields {
     /// ring buffer holds it) — into `frame` after its headroom, with the checksum computed in
     /// one pass over the written bytes [RFC 9293 § 3.1].
     pub(crate) fn build(&self, mut frame: Vec<u8>, payload: [&[u8]; 2]) -> Outgoing {
-        let mut head = [0u8; 60];
-        let (olen, options_sum) = {
-            let mut opts = [0u8; 40];
-            let (olen, sum) = self.options.write_summed(&mut opts);
-            head[20..20 + olen].copy_from_slice(&opts[..olen]);
-            (olen, sum)
-        };
+        let mut opts = [0u8; 40];
+        let (olen, options_sum) = self.options.write_summed(&mut opts);
         let header_len = 20 + olen;
         let offset_and_flags = ((header_len as u16 / 4) << 12) | (self.flags.0 & 0x1ff);
-        let [sp0, sp1] = self.local.port().to_be_bytes();
-        let [dp0, dp1] = self.remote.port().to_be_bytes();
-        let [s0, s1, s2, s3] = self.seq.0.to_be_bytes();
-        let [a0, a1, a2, a3] = self.ack.0.to_be_bytes();
-        let [o0, o1] = offset_and_flags.to_be_bytes();
-        let [w0, w1] = self.window.to_be_bytes();
-        let [u0, u1] = self.urgent.to_be_bytes();
-        head[..20].copy_from_slice(&[
-            sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, 0, 0, u0, u1,
-        ]);
         let [p0, p1] = payload;
         let length = header_len + p0.len() + p1.len();
         // Every octet after the headroom is overwritten below: a recycled buffer of the same
@@ -241,7 +261,6 @@ impl SegmentFields {
         frame.resize(HEADROOM + length, 0);
         let segment = frame.get_mut(HEADROOM..).unwrap_or_default();
         let (header, data) = segment.split_at_mut(header_len.min(segment.len()));
-        header.copy_from_slice(&head[..header.len()]);
         let (d0, d1) = data.split_at_mut(p0.len().min(data.len()));
         // Summed while copied; the accumulator accounts for a second piece starting at an
         // odd offset [RFC 1071 § 2(B)].
@@ -265,8 +284,22 @@ impl SegmentFields {
         let total = pseudo_header_sum(*self.local.ip(), *self.remote.ip(), 6, length)
             + header_sum
             + u64::from(data_sum);
-        let checksum = !fold16(total);
-        header[16..18].copy_from_slice(&checksum.to_be_bytes());
+        let [c0, c1] = (!fold16(total)).to_be_bytes();
+        let [sp0, sp1] = self.local.port().to_be_bytes();
+        let [dp0, dp1] = self.remote.port().to_be_bytes();
+        let [s0, s1, s2, s3] = self.seq.0.to_be_bytes();
+        let [a0, a1, a2, a3] = self.ack.0.to_be_bytes();
+        let [o0, o1] = offset_and_flags.to_be_bytes();
+        let [w0, w1] = self.window.to_be_bytes();
+        let [u0, u1] = self.urgent.to_be_bytes();
+        if let Some((fixed, options)) = header.split_first_chunk_mut::<20>() {
+            *fixed = [
+                sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, c0, c1, u0, u1,
+            ];
+            if let Some(o) = opts.get(..options.len()) {
+                options.copy_from_slice(o);
+            }
+        }
         Outgoing {
             local: self.local,
             remote: self.remote,

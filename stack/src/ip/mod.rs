@@ -281,13 +281,7 @@ impl Stack {
         if frame::sum(fixed) != 0xffff {
             return false;
         }
-        let Some((h, seg)) = self.tcp_fast_lookup(source, destination, segment) else {
-            return false;
-        };
-        self.stats.ip_in += 1;
-        self.stats.ip_delivered += 1;
-        self.tcp_segment_for(now, h, &seg);
-        true
+        self.tcp_input_fast(now, source, destination, segment)
     }
 
     /// A datagram addressed to us: follow its source route, reassemble it, deliver it.

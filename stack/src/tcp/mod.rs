@@ -894,33 +894,43 @@ impl Stack {
         true
     }
 
-    /// For the IP input fast path: the connection a unicast segment from `source` to
-    /// `destination` belongs to, and the segment decoded, if its checksum is right, it
-    /// decodes, and a connection has its address pair (what [`tcp_input`](Stack::tcp_input)
-    /// would find), counted as a segment in; `None` otherwise, having changed nothing.
-    pub(crate) fn tcp_fast_lookup<'a>(
+    /// The TCP part of the IP input fast path: a unicast segment from `source` to
+    /// `destination` whose checksum is right, that decodes, and for which a connection has
+    /// the address pair (what [`tcp_input`](Stack::tcp_input) would find), is counted as the
+    /// general path counts it and handed to the connection; anything else returns false,
+    /// having changed nothing. (The segment is handed over where it was decoded: returning it
+    /// to the caller cost a copy that stalled on store forwarding.)
+    pub(crate) fn tcp_input_fast(
         &mut self,
+        now: Instant,
         source: Ipv4Addr,
         destination: Ipv4Addr,
-        bytes: &'a [u8],
-    ) -> Option<(TcpHandle, Segment<'a>)> {
+        bytes: &[u8],
+    ) -> bool {
         let length = bytes.len().min(usize::from(u16::MAX)) as u16;
         let pseudo = pseudo_header_sum(source, destination, 6, length);
         if fold16(pseudo + u64::from(frame::sum(bytes))) != 0xffff {
-            return None;
+            return false;
         }
-        let seg = Segment::parse(bytes)?;
+        let Some(seg) = Segment::parse(bytes) else {
+            return false;
+        };
         if seg.source_port == 0 || seg.destination_port == 0 {
-            return None;
+            return false;
         }
         let local = SocketAddrV4::new(destination, seg.destination_port);
         let remote = SocketAddrV4::new(source, seg.source_port);
-        let h = self.tcp.lookup(local, remote)?;
+        let Some(h) = self.tcp.lookup(local, remote) else {
+            return false;
+        };
+        self.stats.ip_in += 1;
+        self.stats.ip_delivered += 1;
         self.tcp.stats.segments_in += 1;
-        Some((h, seg))
+        self.tcp_segment_for(now, h, &seg);
+        true
     }
 
-    pub(crate) fn tcp_segment_for(&mut self, now: Instant, h: TcpHandle, seg: &Segment<'_>) {
+    fn tcp_segment_for(&mut self, now: Instant, h: TcpHandle, seg: &Segment<'_>) {
         let Some(e) = self.tcp.conns.get(&h) else {
             return;
         };

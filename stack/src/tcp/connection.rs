@@ -16,7 +16,7 @@ use wirecheck_codec::time::{Duration, Instant};
 use super::buffer::{ReceiveBuffer, SendBuffer};
 use super::congestion::{Congestion, Scoreboard, DUP_THRESH};
 use super::rtt::{RttEstimator, MAX_RTO};
-use super::segment::{Outgoing, Segment, SegmentFields, SendOptions};
+use super::segment::{Segment, SegmentFields, SendOptions};
 use super::seq::Seq;
 use super::{TcpConfig, TcpError, TcpState, TcpStats};
 use crate::ip::frame::FramePool;
@@ -95,7 +95,9 @@ impl ChallengeAckLimiter {
 pub(crate) struct Ctx<'a> {
     pub(crate) now: Instant,
     pub(crate) config: &'a TcpConfig,
-    pub(crate) out: &'a mut Vec<Outgoing>,
+    /// Frames to send, each holding a segment of this connection (from its local address to
+    /// its remote one) after the headroom.
+    pub(crate) out: &'a mut Vec<Vec<u8>>,
     pub(crate) events: &'a mut Vec<ConnEvent>,
     pub(crate) limiter: &'a mut ChallengeAckLimiter,
     pub(crate) stats: &'a mut TcpStats,

@@ -36,6 +36,7 @@ impl<'a> Segment<'a> {
     /// options of a data segment between two stacks using timestamps (two NOPs, then
     /// Timestamps) are read directly, any other option list goes through the codec's parser,
     /// which rejects malformed lists.
+    #[inline(always)]
     pub(crate) fn parse(bytes: &'a [u8]) -> Option<Segment<'a>> {
         let (fixed, _) = bytes.split_first_chunk::<20>()?;
         let [sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, _, _, u0, u1] =
@@ -64,16 +65,21 @@ impl<'a> Segment<'a> {
         };
         let options = header.get(20..).unwrap_or_default();
         match options {
-            [] => return Some(s),
+            [] => Some(s),
             [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] => {
                 s.timestamps = Some((
                     u32::from_be_bytes([*v0, *v1, *v2, *v3]),
                     u32::from_be_bytes([*e0, *e1, *e2, *e3]),
                 ));
-                return Some(s);
+                Some(s)
             }
-            _ => {}
+            _ => Self::parse_options(bytes, s),
         }
+    }
+
+    /// The general case of [`parse`](Segment::parse): the options through the codec's parser.
+    #[inline(never)]
+    fn parse_options(bytes: &'a [u8], mut s: Segment<'a>) -> Option<Segment<'a>> {
         let (h, _) = TcpHeader::parse(bytes).ok()?;
         for o in h.options.iter() {
             match o {
@@ -249,7 +255,8 @@ impl SegmentFields {
     /// Writes the segment — header, options, then `payload` (given in up to two pieces, as a
     /// ring buffer holds it) — into `frame` after its headroom, with the checksum computed in
     /// one pass over the written bytes [RFC 9293 § 3.1].
-    pub(crate) fn build(&self, mut frame: Vec<u8>, payload: [&[u8]; 2]) -> Outgoing {
+    #[inline]
+    pub(crate) fn build(&self, mut frame: Vec<u8>, payload: [&[u8]; 2]) -> Vec<u8> {
         let mut opts = [0u8; 40];
         let (olen, options_sum) = self.options.write_summed(&mut opts);
         let header_len = 20 + olen;
@@ -300,11 +307,7 @@ impl SegmentFields {
                 options.copy_from_slice(o);
             }
         }
-        Outgoing {
-            local: self.local,
-            remote: self.remote,
-            frame,
-        }
+        frame
     }
 
     /// The reset for a segment that no connection accepts [RFC 9293 § 3.10.7.1]: `<SEQ=SEG.ACK>
@@ -334,15 +337,6 @@ impl SegmentFields {
             options: SendOptions::default(),
         }
     }
-}
-
-/// A segment to send: a frame buffer holding [`HEADROOM`] octets for the Ethernet and IPv4
-/// headers, then the whole TCP segment with its checksum.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Outgoing {
-    pub(crate) local: SocketAddrV4,
-    pub(crate) remote: SocketAddrV4,
-    pub(crate) frame: Vec<u8>,
 }
 
 #[cfg(test)]
@@ -457,9 +451,13 @@ mod tests {
         };
         for cut in [0, 1, 2, 3, 50, 100, 101] {
             let (p0, p1) = data.split_at(cut);
-            let o = all_ones.build(Vec::new(), [p0, p1]);
+            let f = all_ones.build(Vec::new(), [p0, p1]);
             assert_eq!(
-                TcpHeader::verify_checksum(*o.local.ip(), *o.remote.ip(), &o.frame[HEADROOM..]),
+                TcpHeader::verify_checksum(
+                    *all_ones.local.ip(),
+                    *all_ones.remote.ip(),
+                    &f[HEADROOM..]
+                ),
                 wirecheck_codec::ChecksumStatus::Good,
                 "all ones, cut {cut}"
             );
@@ -467,10 +465,10 @@ mod tests {
         for cut in [0, 1, 2, 3, 50, 100, 101] {
             for stale in [Vec::new(), vec![0xaa; 3], vec![0xbb; 2000]] {
                 let (p0, p1) = data.split_at(cut);
-                let o = fields.build(stale, [p0, p1]);
-                let segment = &o.frame[HEADROOM..];
+                let f = fields.build(stale, [p0, p1]);
+                let segment = &f[HEADROOM..];
                 assert_eq!(
-                    TcpHeader::verify_checksum(*o.local.ip(), *o.remote.ip(), segment),
+                    TcpHeader::verify_checksum(*fields.local.ip(), *fields.remote.ip(), segment),
                     wirecheck_codec::ChecksumStatus::Good,
                     "cut {cut}"
                 );

@@ -895,7 +895,8 @@ impl Stack {
     }
 
     /// The TCP part of the IP input fast path: a unicast segment from `source` to
-    /// `destination` whose checksum is right, that decodes, and for which a connection has
+    /// `destination` whose checksum is right, that decodes with no options or Timestamps
+    /// alone, and for which a connection has
     /// the address pair (what [`tcp_input`](Stack::tcp_input) would find), is counted as the
     /// general path counts it and handed to the connection; anything else returns false,
     /// having changed nothing. (The segment is handed over where it was decoded: returning it
@@ -912,7 +913,7 @@ impl Stack {
         if fold16(pseudo + u64::from(frame::sum(bytes))) != 0xffff {
             return false;
         }
-        let Some(seg) = Segment::parse(bytes) else {
+        let Some(seg) = Segment::parse_plain(bytes) else {
             return false;
         };
         if seg.source_port == 0 || seg.destination_port == 0 {

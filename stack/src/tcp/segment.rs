@@ -38,6 +38,25 @@ impl<'a> Segment<'a> {
     /// which rejects malformed lists.
     #[inline(always)]
     pub(crate) fn parse(bytes: &'a [u8]) -> Option<Segment<'a>> {
+        match Self::parse_common(bytes)? {
+            Ok(s) => Some(s),
+            Err(s) => Self::parse_options(bytes, s),
+        }
+    }
+
+    /// [`parse`](Segment::parse) for the input fast path: `None` also for a segment with
+    /// options other than Timestamps alone (the general path decodes it). One place builds
+    /// the segment, in the caller's frame: merging it from several paths copied it back
+    /// from narrow stores, which stalled on store forwarding.
+    #[inline(always)]
+    pub(crate) fn parse_plain(bytes: &'a [u8]) -> Option<Segment<'a>> {
+        Self::parse_common(bytes)?.ok()
+    }
+
+    /// The fixed fields, with the options if there are none or Timestamps alone (`Ok`), or
+    /// with the options still to decode (`Err`); `None` if malformed.
+    #[inline(always)]
+    fn parse_common(bytes: &'a [u8]) -> Option<Result<Segment<'a>, Segment<'a>>> {
         let (fixed, _) = bytes.split_first_chunk::<20>()?;
         let [sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, _, _, u0, u1] =
             *fixed;
@@ -47,7 +66,19 @@ impl<'a> Segment<'a> {
             return None;
         }
         let (header, payload) = bytes.split_at_checked(header_len)?;
-        let mut s = Segment {
+        let options = header.get(20..).unwrap_or_default();
+        let (timestamps, plain) = match *options {
+            [] => (None, true),
+            [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] => (
+                Some((
+                    u32::from_be_bytes([v0, v1, v2, v3]),
+                    u32::from_be_bytes([e0, e1, e2, e3]),
+                )),
+                true,
+            ),
+            _ => (None, false),
+        };
+        let s = Segment {
             source_port: u16::from_be_bytes([sp0, sp1]),
             destination_port: u16::from_be_bytes([dp0, dp1]),
             seq: Seq(u32::from_be_bytes([s0, s1, s2, s3])),
@@ -58,23 +89,12 @@ impl<'a> Segment<'a> {
             mss: None,
             window_scale: None,
             sack_permitted: false,
-            timestamps: None,
+            timestamps,
             sack: [SackBlock { left: 0, right: 0 }; 4],
             sack_len: 0,
             payload,
         };
-        let options = header.get(20..).unwrap_or_default();
-        match options {
-            [] => Some(s),
-            [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] => {
-                s.timestamps = Some((
-                    u32::from_be_bytes([*v0, *v1, *v2, *v3]),
-                    u32::from_be_bytes([*e0, *e1, *e2, *e3]),
-                ));
-                Some(s)
-            }
-            _ => Self::parse_options(bytes, s),
-        }
+        Some(if plain { Ok(s) } else { Err(s) })
     }
 
     /// The general case of [`parse`](Segment::parse): the options through the codec's parser.

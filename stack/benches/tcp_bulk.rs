@@ -63,9 +63,9 @@
 //! Where the 74.80 M go: 33.39 M are the application's copies in and out (the same for
 //! both), 17.75 M the payload's checksums and copies (9.11 M summed while copied into the
 //! frame, 6.11 M verified on input, 2.53 M copied into the receive ring), 23.66 M the rest,
-//! about 1000 instructions per data segment for both ends together. 1.5× in instructions
-//! would take wirecheck to 56.2 M, its own work to 22.8 M: less than the checksums and
-//! copies take now, so the goal is out of reach without touching each payload octet less.
+//! about 2000 instructions per data segment for both ends and the harness together. 1.5×
+//! in instructions would take wirecheck to 56.2 M, its own work to 22.8 M: barely more than
+//! the checksums and copies take now, out of reach without touching each payload octet less.
 //!
 
 use std::collections::VecDeque;

@@ -425,6 +425,9 @@ pub struct Stack {
     /// Bumped whenever an interface is added or its address or MTU changes (see
     /// `RoutingTable::generation`).
     pub(crate) interfaces_generation: u64,
+    /// The addresses of the last datagram the general input path delivered locally as
+    /// unicast without options (see `Stack::ip_input_fast`).
+    pub(crate) input_cache: Option<crate::ip::InputCache>,
     pub(crate) stats: Stats,
 }
 
@@ -449,6 +452,7 @@ impl Stack {
             loopback: VecDeque::new(),
             frames: FramePool::new(config.max_transmit_queue.clamp(16, 4096)),
             interfaces_generation: 0,
+            input_cache: None,
             stats: Stats::default(),
             config,
         }

@@ -153,7 +153,10 @@ impl ReceiveBuffer {
         let first = data.len().min(cap - start);
         self.ring[start..start + first].copy_from_slice(&data[..first]);
         let rest = data.len() - first;
-        self.ring[..rest].copy_from_slice(&data[first..]);
+        if rest > 0 {
+            // Across the end of the ring (a call to copy nothing is not free).
+            self.ring[..rest].copy_from_slice(&data[first..]);
+        }
     }
 
     /// Stores `data` that starts `offset` bytes after RCV.NXT, cut to the window. Returns how

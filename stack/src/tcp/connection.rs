@@ -16,7 +16,7 @@ use wirecheck_codec::time::{Duration, Instant};
 use super::buffer::{ReceiveBuffer, SendBuffer};
 use super::congestion::{Congestion, Scoreboard, DUP_THRESH};
 use super::rtt::{RttEstimator, MAX_RTO};
-use super::segment::{Outgoing, Segment, SegmentFields, SendOptions};
+use super::segment::{Segment, SegmentFields, SendOptions};
 use super::seq::Seq;
 use super::{TcpConfig, TcpError, TcpState, TcpStats};
 use crate::ip::frame::FramePool;
@@ -95,7 +95,9 @@ impl ChallengeAckLimiter {
 pub(crate) struct Ctx<'a> {
     pub(crate) now: Instant,
     pub(crate) config: &'a TcpConfig,
-    pub(crate) out: &'a mut Vec<Outgoing>,
+    /// Frames to send, each holding a segment of this connection (from its local address to
+    /// its remote one) after the headroom.
+    pub(crate) out: &'a mut Vec<Vec<u8>>,
     pub(crate) events: &'a mut Vec<ConnEvent>,
     pub(crate) limiter: &'a mut ChallengeAckLimiter,
     pub(crate) stats: &'a mut TcpStats,
@@ -527,6 +529,9 @@ impl Tcb {
     pub(crate) fn input(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
         self.last_received = ctx.now;
         self.keepalive_probes = 0;
+        if self.state == TcpState::Established && self.input_predicted(ctx, seg) {
+            return;
+        }
         match self.state {
             TcpState::Closed | TcpState::Listen => return,
             TcpState::SynSent => self.input_syn_sent(ctx, seg),
@@ -535,6 +540,69 @@ impl Tcb {
         if self.state != TcpState::Closed {
             self.output(ctx);
         }
+    }
+
+    /// Header prediction [Van Jacobson's fast path; RFC 9293 § 3.10.7.4 reduced to the case
+    /// at hand]: on an ESTABLISHED connection, the next in-order data segment that
+    /// acknowledges nothing new, with only ACK (and PSH) set, no SACK blocks, an acceptable
+    /// timestamp and room in the window, while nothing is out of order, no FIN waits, no
+    /// zero-window probe is outstanding, no loss recovery is under way, and neither data nor
+    /// a FIN waits to be sent. Every check of the
+    /// general path then has a known outcome: acceptable, nothing to trim, no RST, SYN or
+    /// URG, an ACK of SND.UNA that is neither new nor a duplicate (it carries data), no state
+    /// change, no FIN; what is left is done here, in the general path's order, and
+    /// [`output`](Tcb::output) could only send an ACK that is due. False (having changed
+    /// nothing) for any other segment.
+    fn input_predicted(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) -> bool {
+        let data = seg.payload;
+        if seg.flags.0 & !TcpFlags::PSH.0 != TcpFlags::ACK.0
+            || seg.seq != self.rcv_nxt
+            || seg.ack != self.snd_una
+            || data.is_empty()
+            || data.len() > self.rcv_adv - self.rcv_nxt
+            || seg.sack_len != 0
+            || self.fin_at.is_some()
+            || self.window_probe_end.is_some()
+            || self.recv.has_out_of_order()
+            || self.send_seq + self.send.len() != self.snd_nxt
+            || self.snd_nxt != self.snd_max
+            || self.fin_queued
+            || self.cc.recovery.is_some()
+            || self.persist_at.is_some()
+        {
+            return false;
+        }
+        // PAWS [RFC 7323 § 5.3] passes, and TS.Recent [§ 4.3] follows.
+        if let (true, Some((tsval, _))) = (self.timestamps, seg.timestamps) {
+            if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
+                return false;
+            }
+            if seg.seq <= self.last_ack_sent {
+                self.ts_recent = tsval;
+                self.ts_recent_at = ctx.now;
+            }
+        }
+        // The ACK field: SND.UNA again, on a segment with data (not a duplicate ACK).
+        self.probe_unanswered_since = None;
+        let seq = seg.seq;
+        let ack = seg.ack;
+        let window = usize::from(seg.window) << self.snd_shift;
+        if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
+            self.snd_wnd = window;
+            self.snd_wl1 = seq;
+            self.snd_wl2 = ack;
+            self.max_snd_wnd = self.max_snd_wnd.max(window);
+            if window > 0 {
+                self.persist_at = None;
+            }
+        }
+        self.receive_text(ctx, seq, data);
+        // What `output` would do with nothing to send and no persist timer: an ACK, if one
+        // is due now. (A window that opened for queued data is no concern: none is queued.)
+        if self.ack_now {
+            self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
+        }
+        true
     }
 
     fn send_reset_for(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {

@@ -54,7 +54,7 @@ use wirecheck_codec::ethernet::{EtherType, MacAddr};
 
 use connection::{ChallengeAckLimiter, ConnEvent, Ctx, PeerSyn, Tcb};
 use isn::IsnGenerator;
-use segment::{Outgoing, Segment, SegmentFields};
+use segment::{Segment, SegmentFields};
 use seq::Seq;
 
 /// Keep-alive settings [RFC 1122 § 4.2.3.6].
@@ -339,7 +339,7 @@ pub(crate) struct TcpTable {
     /// batch of received segments.
     acks_due: Vec<(TcpHandle, Instant)>,
     /// Emptied vectors kept for the next connection call (see `with_tcb`).
-    spare_out: Vec<Outgoing>,
+    spare_out: Vec<Vec<u8>>,
     spare_events: Vec<ConnEvent>,
     output_cache: Option<OutputCache>,
     next_handle: u32,
@@ -984,8 +984,45 @@ impl Stack {
             self.tcp.stats.resets_sent += 1;
             let frame = self.frames.take_stale();
             let rst = SegmentFields::reset_for(local, remote, &seg).build(frame, [&[], &[]]);
-            self.tcp_emit(now, rst);
+            self.tcp_emit(now, *local.ip(), *remote.ip(), rst);
         }
+        true
+    }
+
+    /// The TCP part of the IP input fast path: a unicast segment from `source` to
+    /// `destination` whose checksum is right, that decodes with no options or Timestamps
+    /// alone, and for which a connection has
+    /// the address pair (what [`tcp_input`](Stack::tcp_input) would find), is counted as the
+    /// general path counts it and handed to the connection; anything else returns false,
+    /// having changed nothing. (The segment is handed over where it was decoded: returning it
+    /// to the caller cost a copy that stalled on store forwarding.)
+    pub(crate) fn tcp_input_fast(
+        &mut self,
+        now: Instant,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
+        bytes: &[u8],
+    ) -> bool {
+        let length = bytes.len().min(usize::from(u16::MAX)) as u16;
+        let pseudo = pseudo_header_sum(source, destination, 6, length);
+        if fold16(pseudo + u64::from(frame::sum(bytes))) != 0xffff {
+            return false;
+        }
+        let Some(seg) = Segment::parse_plain(bytes) else {
+            return false;
+        };
+        if seg.source_port == 0 || seg.destination_port == 0 {
+            return false;
+        }
+        let local = SocketAddrV4::new(destination, seg.destination_port);
+        let remote = SocketAddrV4::new(source, seg.source_port);
+        let Some(h) = self.tcp.lookup(local, remote) else {
+            return false;
+        };
+        self.stats.ip_in += 1;
+        self.stats.ip_delivered += 1;
+        self.tcp.stats.segments_in += 1;
+        self.tcp_segment_for(now, h, &seg);
         true
     }
 
@@ -1026,7 +1063,7 @@ impl Stack {
             self.tcp.stats.resets_sent += 1;
             let frame = self.frames.take_stale();
             let rst = SegmentFields::reset_for(local, remote, seg).build(frame, [&[], &[]]);
-            self.tcp_emit(now, rst);
+            self.tcp_emit(now, *local.ip(), *remote.ip(), rst);
             return;
         }
         if !seg.has(TcpFlags::SYN) {
@@ -1116,14 +1153,33 @@ impl Stack {
         now: Instant,
         h: TcpHandle,
         owner: Option<Owner>,
-        mut out: Vec<Outgoing>,
+        mut out: Vec<Vec<u8>>,
         mut events: Vec<ConnEvent>,
     ) {
-        let return_route = self.tcp.conns.get(&h).and_then(|e| e.return_route);
-        for o in out.drain(..) {
-            match &return_route {
-                None => self.tcp_emit(now, o),
-                Some(via) => self.tcp_emit_routed(now, o, via),
+        if !out.is_empty() {
+            // The frames hold segments of the connection: from its local address to its
+            // remote one.
+            let conn = self
+                .tcp
+                .conns
+                .get(&h)
+                .map(|e| (e.return_route, *e.tcb.local.ip(), *e.tcb.remote.ip()));
+            match conn {
+                Some((None, local, remote)) => {
+                    for frame in out.drain(..) {
+                        self.tcp_emit(now, local, remote, frame);
+                    }
+                }
+                Some((Some(via), local, _)) => {
+                    for frame in out.drain(..) {
+                        self.tcp_emit_routed(now, local, frame, &via);
+                    }
+                }
+                None => {
+                    for frame in out.drain(..) {
+                        self.frames.give(frame);
+                    }
+                }
             }
         }
         if self.tcp.spare_out.capacity() == 0 {
@@ -1200,29 +1256,29 @@ impl Stack {
     /// generations of the routing table, the ARP cache and the interfaces they were read at,
     /// and the binding's expiry): a segment to the same destination while all are current is
     /// framed and queued without a route or ARP lookup, exactly as the general path would.
-    fn tcp_emit(&mut self, now: Instant, o: Outgoing) {
+    fn tcp_emit(&mut self, now: Instant, local: Ipv4Addr, remote: Ipv4Addr, bytes: Vec<u8>) {
         let generations = (
             self.routes.generation(),
             self.arp.generation,
             self.interfaces_generation,
         );
-        let payload_len = o.frame.len().saturating_sub(frame::HEADROOM);
+        let payload_len = bytes.len().saturating_sub(frame::HEADROOM);
         let cached = self.tcp.output_cache.filter(|c| {
-            c.remote == *o.remote.ip()
+            c.remote == remote
                 && c.generations == generations
                 && now < c.valid_until
                 && frame::IPV4_LEN + payload_len <= usize::from(c.mtu)
         });
         if let Some(c) = cached {
             let fields = Ipv4Fields {
-                source: *o.local.ip(),
+                source: local,
                 destination: c.remote,
                 protocol: IpProtocol::TCP,
                 ttl: self.config.ip.default_ttl,
                 dont_fragment: self.config.tcp.path_mtu_discovery,
                 identification: self.next_ip_id(),
             };
-            let mut bytes = o.frame;
+            let mut bytes = bytes;
             if let Some(ip) = bytes
                 .get_mut(frame::ETHERNET_LEN..frame::HEADROOM)
                 .and_then(|h| <&mut [u8; frame::IPV4_LEN]>::try_from(h).ok())
@@ -1241,12 +1297,12 @@ impl Stack {
             self.queue_frame(c.iface, bytes);
             return;
         }
-        let Ok(mut route) = self.route_output(*o.remote.ip(), None) else {
-            self.frames.give(o.frame);
+        let Ok(mut route) = self.route_output(remote, None) else {
+            self.frames.give(bytes);
             return;
         };
         if route.local {
-            route.source = *o.local.ip();
+            route.source = local;
         }
         // What the general path will find, remembered for the next segment: a unicast next
         // hop with a resolved binding.
@@ -1266,34 +1322,33 @@ impl Stack {
             })
         });
         let fields = Ipv4Fields {
-            source: *o.local.ip(),
+            source: local,
             destination: route.destination,
             protocol: IpProtocol::TCP,
             ttl: self.config.ip.default_ttl,
             dont_fragment: self.config.tcp.path_mtu_discovery,
             identification: self.next_ip_id(),
         };
-        let _ = self.ip_send_frame(
-            now,
-            &route,
-            &fields,
-            o.frame,
-            Origin::Stack(IpProtocol::TCP),
-        );
+        let _ = self.ip_send_frame(now, &route, &fields, bytes, Origin::Stack(IpProtocol::TCP));
     }
 
     /// Sends a segment of a connection that keeps a return route: to the route's first hop,
     /// with the source route option [RFC 1122 § 4.2.3.8]. The general IP path: these are rare
     /// and the pseudo-header (already summed) names the final destination, the remote end
     /// [RFC 9293 § 3.1].
-    fn tcp_emit_routed(&mut self, now: Instant, o: Outgoing, via: &ReturnRoute) {
-        let frame = o.frame;
+    fn tcp_emit_routed(
+        &mut self,
+        now: Instant,
+        local: Ipv4Addr,
+        frame: Vec<u8>,
+        via: &ReturnRoute,
+    ) {
         if let Ok(mut route) = self.route_output(via.first_hop(), None) {
             if route.local {
-                route.source = *o.local.ip();
+                route.source = local;
             }
             let params = SendParams {
-                source: *o.local.ip(),
+                source: local,
                 protocol: IpProtocol::TCP,
                 ttl: self.config.ip.default_ttl,
                 dont_fragment: self.config.tcp.path_mtu_discovery,

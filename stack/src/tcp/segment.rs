@@ -36,7 +36,27 @@ impl<'a> Segment<'a> {
     /// options of a data segment between two stacks using timestamps (two NOPs, then
     /// Timestamps) are read directly, any other option list goes through the codec's parser,
     /// which rejects malformed lists.
+    #[inline(always)]
     pub(crate) fn parse(bytes: &'a [u8]) -> Option<Segment<'a>> {
+        match Self::parse_common(bytes)? {
+            Ok(s) => Some(s),
+            Err(s) => Self::parse_options(bytes, s),
+        }
+    }
+
+    /// [`parse`](Segment::parse) for the input fast path: `None` also for a segment with
+    /// options other than Timestamps alone (the general path decodes it). One place builds
+    /// the segment, in the caller's frame: merging it from several paths copied it back
+    /// from narrow stores, which stalled on store forwarding.
+    #[inline(always)]
+    pub(crate) fn parse_plain(bytes: &'a [u8]) -> Option<Segment<'a>> {
+        Self::parse_common(bytes)?.ok()
+    }
+
+    /// The fixed fields, with the options if there are none or Timestamps alone (`Ok`), or
+    /// with the options still to decode (`Err`); `None` if malformed.
+    #[inline(always)]
+    fn parse_common(bytes: &'a [u8]) -> Option<Result<Segment<'a>, Segment<'a>>> {
         let (fixed, _) = bytes.split_first_chunk::<20>()?;
         let [sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, _, _, u0, u1] =
             *fixed;
@@ -46,7 +66,19 @@ impl<'a> Segment<'a> {
             return None;
         }
         let (header, payload) = bytes.split_at_checked(header_len)?;
-        let mut s = Segment {
+        let options = header.get(20..).unwrap_or_default();
+        let (timestamps, plain) = match *options {
+            [] => (None, true),
+            [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] => (
+                Some((
+                    u32::from_be_bytes([v0, v1, v2, v3]),
+                    u32::from_be_bytes([e0, e1, e2, e3]),
+                )),
+                true,
+            ),
+            _ => (None, false),
+        };
+        let s = Segment {
             source_port: u16::from_be_bytes([sp0, sp1]),
             destination_port: u16::from_be_bytes([dp0, dp1]),
             seq: Seq(u32::from_be_bytes([s0, s1, s2, s3])),
@@ -57,23 +89,17 @@ impl<'a> Segment<'a> {
             mss: None,
             window_scale: None,
             sack_permitted: false,
-            timestamps: None,
+            timestamps,
             sack: [SackBlock { left: 0, right: 0 }; 4],
             sack_len: 0,
             payload,
         };
-        let options = header.get(20..).unwrap_or_default();
-        match options {
-            [] => return Some(s),
-            [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] => {
-                s.timestamps = Some((
-                    u32::from_be_bytes([*v0, *v1, *v2, *v3]),
-                    u32::from_be_bytes([*e0, *e1, *e2, *e3]),
-                ));
-                return Some(s);
-            }
-            _ => {}
-        }
+        Some(if plain { Ok(s) } else { Err(s) })
+    }
+
+    /// The general case of [`parse`](Segment::parse): the options through the codec's parser.
+    #[inline(never)]
+    fn parse_options(bytes: &'a [u8], mut s: Segment<'a>) -> Option<Segment<'a>> {
         let (h, _) = TcpHeader::parse(bytes).ok()?;
         for o in h.options.iter() {
             match o {
@@ -133,6 +159,41 @@ impl SendOptions {
     /// [`write`](SendOptions::write), also returning the unfolded one's-complement sum of
     /// the octets written (so the checksum need not read them back).
     pub(crate) fn write_summed(&self, out: &mut [u8; 40]) -> (usize, u64) {
+        if let (None, None, false, Some((value, echo_reply)), 0) = (
+            self.mss,
+            self.window_scale,
+            self.sack_permitted,
+            self.timestamps,
+            self.sack_len,
+        ) {
+            // Timestamps alone (every segment of an established connection that uses them
+            // and has no SACK blocks to report), as below: two NOPs, then the option.
+            let [v0, v1, v2, v3] = value.to_be_bytes();
+            let [e0, e1, e2, e3] = echo_reply.to_be_bytes();
+            if let Some(head) = out.first_chunk_mut::<12>() {
+                *head = [
+                    NOP,
+                    NOP,
+                    kind::TIMESTAMPS,
+                    10,
+                    v0,
+                    v1,
+                    v2,
+                    v3,
+                    e0,
+                    e1,
+                    e2,
+                    e3,
+                ];
+            }
+            let sum = u64::from(u16::from_be_bytes([NOP, NOP]))
+                + u64::from(u16::from_be_bytes([kind::TIMESTAMPS, 10]))
+                + u64::from(value >> 16)
+                + u64::from(value & 0xffff)
+                + u64::from(echo_reply >> 16)
+                + u64::from(echo_reply & 0xffff);
+            return (12, sum);
+        }
         let mut w = OptionWriter { out, at: 0, sum: 0 };
         if let Some(m) = self.mss {
             let [m0, m1] = m.to_be_bytes();
@@ -214,26 +275,12 @@ impl SegmentFields {
     /// Writes the segment — header, options, then `payload` (given in up to two pieces, as a
     /// ring buffer holds it) — into `frame` after its headroom, with the checksum computed in
     /// one pass over the written bytes [RFC 9293 § 3.1].
-    pub(crate) fn build(&self, mut frame: Vec<u8>, payload: [&[u8]; 2]) -> Outgoing {
-        let mut head = [0u8; 60];
-        let (olen, options_sum) = {
-            let mut opts = [0u8; 40];
-            let (olen, sum) = self.options.write_summed(&mut opts);
-            head[20..20 + olen].copy_from_slice(&opts[..olen]);
-            (olen, sum)
-        };
+    #[inline]
+    pub(crate) fn build(&self, mut frame: Vec<u8>, payload: [&[u8]; 2]) -> Vec<u8> {
+        let mut opts = [0u8; 40];
+        let (olen, options_sum) = self.options.write_summed(&mut opts);
         let header_len = 20 + olen;
         let offset_and_flags = ((header_len as u16 / 4) << 12) | (self.flags.0 & 0x1ff);
-        let [sp0, sp1] = self.local.port().to_be_bytes();
-        let [dp0, dp1] = self.remote.port().to_be_bytes();
-        let [s0, s1, s2, s3] = self.seq.0.to_be_bytes();
-        let [a0, a1, a2, a3] = self.ack.0.to_be_bytes();
-        let [o0, o1] = offset_and_flags.to_be_bytes();
-        let [w0, w1] = self.window.to_be_bytes();
-        let [u0, u1] = self.urgent.to_be_bytes();
-        head[..20].copy_from_slice(&[
-            sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, 0, 0, u0, u1,
-        ]);
         let [p0, p1] = payload;
         let length = header_len + p0.len() + p1.len();
         // Every octet after the headroom is overwritten below: a recycled buffer of the same
@@ -241,7 +288,6 @@ impl SegmentFields {
         frame.resize(HEADROOM + length, 0);
         let segment = frame.get_mut(HEADROOM..).unwrap_or_default();
         let (header, data) = segment.split_at_mut(header_len.min(segment.len()));
-        header.copy_from_slice(&head[..header.len()]);
         let (d0, d1) = data.split_at_mut(p0.len().min(data.len()));
         // Summed while copied; the accumulator accounts for a second piece starting at an
         // odd offset [RFC 1071 § 2(B)].
@@ -265,13 +311,23 @@ impl SegmentFields {
         let total = pseudo_header_sum(*self.local.ip(), *self.remote.ip(), 6, length)
             + header_sum
             + u64::from(data_sum);
-        let checksum = !fold16(total);
-        header[16..18].copy_from_slice(&checksum.to_be_bytes());
-        Outgoing {
-            local: self.local,
-            remote: self.remote,
-            frame,
+        let [c0, c1] = (!fold16(total)).to_be_bytes();
+        let [sp0, sp1] = self.local.port().to_be_bytes();
+        let [dp0, dp1] = self.remote.port().to_be_bytes();
+        let [s0, s1, s2, s3] = self.seq.0.to_be_bytes();
+        let [a0, a1, a2, a3] = self.ack.0.to_be_bytes();
+        let [o0, o1] = offset_and_flags.to_be_bytes();
+        let [w0, w1] = self.window.to_be_bytes();
+        let [u0, u1] = self.urgent.to_be_bytes();
+        if let Some((fixed, options)) = header.split_first_chunk_mut::<20>() {
+            *fixed = [
+                sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, c0, c1, u0, u1,
+            ];
+            if let Some(o) = opts.get(..options.len()) {
+                options.copy_from_slice(o);
+            }
         }
+        frame
     }
 
     /// The reset for a segment that no connection accepts [RFC 9293 § 3.10.7.1]: `<SEQ=SEG.ACK>
@@ -301,15 +357,6 @@ impl SegmentFields {
             options: SendOptions::default(),
         }
     }
-}
-
-/// A segment to send: a frame buffer holding [`HEADROOM`] octets for the Ethernet and IPv4
-/// headers, then the whole TCP segment with its checksum.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Outgoing {
-    pub(crate) local: SocketAddrV4,
-    pub(crate) remote: SocketAddrV4,
-    pub(crate) frame: Vec<u8>,
 }
 
 #[cfg(test)]
@@ -424,9 +471,13 @@ mod tests {
         };
         for cut in [0, 1, 2, 3, 50, 100, 101] {
             let (p0, p1) = data.split_at(cut);
-            let o = all_ones.build(Vec::new(), [p0, p1]);
+            let f = all_ones.build(Vec::new(), [p0, p1]);
             assert_eq!(
-                TcpHeader::verify_checksum(*o.local.ip(), *o.remote.ip(), &o.frame[HEADROOM..]),
+                TcpHeader::verify_checksum(
+                    *all_ones.local.ip(),
+                    *all_ones.remote.ip(),
+                    &f[HEADROOM..]
+                ),
                 wirecheck_codec::ChecksumStatus::Good,
                 "all ones, cut {cut}"
             );
@@ -434,10 +485,10 @@ mod tests {
         for cut in [0, 1, 2, 3, 50, 100, 101] {
             for stale in [Vec::new(), vec![0xaa; 3], vec![0xbb; 2000]] {
                 let (p0, p1) = data.split_at(cut);
-                let o = fields.build(stale, [p0, p1]);
-                let segment = &o.frame[HEADROOM..];
+                let f = fields.build(stale, [p0, p1]);
+                let segment = &f[HEADROOM..];
                 assert_eq!(
-                    TcpHeader::verify_checksum(*o.local.ip(), *o.remote.ip(), segment),
+                    TcpHeader::verify_checksum(*fields.local.ip(), *fields.remote.ip(), segment),
                     wirecheck_codec::ChecksumStatus::Good,
                     "cut {cut}"
                 );

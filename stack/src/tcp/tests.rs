@@ -633,6 +633,39 @@ fn data_is_delivered_and_acked_every_second_segment_or_after_the_delay() {
 }
 
 #[test]
+fn the_input_fast_path_checks_what_the_general_path_checks() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    // In-order data on the connection (the fast path once the addresses were seen).
+    assert!(t.send(S::new(1001, iss + 1, ACK).data(b"ab")).is_empty());
+    assert!(t.send(S::new(1003, iss + 1, ACK).data(b"cd")).is_empty());
+    // A bad TCP checksum is still counted and dropped.
+    let mut f = S::new(1005, iss + 1, ACK).data(b"ef").frame();
+    f[14 + 20 + 16] ^= 0x01;
+    t.s.handle_frame(t.now, IF0, &f);
+    assert_eq!(t.s.tcp_stats().bad_checksum, 1);
+    // A bad IP header checksum too.
+    let mut f = S::new(1005, iss + 1, ACK).data(b"ef").frame();
+    f[14 + 10] ^= 0x01;
+    t.s.handle_frame(t.now, IF0, &f);
+    assert_eq!(t.s.stats().ip_checksum_errors, 1);
+    let mut buf = [0u8; 16];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(4));
+    assert_eq!(&buf[..4], b"abcd");
+    // Our address changes to the peer's: its datagrams now carry our own address as the
+    // source, spoofed, and are discarded [RFC 1122 § 3.2.1.3] — not delivered from what
+    // the fast path remembered of the old addresses.
+    let martians = t.s.stats().ip_martians;
+    assert!(t.send(S::new(1005, iss + 1, ACK).data(b"ef")).is_empty());
+    t.s.set_address(t.now, IF0, crate::Ipv4Cidr::new(PEER, 24))
+        .unwrap();
+    assert!(t.send(S::new(1007, iss + 1, ACK).data(b"gh")).is_empty());
+    assert_eq!(t.s.stats().ip_martians, martians + 1);
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(2));
+    assert_eq!(&buf[..2], b"ef");
+}
+
+#[test]
 fn after_the_quick_acks_a_batch_of_segments_handed_in_before_a_poll_gets_one_ack() {
     let mut t = T::new(plain());
     let (h, iss) = t.established(1000);

@@ -628,13 +628,19 @@ impl Stack {
         self.tcp_timeout(now);
         self.drain_loopback(now);
         // Segments delivered over loopback just now may have listed ACKs for the end of the
-        // batch; send them too, so that no deadline at `now` is left behind. Pure ACKs draw
-        // no ACKs, so this settles at once; the bound only guards against a loop.
-        for _ in 0..4 {
-            if !self.tcp.has_acks_due() {
+        // batch, or set TCP timers due at `now`; handle them too, so that no deadline at
+        // `now` is left behind. This settles in a round or two (pure ACKs draw no ACKs); the
+        // bound only guards against a loop.
+        for _ in 0..8 {
+            let timer_due = self.tcp_next_deadline().is_some_and(|t| t <= now);
+            if !self.tcp.has_acks_due() && !timer_due {
                 break;
             }
-            self.tcp_send_due_acks();
+            if self.tcp.has_acks_due() {
+                self.tcp_send_due_acks();
+            }
+            self.tcp_timeout(now);
+            self.drain_loopback(now);
         }
     }
 

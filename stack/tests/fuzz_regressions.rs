@@ -32,3 +32,13 @@ fn no_deadline_is_left_due_after_handle_timeout() {
     .unwrap();
     wirecheck_stack::fuzzing::drive(&input);
 }
+
+/// A second way to leave a deadline at `now` after `handle_timeout(now)`.
+#[test]
+fn no_deadline_is_left_due_after_handle_timeout_2() {
+    let input = hex::decode(
+        "fa3636363636363601553b000000000000007d7d5d7c363601553b000000000000007d7d5d7c7d67676767671e67676767676f6f6f0b6f6f6f6f6fffffff6f6f6f6f7d67676767671e67676767676f6f6f0b6f6f6f6f6fffffff6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6fff2a300a6f6f4314",
+    )
+    .unwrap();
+    wirecheck_stack::fuzzing::drive(&input);
+}

@@ -57,6 +57,11 @@ impl Scoreboard {
         self.ranges.clear();
     }
 
+    /// How many octets are SACKed in all.
+    pub(crate) fn sacked_octets(&self) -> usize {
+        self.ranges.iter().map(|&(a, b)| b - a).sum()
+    }
+
     /// The end of the SACKed range containing `seq`, if any.
     pub(crate) fn sacked_at(&self, seq: Seq) -> Option<Seq> {
         self.ranges

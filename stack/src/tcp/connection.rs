@@ -944,7 +944,9 @@ impl Tcb {
             return false;
         }
         self.probe_unanswered_since = None;
+        let mut newly_sacked = false;
         if self.sack {
+            let before = self.scoreboard.sacked_octets();
             for b in seg.sack_blocks() {
                 self.scoreboard.add(
                     Seq(b.left),
@@ -953,6 +955,7 @@ impl Tcb {
                     self.snd_max,
                 );
             }
+            newly_sacked = self.scoreboard.sacked_octets() > before;
         }
         let window = usize::from(seg.window) << self.snd_shift;
         let smss = self.smss();
@@ -1030,10 +1033,14 @@ impl Tcb {
             && seg.payload.is_empty()
             && !seg.has(TcpFlags::SYN)
             && !seg.has(TcpFlags::FIN)
-            && window == self.snd_wnd
+            // Without SACK, the window must not have changed [RFC 5681 § 2]; with SACK, the
+            // ACK must SACK octets not SACKed before, whatever its window [RFC 6675 § 2] (a
+            // receiver holding out-of-order data may shrink its window, and those ACKs were
+            // not counted: recovery waited for the timer).
+            && (if self.sack { newly_sacked } else { window == self.snd_wnd })
             && self.snd_max > self.snd_una
         {
-            // A duplicate ACK [RFC 5681 § 2].
+            // A duplicate ACK [RFC 5681 § 2, RFC 6675 § 2].
             self.cc.dup_acks += 1;
             ctx.stats.duplicate_acks += 1;
             if self.cc.recovery.is_some() {
@@ -1046,8 +1053,14 @@ impl Tcb {
                         .scoreboard
                         .lost_below(smss)
                         .is_some_and(|l| l > self.snd_una);
+                // With SACK, data SACKed above a cumulative ACK at or past `recover` is
+                // evidence of a new loss, not of retransmissions the peer already had (the
+                // ambiguity RFC 6582 § 3.2 step 2 guards against without SACK): recovery
+                // starts [RFC 6675 § 5 (2)]. (It used to wait for the timer when the first
+                // segment after a recovery was lost.)
+                let sack_evidence = sack_loss && ack >= self.cc.recover;
                 if (self.cc.dup_acks >= DUP_THRESH || sack_loss)
-                    && self.cc.may_fast_retransmit(ack, smss)
+                    && (sack_evidence || self.cc.may_fast_retransmit(ack, smss))
                 {
                     self.fast_retransmit(ctx);
                 }
@@ -1353,7 +1366,18 @@ impl Tcb {
             }
             let offset = self.snd_nxt - self.send_seq;
             let avail = self.send.len().saturating_sub(offset);
-            let limit = self.snd_wnd.min(self.cc.cwnd);
+            // Limited Transmit [RFC 3042; RFC 5681 § 3.2]: the first and second duplicate
+            // ACKs each let one segment of new data go beyond cwnd, so that a loss in a
+            // small window still draws the duplicate ACKs fast retransmit needs.
+            let limited_transmit = if self.cc.recovery.is_none()
+                && (1..DUP_THRESH).contains(&self.cc.dup_acks)
+                && self.snd_nxt == self.snd_max
+            {
+                self.cc.dup_acks as usize * smss
+            } else {
+                0
+            };
+            let limit = self.snd_wnd.min(self.cc.cwnd + limited_transmit);
             let usable = (self.snd_una + limit) - self.snd_nxt;
             let mut len = avail.min(usable).min(smss);
             let retransmitting = self.snd_nxt < self.snd_max;

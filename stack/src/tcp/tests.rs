@@ -1154,7 +1154,13 @@ fn fast_retransmit_and_newreno_recovery() {
     let hole = next;
     let out1 = t.send(S::new(1001, hole, ACK));
     let out2 = t.send(S::new(1001, hole, ACK));
-    assert!(out1.is_empty() && out2.is_empty());
+    // Limited Transmit [RFC 3042]: each of the first two duplicates sends one new segment.
+    assert_eq!((out1.len(), out2.len()), (1, 1), "{out1:?} {out2:?}");
+    assert!(
+        out1[0].seq > hole && out1[0].payload.len() == 1460,
+        "{out1:?}"
+    );
+    assert_eq!(out2[0].seq, out1[0].seq + 1460);
     let out3 = t.send(S::new(1001, hole, ACK));
     assert_eq!(out3.len(), 1, "fast retransmit on the third duplicate");
     assert_eq!(out3[0].seq, hole);
@@ -1163,10 +1169,9 @@ fn fast_retransmit_and_newreno_recovery() {
     // Partial ACK: the next hole is retransmitted at once [RFC 6582].
     let out = t.send(S::new(1001, hole + 1460, ACK));
     assert!(out.iter().any(|s| s.seq == hole + 1460), "{out:?}");
-    // Full ACK: recovery ends.
+    // Full ACK (everything sent, past `recover`): recovery ends.
     let info = t.s.tcp_info(h).unwrap();
-    let high = hole + info.unacknowledged as u32 - 1460;
-    t.send(S::new(1001, high + 1460, ACK));
+    t.send(S::new(1001, hole + 1460 + info.unacknowledged as u32, ACK));
     assert!(!t.s.tcp_info(h).unwrap().in_recovery);
 }
 
@@ -1190,8 +1195,9 @@ fn fast_retransmit_right_after_a_recovery_by_the_ack_heuristic() {
     }
     let seg = |i: u32| hole + i * MSS;
     assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 10 * MSS as usize);
-    // Segments 0 and 6 are lost: 8 duplicate ACKs; the third retransmits segment 0, the
-    // inflation of the last ones sends new data (segments 10, 11, 12).
+    // Segments 0 and 8 are lost: 8 duplicate ACKs. The first two send segments 10 and 11
+    // (Limited Transmit, RFC 3042), so `recover` is the end of segment 11; the third
+    // retransmits segment 0; the inflation of the last ones sends new data (12, 13).
     let mut out = Vec::new();
     for i in 1..=8 {
         let o = t.send(S::new(1001, hole, ACK));
@@ -1203,28 +1209,32 @@ fn fast_retransmit_right_after_a_recovery_by_the_ack_heuristic() {
     }
     assert!(t.s.tcp_info(h).unwrap().in_recovery);
     assert!(out.iter().any(|s| s.seq == seg(10)), "{out:?}");
-    // The retransmission arrives: a partial ACK, segment 6 is retransmitted.
-    let out = t.send(S::new(1001, seg(6), ACK));
-    assert!(out.iter().any(|s| s.seq == seg(6)), "{out:?}");
-    // Segment 10, the first after `recover`, is lost; 11 and 12 bring duplicate ACKs.
-    t.send(S::new(1001, seg(6), ACK));
-    t.send(S::new(1001, seg(6), ACK));
-    // Segment 6 arrives: the full ACK (an advance of 4 MSS) ends the recovery.
-    t.send(S::new(1001, seg(10), ACK));
+    assert!(out.iter().any(|s| s.seq == seg(12)), "{out:?}");
+    // The retransmission arrives: a partial ACK, segment 8 is retransmitted.
+    let out = t.send(S::new(1001, seg(8), ACK));
+    assert!(out.iter().any(|s| s.seq == seg(8)), "{out:?}");
+    // Segment 12, the first after `recover`, is lost; 13 and later bring duplicate ACKs.
+    t.send(S::new(1001, seg(8), ACK));
+    t.send(S::new(1001, seg(8), ACK));
+    // Segment 8 arrives: the full ACK (an advance of 4 MSS) ends the recovery.
+    t.send(S::new(1001, seg(12), ACK));
     let info = t.s.tcp_info(h).unwrap();
     assert!(!info.in_recovery);
     assert!(info.cwnd > MSS as usize, "{info:?}");
-    assert!(info.unacknowledged >= 4 * MSS as usize, "{info:?}");
-    // Later segments bring duplicate ACKs at `recover`: the third retransmits segment 10.
-    assert!(t.send(S::new(1001, seg(10), ACK)).is_empty());
-    assert!(t.send(S::new(1001, seg(10), ACK)).is_empty());
-    let out = t.send(S::new(1001, seg(10), ACK));
+    assert!(info.unacknowledged >= MSS as usize, "{info:?}");
+    // Later segments bring duplicate ACKs at `recover`: the third retransmits segment 12
+    // (the first two only let new data go, by Limited Transmit).
+    for _ in 0..2 {
+        let o = t.send(S::new(1001, seg(12), ACK));
+        assert!(o.iter().all(|s| s.seq != seg(12)), "{o:?}");
+    }
+    let out = t.send(S::new(1001, seg(12), ACK));
     assert_eq!(
         out.len(),
         1,
         "fast retransmit, not a wait for the RTO: {out:?}"
     );
-    assert_eq!(out[0].seq, seg(10));
+    assert_eq!(out[0].seq, seg(12));
     assert_eq!(t.s.tcp_stats().fast_retransmits, 2);
     assert_eq!(t.s.tcp_stats().timeouts, 0);
 }
@@ -1672,6 +1682,41 @@ fn sack_recovery_resends_the_first_hole_even_with_a_full_pipe() {
         "the first hole, alone"
     );
     assert_eq!(t.s.tcp_stats().timeouts, 0);
+}
+
+/// With SACK, a duplicate ACK is one that SACKs new data, whatever its window [RFC 6675
+/// § 2]: a receiver holding out-of-order data may shrink its window on each ACK, and those
+/// ACKs used to be ignored, leaving the loss to the retransmission timer.
+#[test]
+fn sack_duplicates_count_even_when_the_window_changes() {
+    let mut c = Config::default();
+    c.tcp.timestamps = false;
+    c.tcp.initial_window_10 = true;
+    let mut t = T::new(c);
+    let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[3u8; 8000]).unwrap();
+    let base = iss + 1;
+    assert_eq!(sent_tcp(&mut t.s).len(), 8);
+    let mut window = 60_000u16;
+    let mut retransmitted = Vec::new();
+    for right in [2000u32, 3000, 4000] {
+        window -= 1000;
+        let ack = S::new(1000, base, ACK)
+            .win(window)
+            .sacks(&[(base + 1000, base + right)]);
+        retransmitted.extend(t.send(ack).into_iter().filter(|s| s.seq == base));
+    }
+    assert_eq!(retransmitted.len(), 1, "{retransmitted:?}");
+    assert_eq!(t.s.tcp_stats().fast_retransmits, 1);
+    // An ACK that SACKs nothing new is no duplicate.
+    let before = t.s.tcp_stats().duplicate_acks;
+    t.send(
+        S::new(1000, base, ACK)
+            .win(window)
+            .sacks(&[(base + 1000, base + 4000)]),
+    );
+    assert_eq!(t.s.tcp_stats().duplicate_acks, before);
 }
 
 // ------------------------------------------------------------------ ICMP

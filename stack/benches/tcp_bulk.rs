@@ -67,6 +67,15 @@
 //! in instructions would take wirecheck to 56.2 M, its own work to 22.8 M: barely more than
 //! the checksums and copies take now, out of reach without touching each payload octet less.
 //!
+//!
+//! After the SACK and Limited Transmit fixes (a duplicate ACK under SACK is one that SACKs new
+//! data, whatever its window, RFC 6675 § 2; Limited Transmit, RFC 3042; the first hole resent
+//! at once on entering recovery, RFC 6675 § 5): 75.05 M instructions without loss and 92.84 M
+//! at 1 % loss, against smoltcp's 84.32 M and 116.09 M (1.12×, 1.25×). Goodput at 1 % loss
+//! depends strongly on where the losses fall (a lost retransmission costs a 1 s timeout):
+//! over loss seeds 1–8, 22.4 14.2 26.2 32.4 32.4 21.0 16.1 22.1 Mbit/s (mean 23.4), smoltcp
+//! 8.2 on each; the default seed gives 29.3. `TCP_BULK_SEED` is not wired in; the seeds
+//! were measured with a local change to `Loss::state`.
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};

@@ -19,10 +19,14 @@ pub(crate) struct Scoreboard {
 }
 
 impl Scoreboard {
-    /// Records a SACK block, if it lies within (SND.UNA, SND.MAX] [RFC 2018 § 3].
-    pub(crate) fn add(&mut self, left: Seq, right: Seq, snd_una: Seq, snd_max: Seq) {
+    /// Records a SACK block, if it lies within (SND.UNA, SND.MAX] [RFC 2018 § 3]; true if it
+    /// SACKs octets not SACKed before.
+    pub(crate) fn add(&mut self, left: Seq, right: Seq, snd_una: Seq, snd_max: Seq) -> bool {
         if !(snd_una < left && left < right && right <= snd_max) {
-            return;
+            return false;
+        }
+        if self.ranges.iter().any(|&(a, b)| a <= left && right <= b) {
+            return false;
         }
         let (mut l, mut r) = (left, right);
         let mut kept = Vec::with_capacity(self.ranges.len() + 1);
@@ -35,11 +39,12 @@ impl Scoreboard {
             }
         }
         if kept.len() >= MAX_SACKED {
-            return;
+            return false;
         }
         let at = kept.iter().position(|&(a, _)| a > l).unwrap_or(kept.len());
         kept.insert(at, (l, r));
         self.ranges = kept;
+        true
     }
 
     /// SND.UNA advanced: forget what it covers.
@@ -55,11 +60,6 @@ impl Scoreboard {
     /// cumulatively acknowledged [RFC 2018 § 8, RFC 6675 § 5.1].
     pub(crate) fn clear(&mut self) {
         self.ranges.clear();
-    }
-
-    /// How many octets are SACKed in all.
-    pub(crate) fn sacked_octets(&self) -> usize {
-        self.ranges.iter().map(|&(a, b)| b - a).sum()
     }
 
     /// The end of the SACKed range containing `seq`, if any.

@@ -584,19 +584,9 @@ impl Tcb {
         }
         // The ACK field: SND.UNA again, on a segment with data (not a duplicate ACK).
         self.probe_unanswered_since = None;
-        let seq = seg.seq;
-        let ack = seg.ack;
         let window = usize::from(seg.window) << self.snd_shift;
-        if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
-            self.snd_wnd = window;
-            self.snd_wl1 = seq;
-            self.snd_wl2 = ack;
-            self.max_snd_wnd = self.max_snd_wnd.max(window);
-            if window > 0 {
-                self.persist_at = None;
-            }
-        }
-        self.receive_text(ctx, seq, data);
+        self.update_send_window(seg.seq, seg.ack, window);
+        self.receive_text(ctx, seg.seq, data);
         // What `output` would do with nothing to send and no persist timer: an ACK, if one
         // is due now. (A window that opened for queued data is no concern: none is queued.)
         if self.ack_now {
@@ -946,16 +936,14 @@ impl Tcb {
         self.probe_unanswered_since = None;
         let mut newly_sacked = false;
         if self.sack {
-            let before = self.scoreboard.sacked_octets();
             for b in seg.sack_blocks() {
-                self.scoreboard.add(
+                newly_sacked |= self.scoreboard.add(
                     Seq(b.left),
                     Seq(b.right),
                     self.snd_una.max(ack),
                     self.snd_max,
                 );
             }
-            newly_sacked = self.scoreboard.sacked_octets() > before;
         }
         let window = usize::from(seg.window) << self.snd_shift;
         let smss = self.smss();
@@ -1066,7 +1054,13 @@ impl Tcb {
                 }
             }
         }
-        // The send window [RFC 9293 § 3.10.7.4, SND.WL1/SND.WL2].
+        self.update_send_window(seq, ack, window);
+        true
+    }
+
+    /// The send window [RFC 9293 § 3.10.7.4, SND.WL1/SND.WL2]: taken from a segment that is
+    /// not older than the one it last came from.
+    fn update_send_window(&mut self, seq: Seq, ack: Seq, window: usize) {
         if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
             self.snd_wnd = window;
             self.snd_wl1 = seq;
@@ -1076,7 +1070,6 @@ impl Tcb {
                 self.persist_at = None;
             }
         }
-        true
     }
 
     /// Fast retransmit and entry into fast recovery [RFC 5681 § 3.2, RFC 6582 § 3.2 step 2,

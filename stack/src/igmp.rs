@@ -17,7 +17,7 @@ use wirecheck_codec::igmp::{
     self, GroupMessage, GroupRecord, GroupRecordType, GroupRecords, IgmpMessage, QueryVersion,
     SourceList, V3Report,
 };
-use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header};
+use wirecheck_codec::ipv4::{IpProtocol, Ipv4Header, OptionType};
 use wirecheck_codec::time::{Duration, Instant};
 use wirecheck_codec::ChecksumStatus;
 
@@ -67,6 +67,10 @@ pub struct IgmpConfig {
     pub query_response_interval: Duration,
     /// Most groups joined per interface.
     pub max_groups: usize,
+    /// Ignore v2 and v3 queries that lack the IP Router Alert option (on by default), as hosts
+    /// SHOULD [RFC 3376 § 9.1]: every v2 and v3 querier sends it [RFC 2236 § 2, RFC 3376 § 4],
+    /// so a query without it was most likely forged off the link. v1 queries never carry it.
+    pub require_router_alert: bool,
 }
 
 impl Default for IgmpConfig {
@@ -79,6 +83,7 @@ impl Default for IgmpConfig {
             query_interval: Duration::from_secs(125),
             query_response_interval: Duration::from_secs(10),
             max_groups: 32,
+            require_router_alert: true,
         }
     }
 }
@@ -318,7 +323,7 @@ impl Stack {
         &mut self,
         now: Instant,
         iface: InterfaceId,
-        _header: &Ipv4Header<'_>,
+        header: &Ipv4Header<'_>,
         payload: &[u8],
     ) {
         self.stats.igmp_in += 1;
@@ -339,6 +344,10 @@ impl Stack {
                     self.stats.igmp_dropped += 1;
                     return;
                 };
+                if self.igmp_query_looks_forged(header, version, query.is_general()) {
+                    self.stats.igmp_dropped += 1;
+                    return;
+                }
                 let Some(ifc) = self.interfaces.get_mut(iface.0) else {
                     return;
                 };
@@ -379,6 +388,26 @@ impl Stack {
             }
             _ => {}
         }
+    }
+
+    /// Whether a query is one a host SHOULD ignore as likely forged [RFC 3376 § 9.1]: a v2 or
+    /// v3 query without Router Alert (when [`IgmpConfig::require_router_alert`] is set), or a
+    /// general query sent to a multicast address other than 224.0.0.1. A query sent to one of
+    /// the interface's own unicast addresses is accepted [RFC 3376 § 4.1.12].
+    fn igmp_query_looks_forged(
+        &self,
+        header: &Ipv4Header<'_>,
+        version: QueryVersion,
+        general: bool,
+    ) -> bool {
+        let needs_router_alert = matches!(version, QueryVersion::V2 | QueryVersion::V3);
+        if needs_router_alert
+            && self.config.igmp.require_router_alert
+            && header.options.find(OptionType::ROUTER_ALERT).is_none()
+        {
+            return true;
+        }
+        general && header.destination.is_multicast() && header.destination != ALL_SYSTEMS
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -651,17 +680,90 @@ mod tests {
     }
 
     fn query(s: &mut Stack, t: Instant, payload: &[u8], dst: Ipv4Addr) {
+        query_with_options(s, t, payload, dst, &ROUTER_ALERT);
+    }
+
+    fn query_with_options(
+        s: &mut Stack,
+        t: Instant,
+        payload: &[u8],
+        dst: Ipv4Addr,
+        options: &[u8],
+    ) {
+        let dst_mac = if dst.is_multicast() {
+            MacAddr::from_ipv4_multicast(dst)
+        } else {
+            HOST_MAC
+        };
         let f = ipv4_frame(
-            MacAddr::from_ipv4_multicast(dst),
+            dst_mac,
             PEER_MAC,
             PEER,
             dst,
             IpProtocol::IGMP,
             1,
-            &ROUTER_ALERT,
+            options,
             payload,
         );
         s.handle_frame(t, IF0, &f);
+    }
+
+    /// Whether a v2 report for `GROUP` is sent within the 10 s a query asked for.
+    fn answers_within_10s(s: &mut Stack, t: Instant) -> bool {
+        s.handle_timeout(t + Duration::from_secs(10));
+        igmp_sent(s)
+            .iter()
+            .any(|o| o.1[0] == 0x16 || o.1[0] == 0x22)
+    }
+
+    #[test]
+    fn likely_forged_queries_are_ignored() {
+        // [RFC 3376 § 9.1]: hosts SHOULD ignore v2/v3 queries without Router Alert, and
+        // general queries sent to a multicast address other than 224.0.0.1.
+        let general_v2 = igmp_query_v1v2(100, Ipv4Addr::UNSPECIFIED);
+        let general_v3 = igmp_query_v3(100, Ipv4Addr::UNSPECIFIED, &[]);
+        let cases: [(&[u8], Ipv4Addr, &[u8], bool); 6] = [
+            (&general_v2, ALL_SYSTEMS, &ROUTER_ALERT, true),
+            (&general_v2, ALL_SYSTEMS, &[], false),
+            (&general_v3, ALL_SYSTEMS, &[], false),
+            (&general_v3, GROUP, &ROUTER_ALERT, false),
+            (&general_v2, GROUP, &ROUTER_ALERT, false),
+            // A query to the host's own unicast address MUST be accepted [§ 4.1.12].
+            (&general_v3, HOST, &ROUTER_ALERT, true),
+        ];
+        for (i, (payload, dst, options, answered)) in cases.into_iter().enumerate() {
+            let mut s = host(Config::default());
+            s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+            s.handle_timeout(Instant::from_secs(5));
+            let _ = igmp_sent(&mut s);
+            let t = Instant::from_secs(10);
+            let dropped = s.stats().igmp_dropped;
+            query_with_options(&mut s, t, payload, dst, options);
+            assert_eq!(answers_within_10s(&mut s, t), answered, "case {i}");
+            assert_eq!(
+                s.stats().igmp_dropped - dropped,
+                u64::from(!answered),
+                "case {i}"
+            );
+            // An ignored v2 query does not switch the host to v2 compatibility mode either.
+            if payload.len() == 8 && !answered {
+                assert_eq!(s.igmp_mode(t, IF0), Some(IgmpVersion::V3), "case {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn router_alert_requirement_can_be_switched_off() {
+        let mut config = Config::default();
+        config.igmp.require_router_alert = false;
+        let mut s = host(config);
+        s.igmp_join(Instant::ZERO, IF0, GROUP).unwrap();
+        s.handle_timeout(Instant::from_secs(5));
+        let _ = igmp_sent(&mut s);
+        let t = Instant::from_secs(10);
+        let general_v3 = igmp_query_v3(100, Ipv4Addr::UNSPECIFIED, &[]);
+        query_with_options(&mut s, t, &general_v3, ALL_SYSTEMS, &[]);
+        assert!(answers_within_10s(&mut s, t));
     }
 
     #[test]

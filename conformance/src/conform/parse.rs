@@ -1461,7 +1461,12 @@ impl<'a> Parser<'a> {
                 }
                 "opts" => {
                     value(self)?;
-                    ip.options = Some(self.hex_bytes("IP options", MAX_IP_OPTION_BYTES)?);
+                    ip.options = Some(if self.rest().starts_with("none") {
+                        self.word();
+                        Vec::new()
+                    } else {
+                        self.hex_bytes("IP options", MAX_IP_OPTION_BYTES)?
+                    });
                 }
                 "csum" => {
                     value(self)?;
@@ -2857,6 +2862,10 @@ mod tests {
         assert_eq!(
             packet("+0 < ip[opts=0x01010000] udp (1)").ip.options,
             Some(vec![1, 1, 0, 0])
+        );
+        assert_eq!(
+            packet("+0 < ip[opts=none] igmp v2 query").ip.options,
+            Some(vec![])
         );
         assert_eq!(packet("+0 eth0 > ip[ttl=63] udp (100)").ip.ttl, Some(63));
     }

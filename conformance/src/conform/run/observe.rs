@@ -225,8 +225,10 @@ fn render_ip_spec(ip: &IpSpec) -> String {
             parts.push("mf".into());
         }
     }
-    if let Some(o) = &ip.options {
-        parts.push(format!("opts={}", hex(o)));
+    match &ip.options {
+        Some(o) if o.is_empty() => parts.push("opts=none".into()),
+        Some(o) => parts.push(format!("opts={}", hex(o))),
+        None => {}
     }
     if parts.is_empty() {
         String::new()

@@ -241,23 +241,44 @@ fn sum_ne_short(data: &[u8]) -> u64 {
     sum + u64::from(u32::from_ne_bytes(tail))
 }
 
-/// Unfolded sum of `data` as native-endian 16-bit words, for long slices: whole blocks through
-/// [`Lanes`], which the compiler vectorises, emptied every [`FLUSH_BYTES`]; the rest (shorter
-/// than a block, so starting at a word boundary of the whole) as a short slice.
+/// Unfolded sum of `data` as native-endian 16-bit words, for long slices: in parts of at
+/// most [`FLUSH_BYTES`] (one part for any segment), each through [`sum_ne_part`].
 #[inline(never)]
 fn sum_ne_long(data: &[u8]) -> u64 {
+    if data.len() <= FLUSH_BYTES {
+        return sum_ne_part(data);
+    }
     let mut sum: u64 = 0;
     for part in data.chunks(FLUSH_BYTES) {
-        let mut lanes = Lanes::new();
-        let mut blocks = part.chunks_exact(VECTOR_BLOCK);
-        for block in &mut blocks {
-            if let Ok(block) = <&[u8; VECTOR_BLOCK]>::try_from(block) {
-                lanes.add(block);
-            }
-        }
-        sum += lanes.total() + sum_ne_short(blocks.remainder());
+        sum += sum_ne_part(part);
     }
     sum
+}
+
+/// Unfolded sum of at most [`FLUSH_BYTES`] of `data`: whole blocks through [`Lanes`], which
+/// the compiler vectorises, then 16 octets at a time as four 32-bit halves of 64-bit words,
+/// then the last 0 to 15 octets (starting at a word boundary of the whole) as a short slice.
+#[inline(always)]
+fn sum_ne_part(part: &[u8]) -> u64 {
+    let mut lanes = Lanes::new();
+    let mut blocks = part.chunks_exact(VECTOR_BLOCK);
+    for block in &mut blocks {
+        if let Ok(block) = <&[u8; VECTOR_BLOCK]>::try_from(block) {
+            lanes.add(block);
+        }
+    }
+    let mut sum = lanes.total();
+    let mut rest = blocks.remainder();
+    while let Some((piece, r)) = rest.split_first_chunk::<16>() {
+        // Two native 64-bit words, each as its two 32-bit halves.
+        let [a, b] = [
+            u64::from_ne_bytes(*piece.first_chunk::<8>().unwrap_or(&[0; 8])),
+            u64::from_ne_bytes(*piece.last_chunk::<8>().unwrap_or(&[0; 8])),
+        ];
+        sum += (a & 0xffff_ffff) + (a >> 32) + (b & 0xffff_ffff) + (b >> 32);
+        rest = r;
+    }
+    sum + sum_ne_short(rest)
 }
 
 /// Copies `src` into `dst` (both of one length) and returns the unfolded sum of the bytes as

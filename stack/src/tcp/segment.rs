@@ -289,12 +289,14 @@ impl SegmentFields {
         let segment = frame.get_mut(HEADROOM..).unwrap_or_default();
         let (header, data) = segment.split_at_mut(header_len.min(segment.len()));
         let (d0, d1) = data.split_at_mut(p0.len().min(data.len()));
-        // Summed while copied; the accumulator accounts for a second piece starting at an
-        // odd offset [RFC 1071 § 2(B)].
-        let data_sum = Accumulator::new()
-            .add_bytes_copied(d0, p0)
-            .add_bytes_copied(d1, p1)
-            .sum16();
+        if let (Some(d0), Some(d1)) = (d0.get_mut(..p0.len()), d1.get_mut(..p1.len())) {
+            d0.copy_from_slice(p0);
+            d1.copy_from_slice(p1);
+        }
+        // Copied, then summed in one piece from the frame: the library's copy moves wider
+        // words than a checksum loop may (the baseline's 16-octet registers), and the
+        // octets are summed in place while still in the first-level cache.
+        let data_sum = Accumulator::new().add_bytes(data).sum16();
         let length = length.min(usize::from(u16::MAX)) as u16;
         // The header's sum from the field values, not read back from the frame (reading
         // words across the narrow stores just made would stall on store forwarding).

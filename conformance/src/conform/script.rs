@@ -468,7 +468,7 @@ pub enum IgmpSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallEvent {
     /// `socket`, `bind`, `listen`, `accept`, `connect`, `write`, `read`, `send`, `recv`,
-    /// `sendto`, `recvfrom`, `close`, `shutdown`, `setsockopt`, `getsockopt`, `fcntl`,
+    /// `sendto`, `recvfrom`, `close`, `shutdown`, `setsockopt`, `getsockopt`, `fcntl`, `poll`,
     /// extension `join_group` / `leave_group`, …
     pub name: String,
     /// Arguments as written.

@@ -120,6 +120,100 @@ pub enum SocketOption {
     TimeToLive,
     /// `IP_MULTICAST_TTL`.
     MulticastTimeToLive,
+    /// `SO_OOBINLINE` (boolean): urgent data stays in the normal data stream (RFC 6093 § 6
+    /// recommends it); Linux otherwise takes the last urgent octet out of the stream.
+    OobInline,
+}
+
+/// `poll(2)` event bits, with Linux's values (`struct pollfd`'s `events` and `revents`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PollEvents(pub u16);
+
+impl PollEvents {
+    /// `POLLIN`: data to read, or the end of the stream (a read would not block).
+    pub const IN: PollEvents = PollEvents(0x001);
+    /// `POLLPRI`: urgent data pending (TCP: an urgent mark ahead of the read pointer).
+    pub const PRI: PollEvents = PollEvents(0x002);
+    /// `POLLOUT`: room to write (a write would not block).
+    pub const OUT: PollEvents = PollEvents(0x004);
+    /// `POLLERR`: an error is pending (reported whether asked for or not).
+    pub const ERR: PollEvents = PollEvents(0x008);
+    /// `POLLHUP`: hung up (reported whether asked for or not).
+    pub const HUP: PollEvents = PollEvents(0x010);
+    /// `POLLNVAL`: the descriptor is not open (reported whether asked for or not).
+    pub const NVAL: PollEvents = PollEvents(0x020);
+
+    /// The bits with names, for parsing and printing; scripts may use no others.
+    pub const NAMED: [(&'static str, PollEvents); 6] = [
+        ("POLLIN", PollEvents::IN),
+        ("POLLPRI", PollEvents::PRI),
+        ("POLLOUT", PollEvents::OUT),
+        ("POLLERR", PollEvents::ERR),
+        ("POLLHUP", PollEvents::HUP),
+        ("POLLNVAL", PollEvents::NVAL),
+    ];
+
+    /// Whether every bit of `other` is set.
+    pub fn contains(self, other: PollEvents) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// What `poll` reports of a descriptor in state `self` when `requested` was asked for:
+    /// the requested bits, and `POLLERR`, `POLLHUP` and `POLLNVAL` always.
+    pub fn reported(self, requested: PollEvents) -> PollEvents {
+        let always = PollEvents::ERR | PollEvents::HUP | PollEvents::NVAL;
+        PollEvents(self.0 & (requested.0 | always.0))
+    }
+}
+
+impl std::ops::BitOr for PollEvents {
+    type Output = PollEvents;
+    fn bitor(self, other: PollEvents) -> PollEvents {
+        PollEvents(self.0 | other.0)
+    }
+}
+
+impl std::ops::BitOrAssign for PollEvents {
+    fn bitor_assign(&mut self, other: PollEvents) {
+        self.0 |= other.0;
+    }
+}
+
+impl std::fmt::Display for PollEvents {
+    /// `POLLIN|POLLPRI`, `0` for none; bits without a name in hex.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("0");
+        }
+        let mut rest = self.0;
+        let mut first = true;
+        for (name, bit) in PollEvents::NAMED {
+            if rest & bit.0 != 0 {
+                if !first {
+                    f.write_str("|")?;
+                }
+                f.write_str(name)?;
+                first = false;
+                rest &= !bit.0;
+            }
+        }
+        if rest != 0 {
+            if !first {
+                f.write_str("|")?;
+            }
+            write!(f, "{rest:#x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One entry of a [`SocketCall::Poll`]: a descriptor and the events asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PollRequest {
+    /// The descriptor.
+    pub fd: i32,
+    /// `events`.
+    pub events: PollEvents,
 }
 
 /// One call on the target's application side.
@@ -179,6 +273,11 @@ pub enum SocketCall {
         group: Ipv4Addr,
         interface: usize,
     },
+    /// `poll(fds, n, 0)`: the state of each descriptor now, without waiting. The value is the
+    /// number of entries with events, and [`CallOk::revents`] holds each entry's events in
+    /// order: only those asked for, and `POLLERR`, `POLLHUP` and `POLLNVAL` (an unknown
+    /// descriptor) always ([`PollEvents::reported`]).
+    Poll { fds: Vec<PollRequest> },
 }
 
 /// A successful call's results; which fields matter depends on the call.
@@ -190,6 +289,8 @@ pub struct CallOk {
     pub data: Vec<u8>,
     /// The sender of a datagram or the peer of an accepted connection.
     pub peer: Option<SocketAddrV4>,
+    /// `poll`: each entry's `revents`, in the order asked.
+    pub revents: Vec<PollEvents>,
 }
 
 impl CallOk {

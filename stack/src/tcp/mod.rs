@@ -595,6 +595,17 @@ impl Stack {
         Ok(Some((h, remote)))
     }
 
+    /// Whether [`tcp_accept`](Stack::tcp_accept) on this listener would hand over a
+    /// connection now (`None` for a handle that is not a listener's).
+    pub fn tcp_accept_ready(&self, listener: TcpHandle) -> Option<bool> {
+        let l = self.tcp.listeners.get(&listener)?;
+        Some(
+            l.accept_queue
+                .front()
+                .is_some_and(|h| self.tcp.conns.contains_key(h)),
+        )
+    }
+
     /// Opens a connection to `remote` from an ephemeral port [RFC 9293 § 3.10.1]. The SYN
     /// goes out at once; [`Event::TcpConnected`] or [`Event::TcpError`] follows.
     pub fn tcp_connect(

@@ -322,6 +322,25 @@ fn listener_answers_syn_and_resets_stray_ack() {
 }
 
 #[test]
+fn accept_ready_says_whether_an_established_connection_waits() {
+    let mut t = T::new(plain());
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+    assert_eq!(t.s.tcp_accept_ready(l), Some(false));
+    let out = t.send(S::new(1000, 0, SYN));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        t.s.tcp_accept_ready(l),
+        Some(false),
+        "half-open: nothing to accept yet"
+    );
+    t.send(S::new(1001, out[0].seq.wrapping_add(1), ACK));
+    assert_eq!(t.s.tcp_accept_ready(l), Some(true));
+    let (h, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    assert_eq!(t.s.tcp_accept_ready(l), Some(false), "taken");
+    assert_eq!(t.s.tcp_accept_ready(h), None, "not a listener");
+}
+
+#[test]
 fn options_are_only_used_when_both_sides_offer_them() {
     let mut t = T::new(Config::default());
     t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();

@@ -12,7 +12,8 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::super::script::{CallEvent, Expr};
 use super::super::target::{
-    CallOk, CallOutcome, Errno, ShutdownHow, SocketCall, SocketKind, SocketOption,
+    CallOk, CallOutcome, Errno, PollEvents, PollRequest, ShutdownHow, SocketCall, SocketKind,
+    SocketOption,
 };
 use super::{Session, DEFAULT_REMOTE_PORT, DEFAULT_SERVICE_PORT};
 
@@ -97,6 +98,7 @@ fn call_fd(call: &SocketCall) -> Option<i32> {
         | SocketCall::SetNonBlocking { fd, .. }
         | SocketCall::JoinGroup { fd, .. }
         | SocketCall::LeaveGroup { fd, .. } => Some(*fd),
+        SocketCall::Poll { .. } => None,
     }
 }
 
@@ -164,6 +166,9 @@ fn symbol_value(s: &str) -> Option<i64> {
         "SHUT_RDWR" => 2,
         "INADDR_ANY" => 0,
         _ => {
+            if let Some((_, bit)) = PollEvents::NAMED.iter().find(|(name, _)| *name == s) {
+                return Some(i64::from(bit.0));
+            }
             // htons(8080) and the like.
             let inner = s
                 .strip_prefix("htons(")
@@ -281,6 +286,7 @@ fn option_arg(level: &Expr, name: &Expr) -> Result<SocketOption, TranslateError>
         "TCP_USER_TIMEOUT" => SocketOption::UserTimeout,
         "IP_TTL" => SocketOption::TimeToLive,
         "IP_MULTICAST_TTL" => SocketOption::MulticastTimeToLive,
+        "SO_OOBINLINE" => SocketOption::OobInline,
         other => {
             return Err(unsupported(format!(
                 "socket option {other} has no equivalent in the runner"
@@ -531,6 +537,15 @@ pub(super) fn translate(
                 }
             }
         }
+        "poll" => SocketCall::Poll {
+            fds: poll_entries(call)?
+                .into_iter()
+                .map(|entry| PollRequest {
+                    fd: fds.live(entry.fd),
+                    events: entry.events,
+                })
+                .collect(),
+        },
         other => {
             return Err(unsupported(format!(
                 "the runner has no equivalent of {other}()"
@@ -538,6 +553,108 @@ pub(super) fn translate(
         }
     };
     Ok(Translated::Call(c))
+}
+
+/// One `{fd=N, events=..., revents=...}` of a `poll` line, with the script's descriptor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PollEntry {
+    fd: i32,
+    events: PollEvents,
+    /// None for `revents=...`: not compared.
+    revents: Option<PollEvents>,
+}
+
+/// A `poll` events expression: `POLLIN|POLLPRI`, `0`, or a number.
+fn poll_events(e: &Expr, field: &str) -> Result<PollEvents, TranslateError> {
+    let bits = int(e).ok_or_else(|| {
+        let known: Vec<&str> = PollEvents::NAMED.iter().map(|(n, _)| *n).collect();
+        bad(format!(
+            "poll {field} {} is not a set of {}",
+            render_expr(e),
+            known.join(", ")
+        ))
+    })?;
+    let known = PollEvents::NAMED
+        .iter()
+        .fold(0i64, |acc, (_, b)| acc | i64::from(b.0));
+    if bits & !known != 0 {
+        return Err(bad(format!(
+            "poll {field} {} has bits no POLL name stands for",
+            render_expr(e)
+        )));
+    }
+    u16::try_from(bits)
+        .map(PollEvents)
+        .map_err(|_| bad(format!("poll {field} {bits} is out of range")))
+}
+
+/// The entries of `poll([{fd=4, events=POLLIN|POLLPRI, revents=POLLIN}], 1, 0)`, checked:
+/// the count must match the list, and the timeout must be 0 (the runner has no waiting poll:
+/// a script polls at the time it expects the events).
+fn poll_entries(call: &CallEvent) -> Result<Vec<PollEntry>, TranslateError> {
+    let Expr::List(list) = arg(call, 0)? else {
+        return Err(bad(format!(
+            "poll's first argument {} is not a list [{{fd=N, events=..., revents=...}}]",
+            render_expr(arg(call, 0)?)
+        )));
+    };
+    let mut entries = Vec::with_capacity(list.len());
+    for item in list {
+        let Expr::Struct(fields) = item else {
+            return Err(bad(format!(
+                "poll entry {} is not {{fd=N, events=..., revents=...}}",
+                render_expr(item)
+            )));
+        };
+        let field = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        if let Some((name, _)) = fields
+            .iter()
+            .find(|(n, _)| !matches!(n.as_str(), "fd" | "events" | "revents"))
+        {
+            return Err(bad(format!("poll entry has an unknown field {name}")));
+        }
+        let fd = field("fd")
+            .and_then(int)
+            .and_then(|v| i32::try_from(v).ok())
+            .ok_or_else(|| bad("poll entry needs fd=N"))?;
+        let events = poll_events(
+            field("events").ok_or_else(|| bad("poll entry needs events=..."))?,
+            "events",
+        )?;
+        let revents = match field("revents") {
+            None => {
+                return Err(bad(
+                    "poll entry needs revents=... (the events expected back)",
+                ))
+            }
+            Some(Expr::Ellipsis) => None,
+            Some(e) => Some(poll_events(e, "revents")?),
+        };
+        entries.push(PollEntry {
+            fd,
+            events,
+            revents,
+        });
+    }
+    let n = arg(call, 1)?;
+    if int(n).and_then(|v| usize::try_from(v).ok()) != Some(entries.len()) {
+        return Err(bad(format!(
+            "poll's count {} is not the number of entries ({})",
+            render_expr(n),
+            entries.len()
+        )));
+    }
+    match int(arg(call, 2)?) {
+        Some(0) => Ok(entries),
+        Some(t) => Err(unsupported(format!(
+            "poll with a timeout of {t} ms (only 0 is supported: poll at the time the events \
+             are due)"
+        ))),
+        None => Err(bad(format!(
+            "poll timeout {} is not a number",
+            render_expr(arg(call, 2)?)
+        ))),
+    }
 }
 
 /// Flags other than `allowed` (and 0) have no equivalent.
@@ -693,6 +810,12 @@ impl Expected {
                 }
             }
             CallOutcome::Ok(result) => {
+                if let Some(SocketCall::Poll { .. }) = call {
+                    if let Some(mismatch) = compare_revents(&self.event, &result.revents) {
+                        compared.mismatch = Some(mismatch);
+                        return compared;
+                    }
+                }
                 if expected_value == Some(-1) {
                     compared.mismatch = Some(format!(
                         "expected {}, got {}",
@@ -783,6 +906,29 @@ impl Expected {
     }
 }
 
+/// The first entry of a `poll` line whose `revents` differ from what the target reported.
+fn compare_revents(event: &CallEvent, got: &[PollEvents]) -> Option<String> {
+    let Ok(entries) = poll_entries(event) else {
+        return None; // translate() already refused it
+    };
+    if got.len() != entries.len() {
+        return Some(format!(
+            "expected {} poll entries back, got {}",
+            entries.len(),
+            got.len()
+        ));
+    }
+    entries.iter().zip(got).find_map(|(entry, got)| {
+        let want = entry.revents?;
+        (want != *got).then(|| {
+            format!(
+                "fd {}: expected revents={want}, got revents={got} (events={})",
+                entry.fd, entry.events
+            )
+        })
+    })
+}
+
 /// After a call succeeded: record the descriptor `socket` or `accept` handed out under the
 /// number the script expects.
 pub(super) fn after_success(
@@ -836,6 +982,10 @@ pub(super) fn render_outcome(outcome: &CallOutcome, call: Option<&SocketCall>) -
     match outcome {
         CallOutcome::Ok(ok) if matches!(call, Some(SocketCall::GetOption { .. })) => {
             format!("0 (value {})", ok.value)
+        }
+        CallOutcome::Ok(ok) if matches!(call, Some(SocketCall::Poll { .. })) => {
+            let entries: Vec<String> = ok.revents.iter().map(|r| format!("revents={r}")).collect();
+            format!("{} ([{}])", ok.value, entries.join(", "))
         }
         CallOutcome::Ok(ok) => ok.value.to_string(),
         CallOutcome::Err(e) => format!("-1 {e:?}"),

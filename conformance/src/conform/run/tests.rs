@@ -1180,3 +1180,106 @@ fn length_range_accepts_lengths_inside_it_and_fails_outside() {
         "{detail}"
     );
 }
+
+// ---- poll --------------------------------------------------------------------------------
+
+/// A passive open; 10 octets arrive with the urgent pointer 3 (the urgent data ends with
+/// octet 3) and are acknowledged; nothing is read.
+const URGENT_ARRIVED: &str = "\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    poll([{fd=3, events=POLLIN, revents=0}], 1, 0) = 0
++0    < S 0:0(0) win 65535 <mss 1000>
++0    > S. 0:0(0) ack 1 <...>
++.01  < . 1:1(0) ack 1 win 65535
++0    poll([{fd=3, events=POLLIN, revents=POLLIN}], 1, 0) = 1
++0    accept(3, ..., ...) = 4
++0    setsockopt(4, SOL_SOCKET, SO_OOBINLINE, [1], 4) = 0
++0    < P.U 1:11(10) ack 1 win 65535 urg 3
++0~+0.5 > . 1:1(0) ack 11
+";
+
+#[test]
+fn poll_reports_readable_urgent_and_writable_until_the_urgent_octet_is_read() {
+    let text = format!(
+        "{URGENT_ARRIVED}\
+         +0 poll([{{fd=4, events=POLLIN|POLLPRI|POLLOUT, revents=POLLIN|POLLPRI|POLLOUT}}], 1, 0) = 1\n\
+         +0 poll([{{fd=4, events=POLLOUT, revents=POLLOUT}}, {{fd=9, events=POLLIN, revents=POLLNVAL}}], 2, 0) = 2\n\
+         +0 read(4, ..., 2) = 2\n\
+         +0 poll([{{fd=4, events=POLLPRI, revents=POLLPRI}}], 1, 0) = 1\n\
+         +0 read(4, ..., 1) = 1\n\
+         +0 poll([{{fd=4, events=POLLIN|POLLPRI, revents=POLLIN}}], 1, 0) = 1\n\
+         +0 read(4, ..., 7) = 7\n\
+         +0 poll([{{fd=4, events=POLLIN|POLLPRI, revents=...}}], 1, 0) = 0\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Pass, "{outcome:?}");
+}
+
+#[test]
+fn a_wrong_poll_expectation_fails_with_expected_and_actual_events() {
+    // The urgent octet is read: POLLPRI is expected but no longer holds.
+    let text = format!(
+        "{URGENT_ARRIVED}+0 read(4, ..., 3) = 3\n\
+         +0 poll([{{fd=4, events=POLLIN|POLLPRI, revents=POLLIN|POLLPRI}}], 1, 0) = 1\n"
+    );
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    assert_eq!(
+        outcome.detail,
+        [
+            "line 15: poll([{fd=4, events=POLLIN|POLLPRI, revents=POLLIN|POLLPRI}], 1, 0) = 1: \
+          fd 4: expected revents=POLLIN|POLLPRI, got revents=POLLIN (events=POLLIN|POLLPRI)"
+        ]
+    );
+    assert!(
+        outcome.reason.contains("returned 1 ([revents=POLLIN])"),
+        "{}",
+        outcome.reason
+    );
+    // Right events, wrong count.
+    let text =
+        format!("{URGENT_ARRIVED}+0 poll([{{fd=4, events=POLLIN, revents=POLLIN}}], 1, 0) = 0\n");
+    let outcome = run_text(&text, &mut Wrapped::new());
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    assert!(
+        outcome.detail[0].ends_with("expected 0, got 1"),
+        "{:?}",
+        outcome.detail
+    );
+}
+
+#[test]
+fn poll_with_a_timeout_is_not_applicable_and_a_malformed_poll_fails() {
+    let with = |line: &str| format!("{URGENT_ARRIVED}{line}\n");
+    let outcome = run_text(
+        &with("+0 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 1000) = 1"),
+        &mut Wrapped::new(),
+    );
+    assert_eq!(outcome.verdict, Verdict::NotApplicable, "{outcome:?}");
+    assert!(
+        outcome.reason.contains("timeout of 1000 ms"),
+        "{}",
+        outcome.reason
+    );
+    for (line, why) in [
+        (
+            "+0 poll([{fd=4, events=POLLIN, revents=POLLIN}], 2, 0) = 1",
+            "poll's count 2 is not the number of entries (1)",
+        ),
+        (
+            "+0 poll([{fd=4, events=POLLIN}], 1, 0) = 1",
+            "poll entry needs revents=",
+        ),
+        (
+            "+0 poll([{fd=4, events=POLLSOON, revents=0}], 1, 0) = 0",
+            "poll events POLLSOON is not a set of POLLIN, POLLPRI",
+        ),
+    ] {
+        let outcome = run_text(&with(line), &mut Wrapped::new());
+        assert_eq!(outcome.verdict, Verdict::Fail, "{line}: {outcome:?}");
+        assert!(outcome.reason.contains(why), "{line}: {}", outcome.reason);
+    }
+}

@@ -21,8 +21,8 @@ use wirecheck_stack::{
 
 use super::{micros, FdTable, MAX_TIMER_STEPS};
 use crate::conform::target::{
-    CallOk, CallOutcome, Errno, Network, Profile, SentFrame, ShutdownHow, SocketCall, SocketKind,
-    SocketOption, Target, TargetError,
+    CallOk, CallOutcome, Errno, Network, PollEvents, PollRequest, Profile, SentFrame, ShutdownHow,
+    SocketCall, SocketKind, SocketOption, Target, TargetError,
 };
 
 /// The seed of the stack's randomness (ISNs, ephemeral ports, IP IDs): fixed, so every run
@@ -752,6 +752,108 @@ impl BuiltinTarget {
         ok(0)
     }
 
+    /// `poll(…, 0)`: each descriptor's state, as Linux's `tcp_poll` and `udp_poll` report it.
+    fn poll(&self, requests: &[PollRequest]) -> CallOutcome {
+        if requests.iter().any(|r| {
+            r.events.contains(PollEvents::IN)
+                && matches!(self.sockets.get(r.fd), Some(Socket::Udp(_)))
+        }) {
+            return CallOutcome::Unsupported(
+                "POLLIN on a UDP socket (wirecheck's stack cannot tell whether a datagram \
+                 waits without taking it)"
+                    .to_string(),
+            );
+        }
+        let revents: Vec<PollEvents> = requests
+            .iter()
+            .map(|r| self.poll_state(r.fd).reported(r.events))
+            .collect();
+        let ready = revents.iter().filter(|r| r.0 != 0).count();
+        CallOutcome::Ok(CallOk {
+            value: ready as i64,
+            revents,
+            ..CallOk::default()
+        })
+    }
+
+    /// Every event that holds for descriptor `fd` now (before masking with what was asked).
+    ///
+    /// TCP, connected: `POLLIN` when data waits or the peer's FIN came (a read would not
+    /// block), `POLLPRI` when the peer's urgent pointer is ahead of what was read
+    /// ([`Stack::tcp_urgent_mark`]: urgent data not yet read, the mark known), `POLLOUT` when
+    /// the send buffer has room or the sending side is closed (a write fails at once),
+    /// `POLLHUP` when both directions are closed, `POLLERR` with
+    /// an error pending. A listener: `POLLIN` with a connection to accept. A socket never
+    /// connected: `POLLOUT|POLLHUP`, as on Linux.
+    fn poll_state(&self, fd: i32) -> PollEvents {
+        let mut ev = PollEvents::default();
+        let Some(socket) = self.sockets.get(fd) else {
+            return PollEvents::NVAL;
+        };
+        match socket {
+            Socket::Tcp(t) => {
+                if t.common.pending_error.is_some() {
+                    ev |= PollEvents::ERR;
+                }
+                match t.state {
+                    TcpSocketState::Fresh => ev |= PollEvents::OUT | PollEvents::HUP,
+                    TcpSocketState::Listening(l) => {
+                        if self.stack.tcp_accept_ready(l) == Some(true) {
+                            ev |= PollEvents::IN;
+                        }
+                    }
+                    TcpSocketState::Connecting(h) | TcpSocketState::Connected(h) => {
+                        let state = self.stack.tcp_state(h).unwrap_or(TcpState::Closed);
+                        let fin_received = matches!(
+                            state,
+                            TcpState::CloseWait
+                                | TcpState::LastAck
+                                | TcpState::Closing
+                                | TcpState::TimeWait
+                                | TcpState::Closed
+                        );
+                        let fin_sent = matches!(
+                            state,
+                            TcpState::FinWait1
+                                | TcpState::FinWait2
+                                | TcpState::Closing
+                                | TcpState::LastAck
+                                | TcpState::TimeWait
+                                | TcpState::Closed
+                        );
+                        let read_shut = fin_received || t.read_shut;
+                        if state == TcpState::Closed || (read_shut && fin_sent) {
+                            ev |= PollEvents::HUP;
+                        }
+                        if read_shut {
+                            ev |= PollEvents::IN;
+                        }
+                        if !matches!(state, TcpState::SynSent | TcpState::SynReceived) {
+                            let info = self.stack.tcp_info(h);
+                            if info.is_some_and(|i| i.readable > 0) {
+                                ev |= PollEvents::IN;
+                            }
+                            if fin_sent || self.stack.tcp_send_capacity(h).is_some_and(|n| n > 0) {
+                                ev |= PollEvents::OUT;
+                            }
+                            if self.stack.tcp_urgent_mark(h).is_some() {
+                                ev |= PollEvents::PRI;
+                            }
+                        }
+                    }
+                }
+            }
+            Socket::Udp(u) => {
+                if u.common.pending_error.is_some() {
+                    ev |= PollEvents::ERR;
+                }
+                // Always room to send (POLLIN is refused above).
+                ev |= PollEvents::OUT;
+            }
+        }
+        ev
+    }
+
     fn set_option(&mut self, fd: i32, option: SocketOption, value: i64) -> CallOutcome {
         let Some(s) = self.sockets.get_mut(fd) else {
             return CallOutcome::Err(Errno::EBADF);
@@ -773,6 +875,13 @@ impl BuiltinTarget {
                 return ok(0);
             }
             SocketOption::Error => return CallOutcome::Err(Errno::ENOPROTOOPT),
+            // The stack delivers urgent data inline only (RFC 6093 § 6), which is what
+            // SO_OOBINLINE asks for; it has no out-of-band byte to keep apart.
+            SocketOption::OobInline if value != 0 => return ok(0),
+            SocketOption::OobInline => return CallOutcome::Unsupported(
+                "wirecheck's stack delivers urgent data inline only (SO_OOBINLINE is always on)"
+                    .to_string(),
+            ),
             _ => {}
         }
         match s {
@@ -868,6 +977,7 @@ impl BuiltinTarget {
             }
             SocketOption::ReuseAddress => return ok(i64::from(common.reuse_address)),
             SocketOption::Linger => return ok(common.linger.unwrap_or(0)),
+            SocketOption::OobInline => return ok(1),
             _ => {}
         }
         match s {
@@ -1064,6 +1174,7 @@ impl Target for BuiltinTarget {
                 group,
                 interface,
             } => self.join_group(*fd, *group, *interface, false),
+            SocketCall::Poll { fds } => self.poll(fds),
         };
         self.collect();
         outcome
@@ -1097,6 +1208,7 @@ fn ok_data(data: Vec<u8>, peer: Option<SocketAddrV4>) -> CallOutcome {
         value: data.len() as i64,
         data,
         peer,
+        ..CallOk::default()
     })
 }
 

@@ -43,7 +43,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno as NixErrno;
-use nix::poll::{ppoll, PollFd, PollFlags};
+use nix::poll::{poll, ppoll, PollFd, PollFlags, PollTimeout};
 use nix::sched::{setns, CloneFlags};
 use nix::sys::socket::{
     self, sockopt, AddressFamily, Backlog, IpMembershipRequest, MsgFlags, Shutdown, SockFlag,
@@ -54,8 +54,8 @@ use tun_rs::{DeviceBuilder, Layer, SyncDevice};
 use wirecheck_codec::ethernet::MacAddr;
 
 use crate::conform::target::{
-    CallOk, CallOutcome, Errno, Network, Profile, SentFrame, ShutdownHow, SocketCall, SocketKind,
-    SocketOption, Target, TargetError,
+    CallOk, CallOutcome, Errno, Network, PollEvents, PollRequest, Profile, SentFrame, ShutdownHow,
+    SocketCall, SocketKind, SocketOption, Target, TargetError,
 };
 
 /// Where `ip netns add` puts a namespace's handle.
@@ -476,11 +476,11 @@ impl LinuxTarget {
                 let new_fd = self.add_socket(OwnedFd::from(stream))?;
                 Ok(CallOk {
                     value: new_fd.into(),
-                    data: Vec::new(),
                     peer: match peer {
                         SocketAddr::V4(v4) => Some(v4),
                         SocketAddr::V6(_) => None,
                     },
+                    ..CallOk::default()
                 })
             }
             SocketCall::Connect { fd, addr } => {
@@ -507,7 +507,7 @@ impl LinuxTarget {
                 Ok(CallOk {
                     value: n as i64,
                     data,
-                    peer: None,
+                    ..CallOk::default()
                 })
             }
             SocketCall::SendTo { fd, data, addr } => {
@@ -528,6 +528,7 @@ impl LinuxTarget {
                     value: n as i64,
                     data,
                     peer: peer.map(SocketAddrV4::from),
+                    ..CallOk::default()
                 })
             }
             SocketCall::Shutdown { fd, how } => {
@@ -576,7 +577,36 @@ impl LinuxTarget {
                 socket::setsockopt(self.socket(*fd)?, sockopt::IpDropMembership, &request)?;
                 Ok(CallOk::value(0))
             }
+            SocketCall::Poll { fds } => self.poll(fds),
         }
+    }
+
+    /// `poll(2)` with a zero timeout on the sockets asked for; a descriptor this target does
+    /// not hold is reported `POLLNVAL`, as the kernel reports a closed one.
+    fn poll(&self, requests: &[PollRequest]) -> Result<CallOk, CallError> {
+        let known: Vec<(usize, &OwnedFd, PollFlags)> = requests
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let flags = PollFlags::from_bits_truncate(r.events.0 as i16);
+                self.sockets.get(&r.fd).map(|s| (i, s, flags))
+            })
+            .collect();
+        let mut pollfds: Vec<PollFd<'_>> = known
+            .iter()
+            .map(|(_, s, flags)| PollFd::new(s.as_fd(), *flags))
+            .collect();
+        poll(&mut pollfds, PollTimeout::ZERO)?;
+        let mut revents = vec![PollEvents::NVAL; requests.len()];
+        for ((i, _, _), p) in known.iter().zip(&pollfds) {
+            let bits = p.revents().map_or(0, |f| f.bits() as u16);
+            revents[*i] = PollEvents(bits).reported(requests[*i].events);
+        }
+        Ok(CallOk {
+            value: revents.iter().filter(|r| r.0 != 0).count() as i64,
+            revents,
+            ..CallOk::default()
+        })
     }
 }
 
@@ -725,6 +755,7 @@ fn set_option(socket: &OwnedFd, option: SocketOption, value: i64) -> Result<(), 
             let ttl = u8::try_from(value).map_err(|_| NixErrno::EINVAL)?;
             socket::setsockopt(socket, sockopt::IpMulticastTtl, &ttl)
         }
+        SocketOption::OobInline => socket::setsockopt(socket, sockopt::OobInline, &(value != 0)),
     }
 }
 
@@ -754,6 +785,7 @@ fn get_option(socket: &OwnedFd, option: SocketOption) -> Result<i64, NixErrno> {
         SocketOption::MulticastTimeToLive => {
             socket::getsockopt(socket, sockopt::IpMulticastTtl)?.into()
         }
+        SocketOption::OobInline => socket::getsockopt(socket, sockopt::OobInline)?.into(),
     })
 }
 

@@ -36,8 +36,8 @@ use wirecheck_codec::ethernet::MacAddr;
 
 use super::{micros, FdTable, MAX_DESCRIPTORS, MAX_TIMER_STEPS};
 use crate::conform::target::{
-    CallOk, CallOutcome, Errno, Network, Profile, SentFrame, ShutdownHow, SocketCall, SocketKind,
-    SocketOption, Target, TargetError,
+    CallOk, CallOutcome, Errno, Network, PollEvents, PollRequest, Profile, SentFrame, ShutdownHow,
+    SocketCall, SocketKind, SocketOption, Target, TargetError,
 };
 
 /// The interface's random seed (ISNs, IP IDs): fixed, for repeatable runs.
@@ -788,6 +788,66 @@ impl SmoltcpTarget {
         }
     }
 
+    /// `poll(…, 0)` on TCP sockets: `POLLIN` when data waits or the peer's FIN came, `POLLOUT`
+    /// when the send buffer has room or the sending side is closed, `POLLHUP` when both
+    /// directions are, `POLLERR` with an error pending. `POLLPRI` never: smoltcp keeps no
+    /// urgent pointer. Listeners and UDP sockets are not answered.
+    fn poll_fds(&mut self, requests: &[PollRequest]) -> CallOutcome {
+        let mut revents = Vec::with_capacity(requests.len());
+        for r in requests {
+            let ev = match self.fds.get(r.fd) {
+                None => PollEvents::NVAL,
+                Some(Sock::Udp(_)) => {
+                    return CallOutcome::Unsupported(
+                        "poll on a UDP socket with smoltcp".to_string(),
+                    )
+                }
+                Some(Sock::Tcp(t)) => {
+                    let mut ev = PollEvents::default();
+                    if t.common.pending_error.is_some() {
+                        ev |= PollEvents::ERR;
+                    }
+                    match t.phase {
+                        TcpPhase::Listening => {
+                            return CallOutcome::Unsupported(
+                                "poll on a listening socket with smoltcp".to_string(),
+                            )
+                        }
+                        TcpPhase::Fresh => ev |= PollEvents::OUT | PollEvents::HUP,
+                        TcpPhase::Gone => ev |= PollEvents::IN | PollEvents::OUT | PollEvents::HUP,
+                        TcpPhase::Connecting | TcpPhase::Connected => {
+                            let s = self.sockets.get::<tcp::Socket>(t.handle);
+                            let state = s.state();
+                            if !matches!(
+                                state,
+                                tcp::State::SynSent | tcp::State::SynReceived | tcp::State::Listen
+                            ) {
+                                let read_shut = t.read_shut || !s.may_recv();
+                                let write_shut = t.write_shut || !s.may_send();
+                                if s.can_recv() || read_shut {
+                                    ev |= PollEvents::IN;
+                                }
+                                if s.can_send() || write_shut {
+                                    ev |= PollEvents::OUT;
+                                }
+                                if read_shut && write_shut {
+                                    ev |= PollEvents::HUP;
+                                }
+                            }
+                        }
+                    }
+                    ev
+                }
+            };
+            revents.push(ev.reported(r.events));
+        }
+        CallOutcome::Ok(CallOk {
+            value: revents.iter().filter(|r| r.0 != 0).count() as i64,
+            revents,
+            ..CallOk::default()
+        })
+    }
+
     fn read(&mut self, fd: i32, len: usize) -> CallOutcome {
         let len = len.min(MAX_BUFFER);
         match self.fds.get_mut(fd) {
@@ -1285,6 +1345,7 @@ impl Target for SmoltcpTarget {
                 group,
                 interface,
             } => self.join_group(*fd, *group, *interface, false),
+            SocketCall::Poll { fds } => self.poll_fds(fds),
         };
         self.poll(Cause::Call);
         outcome
@@ -1364,5 +1425,6 @@ fn ok_data(data: Vec<u8>, peer: Option<SocketAddrV4>) -> CallOutcome {
         value: data.len() as i64,
         data,
         peer,
+        ..CallOk::default()
     })
 }

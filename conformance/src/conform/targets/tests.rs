@@ -13,7 +13,8 @@ use wirecheck_codec::udp::UdpHeader;
 use wirecheck_stack::testing::{arp_frame, ipv4_frame, udp};
 
 use crate::conform::target::{
-    CallOk, CallOutcome, Errno, Network, SentFrame, SocketCall, SocketKind, SocketOption, Target,
+    CallOk, CallOutcome, Errno, Network, PollEvents, PollRequest, SentFrame, SocketCall,
+    SocketKind, SocketOption, Target,
 };
 
 /// A TCP segment as the tests see it.
@@ -871,6 +872,65 @@ pub(super) fn receive_buffer_sets_the_window(t: &mut dyn Target) {
     assert_eq!(ok(t, get(fd)).value, 1000, "{}", t.name());
 }
 
+/// `poll(fd, IN|PRI|OUT)`: what it reports.
+fn polled(t: &mut dyn Target, fd: i32) -> PollEvents {
+    let events = PollEvents::IN | PollEvents::PRI | PollEvents::OUT;
+    let result = ok(
+        t,
+        SocketCall::Poll {
+            fds: vec![PollRequest { fd, events }],
+        },
+    );
+    assert_eq!(result.revents.len(), 1, "{}: {result:?}", t.name());
+    assert_eq!(
+        result.value,
+        i64::from(result.revents[0].0 != 0),
+        "{}: the count is the entries with events",
+        t.name()
+    );
+    result.revents[0]
+}
+
+/// poll follows a connection: a socket never connected is writable and hung up, an
+/// established one writable, readable while data waits, and after the peer's FIN readable
+/// (end of stream); an unknown descriptor is POLLNVAL.
+pub(super) fn poll_tracks_the_connection(t: &mut dyn Target) {
+    let p = configured(t);
+    let iss = established(t, &p, 44_000);
+    let fresh = ok(
+        t,
+        SocketCall::Socket {
+            kind: SocketKind::Stream,
+        },
+    )
+    .value as i32;
+    assert_eq!(
+        polled(t, fresh),
+        PollEvents::OUT | PollEvents::HUP,
+        "{}",
+        t.name()
+    );
+    assert_eq!(polled(t, 99), PollEvents::NVAL, "{}", t.name());
+    assert_eq!(polled(t, 4), PollEvents::OUT, "{}", t.name());
+    let ack = iss.wrapping_add(1);
+    let flags = TcpFlags::ACK | TcpFlags::PSH;
+    t.inject(0, &p.tcp(44_000, 8080, 1001, ack, flags, b"data"));
+    assert_eq!(
+        polled(t, 4),
+        PollEvents::IN | PollEvents::OUT,
+        "{}",
+        t.name()
+    );
+    assert_eq!(ok(t, SocketCall::Read { fd: 4, len: 10 }).value, 4);
+    assert_eq!(polled(t, 4), PollEvents::OUT, "{}", t.name());
+    let fin = TcpFlags::ACK | TcpFlags::FIN;
+    t.inject(0, &p.tcp(44_000, 8080, 1005, ack, fin, &[]));
+    let after_fin = PollEvents::IN | PollEvents::OUT;
+    assert_eq!(polled(t, 4), after_fin, "{}", t.name());
+    assert_eq!(ok(t, SocketCall::Read { fd: 4, len: 10 }).value, 0);
+    assert_eq!(polled(t, 4), after_fin, "{}: still at the end", t.name());
+}
+
 macro_rules! for_target {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -934,6 +994,11 @@ macro_rules! for_target {
             #[test]
             fn so_rcvbuf_sets_the_window() {
                 receive_buffer_sets_the_window(&mut $make);
+            }
+
+            #[test]
+            fn poll_follows_the_connection() {
+                poll_tracks_the_connection(&mut $make);
             }
         }
     };

@@ -10,6 +10,10 @@
 //!
 //! `cargo bench -p wirecheck-stack --bench tcp_bulk`
 //!
+//! The stream is a prime-period pattern. Before anything is timed, each stack carries 16 MiB
+//! with every received octet checked against it, without and with loss; the timed runs only
+//! count what they receive (`TCP_BULK_VERIFY=1` checks a one-shot run too).
+//!
 //! Both harnesses reuse frame buffers (wirecheck: `recycle_buffer`; smoltcp: a shared pool
 //! its tokens draw from), both stacks compute and verify every checksum, MSS 1460 less
 //! options on both sides.
@@ -145,6 +149,33 @@ impl Loss {
     }
 }
 
+/// The byte stream sent: octet `p` of the stream is `p % PERIOD` (a prime period, so a
+/// misplaced, lost or repeated stretch of any length shows). The application sends from
+/// `pattern()[sent % PERIOD..]`, which costs the same as sending from a fixed buffer.
+const PERIOD: usize = 251;
+
+fn pattern() -> Vec<u8> {
+    (0..64 * 1024 + PERIOD)
+        .map(|i| (i % PERIOD) as u8)
+        .collect()
+}
+
+/// Checks `got`, received at stream offset `at`, against the pattern: with `verify` set
+/// (the checking runs, not the timed ones), a wrong octet panics with its offset.
+fn check(verify: bool, data: &[u8], at: usize, got: &[u8]) {
+    if verify {
+        let want = &data[at % PERIOD..][..got.len()];
+        if let Some(i) = want.iter().zip(got).position(|(w, g)| w != g) {
+            panic!(
+                "stream octet {} is {}, expected {}",
+                at + i,
+                got[i],
+                want[i]
+            );
+        }
+    }
+}
+
 /// One direction of the link: frames with their delivery time (FIFO, fixed delay).
 type Link = VecDeque<(u64, Vec<u8>)>;
 
@@ -178,7 +209,7 @@ mod ours {
         s
     }
 
-    pub fn run(total: usize, loss: f64, delay: u64) -> Outcome {
+    pub fn run(total: usize, loss: f64, delay: u64, verify: bool) -> Outcome {
         let mut a = node(A, 1, 1);
         let mut b = node(B, 2, 2);
         let mut now = 0u64;
@@ -195,7 +226,7 @@ mod ours {
                 SocketAddrV4::new(Ipv4Addr::from(B), 5001),
             )
             .unwrap();
-        let data = vec![0x5au8; 64 * 1024];
+        let data = pattern();
         let mut sent = 0usize;
         let mut received = 0usize;
         let mut server = None;
@@ -205,8 +236,8 @@ mod ours {
             let t = Instant::from_micros(now);
             let mut progress = false;
             while sent < total {
-                let n = (total - sent).min(data.len());
-                match a.tcp_send(t, c, &data[..n]) {
+                let n = (total - sent).min(64 * 1024);
+                match a.tcp_send(t, c, &data[sent % PERIOD..][..n]) {
                     Ok(0) => break,
                     Ok(k) => {
                         sent += k;
@@ -223,6 +254,7 @@ mod ours {
                     match b.tcp_recv(t, h, &mut buf) {
                         Ok(0) | Err(StackError::WouldBlock) => break,
                         Ok(n) => {
+                            check(verify, &data, received, &buf[..n]);
                             received += n;
                             progress = true;
                         }
@@ -362,7 +394,7 @@ mod smol {
         i
     }
 
-    pub fn run(total: usize, loss: f64, delay: u64) -> Outcome {
+    pub fn run(total: usize, loss: f64, delay: u64, verify: bool) -> Outcome {
         let (mut da, mut db) = (Wire::default(), Wire::default());
         db.pool = da.pool.clone();
         let mut ia = iface(A, 1, &mut da);
@@ -390,7 +422,7 @@ mod smol {
             rate: loss,
         };
         let mut now = 0u64;
-        let data = vec![0x5au8; 64 * 1024];
+        let data = pattern();
         let mut sent = 0usize;
         let mut received = 0usize;
         let mut buf = vec![0u8; 64 * 1024];
@@ -401,8 +433,8 @@ mod smol {
             {
                 let s = sa.get_mut::<tcp::Socket>(ca);
                 while sent < total && s.can_send() {
-                    let n = (total - sent).min(data.len());
-                    match s.send_slice(&data[..n]) {
+                    let n = (total - sent).min(64 * 1024);
+                    match s.send_slice(&data[sent % PERIOD..][..n]) {
                         Ok(0) => break,
                         Ok(k) => {
                             sent += k;
@@ -418,6 +450,7 @@ mod smol {
                     match s.recv_slice(&mut buf) {
                         Ok(0) => break,
                         Ok(n) => {
+                            check(verify, &data, received, &buf[..n]);
                             received += n;
                             progress = true;
                         }
@@ -479,23 +512,37 @@ fn goodput(name: &str, o: &Outcome) {
 fn bench(c: &mut Criterion) {
     const BULK: usize = 256 << 20;
     const LOSSY: usize = 16 << 20;
+    // Each stack first carries a checked stream, with and without loss: the timed runs that
+    // follow do not look at what they receive.
+    for loss in [0.0, 0.01] {
+        let delay = if loss > 0.0 { 1000 } else { 0 };
+        assert_eq!(ours::run(LOSSY, loss, delay, true).bytes, LOSSY);
+        assert_eq!(smol::run(LOSSY, loss, delay, true).bytes, LOSSY);
+    }
     let mut g = c.benchmark_group("bulk");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(BULK as u64));
-    g.bench_function("wirecheck", |b| b.iter(|| ours::run(BULK, 0.0, 0)));
-    g.bench_function("smoltcp", |b| b.iter(|| smol::run(BULK, 0.0, 0)));
+    g.bench_function("wirecheck", |b| b.iter(|| ours::run(BULK, 0.0, 0, false)));
+    g.bench_function("smoltcp", |b| b.iter(|| smol::run(BULK, 0.0, 0, false)));
     g.finish();
 
     goodput(
         "wirecheck 1% loss, 1 ms delay",
-        &ours::run(LOSSY, 0.01, 1000),
+        &ours::run(LOSSY, 0.01, 1000, false),
     );
-    goodput("smoltcp 1% loss, 1 ms delay", &smol::run(LOSSY, 0.01, 1000));
+    goodput(
+        "smoltcp 1% loss, 1 ms delay",
+        &smol::run(LOSSY, 0.01, 1000, false),
+    );
     let mut g = c.benchmark_group("loss1");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(LOSSY as u64));
-    g.bench_function("wirecheck", |b| b.iter(|| ours::run(LOSSY, 0.01, 1000)));
-    g.bench_function("smoltcp", |b| b.iter(|| smol::run(LOSSY, 0.01, 1000)));
+    g.bench_function("wirecheck", |b| {
+        b.iter(|| ours::run(LOSSY, 0.01, 1000, false))
+    });
+    g.bench_function("smoltcp", |b| {
+        b.iter(|| smol::run(LOSSY, 0.01, 1000, false))
+    });
     g.finish();
 }
 
@@ -503,7 +550,7 @@ criterion_group!(benches, bench);
 
 /// `TCP_BULK_ONE=wirecheck` (or `smoltcp`) runs one transfer of `TCP_BULK_MIB` MiB (16 by
 /// default; `TCP_BULK_LOSS` frame loss, 0 by default, with a 1 ms delay when lossy, drawn
-/// from `TCP_BULK_SEED`) for that
+/// from `TCP_BULK_SEED`; with `TCP_BULK_VERIFY` set, every received octet is checked) for that
 /// stack alone and exits: the run to count instructions of with
 /// `valgrind --tool=callgrind`, where wall-clock time on a shared machine is too noisy.
 fn main() {
@@ -517,9 +564,10 @@ fn main() {
         let total = (env("TCP_BULK_MIB", 16.0) * (1 << 20) as f64) as usize;
         let loss = env("TCP_BULK_LOSS", 0.0);
         let delay = if loss > 0.0 { 1000 } else { 0 };
+        let verify = std::env::var_os("TCP_BULK_VERIFY").is_some();
         let outcome = match which.as_str() {
-            "wirecheck" => ours::run(total, loss, delay),
-            "smoltcp" => smol::run(total, loss, delay),
+            "wirecheck" => ours::run(total, loss, delay, verify),
+            "smoltcp" => smol::run(total, loss, delay, verify),
             other => panic!("TCP_BULK_ONE={other}: expected wirecheck or smoltcp"),
         };
         goodput(&which, &outcome);

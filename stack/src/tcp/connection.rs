@@ -166,6 +166,10 @@ pub(crate) struct Tcb {
     peer_mss: usize,
     /// The path MTU − 40, lowered by ICMP fragmentation needed [RFC 1191].
     pmtu_mss: usize,
+    /// Set when fragmentation needed made the dropped data go again: SND.UNA then. Until an
+    /// ACK moves SND.UNA past it, one segment at a time is resent, the slow start RFC 1191
+    /// § 6.4 asks for (cwnd itself is left alone).
+    pmtu_resend_from: Option<Seq>,
     /// Octets of IP options every segment carries (a return source route, padded), taken
     /// off the send MSS [RFC 9293 § 3.7.1].
     ip_options_len: usize,
@@ -263,6 +267,7 @@ impl Tcb {
             mss_local,
             peer_mss: DEFAULT_MSS,
             pmtu_mss: mss_local,
+            pmtu_resend_from: None,
             ip_options_len: 0,
             window_scaling: false,
             timestamps: false,
@@ -1350,7 +1355,16 @@ impl Tcb {
     /// SWS override timer.
     fn output_data(&mut self, ctx: &mut Ctx<'_>, force: bool) {
         let smss = self.smss();
+        if self
+            .pmtu_resend_from
+            .is_some_and(|from| self.snd_una > from)
+        {
+            self.pmtu_resend_from = None;
+        }
         for _ in 0..100_000 {
+            if self.pmtu_resend_from.is_some() && self.snd_nxt > self.snd_una {
+                break; // one resent segment until the next ACK [RFC 1191 § 6.4]
+            }
             if self.snd_nxt < self.snd_max {
                 if let Some(end) = self.scoreboard.sacked_at(self.snd_nxt) {
                     self.snd_nxt = end;
@@ -1646,7 +1660,8 @@ impl Tcb {
         seq.in_range(self.snd_una, self.snd_max.max(self.snd_una + 1u32))
     }
 
-    /// Fragmentation needed: lower the path MTU [RFC 1191 § 6.3] and resend at once.
+    /// Fragmentation needed: lower the path MTU [RFC 1191 § 6.3] and resend at once, one
+    /// segment until an ACK arrives [RFC 1191 § 6.4].
     pub(crate) fn lower_path_mtu(&mut self, ctx: &mut Ctx<'_>, mtu: u16) {
         let mss = usize::from(mtu).saturating_sub(40).max(MIN_MSS);
         if mss < self.pmtu_mss {
@@ -1654,6 +1669,7 @@ impl Tcb {
             ctx.stats.path_mtu_updates += 1;
             if self.synchronized() {
                 self.snd_nxt = self.snd_una;
+                self.pmtu_resend_from = Some(self.snd_una);
                 self.output(ctx);
             }
         }

@@ -1810,6 +1810,16 @@ fn fragmentation_needed_lowers_the_mss() {
         "resent at once with MTU 1000 − 40"
     );
     assert_eq!(t.s.tcp_info(h).unwrap().send_mss, 960);
+    // Slow start after the drop [RFC 1191 § 6.4]: one segment until an ACK arrives, even
+    // though cwnd would allow the other 500 octets too.
+    assert_eq!(out.len(), 1, "{out:?}");
+    let out = t.send(S::new(1001, iss + 961, ACK));
+    assert_eq!(
+        out.iter()
+            .map(|o| (o.seq, o.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 961, 500)]
+    );
 }
 
 // ------------------------------------------------------------------ keep-alive

@@ -1461,7 +1461,10 @@ impl<'a> Parser<'a> {
                 }
                 "opts" => {
                     value(self)?;
-                    ip.options = Some(if self.rest().starts_with("none") {
+                    let none = self.rest().strip_prefix("none").is_some_and(|after| {
+                        !after.chars().next().is_some_and(is_word_char)
+                    });
+                    ip.options = Some(if none {
                         self.word();
                         Vec::new()
                     } else {
@@ -2867,6 +2870,8 @@ mod tests {
             packet("+0 < ip[opts=none] igmp v2 query").ip.options,
             Some(vec![])
         );
+        let e = parse_script("+0 < ip[opts=nonesuch] igmp v2 query\n", None).unwrap_err();
+        assert!(e.to_string().contains("expected IP options"), "{e}");
         assert_eq!(packet("+0 eth0 > ip[ttl=63] udp (100)").ip.ttl, Some(63));
     }
 

@@ -2948,15 +2948,7 @@ mod tests {
             let Ok(original) = parse_script(&scenario.text, None) else {
                 continue;
             };
-            let rendered = script_to_text(&original);
-            let again = parse_script(&rendered, None)
-                .unwrap_or_else(|e| panic!("{}: {e}\n{rendered}", scenario.name));
-            assert_eq!(
-                without_lines(again),
-                without_lines(original),
-                "{}:\n{rendered}",
-                scenario.name
-            );
+            assert_renders_back(&scenario.name, original);
             compared += 1;
         }
         assert!(compared >= 600, "only {compared} scripts compared");
@@ -2971,15 +2963,19 @@ mod tests {
         for scenario in &suite.scenarios {
             let original = parse_script(&scenario.text, None)
                 .unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
-            let rendered = script_to_text(&original);
-            let again = parse_script(&rendered, None)
-                .unwrap_or_else(|e| panic!("{}: {e}\n{rendered}", scenario.name));
-            assert_eq!(
-                without_lines(again),
-                without_lines(original),
-                "{}:\n{rendered}",
-                scenario.name
-            );
+            assert_renders_back(&scenario.name, original);
         }
+    }
+
+    /// `original`, rendered to text, parses back to the same script (line numbers aside).
+    fn assert_renders_back(name: &str, original: Script) {
+        let rendered = script_to_text(&original);
+        let again =
+            parse_script(&rendered, None).unwrap_or_else(|e| panic!("{name}: {e}\n{rendered}"));
+        assert_eq!(
+            without_lines(again),
+            without_lines(original),
+            "{name}:\n{rendered}"
+        );
     }
 }

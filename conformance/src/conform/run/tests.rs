@@ -706,12 +706,7 @@ fn call_that_blocks_without_a_blocking_time_fails() {
     // accept before the final ACK, written as if it returned at once.
     events.swap(6, 7);
     let outcome = run(&script(events), &mut Fake::new());
-    assert_eq!(outcome.verdict, Verdict::Fail);
-    assert!(
-        outcome.reason.contains("accept(3, ..., ...) = 4 blocked"),
-        "{}",
-        outcome.reason
-    );
+    assert_fails_with(&outcome, "accept(3, ..., ...) = 4 blocked");
 }
 
 #[test]
@@ -869,6 +864,12 @@ impl Target for Wrapped {
     }
 }
 
+/// Asserts that a run failed, with `needle` in its reason.
+fn assert_fails_with(outcome: &super::ScenarioOutcome, needle: &str) {
+    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
+    assert!(outcome.reason.contains(needle), "{}", outcome.reason);
+}
+
 fn run_text(text: &str, target: &mut Wrapped) -> super::ScenarioOutcome {
     let script = parse_script(text, None).unwrap();
     run_script(
@@ -915,12 +916,7 @@ fn repeated_line_takes_every_copy_in_its_window() {
     let text =
         format!("{WRITE_UNACKED}+0.5~+4 > P. 1:101(100) ack 1\n5 < . 1:1(0) ack 101 win 65535\n");
     let outcome = run_text(&text, &mut Wrapped::new());
-    assert_eq!(outcome.verdict, Verdict::Fail);
-    assert!(
-        outcome.reason.contains("unexpected packet"),
-        "{}",
-        outcome.reason
-    );
+    assert_fails_with(&outcome, "unexpected packet");
 }
 
 #[test]
@@ -930,23 +926,13 @@ fn repeated_line_fails_on_a_copy_after_its_window_or_none_in_it() {
         "{WRITE_UNACKED}+0.5~+2 > P. 1:101(100) ack 1 repeated\n5 < . 1:1(0) ack 101 win 65535\n"
     );
     let outcome = run_text(&text, &mut Wrapped::new());
-    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
-    assert!(
-        outcome.reason.contains("line 12: unexpected packet"),
-        "{}",
-        outcome.reason
-    );
+    assert_fails_with(&outcome, "line 12: unexpected packet");
     // One or more: a window with no copy at all fails (the first comes at 1.01 s).
     let text = format!(
         "{WRITE_UNACKED}+0.2~+0.5 > P. 1:101(100) ack 1 repeated\n0.9 < . 1:1(0) ack 101 win 65535\n"
     );
     let outcome = run_text(&text, &mut Wrapped::new());
-    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
-    assert!(
-        outcome.reason.contains("line 11: packet sent too late"),
-        "{}",
-        outcome.reason
-    );
+    assert_fails_with(&outcome, "line 11: packet sent too late");
 }
 
 #[test]
@@ -994,23 +980,13 @@ fn optional_line_accepts_zero_or_more_copies_and_nothing_else() {
         "{WRITE_UNACKED}+3.5~+5 > P. 1:101(100) ack 1 optional\n4 < . 1:1(0) ack 101 win 65535\n"
     );
     let outcome = run_text(&text, &mut Wrapped::new());
-    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
-    assert!(
-        outcome.reason.contains("unexpected packet"),
-        "{}",
-        outcome.reason
-    );
+    assert_fails_with(&outcome, "unexpected packet");
     // A packet that differs from the optional one is still unexpected.
     let text = format!(
         "{WRITE_UNACKED}*     > P. 1:101(100) ack 2 optional\n4 < . 1:1(0) ack 101 win 65535\n"
     );
     let outcome = run_text(&text, &mut Wrapped::new());
-    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
-    assert!(
-        outcome.reason.contains("unexpected packet"),
-        "{}",
-        outcome.reason
-    );
+    assert_fails_with(&outcome, "unexpected packet");
 }
 
 /// An established connection; a hole at 1:1001, then two segments in one batch.
@@ -1155,8 +1131,7 @@ fn octets_after_end_of_option_list_must_be_zero() {
     let mut target = Wrapped::new();
     target.tamper = Some(|f| eol_then(f, [0, 0x01, 0]));
     let outcome = run_text(SYN_ACK, &mut target);
-    assert_eq!(outcome.verdict, Verdict::Fail, "{outcome:?}");
-    assert!(outcome.reason.contains("MUST-69"), "{}", outcome.reason);
+    assert_fails_with(&outcome, "MUST-69");
     assert!(
         outcome.reason.contains("then 01 at octet"),
         "{}",

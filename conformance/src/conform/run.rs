@@ -1080,8 +1080,12 @@ impl<'a> Runner<'a> {
             if at < self.repeats[i].from || at > self.repeats[i].deadline {
                 continue;
             }
-            let packet = self.repeats[i].packet.clone();
-            if self.session.compare(&packet, frame).mismatches.is_empty() {
+            if self
+                .session
+                .compare(&self.repeats[i].packet, frame)
+                .mismatches
+                .is_empty()
+            {
                 let repeat = &mut self.repeats[i];
                 repeat.count += 1;
                 repeat.first.get_or_insert(at);

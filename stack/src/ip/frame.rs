@@ -5,8 +5,7 @@
 //! application refills with [`Stack::recycle_buffer`] once a frame is on the wire, so a busy
 //! connection allocates nothing and zero-fills nothing per segment.
 //!
-//! Also the Internet checksum helpers of the per-segment path, over the codec's routines
-//! (`Accumulator::add_bytes_copied` sums a payload while copying it, so it is read once).
+//! Also the Internet checksum helpers of the per-segment path, over the codec's routines.
 
 use core::net::Ipv4Addr;
 

@@ -4,7 +4,7 @@
 
 use core::net::Ipv4Addr;
 
-use wirecheck_codec::ipv4::OptionType;
+use wirecheck_codec::ipv4::{Ipv4Options, OptionType};
 use wirecheck_codec::time::Instant;
 
 /// The offset of the options in the header, for Parameter Problem pointers.
@@ -157,9 +157,6 @@ pub(crate) fn route_completed(len: usize, ptr: usize) -> bool {
     ptr + 3 > len
 }
 
-/// The most octets of options an IPv4 header holds (a 60-octet header).
-pub(crate) const MAX_OPTIONS: usize = 40;
-
 /// The return route built by reversing a received, completed source route [RFC 1122
 /// § 3.2.1.8 (c), § 3.2.2.6, § 4.2.3.8]: the first hop, which the reply is addressed to, and
 /// the source route option (of the received type, loose or strict) naming the rest of the way
@@ -167,7 +164,7 @@ pub(crate) const MAX_OPTIONS: usize = 40;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ReturnRoute {
     first_hop: Ipv4Addr,
-    option: [u8; MAX_OPTIONS],
+    option: [u8; Ipv4Options::MAX_LEN],
     len: u8,
 }
 
@@ -210,7 +207,7 @@ impl ReturnRoute {
             return None;
         }
         let last = recorded(count.checked_sub(1)?)?;
-        let mut hops = [Ipv4Addr::UNSPECIFIED; MAX_OPTIONS / 4];
+        let mut hops = [Ipv4Addr::UNSPECIFIED; Ipv4Options::MAX_LEN / 4];
         let mut n = 0usize;
         for i in (0..count.saturating_sub(1)).rev() {
             *hops.get_mut(n)? = recorded(i)?;
@@ -224,7 +221,7 @@ impl ReturnRoute {
         if last == source || n == 0 {
             return None; // straight back to the source
         }
-        let mut option = [0u8; MAX_OPTIONS];
+        let mut option = [0u8; Ipv4Options::MAX_LEN];
         let kind = if strict {
             OptionType::STRICT_SOURCE_ROUTE
         } else {

@@ -75,6 +75,13 @@ impl Scoreboard {
         self.ranges.iter().map(|&(a, _)| a).find(|&a| a > seq)
     }
 
+    /// How much of a segment starting at `seq` (at most `max` octets) lies before the next
+    /// SACKed range: what may be resent there without resending SACKed data.
+    pub(crate) fn unsacked_run(&self, seq: Seq, max: usize) -> usize {
+        self.next_sacked_after(seq)
+            .map_or(max, |n| (n - seq).min(max))
+    }
+
     /// The highest SACKed sequence number (HighACK's SACK counterpart).
     pub(crate) fn highest(&self) -> Option<Seq> {
         self.ranges.last().map(|&(_, b)| b)

@@ -1089,10 +1089,7 @@ impl Tcb {
             // The first segment presumed lost goes at once, whatever pipe says
             // [RFC 6675 § 5 step (4.3)]; the pipe algorithm in `output` sends the rest.
             self.cc.cwnd = self.cc.ssthresh;
-            let limit = self
-                .scoreboard
-                .next_sacked_after(self.snd_una)
-                .map_or(smss, |n| (n - self.snd_una).min(smss));
+            let limit = self.scoreboard.unsacked_run(self.snd_una, smss);
             let n = self.retransmit(ctx, self.snd_una, limit);
             if let Some(r) = self.cc.recovery.as_mut() {
                 r.high_rxt = self.snd_una + n;
@@ -1313,7 +1310,6 @@ impl Tcb {
                 while let Some(end) = self.scoreboard.sacked_at(s) {
                     s = end;
                 }
-                let next_sacked = self.scoreboard.next_sacked_after(s);
                 let lost = self.scoreboard.lost_below(smss).is_some_and(|l| s < l);
                 let below_high = self.scoreboard.highest().is_some_and(|h| s < h);
                 let new_data_ready = self.snd_nxt == self.snd_max
@@ -1321,7 +1317,7 @@ impl Tcb {
                     && (self.snd_una + self.snd_wnd) > self.snd_nxt;
                 if s < self.snd_max && (lost || (!new_data_ready && below_high)) {
                     // Rules 1 and 3: a hole.
-                    let limit = next_sacked.map_or(smss, |n| (n - s).min(smss));
+                    let limit = self.scoreboard.unsacked_run(s, smss);
                     let n = self.retransmit(ctx, s, limit);
                     if n == 0 {
                         break;
@@ -1389,9 +1385,7 @@ impl Tcb {
             let mut len = avail.min(usable).min(smss);
             let retransmitting = self.snd_nxt < self.snd_max;
             if retransmitting {
-                if let Some(n) = self.scoreboard.next_sacked_after(self.snd_nxt) {
-                    len = len.min(n - self.snd_nxt);
-                }
+                len = self.scoreboard.unsacked_run(self.snd_nxt, len);
             }
             let fin_now = self.fin_queued
                 && !self.fin_acked

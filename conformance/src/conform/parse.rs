@@ -1461,11 +1461,8 @@ impl<'a> Parser<'a> {
                 }
                 "opts" => {
                     value(self)?;
-                    let none = self.rest().strip_prefix("none").is_some_and(|after| {
-                        !after.chars().next().is_some_and(is_word_char)
-                    });
-                    ip.options = Some(if none {
-                        self.word();
+                    ip.options = Some(if self.next_word_is("none") {
+                        self.eat("none");
                         Vec::new()
                     } else {
                         self.hex_bytes("IP options", MAX_IP_OPTION_BYTES)?

@@ -301,6 +301,15 @@ impl CallOk {
             ..CallOk::default()
         }
     }
+
+    /// `poll`'s result: each entry's `revents`, and as the value how many are non-zero.
+    pub fn polled(revents: Vec<PollEvents>) -> CallOk {
+        CallOk {
+            value: revents.iter().filter(|r| r.0 != 0).count() as i64,
+            revents,
+            ..CallOk::default()
+        }
+    }
 }
 
 /// The errno values scripts use, with Linux's numbers.

@@ -128,9 +128,6 @@ fn render_option_spec(o: &TcpOptionSpec) -> String {
     }
 }
 
-/// ICMP type 14, timestamp reply [RFC 792].
-const ICMP_TIMESTAMP_REPLY: u8 = 14;
-
 /// The 12 octets of a timestamp reply [RFC 792]: the originate timestamp is the one the
 /// runner's request carried (its data is the filler, octets 0, 1, 2, …, so 0x00010203), and
 /// the receive and transmit timestamps are milliseconds since midnight UT (below 86 400 000)
@@ -993,7 +990,7 @@ impl Session {
         if let Some(len) = spec.len {
             diff.check("ICMP data length", len, data.len());
         }
-        if spec.icmp_type == ICMP_TIMESTAMP_REPLY && spec.quoted.is_none() {
+        if spec.icmp_type == icmp::IcmpType::TIMESTAMP_REPLY.0 && spec.quoted.is_none() {
             compare_timestamps(data, diff);
         }
         if let Some(quoted) = &spec.quoted {

@@ -768,12 +768,7 @@ impl BuiltinTarget {
             .iter()
             .map(|r| self.poll_state(r.fd).reported(r.events))
             .collect();
-        let ready = revents.iter().filter(|r| r.0 != 0).count();
-        CallOutcome::Ok(CallOk {
-            value: ready as i64,
-            revents,
-            ..CallOk::default()
-        })
+        CallOutcome::Ok(CallOk::polled(revents))
     }
 
     /// Every event that holds for descriptor `fd` now (before masking with what was asked).

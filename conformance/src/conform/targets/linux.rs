@@ -602,11 +602,7 @@ impl LinuxTarget {
             let bits = p.revents().map_or(0, |f| f.bits() as u16);
             revents[*i] = PollEvents(bits).reported(requests[*i].events);
         }
-        Ok(CallOk {
-            value: revents.iter().filter(|r| r.0 != 0).count() as i64,
-            revents,
-            ..CallOk::default()
-        })
+        Ok(CallOk::polled(revents))
     }
 }
 

@@ -266,8 +266,9 @@ impl SmoltcpTarget {
             // Absent: forwarding (a host only), multiple-interfaces (one device per
             // interface), timestamps (off unless a TSval generator is installed), sack (it
             // offers SACK and sends blocks but recovers without them, no RFC 6675), urgent
-            // (URG is ignored), icmp-timestamp (only echo requests are answered), ecn, igmp (IGMPv1/v2 only, and the report delays are not in
-            // `poll_at`, so they cannot be timed), socket-errors (see the module docs).
+            // (URG is ignored), icmp-timestamp (only echo requests are answered), ecn, igmp
+            // (IGMPv1/v2 only, and the report delays are not in `poll_at`, so they cannot be
+            // timed), socket-errors (see the module docs).
             features: [
                 "tcp",
                 "udp",
@@ -841,11 +842,7 @@ impl SmoltcpTarget {
             };
             revents.push(ev.reported(r.events));
         }
-        CallOutcome::Ok(CallOk {
-            value: revents.iter().filter(|r| r.0 != 0).count() as i64,
-            revents,
-            ..CallOk::default()
-        })
+        CallOutcome::Ok(CallOk::polled(revents))
     }
 
     fn read(&mut self, fd: i32, len: usize) -> CallOutcome {

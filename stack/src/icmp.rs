@@ -555,6 +555,27 @@ mod stack_tests {
 
     const IF0: InterfaceId = InterfaceId(0);
 
+    /// The one datagram the stack sent, which must be an ICMP timestamp reply: its source,
+    /// destination, IP options and timestamp fields.
+    fn the_timestamp_reply(s: &mut Stack) -> (Ipv4Addr, Ipv4Addr, Vec<u8>, Timestamp) {
+        let out = sent(s);
+        let [Decoded::Ipv4 {
+            source,
+            destination,
+            options,
+            payload,
+            ..
+        }] = &out[..]
+        else {
+            panic!("{out:?}")
+        };
+        let (m, _) = IcmpMessage::parse(payload).unwrap();
+        let IcmpBody::TimestampReply(t) = m.body else {
+            panic!("{:?}", m.body)
+        };
+        (*source, *destination, options.clone(), t)
+    }
+
     #[test]
     fn timestamp_reply() {
         let mut s = host(Config::default());
@@ -572,23 +593,9 @@ mod stack_tests {
             IF0,
             &from_peer(HOST, IpProtocol::ICMP, &req),
         );
-        let out = sent(&mut s);
-        let [Decoded::Ipv4 {
-            source,
-            destination,
-            options,
-            payload,
-            ..
-        }] = &out[..]
-        else {
-            panic!("{out:?}")
-        };
-        assert_eq!((*source, *destination), (HOST, PEER));
+        let (source, destination, options, t) = the_timestamp_reply(&mut s);
+        assert_eq!((source, destination), (HOST, PEER));
         assert!(options.is_empty());
-        let (m, _) = IcmpMessage::parse(payload).unwrap();
-        let IcmpBody::TimestampReply(t) = m.body else {
-            panic!()
-        };
         assert_eq!((t.identifier, t.sequence, t.originate), (3, 4, 1000));
         // No clock of UT: the stack's milliseconds (mod one day), flagged non-standard with
         // the high-order bit [RFC 792].
@@ -601,14 +608,7 @@ mod stack_tests {
             IF0,
             &from_peer(HOST, IpProtocol::ICMP, &req),
         );
-        let out = sent(&mut s);
-        let [Decoded::Ipv4 { payload, .. }] = &out[..] else {
-            panic!("{out:?}")
-        };
-        let (m, _) = IcmpMessage::parse(payload).unwrap();
-        let IcmpBody::TimestampReply(t) = m.body else {
-            panic!()
-        };
+        let (_, _, _, t) = the_timestamp_reply(&mut s);
         assert_eq!(t.receive, 0x8000_0007);
     }
 
@@ -652,23 +652,9 @@ mod stack_tests {
             &req,
         );
         s.handle_frame(Instant::from_millis(3), IF0, &frame);
-        let out = sent(&mut s);
-        let [Decoded::Ipv4 {
-            source,
-            destination,
-            options,
-            payload,
-            ..
-        }] = &out[..]
-        else {
-            panic!("{out:?}")
-        };
-        assert_eq!((*source, *destination), (other, hop));
+        let (source, destination, options, t) = the_timestamp_reply(&mut s);
+        assert_eq!((source, destination), (other, hop));
         assert_eq!(&options[..], &[131, 7, 4, 192, 0, 2, 1, 0]);
-        let (m, _) = IcmpMessage::parse(payload).unwrap();
-        let IcmpBody::TimestampReply(t) = m.body else {
-            panic!()
-        };
         assert_eq!((t.identifier, t.sequence, t.originate), (1, 2, 77));
     }
 

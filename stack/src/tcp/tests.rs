@@ -1604,15 +1604,22 @@ fn sack_blocks_are_limited_to_what_fits_with_timestamps() {
     }
 }
 
-#[test]
-fn sack_based_recovery_retransmits_only_the_holes() {
+/// A connection that offered SACK and MSS 1000 (no timestamps, IW10, no Nagle) and has
+/// just been given `data` to send; `iss` is its initial sequence number.
+fn sack_sender(data: &[u8]) -> (T, u32) {
     let mut c = Config::default();
     c.tcp.timestamps = false;
     c.tcp.initial_window_10 = true;
     let mut t = T::new(c);
     let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
     t.s.tcp_set_nodelay(h, true).unwrap();
-    t.s.tcp_send(t.now, h, &[5u8; 10_000]).unwrap();
+    t.s.tcp_send(t.now, h, data).unwrap();
+    (t, iss)
+}
+
+#[test]
+fn sack_based_recovery_retransmits_only_the_holes() {
+    let (mut t, iss) = sack_sender(&[5u8; 10_000]);
     let out = sent_tcp(&mut t.s);
     assert_eq!(out.len(), 10, "IW10");
     let base = iss + 1;
@@ -1647,12 +1654,7 @@ fn sack_based_recovery_retransmits_only_the_holes() {
 /// from SND.UNA instead of treating the once-SACKed data as delivered (it stalled before).
 #[test]
 fn reneged_sack_data_is_resent_after_a_timeout() {
-    let mut c = Config::default();
-    c.tcp.timestamps = false;
-    let mut t = T::new(c);
-    let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
-    t.s.tcp_set_nodelay(h, true).unwrap();
-    t.s.tcp_send(t.now, h, &[7u8; 4000]).unwrap();
+    let (mut t, iss) = sack_sender(&[7u8; 4000]);
     let base = iss + 1;
     assert_eq!(sent_tcp(&mut t.s).len(), 4);
     // The first segment is lost; one ACK SACKs the other three: IsLost draws the resend.
@@ -1677,13 +1679,7 @@ fn reneged_sack_data_is_resent_after_a_timeout() {
 /// leaves pipe (5000) above the halved cwnd (4000). It used to wait for the timer.
 #[test]
 fn sack_recovery_resends_the_first_hole_even_with_a_full_pipe() {
-    let mut c = Config::default();
-    c.tcp.timestamps = false;
-    c.tcp.initial_window_10 = true;
-    let mut t = T::new(c);
-    let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
-    t.s.tcp_set_nodelay(h, true).unwrap();
-    t.s.tcp_send(t.now, h, &[3u8; 8000]).unwrap();
+    let (mut t, iss) = sack_sender(&[3u8; 8000]);
     let base = iss + 1;
     assert_eq!(sent_tcp(&mut t.s).len(), 8);
     let dup = |blocks: &[(u32, u32)]| {
@@ -1708,13 +1704,7 @@ fn sack_recovery_resends_the_first_hole_even_with_a_full_pipe() {
 /// ACKs used to be ignored, leaving the loss to the retransmission timer.
 #[test]
 fn sack_duplicates_count_even_when_the_window_changes() {
-    let mut c = Config::default();
-    c.tcp.timestamps = false;
-    c.tcp.initial_window_10 = true;
-    let mut t = T::new(c);
-    let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
-    t.s.tcp_set_nodelay(h, true).unwrap();
-    t.s.tcp_send(t.now, h, &[3u8; 8000]).unwrap();
+    let (mut t, iss) = sack_sender(&[3u8; 8000]);
     let base = iss + 1;
     assert_eq!(sent_tcp(&mut t.s).len(), 8);
     let mut window = 60_000u16;

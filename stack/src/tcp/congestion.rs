@@ -102,6 +102,12 @@ impl Scoreboard {
             .sum()
     }
 
+    /// Octets SACKed at or above `seq`.
+    pub(crate) fn sacked_from(&self, seq: Seq) -> usize {
+        self.highest()
+            .map_or(0, |high| self.sacked_between(seq, high))
+    }
+
     /// Octets not SACKed in `[lo, hi)`.
     pub(crate) fn unsacked_between(&self, lo: Seq, hi: Seq) -> usize {
         if hi <= lo {
@@ -129,6 +135,88 @@ impl Scoreboard {
         for w in self.ranges.windows(2) {
             assert!(w[0].1 < w[1].0);
         }
+    }
+}
+
+/// Most retransmissions [`RetransmitMarks`] remembers; the oldest is forgotten first (its loss
+/// is then found by the retransmission timer, as without the marks).
+pub(crate) const MAX_RETRANSMIT_MARKS: usize = 32;
+
+/// A retransmission made in loss recovery: the octets resent, and SND.MAX when they were
+/// resent, so that everything at or above `sent_before` left the sender after them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RetransmitMark {
+    start: Seq,
+    end: Seq,
+    sent_before: Seq,
+}
+
+/// Lost-retransmission detection. RFC 6675 finds a lost segment by the SACKed data above it,
+/// but never a lost retransmission: once HighRxt has passed a hole, only the retransmission
+/// timer resends it. The test here is the one RACK applies to every segment [RFC 8985 §
+/// 6.2, "a segment is lost if a segment sent after it was delivered"], with RFC 6675's
+/// `IsLost` threshold standing in for RACK's time window: a retransmission still not
+/// delivered while more than (DupThresh − 1)·SMSS octets first sent after it have been
+/// SACKed is taken as lost.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RetransmitMarks {
+    marks: Vec<RetransmitMark>,
+}
+
+impl RetransmitMarks {
+    /// Remembers that `[start, end)` was resent while SND.MAX was `snd_max`.
+    pub(crate) fn record(&mut self, start: Seq, end: Seq, snd_max: Seq) {
+        if start >= end {
+            return;
+        }
+        if self.marks.len() >= MAX_RETRANSMIT_MARKS {
+            self.marks.remove(0);
+        }
+        self.marks.push(RetransmitMark {
+            start,
+            end,
+            sent_before: snd_max,
+        });
+    }
+
+    /// Forgets every mark (recovery ended, or the retransmission timer took over).
+    pub(crate) fn clear(&mut self) {
+        self.marks.clear();
+    }
+
+    /// The first octet of the lowest retransmission found lost (the mark is forgotten; the
+    /// octet is neither cumulatively acknowledged nor SACKed). Marks whose octets have all
+    /// been delivered are forgotten on the way.
+    pub(crate) fn take_lost(
+        &mut self,
+        scoreboard: &Scoreboard,
+        snd_una: Seq,
+        smss: usize,
+    ) -> Option<Seq> {
+        self.marks.retain(|m| {
+            m.end > snd_una && scoreboard.unsacked_between(m.start.max(snd_una), m.end) > 0
+        });
+        let overtaken = |m: &RetransmitMark| {
+            scoreboard.sacked_from(m.sent_before) > (DUP_THRESH as usize - 1) * smss
+        };
+        let at = self
+            .marks
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| overtaken(m))
+            .min_by_key(|(_, m)| m.start.max(snd_una) - snd_una)
+            .map(|(i, _)| i)?;
+        let mark = self.marks.remove(at);
+        let mut first = mark.start.max(snd_una);
+        while let Some(end) = scoreboard.sacked_at(first) {
+            first = end;
+        }
+        Some(first)
+    }
+
+    pub(crate) fn check_invariants(&self) {
+        assert!(self.marks.len() <= MAX_RETRANSMIT_MARKS);
+        assert!(self.marks.iter().all(|m| m.start < m.end));
     }
 }
 
@@ -213,6 +301,20 @@ impl Congestion {
             recover: snd_max,
             high_rxt: snd_una,
         });
+        self.recover = snd_max;
+        self.bytes_acked = 0;
+    }
+
+    /// A retransmission was lost in recovery (see [`RetransmitMarks`]): congestion outlasted
+    /// the first reduction, so cwnd is halved again (never below 2·SMSS, as RFC 5681 eq. 4
+    /// bounds ssthresh) and recovery extends to the current SND.MAX. The halving is of cwnd,
+    /// not of FlightSize, which by now counts all the data the receiver holds SACKed.
+    pub(crate) fn lost_retransmission(&mut self, smss: usize, snd_max: Seq) {
+        self.ssthresh = (self.cwnd / 2).max(2 * smss);
+        self.cwnd = self.ssthresh;
+        if let Some(r) = self.recovery.as_mut() {
+            r.recover = snd_max;
+        }
         self.recover = snd_max;
         self.bytes_acked = 0;
     }

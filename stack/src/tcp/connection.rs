@@ -14,7 +14,7 @@ use wirecheck_codec::tcp::TcpFlags;
 use wirecheck_codec::time::{Duration, Instant};
 
 use super::buffer::{ReceiveBuffer, SendBuffer};
-use super::congestion::{Congestion, Scoreboard, DUP_THRESH};
+use super::congestion::{Congestion, RetransmitMarks, Scoreboard, DUP_THRESH};
 use super::rtt::{RttEstimator, MAX_RTO};
 use super::segment::{Segment, SegmentFields, SendOptions};
 use super::seq::Seq;
@@ -210,6 +210,7 @@ pub(crate) struct Tcb {
     // Congestion.
     cc: Congestion,
     scoreboard: Scoreboard,
+    retransmits: RetransmitMarks,
     // Application.
     want_writable: bool,
     // Urgent data [RFC 9293 § 3.8.5, RFC 6093]: the sequence number just past the last
@@ -298,6 +299,7 @@ impl Tcb {
             user_timeout: config.user_timeout,
             cc: Congestion::new(DEFAULT_MSS, config.initial_window_10, iss),
             scoreboard: Scoreboard::default(),
+            retransmits: RetransmitMarks::default(),
             want_writable: false,
             snd_up: None,
             rcv_up: None,
@@ -952,7 +954,8 @@ impl Tcb {
         }
         let window = usize::from(seg.window) << self.snd_shift;
         let smss = self.smss();
-        if ack > self.snd_una {
+        let advanced = ack > self.snd_una;
+        if advanced {
             let acked = ack - self.snd_una;
             self.cc.last_advance = acked;
             let fin_seq = self.fin_seq();
@@ -995,6 +998,7 @@ impl Tcb {
                     self.cc.cwnd = self.cc.ssthresh.min(self.flight().max(smss) + smss);
                     self.cc.recovery = None;
                     self.cc.dup_acks = 0;
+                    self.retransmits.clear();
                 }
                 Some(mut r) => {
                     // Partial acknowledgment [RFC 6582 § 3.2 step 4; RFC 6675 § 5].
@@ -1059,8 +1063,52 @@ impl Tcb {
                 }
             }
         }
+        if self.sack && newly_sacked {
+            self.detect_sack_loss(ctx, advanced);
+        }
         self.update_send_window(seq, ack, window);
         true
+    }
+
+    /// Losses found from SACK information where RFC 6675 § 5, which looks only at duplicate
+    /// ACKs and only until a hole is retransmitted, finds none (RFC 8985 runs its loss
+    /// detection on every ACK and for retransmissions too):
+    /// - in recovery, a retransmission that data sent after it has overtaken (see
+    ///   [`RetransmitMarks`]) is resent at once, and cwnd is halved again;
+    /// - outside recovery, an ACK that advances SND.UNA while SACKing enough new data above
+    ///   it for `IsLost(SND.UNA)` starts recovery, as a duplicate ACK with that information
+    ///   would (a receiver that acknowledges a batch of segments at once may send no
+    ///   duplicate ACK after it, and without this the loss waited for the timer).
+    fn detect_sack_loss(&mut self, ctx: &mut Ctx<'_>, advanced: bool) {
+        let smss = self.smss();
+        match self.cc.recovery {
+            Some(rec) => {
+                let Some(from) = self
+                    .retransmits
+                    .take_lost(&self.scoreboard, self.snd_una, smss)
+                else {
+                    return;
+                };
+                ctx.stats.lost_retransmissions += 1;
+                self.cc.lost_retransmission(smss, self.snd_max);
+                let limit = self.scoreboard.unsacked_run(from, smss);
+                let n = self.retransmit(ctx, from, limit);
+                self.retransmits.record(from, from + n, self.snd_max);
+                if let Some(r) = self.cc.recovery.as_mut() {
+                    r.high_rxt = rec.high_rxt.max(from + n);
+                }
+            }
+            None if advanced
+                && self.snd_una >= self.cc.recover
+                && self
+                    .scoreboard
+                    .lost_below(smss)
+                    .is_some_and(|l| l > self.snd_una) =>
+            {
+                self.fast_retransmit(ctx);
+            }
+            None => {}
+        }
     }
 
     /// The send window [RFC 9293 § 3.10.7.4, SND.WL1/SND.WL2]: taken from a segment that is
@@ -1091,6 +1139,8 @@ impl Tcb {
             self.cc.cwnd = self.cc.ssthresh;
             let limit = self.scoreboard.unsacked_run(self.snd_una, smss);
             let n = self.retransmit(ctx, self.snd_una, limit);
+            self.retransmits
+                .record(self.snd_una, self.snd_una + n, self.snd_max);
             if let Some(r) = self.cc.recovery.as_mut() {
                 r.high_rxt = self.snd_una + n;
             }
@@ -1322,6 +1372,7 @@ impl Tcb {
                     if n == 0 {
                         break;
                     }
+                    self.retransmits.record(s, s + n, self.snd_max);
                     rec.high_rxt = s + n;
                     self.cc.recovery = Some(rec);
                 } else if new_data_ready {
@@ -1607,6 +1658,7 @@ impl Tcb {
                 // SACKed data may have been reneged: resend from SND.UNA as if nothing had
                 // been SACKed (else a receiver that dropped it leaves the connection stalled).
                 self.scoreboard.clear();
+                self.retransmits.clear();
                 self.rtt.back_off();
                 self.rtt_timing = None;
                 self.snd_nxt = self.snd_una;
@@ -1675,6 +1727,7 @@ impl Tcb {
         assert!(self.send.len() <= self.send.capacity());
         self.recv.check_invariants();
         self.scoreboard.check_invariants();
+        self.retransmits.check_invariants();
         assert!(self.snd_una <= self.snd_nxt && self.snd_nxt <= self.snd_max);
     }
 

@@ -265,6 +265,8 @@ pub struct TcpStats {
     pub retransmits: u64,
     pub timeouts: u64,
     pub fast_retransmits: u64,
+    /// Retransmissions found lost in recovery and resent before the timer expired.
+    pub lost_retransmissions: u64,
     pub duplicate_acks: u64,
     pub out_of_window: u64,
     pub paws_rejected: u64,

@@ -1606,7 +1606,7 @@ fn sack_blocks_are_limited_to_what_fits_with_timestamps() {
 
 /// A connection that offered SACK and MSS 1000 (no timestamps, IW10, no Nagle) and has
 /// just been given `data` to send; `iss` is its initial sequence number.
-fn sack_sender(data: &[u8]) -> (T, u32) {
+fn sack_sender(data: &[u8]) -> (T, u32, TcpHandle) {
     let mut c = Config::default();
     c.tcp.timestamps = false;
     c.tcp.initial_window_10 = true;
@@ -1614,12 +1614,12 @@ fn sack_sender(data: &[u8]) -> (T, u32) {
     let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
     t.s.tcp_set_nodelay(h, true).unwrap();
     t.s.tcp_send(t.now, h, data).unwrap();
-    (t, iss)
+    (t, iss, h)
 }
 
 #[test]
 fn sack_based_recovery_retransmits_only_the_holes() {
-    let (mut t, iss) = sack_sender(&[5u8; 10_000]);
+    let (mut t, iss, _) = sack_sender(&[5u8; 10_000]);
     let out = sent_tcp(&mut t.s);
     assert_eq!(out.len(), 10, "IW10");
     let base = iss + 1;
@@ -1654,7 +1654,7 @@ fn sack_based_recovery_retransmits_only_the_holes() {
 /// from SND.UNA instead of treating the once-SACKed data as delivered (it stalled before).
 #[test]
 fn reneged_sack_data_is_resent_after_a_timeout() {
-    let (mut t, iss) = sack_sender(&[7u8; 4000]);
+    let (mut t, iss, _) = sack_sender(&[7u8; 4000]);
     let base = iss + 1;
     assert_eq!(sent_tcp(&mut t.s).len(), 4);
     // The first segment is lost; one ACK SACKs the other three: IsLost draws the resend.
@@ -1679,7 +1679,7 @@ fn reneged_sack_data_is_resent_after_a_timeout() {
 /// leaves pipe (5000) above the halved cwnd (4000). It used to wait for the timer.
 #[test]
 fn sack_recovery_resends_the_first_hole_even_with_a_full_pipe() {
-    let (mut t, iss) = sack_sender(&[3u8; 8000]);
+    let (mut t, iss, _) = sack_sender(&[3u8; 8000]);
     let base = iss + 1;
     assert_eq!(sent_tcp(&mut t.s).len(), 8);
     let dup = |blocks: &[(u32, u32)]| {
@@ -1704,7 +1704,7 @@ fn sack_recovery_resends_the_first_hole_even_with_a_full_pipe() {
 /// ACKs used to be ignored, leaving the loss to the retransmission timer.
 #[test]
 fn sack_duplicates_count_even_when_the_window_changes() {
-    let (mut t, iss) = sack_sender(&[3u8; 8000]);
+    let (mut t, iss, _) = sack_sender(&[3u8; 8000]);
     let base = iss + 1;
     assert_eq!(sent_tcp(&mut t.s).len(), 8);
     let mut window = 60_000u16;
@@ -1726,6 +1726,94 @@ fn sack_duplicates_count_even_when_the_window_changes() {
             .sacks(&[(base + 1000, base + 4000)]),
     );
     assert_eq!(t.s.tcp_stats().duplicate_acks, before);
+}
+
+/// A duplicate ACK from a SACK receiver, its blocks given relative to `base`.
+fn sack_ack(ack: u32, base: u32, blocks: &[(u32, u32)]) -> S {
+    let b: Vec<(u32, u32)> = blocks.iter().map(|&(l, r)| (base + l, base + r)).collect();
+    S::new(1000, ack, ACK).sacks(&b)
+}
+
+fn offsets(out: &[S], base: u32) -> Vec<(u32, usize)> {
+    out.iter()
+        .map(|s| (s.seq.wrapping_sub(base), s.payload.len()))
+        .collect()
+}
+
+/// A retransmission lost in recovery is resent as soon as more than 2·SMSS of data first
+/// sent after it is SACKed (not after the retransmission timer), and cwnd is halved again.
+#[test]
+fn a_lost_retransmission_is_resent_once_later_data_is_sacked() {
+    let (mut t, iss, h) = sack_sender(&[9u8; 30_000]);
+    let base = iss + 1;
+    let mut sent = offsets(&sent_tcp(&mut t.s), base);
+    assert_eq!(sent.len(), 10, "IW10: octets 0 to 10000");
+    // Segment 0 lost; three duplicate ACKs SACK 1000..4000: fast retransmit (Limited
+    // Transmit sends new data on the first two).
+    for right in [2000, 3000, 4000] {
+        sent.extend(offsets(
+            &t.send(sack_ack(base, base, &[(1000, right)])),
+            base,
+        ));
+    }
+    assert_eq!(
+        sent.iter().filter(|&&s| s == (0, 1000)).count(),
+        2,
+        "fast retransmit"
+    );
+    let resent_at = sent.iter().rposition(|&s| s == (0, 1000)).unwrap();
+    // Everything from here on left after the retransmission.
+    let sent_before = sent[..resent_at]
+        .iter()
+        .map(|&(o, n)| o + n as u32)
+        .max()
+        .unwrap();
+    let cwnd_in_recovery = t.s.tcp_info(h).unwrap().cwnd;
+    // The rest of the first flight is SACKed: the pipe lets more new data go.
+    sent.extend(offsets(
+        &t.send(sack_ack(base, base, &[(1000, 10_000)])),
+        base,
+    ));
+    let highest = sent.iter().map(|&(o, n)| o + n as u32).max().unwrap();
+    assert!(highest >= sent_before + 3000, "{sent:?}");
+    // 2·SMSS of the data sent after the retransmission SACKed: no proof of its loss yet.
+    let out = t.send(sack_ack(base, base, &[(1000, sent_before + 2000)]));
+    assert!(
+        !offsets(&out, base).contains(&(0, 1000)),
+        "{:?}",
+        offsets(&out, base)
+    );
+    assert_eq!(t.s.tcp_stats().lost_retransmissions, 0);
+    // More than 2·SMSS: segment 0 goes again, at once.
+    let out = t.send(sack_ack(base, base, &[(1000, sent_before + 3000)]));
+    assert_eq!(offsets(&out, base).first(), Some(&(0, 1000)));
+    let stats = t.s.tcp_stats();
+    assert_eq!((stats.lost_retransmissions, stats.timeouts), (1, 0));
+    assert_eq!(
+        t.s.tcp_info(h).unwrap().cwnd,
+        (cwnd_in_recovery / 2).max(2000)
+    );
+}
+
+/// An ACK that advances SND.UNA and SACKs more than 2·SMSS above it shows the next segment
+/// lost, as a duplicate ACK carrying the same blocks would: recovery starts at once. A
+/// receiver acknowledging a batch of segments at once may send no duplicate ACK after it.
+#[test]
+fn an_advancing_ack_whose_sack_blocks_show_a_loss_starts_recovery() {
+    for (sacked, lost) in [(4000, false), (5000, true)] {
+        let (mut t, iss, _) = sack_sender(&[4u8; 10_000]);
+        let base = iss + 1;
+        assert_eq!(sent_tcp(&mut t.s).len(), 10);
+        // Octets 0..1000 acknowledged, 1000..2000 missing, 2000..`sacked` SACKed.
+        let out = t.send(sack_ack(base + 1000, base, &[(2000, sacked)]));
+        assert_eq!(
+            offsets(&out, base).contains(&(1000, 1000)),
+            lost,
+            "SACKed up to {sacked}: {:?}",
+            offsets(&out, base)
+        );
+        assert_eq!(t.s.tcp_stats().fast_retransmits, u64::from(lost));
+    }
 }
 
 // ------------------------------------------------------------------ ICMP

@@ -18,7 +18,7 @@ use super::congestion::{Congestion, RetransmitMarks, Scoreboard, DUP_THRESH};
 use super::rtt::{RttEstimator, MAX_RTO};
 use super::segment::{Segment, SegmentFields, SendOptions};
 use super::seq::Seq;
-use super::{TcpConfig, TcpError, TcpState, TcpStats};
+use super::{KeepAlive, TcpConfig, TcpError, TcpState, TcpStats};
 use crate::ip::frame::FramePool;
 use crate::stack::NetworkError;
 
@@ -203,7 +203,9 @@ pub(crate) struct Tcb {
     unacked_bytes: usize,
     last_received: Instant,
     keepalive_probes: u32,
-    pub(crate) keepalive: bool,
+    /// Keep-alive timing, if this connection probes an idle peer: the stack's
+    /// [`TcpConfig::keepalive`] when it opened, or what [`Stack::tcp_set_keepalive`] set.
+    pub(crate) keepalive: Option<KeepAlive>,
     time_wait_at: Option<Instant>,
     unacked_since: Option<Instant>,
     pub(crate) user_timeout: Duration,
@@ -293,7 +295,7 @@ impl Tcb {
             unacked_bytes: 0,
             last_received: now,
             keepalive_probes: 0,
-            keepalive: config.keepalive.is_some(),
+            keepalive: config.keepalive,
             time_wait_at: None,
             unacked_since: None,
             user_timeout: config.user_timeout,
@@ -1497,10 +1499,9 @@ impl Tcb {
 
     // ---------------------------------------------------------------- timers
 
-    fn keepalive_deadline(&self, config: &TcpConfig) -> Option<Instant> {
-        let k = config.keepalive?;
-        if !self.keepalive
-            || !matches!(self.state, TcpState::Established | TcpState::CloseWait)
+    fn keepalive_deadline(&self) -> Option<Instant> {
+        let k = self.keepalive?;
+        if !matches!(self.state, TcpState::Established | TcpState::CloseWait)
             || self.snd_max != self.snd_una
         {
             return None;
@@ -1510,13 +1511,13 @@ impl Tcb {
     }
 
     /// The earliest instant a timer of this connection fires.
-    pub(crate) fn next_deadline(&self, config: &TcpConfig) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         [
             self.retransmit_at,
             self.persist_at,
             self.delayed_ack_at,
             self.time_wait_at,
-            self.keepalive_deadline(config),
+            self.keepalive_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -1588,11 +1589,8 @@ impl Tcb {
             }
         }
         self.take_due_ack(now);
-        if self
-            .keepalive_deadline(ctx.config)
-            .is_some_and(|t| t <= now)
-        {
-            let count = ctx.config.keepalive.map_or(0, |k| k.count);
+        if self.keepalive_deadline().is_some_and(|t| t <= now) {
+            let count = self.keepalive.map_or(0, |k| k.count);
             if self.keepalive_probes >= count {
                 self.fail(ctx, TcpError::TimedOut);
                 return;

@@ -892,21 +892,17 @@ impl Stack {
         Ok(())
     }
 
-    /// Turns keep-alive on or off for a connection (the timing is [`TcpConfig::keepalive`], or
-    /// its default when that is `None`).
+    /// Turns keep-alive on or off for this connection alone, with the timing of
+    /// [`TcpConfig::keepalive`], or [`KeepAlive::default`] when that is `None`. Other
+    /// connections, and those opened later, keep theirs.
     pub fn tcp_set_keepalive(&mut self, handle: TcpHandle, on: bool) -> Result<(), StackError> {
-        if on && self.config.tcp.keepalive.is_none() {
-            self.config.tcp.keepalive = Some(KeepAlive::default());
-            for e in self.tcp.conns.values_mut() {
-                e.tcb.keepalive = false;
-            }
-        }
+        let timing = self.config.tcp.keepalive.unwrap_or_default();
         let e = self
             .tcp
             .conns
             .get_mut(&handle)
             .ok_or(StackError::InvalidHandle)?;
-        e.tcb.keepalive = on;
+        e.tcb.keepalive = on.then_some(timing);
         Ok(())
     }
 
@@ -1464,7 +1460,7 @@ impl Stack {
         self.tcp
             .conns
             .values()
-            .filter_map(|e| e.tcb.next_deadline(&self.config.tcp))
+            .filter_map(|e| e.tcb.next_deadline())
             .min()
     }
 
@@ -1474,11 +1470,7 @@ impl Stack {
             .tcp
             .conns
             .iter()
-            .filter(|(_, e)| {
-                e.tcb
-                    .next_deadline(&self.config.tcp)
-                    .is_some_and(|d| d <= now)
-            })
+            .filter(|(_, e)| e.tcb.next_deadline().is_some_and(|d| d <= now))
             .map(|(h, _)| *h)
             .collect();
         for h in due {

@@ -943,6 +943,26 @@ fn user_timeout_on_unacknowledged_data() {
     }));
 }
 
+/// `tcp_set_user_timeout` shortens one connection's user timeout (the stack's is 5 min).
+#[test]
+fn user_timeout_set_on_a_connection() {
+    let mut t = T::new(plain());
+    let (h, _) = t.established(1000);
+    t.s.tcp_set_user_timeout(h, Duration::from_secs(20))
+        .unwrap();
+    t.s.tcp_send(t.now, h, b"lost").unwrap();
+    sent_tcp(&mut t.s);
+    t.advance(Duration::from_secs(19));
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    // Given up at the first retransmission timeout after 20 s (backoff: 1, 3, 7, 15, 31 s).
+    t.advance(Duration::from_secs(21));
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert!(t.events().contains(&Event::TcpError {
+        handle: h,
+        error: TcpError::TimedOut
+    }));
+}
+
 #[test]
 fn sender_sws_avoidance_waits_for_a_useful_window() {
     let mut t = T::new(plain());
@@ -1939,6 +1959,46 @@ fn keepalive_is_off_by_default() {
     let (h, _) = t.established(1000);
     assert!(t.advance(Duration::from_secs(100_000)).is_empty());
     assert_eq!(t.state(h), Some(TcpState::Established));
+}
+
+/// `tcp_set_keepalive` is per connection: turning it on for one connection (the stack-wide
+/// setting being off) neither turns it on for connections opened later nor for others.
+#[test]
+fn keepalive_set_on_one_connection_stays_with_it() {
+    let mut t = T::new(plain());
+    let (first, iss) = t.established(1000);
+    t.s.tcp_set_keepalive(first, true).unwrap();
+    // A second connection from another peer port, opened afterwards.
+    let other = |seq, ack, flags| S {
+        sport: PEER_PORT + 1,
+        ..S::new(seq, ack, flags)
+    };
+    let out = t.send(other(5000, 0, SYN).mss(1460));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(t.send(other(5001, out[0].seq + 1, ACK)).is_empty());
+    let l = t.events().iter().find_map(|e| match e {
+        Event::TcpIncoming(l) => Some(*l),
+        _ => None,
+    });
+    let (second, _) = t.s.tcp_accept(l.unwrap()).unwrap().unwrap();
+    assert_eq!(t.state(second), Some(TcpState::Established));
+    // Two hours idle (RFC 1122's default): only the first connection probes. (The peer's
+    // ARP entry is renewed first: it would have expired by then.)
+    assert!(t.advance(Duration::from_secs(7000)).is_empty());
+    t.s.arp_insert(t.now, IF0, PEER, PEER_MAC);
+    let out = t.advance(Duration::from_secs(201));
+    assert_eq!(
+        out.iter().map(|s| (s.dport, s.seq)).collect::<Vec<_>>(),
+        [(PEER_PORT, iss)],
+        "{out:?}"
+    );
+    // Turned off again: no more probes.
+    t.s.tcp_set_keepalive(first, false).unwrap();
+    assert!(t.advance(Duration::from_secs(100_000)).is_empty());
+    assert_eq!(
+        t.s.tcp_set_keepalive(TcpHandle(9999), true),
+        Err(StackError::InvalidHandle)
+    );
 }
 
 // ------------------------------------------------------------------ urgent data

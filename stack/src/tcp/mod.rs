@@ -26,6 +26,25 @@
 //! - a half-open connection costs no buffer memory: buffers are allocated on first use;
 //! - the whole table holds at most [`TcpConfig::max_connections`] connections (TIME-WAIT
 //!   included); further SYNs are dropped and `tcp_connect` fails.
+//!
+//! # When ACKs go out
+//!
+//! A segment that arrives alone (the driver polls between frames) is acknowledged as RFC 9293
+//! § 3.8.6.3 and RFC 5681 § 4.2 say: at least every second full-sized segment, otherwise
+//! after at most [`TcpConfig::ack_delay`], and at once for out-of-order data or data that
+//! fills a hole. Segments handed in together, between two polls for frames or timeouts, are
+//! a queue in the sense of RFC 9293 § 3.10.7.4: all are processed before any ACK is sent,
+//! and one ACK covers them (MUST-58, MUST-59), as receive offload does in Linux. Two
+//! consequences a peer may see:
+//!
+//! - once a connection has sent 16 ACKs, a batch of many full-sized segments draws one ACK,
+//!   not one per two segments (a stretch ACK; SHLD-19 gives way to MUST-58 here). After
+//!   out-of-order data, after a batch of fewer than 32 segments, and at the start of a
+//!   connection, the next 16 ACKs again go every second segment, so a sender in slow start
+//!   or recovery is not slowed;
+//! - several out-of-order segments in one batch draw one duplicate ACK, not one each (with
+//!   SACK, its blocks describe them all). A sender without SACK counting duplicate ACKs sees
+//!   fewer of them than with one frame per poll.
 
 pub(crate) mod buffer;
 pub(crate) mod congestion;

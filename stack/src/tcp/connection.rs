@@ -581,7 +581,11 @@ impl Tcb {
         {
             return false;
         }
-        // PAWS [RFC 7323 § 5.3] passes, and TS.Recent [§ 4.3] follows.
+        // PAWS [RFC 7323 § 5.3] passes, and TS.Recent [§ 4.3] follows. (A segment without
+        // the option takes the general path, which drops it.)
+        if self.timestamps && seg.timestamps.is_none() {
+            return false;
+        }
         if let (true, Some((tsval, _))) = (self.timestamps, seg.timestamps) {
             if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
                 return false;
@@ -682,6 +686,12 @@ impl Tcb {
             && seg.seq == self.irs
         {
             self.snd_nxt = self.iss;
+            return;
+        }
+        // Once timestamps are negotiated, a segment without the option is dropped silently
+        // [RFC 7323 § 3.2] (and never ends the connection).
+        if self.timestamps && !rst && seg.timestamps.is_none() {
+            ctx.stats.timestamp_missing += 1;
             return;
         }
         // PAWS [RFC 7323 § 5.3].

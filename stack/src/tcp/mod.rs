@@ -289,6 +289,8 @@ pub struct TcpStats {
     pub duplicate_acks: u64,
     pub out_of_window: u64,
     pub paws_rejected: u64,
+    /// Segments dropped for lacking the timestamp option once it was negotiated.
+    pub timestamp_missing: u64,
     pub challenge_acks: u64,
     pub challenge_acks_suppressed: u64,
     pub ack_of_unsent: u64,

@@ -239,13 +239,19 @@ impl T {
     /// Returns (listener, connection, our ISS).
     fn accepted(&mut self, irs: u32, syn: S) -> (TcpHandle, TcpHandle, u32) {
         let l = self.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 8).unwrap();
+        let syn_ts = syn.ts;
         let out = self.send(syn);
         assert_eq!(out.len(), 1, "{out:?}");
         let synack = &out[0];
         assert_eq!(synack.flags, fl(&[SYN, ACK]).0);
         assert_eq!(synack.ack, irs.wrapping_add(1));
         let iss = synack.seq;
-        let out = self.send(S::new(irs.wrapping_add(1), iss.wrapping_add(1), ACK));
+        let mut ack = S::new(irs.wrapping_add(1), iss.wrapping_add(1), ACK);
+        // Once both SYNs carried timestamps, every segment must [RFC 7323 § 3.2].
+        if let (Some((tsval, _)), Some((echo, _))) = (syn_ts, synack.ts) {
+            ack = ack.ts(tsval, echo);
+        }
+        let out = self.send(ack);
         assert!(out.is_empty(), "{out:?}");
         assert!(self.events().contains(&Event::TcpIncoming(l)));
         let (h, remote) = self.s.tcp_accept(l).unwrap().unwrap();
@@ -1548,6 +1554,34 @@ fn paws_drops_old_timestamps() {
     assert_eq!(t.s.tcp_stats().paws_rejected, 1);
     let mut buf = [0u8; 8];
     assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(3));
+}
+
+/// Once both SYNs carried timestamps, a segment without the option is dropped silently, data
+/// and all, and the connection goes on; a RST without it still counts [RFC 7323 § 3.2].
+#[test]
+fn a_segment_without_timestamps_is_dropped_once_they_are_negotiated() {
+    let mut t = T::new(Config::default());
+    let (_, h, iss) = t.accepted(1000, S::new(1000, 0, SYN).mss(1460).ts(100, 0));
+    let out = t.send(S::new(1001, iss + 1, ACK).data(b"bare"));
+    assert!(out.is_empty(), "silently: {out:?}");
+    assert_eq!(t.s.tcp_stats().timestamp_missing, 1);
+    let mut buf = [0u8; 8];
+    assert_eq!(
+        t.s.tcp_recv(t.now, h, &mut buf),
+        Err(StackError::WouldBlock)
+    );
+    // The same octets with the option are taken.
+    let out = t.advance(Duration::from_millis(300));
+    let echo = out.iter().find_map(|s| s.ts).map_or(0, |t| t.0);
+    t.send(S::new(1001, iss + 1, ACK).ts(101, echo).data(b"bare"));
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(4));
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    t.send(S::new(1005, 0, RST));
+    assert_eq!(
+        t.state(h),
+        Some(TcpState::Closed),
+        "a RST needs no timestamp"
+    );
 }
 
 #[test]

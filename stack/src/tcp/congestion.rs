@@ -184,15 +184,15 @@ impl RetransmitMarks {
         self.marks.clear();
     }
 
-    /// The first octet of the lowest retransmission found lost (the mark is forgotten; the
-    /// octet is neither cumulatively acknowledged nor SACKed). Marks whose octets have all
-    /// been delivered are forgotten on the way.
+    /// The lowest retransmission found lost: its first octet neither cumulatively
+    /// acknowledged nor SACKed, and SND.MAX when it was sent (the mark is forgotten). Marks
+    /// whose octets have all been delivered are forgotten on the way.
     pub(crate) fn take_lost(
         &mut self,
         scoreboard: &Scoreboard,
         snd_una: Seq,
         smss: usize,
-    ) -> Option<Seq> {
+    ) -> Option<(Seq, Seq)> {
         self.marks.retain(|m| {
             m.end > snd_una && scoreboard.unsacked_between(m.start.max(snd_una), m.end) > 0
         });
@@ -211,7 +211,7 @@ impl RetransmitMarks {
         while let Some(end) = scoreboard.sacked_at(first) {
             first = end;
         }
-        Some(first)
+        Some((first, mark.sent_before))
     }
 
     pub(crate) fn check_invariants(&self) {
@@ -305,10 +305,11 @@ impl Congestion {
         self.bytes_acked = 0;
     }
 
-    /// A retransmission was lost in recovery (see [`RetransmitMarks`]): congestion outlasted
-    /// the first reduction, so cwnd is halved again (never below 2·SMSS, as RFC 5681 eq. 4
-    /// bounds ssthresh) and recovery extends to the current SND.MAX. The halving is of cwnd,
-    /// not of FlightSize, which by now counts all the data the receiver holds SACKed.
+    /// A retransmission sent after the latest reduction was lost (see [`RetransmitMarks`]):
+    /// congestion outlasted that reduction, so cwnd is halved again (never below 2·SMSS, as
+    /// RFC 5681 eq. 4 bounds ssthresh) and recovery extends to the current SND.MAX, which
+    /// marks this reduction. The halving is of cwnd, not of FlightSize, which by now counts
+    /// all the data the receiver holds SACKed.
     pub(crate) fn lost_retransmission(&mut self, smss: usize, snd_max: Seq) {
         self.ssthresh = (self.cwnd / 2).max(2 * smss);
         self.cwnd = self.ssthresh;

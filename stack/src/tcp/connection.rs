@@ -1086,7 +1086,8 @@ impl Tcb {
     /// ACKs and only until a hole is retransmitted, finds none (RFC 8985 runs its loss
     /// detection on every ACK and for retransmissions too):
     /// - in recovery, a retransmission that data sent after it has overtaken (see
-    ///   [`RetransmitMarks`]) is resent at once, and cwnd is halved again;
+    ///   [`RetransmitMarks`]) is resent at once, and cwnd is halved again, once per round
+    ///   trip;
     /// - outside recovery, an ACK that advances SND.UNA while SACKing enough new data above
     ///   it for `IsLost(SND.UNA)` starts recovery, as a duplicate ACK with that information
     ///   would (a receiver that acknowledges a batch of segments at once may send no
@@ -1094,20 +1095,23 @@ impl Tcb {
     fn detect_sack_loss(&mut self, ctx: &mut Ctx<'_>, advanced: bool) {
         let smss = self.smss();
         match self.cc.recovery {
-            Some(rec) => {
-                let Some(from) = self
-                    .retransmits
-                    .take_lost(&self.scoreboard, self.snd_una, smss)
-                else {
-                    return;
-                };
-                ctx.stats.lost_retransmissions += 1;
-                self.cc.lost_retransmission(smss, self.snd_max);
-                let limit = self.scoreboard.unsacked_run(from, smss);
-                let n = self.retransmit(ctx, from, limit);
-                self.retransmits.record(from, from + n, self.snd_max);
-                if let Some(r) = self.cc.recovery.as_mut() {
-                    r.high_rxt = rec.high_rxt.max(from + n);
+            Some(_) => {
+                while let Some((from, sent_before)) =
+                    self.retransmits
+                        .take_lost(&self.scoreboard, self.snd_una, smss)
+                {
+                    ctx.stats.lost_retransmissions += 1;
+                    // One reduction per round trip: a retransmission sent before the latest
+                    // reduction was lost in the round that reduction answered.
+                    if self.cc.recovery.is_some_and(|r| sent_before >= r.recover) {
+                        self.cc.lost_retransmission(smss, self.snd_max);
+                    }
+                    let limit = self.scoreboard.unsacked_run(from, smss);
+                    let n = self.retransmit(ctx, from, limit);
+                    self.retransmits.record(from, from + n, self.snd_max);
+                    if let Some(r) = self.cc.recovery.as_mut() {
+                        r.high_rxt = r.high_rxt.max(from + n);
+                    }
                 }
             }
             None if advanced

@@ -1849,6 +1849,42 @@ fn a_lost_retransmission_is_resent_once_later_data_is_sacked() {
     );
 }
 
+/// Two retransmissions of one round lost together: both go again, and cwnd is halved once,
+/// not twice (one reduction per round trip).
+#[test]
+fn retransmissions_lost_in_one_round_halve_cwnd_once() {
+    let (mut t, iss, h) = sack_sender(&[9u8; 60_000]);
+    let base = iss + 1;
+    let mut sent = offsets(&sent_tcp(&mut t.s), base);
+    let end_of = |sent: &[(u32, usize)]| sent.iter().map(|&(o, n)| o + n as u32).max().unwrap();
+    // Segments 0 and 2 (octets 0..1000 and 2000..3000) lost; the peer SACKs everything else
+    // it gets, one duplicate ACK per new segment, until both holes have been resent.
+    let mut resent_at = Vec::new();
+    for _ in 0..40 {
+        let high = end_of(&sent);
+        let out = offsets(&t.send(sack_ack(base, base, &[(3000, high), (1000, 2000)])), base);
+        for &seg in &out {
+            if seg.0 < 3000 && sent.contains(&seg) {
+                resent_at.push((seg.0, end_of(&sent)));
+            }
+            sent.push(seg);
+        }
+        if resent_at.len() == 2 && end_of(&sent) >= resent_at[1].1 + 3000 {
+            break;
+        }
+    }
+    let holes: Vec<u32> = resent_at.iter().map(|r| r.0).collect();
+    assert_eq!(holes, [0, 2000], "{sent:?}");
+    assert_eq!(t.s.tcp_stats().lost_retransmissions, 0);
+    let cwnd_before = t.s.tcp_info(h).unwrap().cwnd;
+    // Both retransmissions lost: data sent after the later one is SACKed.
+    let high = resent_at[1].1 + 3000;
+    let out = offsets(&t.send(sack_ack(base, base, &[(3000, high), (1000, 2000)])), base);
+    assert!(out.contains(&(0, 1000)) && out.contains(&(2000, 1000)), "{out:?}");
+    assert_eq!(t.s.tcp_stats().lost_retransmissions, 2);
+    assert_eq!(t.s.tcp_info(h).unwrap().cwnd, (cwnd_before / 2).max(2000));
+}
+
 /// An ACK that advances SND.UNA and SACKs more than 2·SMSS above it shows the next segment
 /// lost, as a duplicate ACK carrying the same blocks would: recovery starts at once. A
 /// receiver acknowledging a batch of segments at once may send no duplicate ACK after it.

@@ -320,6 +320,16 @@ impl Congestion {
         self.bytes_acked = 0;
     }
 
+    /// A tail loss probe that resent a segment ended its episode with no sign the original
+    /// arrived: the loss it repaired is a congestion event [RFC 8985 § 7.4.2], answered as
+    /// fast recovery would (cwnd halved, no lower than 2·SMSS), without a recovery phase.
+    pub(crate) fn tail_loss_repaired(&mut self, smss: usize, snd_max: Seq) {
+        self.ssthresh = (self.cwnd / 2).max(2 * smss);
+        self.cwnd = self.ssthresh;
+        self.recover = snd_max;
+        self.bytes_acked = 0;
+    }
+
     /// The retransmission timer expired [RFC 5681 § 3.1 eq. 4, loss window of 1 SMSS;
     /// RFC 6582 § 4.1].
     pub(crate) fn on_timeout(&mut self, flight: usize, smss: usize, snd_max: Seq) {

@@ -25,6 +25,14 @@ use crate::stack::NetworkError;
 /// The MSS assumed when the peer sends none [RFC 9293 § 3.7.1, MUST-15].
 pub(crate) const DEFAULT_MSS: usize = 536;
 
+/// WCDelAckT of RFC 8985 § 7.2: the longest a receiver may delay an ACK, added to the probe
+/// timeout when a single segment is in flight (the ACK for it may be delayed).
+const WORST_CASE_DELAYED_ACK: Duration = Duration::from_millis(200);
+
+/// The shortest probe timeout: RFC 8985 sets none, but an SRTT near zero (a loopback or an
+/// in-memory link) would fire probes at once; 10 ms is Linux's floor (`TCP_TIMEOUT_MIN`).
+const MIN_PROBE_TIMEOUT: Duration = Duration::from_millis(10);
+
 /// The smallest effective send MSS we use, however small the peer's MSS or path MTU says.
 const MIN_MSS: usize = 64;
 
@@ -213,6 +221,11 @@ pub(crate) struct Tcb {
     cc: Congestion,
     scoreboard: Scoreboard,
     retransmits: RetransmitMarks,
+    /// When a tail loss probe goes, if no ACK comes first [RFC 8985 § 7.2].
+    tlp_at: Option<Instant>,
+    /// TLP.end_seq [RFC 8985 § 7]: SND.MAX after the probe, while its episode lasts, and
+    /// whether the probe was a retransmission (TLP.is_retrans).
+    tlp_end: Option<(Seq, bool)>,
     // Application.
     want_writable: bool,
     // Urgent data [RFC 9293 § 3.8.5, RFC 6093]: the sequence number just past the last
@@ -302,6 +315,8 @@ impl Tcb {
             cc: Congestion::new(DEFAULT_MSS, config.initial_window_10, iss),
             scoreboard: Scoreboard::default(),
             retransmits: RetransmitMarks::default(),
+            tlp_at: None,
+            tlp_end: None,
             want_writable: false,
             snd_up: None,
             rcv_up: None,
@@ -418,6 +433,7 @@ impl Tcb {
             self.persist_at = None;
             self.delayed_ack_at = None;
             self.time_wait_at = None;
+            self.tlp_at = None;
             ctx.events.push(ConnEvent::Closed);
         }
     }
@@ -1003,6 +1019,7 @@ impl Tcb {
                     self.rtt_timing = None;
                 }
             }
+            self.end_tail_loss_probe_episode(ack, smss);
             match self.cc.recovery {
                 None => self.cc.on_new_ack(acked, smss),
                 Some(r) if ack >= r.recover => {
@@ -1079,7 +1096,92 @@ impl Tcb {
             self.detect_sack_loss(ctx, advanced);
         }
         self.update_send_window(seq, ack, window);
+        if advanced {
+            self.arm_tail_loss_probe(ctx);
+        }
         true
+    }
+
+    /// Schedules a tail loss probe [RFC 8985 § 7.2], after new data went out or an ACK
+    /// advanced SND.UNA: on a SACK connection in the open state (not in recovery, not
+    /// resending after a timeout, no probe episode under way) with data in flight and a
+    /// measured SRTT, PTO = 2·SRTT (at least 10 ms), plus the worst-case delayed ACK (200 ms)
+    /// when only one segment is in flight. A probe due no earlier than the retransmission timer is left
+    /// to that timer.
+    fn arm_tail_loss_probe(&mut self, ctx: &Ctx<'_>) {
+        self.tlp_at = None;
+        let open = ctx.config.tail_loss_probe
+            && self.sack
+            && matches!(self.state, TcpState::Established | TcpState::CloseWait)
+            && self.cc.recovery.is_none()
+            && self.tlp_end.is_none()
+            && self.snd_nxt == self.snd_max
+            && self.snd_max > self.snd_una
+            && self.snd_wnd > 0
+            && self.window_probe_end.is_none();
+        let Some(srtt) = self.rtt.srtt().filter(|_| open) else {
+            return;
+        };
+        let mut pto = (srtt + srtt).max(MIN_PROBE_TIMEOUT);
+        if self.flight() <= self.smss() {
+            pto = pto + WORST_CASE_DELAYED_ACK;
+        }
+        let at = ctx.now + pto;
+        if self.retransmit_at.is_some_and(|rto| at < rto) {
+            self.tlp_at = Some(at);
+        }
+    }
+
+    /// The probe timer expired [RFC 8985 § 7.3]: one segment of new data if the window
+    /// allows, else the last segment sent again, whatever cwnd says; the retransmission
+    /// timer restarts.
+    fn send_tail_loss_probe(&mut self, ctx: &mut Ctx<'_>) {
+        if !(self.cc.recovery.is_none()
+            && self.tlp_end.is_none()
+            && self.snd_nxt == self.snd_max
+            && self.snd_max > self.snd_una
+            && matches!(self.state, TcpState::Established | TcpState::CloseWait))
+        {
+            return;
+        }
+        let smss = self.smss();
+        let unsent = (self.send_seq + self.send.len()).max(self.snd_nxt) - self.snd_nxt;
+        let room = (self.snd_una + self.snd_wnd).max(self.snd_nxt) - self.snd_nxt;
+        let retransmitted = unsent == 0 || room == 0;
+        let n = if retransmitted {
+            let len = smss.min(self.flight());
+            let from = Seq(self.snd_max.0.wrapping_sub(len as u32));
+            if self.rtt_timing.is_some_and(|(s, _)| s >= from) {
+                self.rtt_timing = None; // Karn: never time a resent segment
+            }
+            self.retransmit(ctx, from, len)
+        } else {
+            let n = self.transmit(ctx, self.snd_nxt, smss.min(unsent).min(room));
+            self.snd_nxt += n;
+            self.snd_max = self.snd_max.max(self.snd_nxt);
+            n
+        };
+        if n == 0 {
+            return;
+        }
+        ctx.stats.tail_loss_probes += 1;
+        self.tlp_end = Some((self.snd_max, retransmitted));
+        self.retransmit_at = Some(ctx.now + self.rtt.rto());
+    }
+
+    /// An ACK at or past TLP.end_seq ends the probe's episode [RFC 8985 § 7.4]. If the probe
+    /// was a retransmission, it either repaired a loss or duplicated a segment that arrived;
+    /// with no DSACK to tell which, the loss is assumed and cwnd halved, as RFC 8985 § 7.4.2
+    /// asks. (A probe of new data needs nothing: any loss it revealed went through recovery.)
+    fn end_tail_loss_probe_episode(&mut self, ack: Seq, smss: usize) {
+        if let Some((end, retransmitted)) = self.tlp_end {
+            if ack >= end {
+                self.tlp_end = None;
+                if retransmitted && self.cc.recovery.is_none() {
+                    self.cc.tail_loss_repaired(smss, self.snd_max);
+                }
+            }
+        }
     }
 
     /// Losses found from SACK information where RFC 6675 § 5, which looks only at duplicate
@@ -1146,6 +1248,9 @@ impl Tcb {
     fn fast_retransmit(&mut self, ctx: &mut Ctx<'_>) {
         let smss = self.smss();
         ctx.stats.fast_retransmits += 1;
+        // Recovery takes over from a probe episode [RFC 8985 § 7.4].
+        self.tlp_at = None;
+        self.tlp_end = None;
         self.cc
             .enter_recovery(self.flight(), smss, self.snd_una, self.snd_max);
         self.rtt_timing = None;
@@ -1366,6 +1471,7 @@ impl Tcb {
             _ => {}
         }
         let smss = self.smss();
+        let snd_max_before = self.snd_max;
         if let (true, Some(mut rec)) = (self.sack, self.cc.recovery) {
             // RFC 6675 § 5 step (C): send while cwnd − pipe ≥ 1 SMSS.
             for _ in 0..1024 {
@@ -1406,6 +1512,9 @@ impl Tcb {
             }
         } else {
             self.output_data(ctx, false);
+        }
+        if self.snd_max > snd_max_before {
+            self.arm_tail_loss_probe(ctx);
         }
         if self.ack_now {
             self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
@@ -1528,6 +1637,7 @@ impl Tcb {
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         [
             self.retransmit_at,
+            self.tlp_at,
             self.persist_at,
             self.delayed_ack_at,
             self.time_wait_at,
@@ -1594,6 +1704,10 @@ impl Tcb {
             if self.state == TcpState::Closed {
                 return;
             }
+        }
+        if self.tlp_at.is_some_and(|t| t <= now) {
+            self.tlp_at = None;
+            self.send_tail_loss_probe(ctx);
         }
         if self.persist_at.is_some_and(|t| t <= now) {
             self.persist_at = None;
@@ -1671,6 +1785,8 @@ impl Tcb {
                 // been SACKed (else a receiver that dropped it leaves the connection stalled).
                 self.scoreboard.clear();
                 self.retransmits.clear();
+                self.tlp_at = None;
+                self.tlp_end = None;
                 self.rtt.back_off();
                 self.rtt_timing = None;
                 self.snd_nxt = self.snd_una;

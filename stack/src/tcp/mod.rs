@@ -165,6 +165,10 @@ pub struct TcpConfig {
     pub timestamps: bool,
     /// Offer SACK [RFC 2018].
     pub sack: bool,
+    /// Tail loss probes [RFC 8985 § 7] on connections that negotiated SACK: when the last
+    /// segments of a flight (or every ACK for them) are lost, a probe goes after about two
+    /// round trips instead of waiting for the retransmission timeout. On by default.
+    pub tail_loss_probe: bool,
     /// Keep-alive for new connections (off by default, RFC 1122 § 4.2.3.6).
     pub keepalive: Option<KeepAlive>,
     /// Give up when data stays unacknowledged (or window probes unanswered) this long
@@ -201,6 +205,7 @@ impl Default for TcpConfig {
             window_scaling: true,
             timestamps: true,
             sack: true,
+            tail_loss_probe: true,
             keepalive: None,
             user_timeout: Duration::from_secs(300),
             syn_retries: 6,
@@ -286,6 +291,8 @@ pub struct TcpStats {
     pub fast_retransmits: u64,
     /// Retransmissions found lost in recovery and resent before the timer expired.
     pub lost_retransmissions: u64,
+    /// Tail loss probes sent [RFC 8985 § 7.3].
+    pub tail_loss_probes: u64,
     pub duplicate_acks: u64,
     pub out_of_window: u64,
     pub paws_rejected: u64,

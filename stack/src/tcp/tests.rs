@@ -1862,7 +1862,10 @@ fn retransmissions_lost_in_one_round_halve_cwnd_once() {
     let mut resent_at = Vec::new();
     for _ in 0..40 {
         let high = end_of(&sent);
-        let out = offsets(&t.send(sack_ack(base, base, &[(3000, high), (1000, 2000)])), base);
+        let out = offsets(
+            &t.send(sack_ack(base, base, &[(3000, high), (1000, 2000)])),
+            base,
+        );
         for &seg in &out {
             if seg.0 < 3000 && sent.contains(&seg) {
                 resent_at.push((seg.0, end_of(&sent)));
@@ -1879,10 +1882,111 @@ fn retransmissions_lost_in_one_round_halve_cwnd_once() {
     let cwnd_before = t.s.tcp_info(h).unwrap().cwnd;
     // Both retransmissions lost: data sent after the later one is SACKed.
     let high = resent_at[1].1 + 3000;
-    let out = offsets(&t.send(sack_ack(base, base, &[(3000, high), (1000, 2000)])), base);
-    assert!(out.contains(&(0, 1000)) && out.contains(&(2000, 1000)), "{out:?}");
+    let out = offsets(
+        &t.send(sack_ack(base, base, &[(3000, high), (1000, 2000)])),
+        base,
+    );
+    assert!(
+        out.contains(&(0, 1000)) && out.contains(&(2000, 1000)),
+        "{out:?}"
+    );
     assert_eq!(t.s.tcp_stats().lost_retransmissions, 2);
     assert_eq!(t.s.tcp_info(h).unwrap().cwnd, (cwnd_before / 2).max(2000));
+}
+
+/// A SACK sender whose first two segments of five were ACKed 5 ms after they left and whose
+/// other three are lost, acknowledgements and all. Returns the connection, its ISS + 1, the
+/// probe timeout RFC 8985 § 7.2 gives for its SRTT then (2·SRTT, at least 10 ms) and every
+/// segment sent after that ACK until `until` has passed, with its time since the ACK.
+fn tail_loss(
+    mut config: Config,
+    until: Duration,
+) -> (T, TcpHandle, u32, Duration, Vec<(Duration, S)>) {
+    config.tcp.initial_window_10 = true;
+    config.tcp.timestamps = false;
+    let mut t = T::new(config);
+    let (_, h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(1000).sack_ok());
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[6u8; 5000]).unwrap();
+    let base = iss + 1;
+    assert_eq!(sent_tcp(&mut t.s).len(), 5);
+    assert!(t.advance(Duration::from_millis(5)).is_empty());
+    assert!(t.send(S::new(1000, base + 2000, ACK)).is_empty());
+    let srtt = t.s.tcp_info(h).unwrap().srtt.unwrap();
+    let pto = (srtt + srtt).max(Duration::from_millis(10));
+    let acked_at = t.now;
+    let mut later = Vec::new();
+    while t.now.saturating_duration_since(acked_at) < until {
+        for seg in t.advance(Duration::from_micros(100)) {
+            later.push((t.now.saturating_duration_since(acked_at), seg));
+        }
+    }
+    (t, h, base, pto, later)
+}
+
+/// RFC 8985 § 7: with SACK, a lost tail is probed a PTO after the last ACK by resending the
+/// last segment, since no new data waits; the next resend is the retransmission timeout's,
+/// a full RTO (1 s at least) after the probe. Without SACK, the timeout is the first resend.
+#[test]
+fn a_lost_tail_is_probed_after_two_round_trips() {
+    let (t, _, base, pto, later) = tail_loss(Config::default(), Duration::from_millis(1500));
+    let resends: Vec<(Duration, u32, usize)> = later
+        .iter()
+        .map(|(at, s)| (*at, s.seq - base, s.payload.len()))
+        .collect();
+    let (probe_at, seq, len) = resends[0];
+    assert_eq!((seq, len), (4000, 1000), "the last segment: {resends:?}");
+    assert!(
+        probe_at >= pto && probe_at <= pto + Duration::from_micros(100),
+        "{resends:?}"
+    );
+    let (rto_at, seq, _) = resends[1];
+    assert_eq!(seq, 2000, "SND.UNA: {resends:?}");
+    assert!(rto_at >= probe_at + Duration::from_secs(1), "{resends:?}");
+    assert_eq!(t.s.tcp_stats().tail_loss_probes, 1);
+    let mut c = Config::default();
+    c.tcp.sack = false;
+    let (t, _, base, _, later) = tail_loss(c, Duration::from_millis(1500));
+    let first = later.first().map(|(at, s)| (*at, s.seq - base));
+    assert!(
+        first.is_some_and(|(at, seq)| at >= Duration::from_millis(995) && seq == 2000),
+        "{first:?}"
+    );
+    assert_eq!(t.s.tcp_stats().tail_loss_probes, 0);
+}
+
+/// A probe that resent a segment, acknowledged without any sign that the original arrived,
+/// repaired a loss: cwnd is halved (RFC 8985 § 7.4.2), no lower than 2·SMSS.
+#[test]
+fn an_acknowledged_probe_retransmission_halves_cwnd() {
+    let (mut t, h, base, pto, later) = tail_loss(Config::default(), Duration::from_millis(100));
+    assert!(pto < Duration::from_millis(100));
+    assert_eq!(later.len(), 1, "the probe: {later:?}");
+    let before = t.s.tcp_info(h).unwrap().cwnd;
+    t.send(S::new(1000, base + 5000, ACK));
+    assert_eq!(t.s.tcp_info(h).unwrap().cwnd, (before / 2).max(2000));
+}
+
+/// When new data waits and the window has room, the probe is the next new segment, sent
+/// whatever cwnd says [RFC 8985 § 7.3].
+#[test]
+fn a_probe_sends_new_data_when_there_is_some() {
+    let (mut t, iss, _) = sack_sender(&[2u8; 30_000]);
+    let base = iss + 1;
+    let first = offsets(&sent_tcp(&mut t.s), base);
+    assert_eq!(first.len(), 10, "IW10");
+    t.advance(Duration::from_millis(5));
+    // Two segments ACKed: slow start lets more go, up to cwnd.
+    let more = offsets(&t.send(S::new(1000, base + 2000, ACK)), base);
+    let high = more
+        .iter()
+        .chain(&first)
+        .map(|&(o, n)| o + n as u32)
+        .max()
+        .unwrap();
+    let out = offsets(&t.advance(Duration::from_millis(100)), base);
+    assert_eq!(out, [(high, 1000)], "new data beyond cwnd");
+    assert_eq!(t.s.tcp_stats().tail_loss_probes, 1);
 }
 
 /// An ACK that advances SND.UNA and SACKs more than 2·SMSS above it shows the next segment

@@ -395,27 +395,41 @@ fn syn_flood_costs_bounded_memory_and_evicts_the_oldest() {
     c.tcp.max_syn_backlog = 4;
     let mut t = T::new(c);
     let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+    let from = |port: u16, seg: S| S { sport: port, ..seg };
+    // 100 SYNs from ports 10000..10099, the SYN-ACK of each remembered (its ISS).
+    let mut iss = Vec::new();
     for i in 0..100u16 {
-        let mut syn = S::new(u32::from(i) * 1000, 0, SYN);
-        syn.sport = 10_000 + i;
-        t.send(syn);
+        let out = t.send(from(10_000 + i, S::new(u32::from(i) * 1000, 0, SYN)));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].flags, fl(&[SYN, ACK]).0);
+        iss.push(out[0].seq);
     }
     assert_eq!(t.s.tcp_connection_count(), 4);
     assert_eq!(t.s.tcp_stats().syn_queue_evictions, 96);
-    // The newest half-open ones survive: port 10099's handshake completes.
-    let mut syn = S::new(1, 0, SYN);
-    syn.sport = 20_000;
-    let sa = t.send(syn)[0].clone();
-    let mut ack = S::new(2, sa.seq + 1, ACK);
-    ack.sport = 20_000;
-    t.send(ack);
-    let (_, remote) = t.s.tcp_accept(l).unwrap().unwrap();
-    assert_eq!(remote.port(), 20_000);
-    // An ACK for an evicted half-open connection gets a reset.
-    let mut stray = S::new(1, 5, ACK);
-    stray.sport = 10_000;
-    let out = t.send(stray);
-    assert_eq!(out[0].flags, RST.0);
+    // The final ACK of the handshake from port 10000 + i.
+    let ack = |i: u16| {
+        let seq = u32::from(i) * 1000 + 1;
+        from(10_000 + i, S::new(seq, iss[usize::from(i)] + 1, ACK))
+    };
+    // The oldest half-open connections were evicted: their (correct) ACKs find only the
+    // listener, which answers an ACK with a reset <SEQ=SEG.ACK><CTL=RST>.
+    for i in [0u16, 1, 95] {
+        let out = t.send(ack(i));
+        assert_eq!(out.len(), 1, "port {}: {out:?}", 10_000 + i);
+        assert_eq!(
+            (out[0].dport, out[0].seq, out[0].flags),
+            (10_000 + i, iss[usize::from(i)] + 1, RST.0)
+        );
+    }
+    assert!(t.s.tcp_accept(l).unwrap().is_none());
+    // The four newest survived: each handshake completes and is accepted.
+    for i in 96..100u16 {
+        assert!(t.send(ack(i)).is_empty());
+        let (h, remote) = t.s.tcp_accept(l).unwrap().unwrap();
+        assert_eq!(remote.port(), 10_000 + i);
+        assert_eq!(t.state(h), Some(TcpState::Established));
+    }
+    assert_eq!(t.s.tcp_stats().syn_queue_evictions, 96);
 }
 
 #[test]

@@ -1015,7 +1015,7 @@ impl Tcb {
                     }
                 }
             }
-            self.rtt.backoffs = 0;
+            // The RTO stays backed off until an RTT sample (`rtt.sample`) [RFC 9293 § 3.8.2].
             self.persist_backoff = 0;
             if self.snd_una == self.snd_max {
                 self.retransmit_at = None;

@@ -841,6 +841,56 @@ fn sending_data_and_retransmission_with_karn_and_backoff() {
     assert_eq!(t.s.tcp_stats().timeouts, 2);
 }
 
+/// Karn's rule [RFC 6298 § 3]: the ACK of a retransmitted segment gives no RTT sample (it is
+/// ambiguous which transmission it answers), and the backed-off RTO is kept until a segment
+/// sent once is acknowledged [§ 5, note after (5.7)]; that one gives a sample (§ 2.3) and the
+/// RTO collapses. Timestamps are off, so only the timed segment can give samples. The
+/// expected values are those of the RFC 6298 § 2 formulas (G of 1 ms, RTO floor 200 ms
+/// here).
+#[test]
+fn karn_no_rtt_sample_from_a_retransmitted_segment() {
+    let ms = Duration::from_millis;
+    let mut c = plain();
+    c.tcp.min_rto = ms(200);
+    let mut t = T::new(c);
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 8).unwrap();
+    // The handshake takes 100 ms: R = 100 ms, SRTT = R, RTTVAR = R/2 (2.2), RTO =
+    // SRTT + 4·RTTVAR = 300 ms.
+    let out = t.send(S::new(1000, 0, SYN).mss(1460));
+    let iss = out[0].seq;
+    t.now += ms(100);
+    assert!(t.send(S::new(1001, iss + 1, ACK)).is_empty());
+    let (h, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!((info.srtt, info.rto), (Some(ms(100)), ms(300)));
+    // "hello" is lost: retransmitted after one RTO, and the RTO doubles (5.5).
+    t.s.tcp_send(t.now, h, b"hello").unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    let out = t.advance(ms(300));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].seq, &out[0].payload[..]), (iss + 1, &b"hello"[..]));
+    assert_eq!(t.s.tcp_info(h).unwrap().rto, ms(600));
+    // Its ACK 150 ms later (450 ms after the first transmission): no sample, SRTT is still
+    // 100 ms and the RTO stays backed off.
+    assert!(t.advance(ms(150)).is_empty());
+    assert!(t.send(S::new(1001, iss + 6, ACK)).is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!((info.srtt, info.rto), (Some(ms(100)), ms(600)), "{info:?}");
+    // A fresh segment acknowledged after 300 ms is a sample R = 300 ms (2.3):
+    // RTTVAR = 3/4·50 + 1/4·|100 − 300| = 87.5 ms, SRTT = 7/8·100 + 1/8·300 = 125 ms,
+    // RTO = 125 + 4·87.5 = 475 ms.
+    t.s.tcp_send(t.now, h, b"world").unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out.len(), out[0].seq), (1, iss + 6), "{out:?}");
+    t.now += ms(300);
+    assert!(t.send(S::new(1001, iss + 11, ACK)).is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!(
+        (info.srtt, info.rto),
+        (Some(ms(125)), Duration::from_micros(475_000))
+    );
+}
+
 #[test]
 fn nagle_holds_small_segments_until_the_ack() {
     let mut t = T::new(plain());

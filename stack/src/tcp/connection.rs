@@ -958,7 +958,8 @@ impl Tcb {
         let smss = self.smss();
         let advanced = ack > self.snd_una;
         if advanced {
-            let acked = ack - self.snd_una;
+            // The SYN's octet is no data: cwnd is IW once the handshake is over [RFC 5681 § 3.1].
+            let acked = (ack - self.snd_una) - usize::from(self.snd_una == self.iss);
             self.cc.last_advance = acked;
             let fin_seq = self.fin_seq();
             if ack > self.send_seq {

@@ -1278,6 +1278,69 @@ fn fast_retransmit_and_newreno_recovery() {
     assert!(!t.s.tcp_info(h).unwrap().in_recovery);
 }
 
+/// NewReno's window through a recovery [RFC 6582 § 3.2; RFC 5681 § 3.1, 3.2], without SACK,
+/// every value from the RFCs' formulas: SMSS 1460, IW 3·SMSS; slow start grows cwnd by SMSS
+/// per ACK of a full segment; on the third duplicate ACK ssthresh = max(FlightSize / 2,
+/// 2·SMSS) and cwnd = ssthresh + 3·SMSS; each further duplicate adds SMSS; a partial ACK
+/// deflates cwnd by the octets it acknowledges and adds SMSS back when they are at least one
+/// SMSS (step 4).
+#[test]
+fn newreno_partial_acks_deflate_the_window() {
+    const MSS: u32 = 1460;
+    const SMSS: usize = MSS as usize;
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    let cwnd = |t: &T| t.s.tcp_info(h).unwrap().cwnd;
+    // Nine segments in all, so that no new data is left for Limited Transmit.
+    t.s.tcp_send(t.now, h, &[0u8; 9 * SMSS]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 3);
+    assert_eq!(cwnd(&t), 3 * SMSS);
+    for i in 1..=3 {
+        assert_eq!(t.send(S::new(1001, iss + 1 + i * MSS, ACK)).len(), 2);
+    }
+    assert_eq!(cwnd(&t), 6 * SMSS);
+    // Segments 3..9 are in flight (FlightSize 6·SMSS); segment 3 is lost.
+    let seg = |i: u32| iss + 1 + i * MSS;
+    let dup = || S::new(1001, seg(3), ACK);
+    assert!(t.send(dup()).is_empty());
+    assert!(t.send(dup()).is_empty());
+    let out = t.send(dup());
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        [(seg(3), SMSS)]
+    );
+    let info = t.s.tcp_info(h).unwrap();
+    assert!(info.in_recovery);
+    assert_eq!((info.ssthresh, info.cwnd), (3 * SMSS, 3 * SMSS + 3 * SMSS));
+    // A fourth duplicate inflates cwnd by SMSS (step 3).
+    assert!(t.send(dup()).is_empty());
+    assert_eq!(cwnd(&t), 7 * SMSS);
+    // A partial ACK of three segments (6 is lost too): segment 6 is resent, cwnd =
+    // 7·SMSS − 3·SMSS + SMSS.
+    let out = t.send(S::new(1001, seg(6), ACK));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        [(seg(6), SMSS)]
+    );
+    assert_eq!(cwnd(&t), 5 * SMSS);
+    assert!(t.s.tcp_info(h).unwrap().in_recovery);
+    // A partial ACK of 500 octets, less than SMSS: nothing is added back.
+    let out = t.send(S::new(1001, seg(6) + 500, ACK));
+    assert_eq!(out.first().map(|s| s.seq), Some(seg(6) + 500), "{out:?}");
+    assert_eq!(cwnd(&t), 5 * SMSS - 500);
+    assert!(t.s.tcp_info(h).unwrap().in_recovery);
+    // The full ACK ends the recovery.
+    t.send(S::new(1001, seg(9), ACK));
+    let info = t.s.tcp_info(h).unwrap();
+    assert!(!info.in_recovery);
+    assert_eq!(info.ssthresh, 3 * SMSS);
+}
+
 /// RFC 6582 § 4.1, the ACK heuristic: a loss of the first segment after `recover`, right
 /// after a recovery ended, is repaired by fast retransmit (its duplicate ACKs do not cover
 /// more than `recover`, but the full ACK before them advanced by at most 4·SMSS and cwnd is

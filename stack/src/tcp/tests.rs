@@ -1736,19 +1736,57 @@ fn rfc2018_case_3_every_other_segment_lost() {
     assert_eq!((out[0].ack, &out[0].sack[..]), (7500, &[(8000, 8500)][..]));
 }
 
+/// RFC 2018 § 4: the receiver sends as many SACK blocks as fit, the one holding the segment
+/// that drew the ACK first, then the most recently reported ones. Without timestamps, 40
+/// octets of options hold 4 blocks (2 + 4·8 = 34 octets).
+#[test]
+fn sack_blocks_fill_the_option_space_most_recent_first() {
+    let (mut t, _h, iss) = sack_receiver();
+    let seg = |t: &mut T, seq: u32| {
+        let out = t.send(S::new(seq, iss + 1, ACK).data(&[0u8; 500]));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].ack, 5000);
+        out[0].sack.clone()
+    };
+    // Five islands above the hole at 5000..5500, each its own range.
+    let mut expected: Vec<(u32, u32)> = Vec::new();
+    for seq in [5500, 6500, 7500, 8500, 9500] {
+        expected.insert(0, (seq, seq + 500));
+        expected.truncate(4);
+        assert_eq!(seg(&mut t, seq), expected, "after {seq}");
+    }
+    assert_eq!(
+        expected,
+        [(9500, 10_000), (8500, 9000), (7500, 8000), (6500, 7000)]
+    );
+    // 6000..6500 joins the two oldest islands: that block first, then the three most
+    // recently reported.
+    assert_eq!(
+        seg(&mut t, 6000),
+        [(5500, 7000), (9500, 10_000), (8500, 9000), (7500, 8000)]
+    );
+}
+
+/// With timestamps (12 octets with their padding), 3 blocks fit (12 + 2 + 3·8 = 38 ≤ 40),
+/// and 3 are sent once there are 3 ranges or more.
 #[test]
 fn sack_blocks_are_limited_to_what_fits_with_timestamps() {
     let mut t = T::new(Config::default());
     let (_, _h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(500).sack_ok().ts(1, 0));
+    let mut expected: Vec<(u32, u32)> = Vec::new();
     for (i, seq) in [1500u32, 2500, 3500, 4500, 5500].into_iter().enumerate() {
         let out = t.send(
             S::new(seq, iss + 1, ACK)
                 .ts(10 + i as u32, 0)
                 .data(&[0u8; 100]),
         );
-        assert!(out[0].sack.len() <= 3);
-        assert_eq!(out[0].sack[0], (seq, seq + 100));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].ts.is_some());
+        expected.insert(0, (seq, seq + 100));
+        expected.truncate(3);
+        assert_eq!(out[0].sack, expected, "after {seq}");
     }
+    assert_eq!(expected, [(5500, 5600), (4500, 4600), (3500, 3600)]);
 }
 
 /// A connection that offered SACK and MSS 1000 (no timestamps, IW10, no Nagle) and has

@@ -432,25 +432,61 @@ fn syn_flood_costs_bounded_memory_and_evicts_the_oldest() {
     assert_eq!(t.s.tcp_stats().syn_queue_evictions, 96);
 }
 
+/// While the accept queue is full, new SYNs are dropped and the ACK completing a handshake
+/// already under way is ignored (counted in `syn_dropped`): the connection stays in
+/// SYN-RECEIVED, retransmits its SYN-ACK, and completes once the application has accepted
+/// (see the module docs).
 #[test]
 fn full_accept_queue_holds_the_handshake() {
     let mut t = T::new(plain());
     let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 1).unwrap();
-    let (_, _h, _) = {
-        let mut syn = S::new(1, 0, SYN);
-        syn.sport = 1111;
-        let sa = t.send(syn)[0].clone();
-        let mut ack = S::new(2, sa.seq + 1, ACK);
-        ack.sport = 1111;
-        t.send(ack);
-        (l, 0, 0)
-    };
-    // Queue full (backlog 1, not accepted): a new SYN is dropped.
-    let mut syn = S::new(50, 0, SYN);
-    syn.sport = 2222;
-    assert!(t.send(syn).is_empty());
-    assert!(t.s.tcp_accept(l).unwrap().is_some());
+    let from = |port: u16, seg: S| S { sport: port, ..seg };
+    // Two handshakes under way; the first completes and fills the queue (backlog 1).
+    let sa1 = t.send(from(1111, S::new(1, 0, SYN)))[0].clone();
+    let sa2 = t.send(from(2222, S::new(500, 0, SYN)))[0].clone();
+    assert_eq!(
+        (sa1.flags, sa2.flags),
+        (fl(&[SYN, ACK]).0, fl(&[SYN, ACK]).0)
+    );
+    assert!(t.send(from(1111, S::new(2, sa1.seq + 1, ACK))).is_empty());
+    assert_eq!(t.events(), vec![Event::TcpIncoming(l)]);
+    // A new SYN is dropped.
+    assert!(t.send(from(3333, S::new(50, 0, SYN))).is_empty());
+    assert_eq!(t.s.tcp_stats().syn_dropped, 1);
+    // The second handshake's ACK is held: no answer, the connection stays half-open.
+    let second =
+        *t.s.tcp
+            .by_tuple
+            .get(&(SocketAddrV4::new(HOST, PORT), SocketAddrV4::new(PEER, 2222)))
+            .unwrap();
+    assert!(t.send(from(2222, S::new(501, sa2.seq + 1, ACK))).is_empty());
+    assert_eq!(t.s.tcp_stats().syn_dropped, 2);
+    assert_eq!(t.state(second), Some(TcpState::SynReceived));
+    assert!(t.events().is_empty());
+    // The application accepts the first: the queue has room again.
+    let (first, remote) = t.s.tcp_accept(l).unwrap().unwrap();
+    assert_eq!(
+        (remote.port(), t.state(first)),
+        (1111, Some(TcpState::Established))
+    );
     assert!(t.s.tcp_accept(l).unwrap().is_none());
+    // The second connection's SYN-ACK is retransmitted after its RTO (1 s); the peer's ACK
+    // for it completes the handshake.
+    let out = t.advance(Duration::from_millis(1001));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.dport, s.seq, s.flags))
+            .collect::<Vec<_>>(),
+        [(2222, sa2.seq, fl(&[SYN, ACK]).0)]
+    );
+    assert!(t.send(from(2222, S::new(501, sa2.seq + 1, ACK))).is_empty());
+    assert_eq!(t.state(second), Some(TcpState::Established));
+    assert_eq!(t.events(), vec![Event::TcpIncoming(l)]);
+    assert_eq!(
+        t.s.tcp_accept(l).unwrap(),
+        Some((second, SocketAddrV4::new(PEER, 2222)))
+    );
+    assert_eq!(t.s.tcp_stats().syn_dropped, 2);
 }
 
 // ------------------------------------------------------------------ SYN-SENT

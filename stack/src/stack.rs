@@ -432,8 +432,10 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// A stack with no interfaces.
-    pub fn new(config: Config) -> Stack {
+    /// A stack with no interfaces. A TCP [`ack_delay`](crate::TcpConfig::ack_delay) of
+    /// 500 ms or more is cut to [`MAX_ACK_DELAY`](crate::tcp::MAX_ACK_DELAY).
+    pub fn new(mut config: Config) -> Stack {
+        config.tcp.ack_delay = config.tcp.ack_delay.min(crate::tcp::MAX_ACK_DELAY);
         let mut rng = Rng::new(config.seed);
         let next_ip_id = rng.next_u64() as u16;
         let tcp = TcpTable::new(rng.next_u64(), rng.next_u64());

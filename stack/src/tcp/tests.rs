@@ -701,6 +701,23 @@ fn data_is_delivered_and_acked_every_second_segment_or_after_the_delay() {
     );
 }
 
+/// RFC 9293 § 3.8.6.3 MUST-40: the ACK delay must be less than 0.5 s. A configured delay
+/// of 2 s is cut below it.
+#[test]
+fn a_long_ack_delay_is_cut_below_half_a_second() {
+    let mut c = plain();
+    c.tcp.ack_delay = Duration::from_secs(2);
+    let mut t = T::new(c);
+    assert!(t.s.config().tcp.ack_delay < Duration::from_millis(500));
+    let (h, iss) = t.established(1000);
+    let out = t.send(S::new(1001, iss + 1, fl(&[ACK, PSH])).data(b"abc"));
+    assert!(out.is_empty(), "a small segment: the ACK is delayed");
+    assert_eq!(t.events(), vec![Event::TcpReadable(h)]);
+    let out = t.advance(Duration::from_micros(499_999));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].ack, out[0].flags), (1004, ACK.0));
+}
+
 #[test]
 fn the_input_fast_path_checks_what_the_general_path_checks() {
     let mut t = T::new(plain());

@@ -583,9 +583,10 @@ impl Stack {
     /// A frame arrived on `iface`. Never panics, whatever the bytes.
     ///
     /// Dispatch: ARP to [`arp`](crate::arp); IPv4 to the IP layer, which checks, reassembles,
-    /// forwards or delivers by protocol — ICMP, IGMP, UDP; TCP (protocol 6) goes through the
-    /// hook where the `tcp` module will sit and is answered with ICMP protocol unreachable
-    /// until then [RFC 1122 § 3.2.2.1]. Other EtherTypes are dropped.
+    /// forwards or delivers by protocol — ICMP, IGMP, UDP, and TCP to
+    /// [`tcp`](crate::tcp) (a segment for no connection or listener draws a reset, RFC 9293
+    /// § 3.10.7.1); a unicast datagram of any other protocol is answered with ICMP protocol
+    /// unreachable [RFC 1122 § 3.2.2.1]. Other EtherTypes are dropped.
     pub fn handle_frame(&mut self, now: Instant, iface: InterfaceId, frame: &[u8]) {
         self.stats.frames_in += 1;
         let Some(ifc) = self.interfaces.get(iface.0) else {

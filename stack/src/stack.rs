@@ -432,8 +432,10 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// A stack with no interfaces.
-    pub fn new(config: Config) -> Stack {
+    /// A stack with no interfaces. A TCP [`ack_delay`](crate::TcpConfig::ack_delay) of
+    /// 500 ms or more is cut to [`MAX_ACK_DELAY`](crate::tcp::MAX_ACK_DELAY).
+    pub fn new(mut config: Config) -> Stack {
+        config.tcp.ack_delay = config.tcp.ack_delay.min(crate::tcp::MAX_ACK_DELAY);
         let mut rng = Rng::new(config.seed);
         let next_ip_id = rng.next_u64() as u16;
         let tcp = TcpTable::new(rng.next_u64(), rng.next_u64());
@@ -581,9 +583,10 @@ impl Stack {
     /// A frame arrived on `iface`. Never panics, whatever the bytes.
     ///
     /// Dispatch: ARP to [`arp`](crate::arp); IPv4 to the IP layer, which checks, reassembles,
-    /// forwards or delivers by protocol — ICMP, IGMP, UDP; TCP (protocol 6) goes through the
-    /// hook where the `tcp` module will sit and is answered with ICMP protocol unreachable
-    /// until then [RFC 1122 § 3.2.2.1]. Other EtherTypes are dropped.
+    /// forwards or delivers by protocol — ICMP, IGMP, UDP, and TCP to
+    /// [`tcp`](crate::tcp) (a segment for no connection or listener draws a reset, RFC 9293
+    /// § 3.10.7.1); a unicast datagram of any other protocol is answered with ICMP protocol
+    /// unreachable [RFC 1122 § 3.2.2.1]. Other EtherTypes are dropped.
     pub fn handle_frame(&mut self, now: Instant, iface: InterfaceId, frame: &[u8]) {
         self.stats.frames_in += 1;
         let Some(ifc) = self.interfaces.get(iface.0) else {

@@ -984,7 +984,8 @@ impl Tcb {
         let smss = self.smss();
         let advanced = ack > self.snd_una;
         if advanced {
-            let acked = ack - self.snd_una;
+            // The SYN's octet is no data: cwnd is IW once the handshake is over [RFC 5681 § 3.1].
+            let acked = (ack - self.snd_una) - usize::from(self.snd_una == self.iss);
             self.cc.last_advance = acked;
             let fin_seq = self.fin_seq();
             if ack > self.send_seq {
@@ -1042,7 +1043,7 @@ impl Tcb {
                     }
                 }
             }
-            self.rtt.backoffs = 0;
+            // The RTO stays backed off until an RTT sample (`rtt.sample`) [RFC 9293 § 3.8.2].
             self.persist_backoff = 0;
             if self.snd_una == self.snd_max {
                 self.retransmit_at = None;

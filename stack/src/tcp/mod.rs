@@ -101,6 +101,10 @@ impl Default for KeepAlive {
 /// (larger sizes are cut to it): 4 MiB, a window scale of 7 [RFC 7323 § 2.3].
 pub const MAX_RECEIVE_BUFFER: usize = 4 << 20;
 
+/// The longest delayed-ACK delay, 499 ms: [`TcpConfig::ack_delay`] is cut to it, the delay
+/// being bound to less than 0.5 s [RFC 9293 § 3.8.6.3 MUST-40].
+pub const MAX_ACK_DELAY: Duration = Duration::from_millis(499);
+
 /// Options of one socket that are fixed when its connection opens: given to
 /// [`Stack::tcp_connect_with`] for an active open, or to a listener
 /// ([`Stack::tcp_listen_with`], [`Stack::tcp_set_receive_buffer`]) for the connections its
@@ -152,8 +156,9 @@ pub struct TcpConfig {
     /// Maximum segment lifetime; TIME-WAIT lasts 2·MSL [RFC 9293 § 3.4.2: 2 minutes is the
     /// RFC's engineering choice; 60 s here, as most systems].
     pub msl: Duration,
-    /// Delayed-ACK bound (at most 500 ms by RFC 1122 § 4.2.3.2; 200 ms by default). Zero
-    /// acknowledges every segment at once.
+    /// Delayed-ACK bound (200 ms by default). Zero acknowledges every segment at once. The
+    /// delay must be less than 0.5 s [RFC 9293 § 3.8.6.3 MUST-40, RFC 1122 § 4.2.3.2]: a
+    /// longer one is cut to [`MAX_ACK_DELAY`] when the [`Stack`] is made.
     pub ack_delay: Duration,
     /// Nagle's algorithm for new connections [RFC 896]; see [`Stack::tcp_set_nodelay`].
     pub nagle: bool,

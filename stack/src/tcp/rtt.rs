@@ -15,7 +15,8 @@ pub(crate) struct RttEstimator {
     rttvar: u64,
     rto: u64,
     min_rto: u64,
-    /// Consecutive backoffs since the last new acknowledgment.
+    /// Consecutive backoffs since the last RTT sample: the backed-off RTO is kept until a
+    /// segment sent once is acknowledged (Karn's algorithm; RFC 6298 § 5, RFC 9293 § 3.8.2).
     pub(crate) backoffs: u32,
 }
 

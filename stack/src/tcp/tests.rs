@@ -401,48 +401,98 @@ fn syn_flood_costs_bounded_memory_and_evicts_the_oldest() {
     c.tcp.max_syn_backlog = 4;
     let mut t = T::new(c);
     let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+    let from = |port: u16, seg: S| S { sport: port, ..seg };
+    // 100 SYNs from ports 10000..10099, the SYN-ACK of each remembered (its ISS).
+    let mut iss = Vec::new();
     for i in 0..100u16 {
-        let mut syn = S::new(u32::from(i) * 1000, 0, SYN);
-        syn.sport = 10_000 + i;
-        t.send(syn);
+        let out = t.send(from(10_000 + i, S::new(u32::from(i) * 1000, 0, SYN)));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].flags, fl(&[SYN, ACK]).0);
+        iss.push(out[0].seq);
     }
     assert_eq!(t.s.tcp_connection_count(), 4);
     assert_eq!(t.s.tcp_stats().syn_queue_evictions, 96);
-    // The newest half-open ones survive: port 10099's handshake completes.
-    let mut syn = S::new(1, 0, SYN);
-    syn.sport = 20_000;
-    let sa = t.send(syn)[0].clone();
-    let mut ack = S::new(2, sa.seq + 1, ACK);
-    ack.sport = 20_000;
-    t.send(ack);
-    let (_, remote) = t.s.tcp_accept(l).unwrap().unwrap();
-    assert_eq!(remote.port(), 20_000);
-    // An ACK for an evicted half-open connection gets a reset.
-    let mut stray = S::new(1, 5, ACK);
-    stray.sport = 10_000;
-    let out = t.send(stray);
-    assert_eq!(out[0].flags, RST.0);
+    // The final ACK of the handshake from port 10000 + i.
+    let ack = |i: u16| {
+        let seq = u32::from(i) * 1000 + 1;
+        from(10_000 + i, S::new(seq, iss[usize::from(i)] + 1, ACK))
+    };
+    // The oldest half-open connections were evicted: their (correct) ACKs find only the
+    // listener, which answers an ACK with a reset <SEQ=SEG.ACK><CTL=RST>.
+    for i in [0u16, 1, 95] {
+        let out = t.send(ack(i));
+        assert_eq!(out.len(), 1, "port {}: {out:?}", 10_000 + i);
+        assert_eq!(
+            (out[0].dport, out[0].seq, out[0].flags),
+            (10_000 + i, iss[usize::from(i)] + 1, RST.0)
+        );
+    }
+    assert!(t.s.tcp_accept(l).unwrap().is_none());
+    // The four newest survived: each handshake completes and is accepted.
+    for i in 96..100u16 {
+        assert!(t.send(ack(i)).is_empty());
+        let (h, remote) = t.s.tcp_accept(l).unwrap().unwrap();
+        assert_eq!(remote.port(), 10_000 + i);
+        assert_eq!(t.state(h), Some(TcpState::Established));
+    }
+    assert_eq!(t.s.tcp_stats().syn_queue_evictions, 96);
 }
 
+/// While the accept queue is full, new SYNs are dropped and the ACK completing a handshake
+/// already under way is ignored (counted in `syn_dropped`): the connection stays in
+/// SYN-RECEIVED, retransmits its SYN-ACK, and completes once the application has accepted
+/// (see the module docs).
 #[test]
 fn full_accept_queue_holds_the_handshake() {
     let mut t = T::new(plain());
     let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 1).unwrap();
-    let (_, _h, _) = {
-        let mut syn = S::new(1, 0, SYN);
-        syn.sport = 1111;
-        let sa = t.send(syn)[0].clone();
-        let mut ack = S::new(2, sa.seq + 1, ACK);
-        ack.sport = 1111;
-        t.send(ack);
-        (l, 0, 0)
-    };
-    // Queue full (backlog 1, not accepted): a new SYN is dropped.
-    let mut syn = S::new(50, 0, SYN);
-    syn.sport = 2222;
-    assert!(t.send(syn).is_empty());
-    assert!(t.s.tcp_accept(l).unwrap().is_some());
+    let from = |port: u16, seg: S| S { sport: port, ..seg };
+    // Two handshakes under way; the first completes and fills the queue (backlog 1).
+    let sa1 = t.send(from(1111, S::new(1, 0, SYN)))[0].clone();
+    let sa2 = t.send(from(2222, S::new(500, 0, SYN)))[0].clone();
+    assert_eq!(
+        (sa1.flags, sa2.flags),
+        (fl(&[SYN, ACK]).0, fl(&[SYN, ACK]).0)
+    );
+    assert!(t.send(from(1111, S::new(2, sa1.seq + 1, ACK))).is_empty());
+    assert_eq!(t.events(), vec![Event::TcpIncoming(l)]);
+    // A new SYN is dropped.
+    assert!(t.send(from(3333, S::new(50, 0, SYN))).is_empty());
+    assert_eq!(t.s.tcp_stats().syn_dropped, 1);
+    // The second handshake's ACK is held: no answer, the connection stays half-open.
+    let second =
+        *t.s.tcp
+            .by_tuple
+            .get(&(SocketAddrV4::new(HOST, PORT), SocketAddrV4::new(PEER, 2222)))
+            .unwrap();
+    assert!(t.send(from(2222, S::new(501, sa2.seq + 1, ACK))).is_empty());
+    assert_eq!(t.s.tcp_stats().syn_dropped, 2);
+    assert_eq!(t.state(second), Some(TcpState::SynReceived));
+    assert!(t.events().is_empty());
+    // The application accepts the first: the queue has room again.
+    let (first, remote) = t.s.tcp_accept(l).unwrap().unwrap();
+    assert_eq!(
+        (remote.port(), t.state(first)),
+        (1111, Some(TcpState::Established))
+    );
     assert!(t.s.tcp_accept(l).unwrap().is_none());
+    // The second connection's SYN-ACK is retransmitted after its RTO (1 s); the peer's ACK
+    // for it completes the handshake.
+    let out = t.advance(Duration::from_millis(1001));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.dport, s.seq, s.flags))
+            .collect::<Vec<_>>(),
+        [(2222, sa2.seq, fl(&[SYN, ACK]).0)]
+    );
+    assert!(t.send(from(2222, S::new(501, sa2.seq + 1, ACK))).is_empty());
+    assert_eq!(t.state(second), Some(TcpState::Established));
+    assert_eq!(t.events(), vec![Event::TcpIncoming(l)]);
+    assert_eq!(
+        t.s.tcp_accept(l).unwrap(),
+        Some((second, SocketAddrV4::new(PEER, 2222)))
+    );
+    assert_eq!(t.s.tcp_stats().syn_dropped, 2);
 }
 
 // ------------------------------------------------------------------ SYN-SENT
@@ -657,6 +707,23 @@ fn data_is_delivered_and_acked_every_second_segment_or_after_the_delay() {
     );
 }
 
+/// RFC 9293 § 3.8.6.3 MUST-40: the ACK delay must be less than 0.5 s. A configured delay
+/// of 2 s is cut below it.
+#[test]
+fn a_long_ack_delay_is_cut_below_half_a_second() {
+    let mut c = plain();
+    c.tcp.ack_delay = Duration::from_secs(2);
+    let mut t = T::new(c);
+    assert!(t.s.config().tcp.ack_delay < Duration::from_millis(500));
+    let (h, iss) = t.established(1000);
+    let out = t.send(S::new(1001, iss + 1, fl(&[ACK, PSH])).data(b"abc"));
+    assert!(out.is_empty(), "a small segment: the ACK is delayed");
+    assert_eq!(t.events(), vec![Event::TcpReadable(h)]);
+    let out = t.advance(Duration::from_micros(499_999));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].ack, out[0].flags), (1004, ACK.0));
+}
+
 #[test]
 fn the_input_fast_path_checks_what_the_general_path_checks() {
     let mut t = T::new(plain());
@@ -831,6 +898,56 @@ fn sending_data_and_retransmission_with_karn_and_backoff() {
     t.send(S::new(1001, iss + 6, ACK));
     assert!(t.advance(Duration::from_secs(10)).is_empty());
     assert_eq!(t.s.tcp_stats().timeouts, 2);
+}
+
+/// Karn's rule [RFC 6298 § 3]: the ACK of a retransmitted segment gives no RTT sample (it is
+/// ambiguous which transmission it answers), and the backed-off RTO is kept until a segment
+/// sent once is acknowledged [§ 5, note after (5.7)]; that one gives a sample (§ 2.3) and the
+/// RTO collapses. Timestamps are off, so only the timed segment can give samples. The
+/// expected values are those of the RFC 6298 § 2 formulas (G of 1 ms, RTO floor 200 ms
+/// here).
+#[test]
+fn karn_no_rtt_sample_from_a_retransmitted_segment() {
+    let ms = Duration::from_millis;
+    let mut c = plain();
+    c.tcp.min_rto = ms(200);
+    let mut t = T::new(c);
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 8).unwrap();
+    // The handshake takes 100 ms: R = 100 ms, SRTT = R, RTTVAR = R/2 (2.2), RTO =
+    // SRTT + 4·RTTVAR = 300 ms.
+    let out = t.send(S::new(1000, 0, SYN).mss(1460));
+    let iss = out[0].seq;
+    t.now += ms(100);
+    assert!(t.send(S::new(1001, iss + 1, ACK)).is_empty());
+    let (h, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!((info.srtt, info.rto), (Some(ms(100)), ms(300)));
+    // "hello" is lost: retransmitted after one RTO, and the RTO doubles (5.5).
+    t.s.tcp_send(t.now, h, b"hello").unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    let out = t.advance(ms(300));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].seq, &out[0].payload[..]), (iss + 1, &b"hello"[..]));
+    assert_eq!(t.s.tcp_info(h).unwrap().rto, ms(600));
+    // Its ACK 150 ms later (450 ms after the first transmission): no sample, SRTT is still
+    // 100 ms and the RTO stays backed off.
+    assert!(t.advance(ms(150)).is_empty());
+    assert!(t.send(S::new(1001, iss + 6, ACK)).is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!((info.srtt, info.rto), (Some(ms(100)), ms(600)), "{info:?}");
+    // A fresh segment acknowledged after 300 ms is a sample R = 300 ms (2.3):
+    // RTTVAR = 3/4·50 + 1/4·|100 − 300| = 87.5 ms, SRTT = 7/8·100 + 1/8·300 = 125 ms,
+    // RTO = 125 + 4·87.5 = 475 ms.
+    t.s.tcp_send(t.now, h, b"world").unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out.len(), out[0].seq), (1, iss + 6), "{out:?}");
+    t.now += ms(300);
+    assert!(t.send(S::new(1001, iss + 11, ACK)).is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!(
+        (info.srtt, info.rto),
+        (Some(ms(125)), Duration::from_micros(475_000))
+    );
 }
 
 #[test]
@@ -1218,6 +1335,69 @@ fn fast_retransmit_and_newreno_recovery() {
     let info = t.s.tcp_info(h).unwrap();
     t.send(S::new(1001, hole + 1460 + info.unacknowledged as u32, ACK));
     assert!(!t.s.tcp_info(h).unwrap().in_recovery);
+}
+
+/// NewReno's window through a recovery [RFC 6582 § 3.2; RFC 5681 § 3.1, 3.2], without SACK,
+/// every value from the RFCs' formulas: SMSS 1460, IW 3·SMSS; slow start grows cwnd by SMSS
+/// per ACK of a full segment; on the third duplicate ACK ssthresh = max(FlightSize / 2,
+/// 2·SMSS) and cwnd = ssthresh + 3·SMSS; each further duplicate adds SMSS; a partial ACK
+/// deflates cwnd by the octets it acknowledges and adds SMSS back when they are at least one
+/// SMSS (step 4).
+#[test]
+fn newreno_partial_acks_deflate_the_window() {
+    const MSS: u32 = 1460;
+    const SMSS: usize = MSS as usize;
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    let cwnd = |t: &T| t.s.tcp_info(h).unwrap().cwnd;
+    // Nine segments in all, so that no new data is left for Limited Transmit.
+    t.s.tcp_send(t.now, h, &[0u8; 9 * SMSS]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 3);
+    assert_eq!(cwnd(&t), 3 * SMSS);
+    for i in 1..=3 {
+        assert_eq!(t.send(S::new(1001, iss + 1 + i * MSS, ACK)).len(), 2);
+    }
+    assert_eq!(cwnd(&t), 6 * SMSS);
+    // Segments 3..9 are in flight (FlightSize 6·SMSS); segment 3 is lost.
+    let seg = |i: u32| iss + 1 + i * MSS;
+    let dup = || S::new(1001, seg(3), ACK);
+    assert!(t.send(dup()).is_empty());
+    assert!(t.send(dup()).is_empty());
+    let out = t.send(dup());
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        [(seg(3), SMSS)]
+    );
+    let info = t.s.tcp_info(h).unwrap();
+    assert!(info.in_recovery);
+    assert_eq!((info.ssthresh, info.cwnd), (3 * SMSS, 3 * SMSS + 3 * SMSS));
+    // A fourth duplicate inflates cwnd by SMSS (step 3).
+    assert!(t.send(dup()).is_empty());
+    assert_eq!(cwnd(&t), 7 * SMSS);
+    // A partial ACK of three segments (6 is lost too): segment 6 is resent, cwnd =
+    // 7·SMSS − 3·SMSS + SMSS.
+    let out = t.send(S::new(1001, seg(6), ACK));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        [(seg(6), SMSS)]
+    );
+    assert_eq!(cwnd(&t), 5 * SMSS);
+    assert!(t.s.tcp_info(h).unwrap().in_recovery);
+    // A partial ACK of 500 octets, less than SMSS: nothing is added back.
+    let out = t.send(S::new(1001, seg(6) + 500, ACK));
+    assert_eq!(out.first().map(|s| s.seq), Some(seg(6) + 500), "{out:?}");
+    assert_eq!(cwnd(&t), 5 * SMSS - 500);
+    assert!(t.s.tcp_info(h).unwrap().in_recovery);
+    // The full ACK ends the recovery.
+    t.send(S::new(1001, seg(9), ACK));
+    let info = t.s.tcp_info(h).unwrap();
+    assert!(!info.in_recovery);
+    assert_eq!(info.ssthresh, 3 * SMSS);
 }
 
 /// RFC 6582 § 4.1, the ACK heuristic: a loss of the first segment after `recover`, right
@@ -1643,19 +1823,57 @@ fn rfc2018_case_3_every_other_segment_lost() {
     assert_eq!((out[0].ack, &out[0].sack[..]), (7500, &[(8000, 8500)][..]));
 }
 
+/// RFC 2018 § 4: the receiver sends as many SACK blocks as fit, the one holding the segment
+/// that drew the ACK first, then the most recently reported ones. Without timestamps, 40
+/// octets of options hold 4 blocks (2 + 4·8 = 34 octets).
+#[test]
+fn sack_blocks_fill_the_option_space_most_recent_first() {
+    let (mut t, _h, iss) = sack_receiver();
+    let seg = |t: &mut T, seq: u32| {
+        let out = t.send(S::new(seq, iss + 1, ACK).data(&[0u8; 500]));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].ack, 5000);
+        out[0].sack.clone()
+    };
+    // Five islands above the hole at 5000..5500, each its own range.
+    let mut expected: Vec<(u32, u32)> = Vec::new();
+    for seq in [5500, 6500, 7500, 8500, 9500] {
+        expected.insert(0, (seq, seq + 500));
+        expected.truncate(4);
+        assert_eq!(seg(&mut t, seq), expected, "after {seq}");
+    }
+    assert_eq!(
+        expected,
+        [(9500, 10_000), (8500, 9000), (7500, 8000), (6500, 7000)]
+    );
+    // 6000..6500 joins the two oldest islands: that block first, then the three most
+    // recently reported.
+    assert_eq!(
+        seg(&mut t, 6000),
+        [(5500, 7000), (9500, 10_000), (8500, 9000), (7500, 8000)]
+    );
+}
+
+/// With timestamps (12 octets with their padding), 3 blocks fit (12 + 2 + 3·8 = 38 ≤ 40),
+/// and 3 are sent once there are 3 ranges or more.
 #[test]
 fn sack_blocks_are_limited_to_what_fits_with_timestamps() {
     let mut t = T::new(Config::default());
     let (_, _h, iss) = t.accepted(999, S::new(999, 0, SYN).mss(500).sack_ok().ts(1, 0));
+    let mut expected: Vec<(u32, u32)> = Vec::new();
     for (i, seq) in [1500u32, 2500, 3500, 4500, 5500].into_iter().enumerate() {
         let out = t.send(
             S::new(seq, iss + 1, ACK)
                 .ts(10 + i as u32, 0)
                 .data(&[0u8; 100]),
         );
-        assert!(out[0].sack.len() <= 3);
-        assert_eq!(out[0].sack[0], (seq, seq + 100));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].ts.is_some());
+        expected.insert(0, (seq, seq + 100));
+        expected.truncate(3);
+        assert_eq!(out[0].sack, expected, "after {seq}");
     }
+    assert_eq!(expected, [(5500, 5600), (4500, 4600), (3500, 3600)]);
 }
 
 /// A connection that offered SACK and MSS 1000 (no timestamps, IW10, no Nagle) and has

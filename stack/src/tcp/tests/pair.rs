@@ -201,7 +201,12 @@ fn connection_churn_leaves_no_state_behind() {
     assert_eq!(net.stack(a).tcp_connection_count(), 0, "TIME-WAIT ended");
     assert_eq!(net.stack(b).tcp_connection_count(), 0);
     assert_eq!(net.stack(b).tcp_state(l), Some(TcpState::Listen));
-    assert_eq!(net.stack(a).poll_timeout(), net.stack(a).poll_timeout());
+    // No timer is left either (no TCP timer, nor any other: ARP is resolved).
+    for n in [a, b] {
+        assert_eq!(net.stack(n).tcp_next_deadline(), None);
+        assert_eq!(net.stack(n).poll_timeout(), None);
+        net.stack(n).check_invariants();
+    }
 }
 
 proptest! {

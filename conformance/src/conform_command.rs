@@ -1,5 +1,5 @@
 //! `wirecheck conform` and `wirecheck replay`: argument handling and output around the
-//! library's [`driver`](wirecheck_conformance::conform::driver).
+//! library's [`wirecheck_conformance::conform::driver`].
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddrV4;

@@ -3,11 +3,11 @@
 //! the script line and the expected and actual values field by field.
 //!
 //! It owns the run's timeline and the peer's side of the wire:
-//! - inbound lines (`<`) are built as whole Ethernet frames ([`frames`]) and injected at their
+//! - inbound lines (`<`) are built as whole Ethernet frames (`frames`) and injected at their
 //!   script time;
 //! - outbound lines (`>`) are matched against the first frame the target sent, within the
-//!   timing tolerance, field by field ([`observe`]);
-//! - socket calls are translated to [`SocketCall`]s and their results compared ([`calls`]);
+//!   timing tolerance, field by field (`observe`);
+//! - socket calls are translated to [`SocketCall`]s and their results compared (`calls`);
 //!   a call on a blocking descriptor that would block is retried as time passes and packets
 //!   arrive, as the kernel would have blocked;
 //! - with `--arp=auto` the runner answers the target's ARP requests for every address it

@@ -244,6 +244,9 @@ pub(crate) struct Congestion {
     pub(crate) last_advance: usize,
     /// Octets acknowledged in congestion avoidance since cwnd last grew.
     bytes_acked: usize,
+    /// Octets Limited Transmit sent beyond cwnd since the cumulative ACK last advanced
+    /// [RFC 3042]: not part of FlightSize when ssthresh is set [RFC 5681 § 3.2 step 2].
+    pub(crate) limited_transmit_sent: usize,
 }
 
 impl Congestion {
@@ -258,6 +261,7 @@ impl Congestion {
             recover: iss,
             last_advance: 0,
             bytes_acked: 0,
+            limited_transmit_sent: 0,
         }
     }
 
@@ -276,6 +280,7 @@ impl Congestion {
     /// min(N, SMSS) per ACK; congestion avoidance by SMSS per cwnd acknowledged.
     pub(crate) fn on_new_ack(&mut self, acked: usize, smss: usize) {
         self.dup_acks = 0;
+        self.limited_transmit_sent = 0;
         if self.cwnd < self.ssthresh {
             self.cwnd += acked.min(smss);
         } else {
@@ -303,6 +308,7 @@ impl Congestion {
         });
         self.recover = snd_max;
         self.bytes_acked = 0;
+        self.limited_transmit_sent = 0;
     }
 
     /// A retransmission sent after the latest reduction was lost (see [`RetransmitMarks`]):
@@ -339,6 +345,7 @@ impl Congestion {
         self.recover = snd_max;
         self.dup_acks = 0;
         self.bytes_acked = 0;
+        self.limited_transmit_sent = 0;
     }
 }
 

@@ -1252,8 +1252,10 @@ impl Tcb {
         // Recovery takes over from a probe episode [RFC 8985 § 7.4].
         self.tlp_at = None;
         self.tlp_end = None;
+        // Data sent by Limited Transmit is left out of FlightSize [RFC 5681 § 3.2 step 2].
+        let flight = self.flight().saturating_sub(self.cc.limited_transmit_sent);
         self.cc
-            .enter_recovery(self.flight(), smss, self.snd_una, self.snd_max);
+            .enter_recovery(flight, smss, self.snd_una, self.snd_max);
         self.rtt_timing = None;
         if self.sack {
             // The first segment presumed lost goes at once, whatever pipe says
@@ -1592,6 +1594,14 @@ impl Tcb {
             let n = self.transmit(ctx, self.snd_nxt, len);
             if n == 0 {
                 break;
+            }
+            if limited_transmit > 0 {
+                // What went beyond cwnd, to leave out of FlightSize at fast retransmit.
+                let cwnd_edge = self.snd_una + self.cc.cwnd;
+                let end = self.snd_nxt + n;
+                if end > cwnd_edge {
+                    self.cc.limited_transmit_sent += end - self.snd_nxt.max(cwnd_edge);
+                }
             }
             self.snd_nxt += n;
             self.snd_max = self.snd_max.max(self.snd_nxt);

@@ -3,7 +3,7 @@
 //! RFC 6528: the connection table and listeners, the application calls, and the glue between
 //! the IP layer and the per-connection state machines. One submodule per concern:
 //!
-//! - [`connection`](self::connection): the TCB, segment arrival (§ 3.10.7), output, timers;
+//! - `connection`: the TCB, segment arrival (§ 3.10.7), output, timers;
 //! - `segment`: decoded arriving segments and segments to send;
 //! - `buffer`: bounded send and receive buffers (with out-of-order ranges for SACK);
 //! - `rtt`: the retransmission timeout (RFC 6298);

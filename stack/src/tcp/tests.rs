@@ -1328,6 +1328,9 @@ fn fast_retransmit_and_newreno_recovery() {
     assert_eq!(out3[0].seq, hole);
     assert!(t.s.tcp_info(h).unwrap().in_recovery);
     assert_eq!(t.s.tcp_stats().fast_retransmits, 1);
+    // ssthresh = FlightSize / 2 with FlightSize the 6 segments sent before the duplicates:
+    // the two Limited Transmit sent are left out [RFC 5681 § 3.2 step 2].
+    assert_eq!(t.s.tcp_info(h).unwrap().ssthresh, 6 * 1460 / 2);
     // Partial ACK: the next hole is retransmitted at once [RFC 6582].
     let out = t.send(S::new(1001, hole + 1460, ACK));
     assert!(out.iter().any(|s| s.seq == hole + 1460), "{out:?}");
@@ -2046,16 +2049,16 @@ fn a_lost_retransmission_is_resent_once_later_data_is_sacked() {
         &t.send(sack_ack(base, base, &[(1000, 10_000)])),
         base,
     ));
+    // 2·SMSS of the data sent after the retransmission SACKed: no proof of its loss yet.
+    let out = offsets(
+        &t.send(sack_ack(base, base, &[(1000, sent_before + 2000)])),
+        base,
+    );
+    assert!(!out.contains(&(0, 1000)), "{out:?}");
+    assert_eq!(t.s.tcp_stats().lost_retransmissions, 0);
+    sent.extend(out);
     let highest = sent.iter().map(|&(o, n)| o + n as u32).max().unwrap();
     assert!(highest >= sent_before + 3000, "{sent:?}");
-    // 2·SMSS of the data sent after the retransmission SACKed: no proof of its loss yet.
-    let out = t.send(sack_ack(base, base, &[(1000, sent_before + 2000)]));
-    assert!(
-        !offsets(&out, base).contains(&(0, 1000)),
-        "{:?}",
-        offsets(&out, base)
-    );
-    assert_eq!(t.s.tcp_stats().lost_retransmissions, 0);
     // More than 2·SMSS: segment 0 goes again, at once.
     let out = t.send(sack_ack(base, base, &[(1000, sent_before + 3000)]));
     assert_eq!(offsets(&out, base).first(), Some(&(0, 1000)));

@@ -25,6 +25,15 @@ use crate::stack::NetworkError;
 /// The MSS assumed when the peer sends none [RFC 9293 § 3.7.1, MUST-15].
 pub(crate) const DEFAULT_MSS: usize = 536;
 
+/// A tail loss probe sent [RFC 8985 § 7.3]: its octets, and whether they had been sent before
+/// (TLP.is_retrans). `end` is TLP.end_seq, SND.MAX after the probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TailLossProbe {
+    start: Seq,
+    end: Seq,
+    retransmitted: bool,
+}
+
 /// WCDelAckT of RFC 8985 § 7.2: the longest a receiver may delay an ACK, added to the probe
 /// timeout when a single segment is in flight (the ACK for it may be delayed).
 const WORST_CASE_DELAYED_ACK: Duration = Duration::from_millis(200);
@@ -223,9 +232,8 @@ pub(crate) struct Tcb {
     retransmits: RetransmitMarks,
     /// When a tail loss probe goes, if no ACK comes first [RFC 8985 § 7.2].
     tlp_at: Option<Instant>,
-    /// TLP.end_seq [RFC 8985 § 7]: SND.MAX after the probe, while its episode lasts, and
-    /// whether the probe was a retransmission (TLP.is_retrans).
-    tlp_end: Option<(Seq, bool)>,
+    /// The probe sent, while its episode lasts [RFC 8985 § 7].
+    tlp: Option<TailLossProbe>,
     // Application.
     want_writable: bool,
     // Urgent data [RFC 9293 § 3.8.5, RFC 6093]: the sequence number just past the last
@@ -316,7 +324,7 @@ impl Tcb {
             scoreboard: Scoreboard::default(),
             retransmits: RetransmitMarks::default(),
             tlp_at: None,
-            tlp_end: None,
+            tlp: None,
             want_writable: false,
             snd_up: None,
             rcv_up: None,
@@ -1115,7 +1123,7 @@ impl Tcb {
             && self.sack
             && matches!(self.state, TcpState::Established | TcpState::CloseWait)
             && self.cc.recovery.is_none()
-            && self.tlp_end.is_none()
+            && self.tlp.is_none()
             && self.snd_nxt == self.snd_max
             && self.snd_max > self.snd_una
             && self.snd_wnd > 0
@@ -1138,7 +1146,7 @@ impl Tcb {
     /// timer restarts.
     fn send_tail_loss_probe(&mut self, ctx: &mut Ctx<'_>) {
         if !(self.cc.recovery.is_none()
-            && self.tlp_end.is_none()
+            && self.tlp.is_none()
             && self.snd_nxt == self.snd_max
             && self.snd_max > self.snd_una
             && matches!(self.state, TcpState::Established | TcpState::CloseWait))
@@ -1149,24 +1157,29 @@ impl Tcb {
         let unsent = (self.send_seq + self.send.len()).max(self.snd_nxt) - self.snd_nxt;
         let room = (self.snd_una + self.snd_wnd).max(self.snd_nxt) - self.snd_nxt;
         let retransmitted = unsent == 0 || room == 0;
-        let n = if retransmitted {
+        let (start, n) = if retransmitted {
             let len = smss.min(self.flight());
             let from = Seq(self.snd_max.0.wrapping_sub(len as u32));
             if self.rtt_timing.is_some_and(|(s, _)| s >= from) {
                 self.rtt_timing = None; // Karn: never time a resent segment
             }
-            self.retransmit(ctx, from, len)
+            (from, self.retransmit(ctx, from, len))
         } else {
-            let n = self.transmit(ctx, self.snd_nxt, smss.min(unsent).min(room));
+            let from = self.snd_nxt;
+            let n = self.transmit(ctx, from, smss.min(unsent).min(room));
             self.snd_nxt += n;
             self.snd_max = self.snd_max.max(self.snd_nxt);
-            n
+            (from, n)
         };
         if n == 0 {
             return;
         }
         ctx.stats.tail_loss_probes += 1;
-        self.tlp_end = Some((self.snd_max, retransmitted));
+        self.tlp = Some(TailLossProbe {
+            start,
+            end: self.snd_max,
+            retransmitted,
+        });
         self.retransmit_at = Some(ctx.now + self.rtt.rto());
     }
 
@@ -1175,10 +1188,10 @@ impl Tcb {
     /// with no DSACK to tell which, the loss is assumed and cwnd halved, as RFC 8985 § 7.4.2
     /// asks. (A probe of new data needs nothing: any loss it revealed went through recovery.)
     fn end_tail_loss_probe_episode(&mut self, ack: Seq, smss: usize) {
-        if let Some((end, retransmitted)) = self.tlp_end {
-            if ack >= end {
-                self.tlp_end = None;
-                if retransmitted && self.cc.recovery.is_none() {
+        if let Some(probe) = self.tlp {
+            if ack >= probe.end {
+                self.tlp = None;
+                if probe.retransmitted && self.cc.recovery.is_none() {
                     self.cc.tail_loss_repaired(smss, self.snd_max);
                 }
             }
@@ -1195,6 +1208,8 @@ impl Tcb {
     ///   it for `IsLost(SND.UNA)` starts recovery, as a duplicate ACK with that information
     ///   would (a receiver that acknowledges a batch of segments at once may send no
     ///   duplicate ACK after it, and without this the loss waited for the timer).
+    /// - outside recovery, an ACK that SACKs a tail loss probe of new data while octets
+    ///   below it are missing starts recovery (see [`TailLossProbe`]).
     fn detect_sack_loss(&mut self, ctx: &mut Ctx<'_>, advanced: bool) {
         let smss = self.smss();
         match self.cc.recovery {
@@ -1216,6 +1231,20 @@ impl Tcb {
                         r.high_rxt = r.high_rxt.max(from + n);
                     }
                 }
+            }
+            // The probe of new data was delivered while octets below it were not: RACK
+            // takes those as lost [RFC 8985 § 6.2], every one of them having been sent at
+            // least a PTO (2·SRTT, more than RACK's reordering window) before the probe.
+            None if self.tlp.is_some_and(|p| {
+                !p.retransmitted
+                    && self.snd_una < p.start
+                    && self
+                        .scoreboard
+                        .sacked_at(p.start)
+                        .is_some_and(|e| e >= p.end)
+            }) =>
+            {
+                self.fast_retransmit(ctx);
             }
             None if advanced
                 && self.snd_una >= self.cc.recover
@@ -1251,7 +1280,7 @@ impl Tcb {
         ctx.stats.fast_retransmits += 1;
         // Recovery takes over from a probe episode [RFC 8985 § 7.4].
         self.tlp_at = None;
-        self.tlp_end = None;
+        self.tlp = None;
         // Data sent by Limited Transmit is left out of FlightSize [RFC 5681 § 3.2 step 2].
         let flight = self.flight().saturating_sub(self.cc.limited_transmit_sent);
         self.cc
@@ -1797,7 +1826,7 @@ impl Tcb {
                 self.scoreboard.clear();
                 self.retransmits.clear();
                 self.tlp_at = None;
-                self.tlp_end = None;
+                self.tlp = None;
                 self.rtt.back_off();
                 self.rtt_timing = None;
                 self.snd_nxt = self.snd_una;

@@ -2208,6 +2208,15 @@ fn a_probe_sends_new_data_when_there_is_some() {
     let out = offsets(&t.advance(Duration::from_millis(100)), base);
     assert_eq!(out, [(high, 1000)], "new data beyond cwnd");
     assert_eq!(t.s.tcp_stats().tail_loss_probes, 1);
+    // The probe arrives; everything between the ACK and it did not. Each of those octets was
+    // sent a PTO or more before the probe: lost by RACK's rule [RFC 8985 § 6.2], so
+    // recovery starts with the first, on this single duplicate ACK.
+    let out = offsets(
+        &t.send(sack_ack(base + 2000, base, &[(high, high + 1000)])),
+        base,
+    );
+    assert_eq!(out.first(), Some(&(2000, 1000)), "{out:?}");
+    assert_eq!(t.s.tcp_stats().fast_retransmits, 1);
 }
 
 /// An ACK that advances SND.UNA and SACKs more than 2·SMSS above it shows the next segment

@@ -483,7 +483,14 @@ pub fn drive(data: &[u8]) {
                         let h = pick(&mut r, &tcp);
                         let _ = match r.u8() % 3 {
                             0 => stack.tcp_abort(now, h),
-                            1 => stack.tcp_set_nodelay(h, true),
+                            1 => match r.u8() % 3 {
+                                0 => stack.tcp_set_nodelay(h, true),
+                                1 => stack.tcp_set_keepalive(h, r.u8() % 2 == 0),
+                                _ => stack.tcp_set_user_timeout(
+                                    h,
+                                    Duration::from_secs(u64::from(r.u8())),
+                                ),
+                            },
                             _ => stack.tcp_close(now, h),
                         };
                     }

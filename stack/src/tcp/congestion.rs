@@ -102,6 +102,37 @@ impl Scoreboard {
             .sum()
     }
 
+    /// The last octets not SACKed below `snd_max`, at most `max_len` of them and none below
+    /// `snd_una`: where a tail loss probe that resends data starts (its end is the start of
+    /// a SACKed range ending at `snd_max`, or `snd_max`). `None` if everything is SACKed.
+    pub(crate) fn last_unsacked(
+        &self,
+        snd_una: Seq,
+        snd_max: Seq,
+        max_len: usize,
+    ) -> Option<(Seq, Seq)> {
+        let mut end = snd_max;
+        if let Some(&(a, b)) = self.ranges.last() {
+            if b == snd_max {
+                end = a;
+            }
+        }
+        if end <= snd_una {
+            return None;
+        }
+        let mut from = Seq(end.0.wrapping_sub(max_len.min(end - snd_una) as u32));
+        if let Some(b) = self
+            .ranges
+            .iter()
+            .rev()
+            .map(|&(_, b)| b)
+            .find(|&b| b <= end)
+        {
+            from = from.max(b);
+        }
+        (from < end).then_some((from, end))
+    }
+
     /// Octets SACKed at or above `seq`.
     pub(crate) fn sacked_from(&self, seq: Seq) -> usize {
         self.highest()
@@ -435,5 +466,24 @@ mod tests {
         assert_eq!(s.sacked_at(Seq(3200)), Some(Seq(6000)));
         assert_eq!(s.next_sacked_after(Seq(1000)), Some(Seq(3200)));
         assert_eq!(s.highest(), Some(Seq(6000)));
+        // The tail below SND.MAX that is not SACKed, for a probe.
+        let mut s = Scoreboard::default();
+        assert_eq!(s.last_unsacked(una, max, 1000), Some((Seq(9000), max)));
+        s.add(Seq(8000), max, una, max);
+        assert_eq!(
+            s.last_unsacked(una, max, 1000),
+            Some((Seq(7000), Seq(8000)))
+        );
+        s.add(Seq(2000), Seq(7500), una, max);
+        assert_eq!(
+            s.last_unsacked(una, max, 1000),
+            Some((Seq(7500), Seq(8000)))
+        );
+        s.add(Seq(7500), Seq(8000), una, max);
+        assert_eq!(
+            s.last_unsacked(una, max, 1000),
+            Some((una, Seq(2000))),
+            "only SND.UNA's segment is missing"
+        );
     }
 }

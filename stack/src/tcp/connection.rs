@@ -25,11 +25,13 @@ use crate::stack::NetworkError;
 /// The MSS assumed when the peer sends none [RFC 9293 § 3.7.1, MUST-15].
 pub(crate) const DEFAULT_MSS: usize = 536;
 
-/// A tail loss probe sent [RFC 8985 § 7.3]: its octets, and whether they had been sent before
-/// (TLP.is_retrans). `end` is TLP.end_seq, SND.MAX after the probe.
+/// A tail loss probe sent [RFC 8985 § 7.3]: its octets `start..sent_end`, and whether they
+/// had been sent before (TLP.is_retrans). `end` is TLP.end_seq, SND.MAX after the probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct TailLossProbe {
     start: Seq,
+    /// One past the probe's last octet.
+    sent_end: Seq,
     end: Seq,
     retransmitted: bool,
 }
@@ -38,8 +40,9 @@ struct TailLossProbe {
 /// timeout when a single segment is in flight (the ACK for it may be delayed).
 const WORST_CASE_DELAYED_ACK: Duration = Duration::from_millis(200);
 
-/// The shortest probe timeout: RFC 8985 sets none, but an SRTT near zero (a loopback or an
-/// in-memory link) would fire probes at once; 10 ms is Linux's floor (`TCP_TIMEOUT_MIN`).
+/// The shortest probe timeout. RFC 8985 sets none, but with an SRTT near zero (a loopback or
+/// an in-memory link) probes would go at once, before any ACK could come back; 10 ms is this
+/// stack's choice (Linux adds 2 ms to 2·SRTT instead).
 const MIN_PROBE_TIMEOUT: Duration = Duration::from_millis(10);
 
 /// The smallest effective send MSS we use, however small the peer's MSS or path MTU says.
@@ -220,9 +223,11 @@ pub(crate) struct Tcb {
     unacked_bytes: usize,
     last_received: Instant,
     keepalive_probes: u32,
+    /// When the latest unanswered keep-alive probe went: the next is due an interval later.
+    keepalive_probed_at: Option<Instant>,
     /// Keep-alive timing, if this connection probes an idle peer: the stack's
     /// [`TcpConfig::keepalive`] when it opened, or what [`Stack::tcp_set_keepalive`] set.
-    pub(crate) keepalive: Option<KeepAlive>,
+    keepalive: Option<KeepAlive>,
     time_wait_at: Option<Instant>,
     unacked_since: Option<Instant>,
     pub(crate) user_timeout: Duration,
@@ -316,6 +321,7 @@ impl Tcb {
             unacked_bytes: 0,
             last_received: now,
             keepalive_probes: 0,
+            keepalive_probed_at: None,
             keepalive: config.keepalive,
             time_wait_at: None,
             unacked_since: None,
@@ -562,6 +568,7 @@ impl Tcb {
     pub(crate) fn input(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
         self.last_received = ctx.now;
         self.keepalive_probes = 0;
+        self.keepalive_probed_at = None;
         if self.state == TcpState::Established && self.input_predicted(ctx, seg) {
             return;
         }
@@ -991,6 +998,8 @@ impl Tcb {
         let window = usize::from(seg.window) << self.snd_shift;
         let smss = self.smss();
         let advanced = ack > self.snd_una;
+        // Before cwnd grows on this ACK: a probe that repaired a loss halves it.
+        self.tail_loss_probe_ack(seg, advanced, newly_sacked);
         if advanced {
             // The SYN's octet is no data: cwnd is IW once the handshake is over [RFC 5681 § 3.1].
             let acked = (ack - self.snd_una) - usize::from(self.snd_una == self.iss);
@@ -1028,7 +1037,6 @@ impl Tcb {
                     self.rtt_timing = None;
                 }
             }
-            self.end_tail_loss_probe_episode(ack, smss);
             match self.cc.recovery {
                 None => self.cc.on_new_ack(acked, smss),
                 Some(r) if ack >= r.recover => {
@@ -1115,8 +1123,9 @@ impl Tcb {
     /// advanced SND.UNA: on a SACK connection in the open state (not in recovery, not
     /// resending after a timeout, no probe episode under way) with data in flight and a
     /// measured SRTT, PTO = 2·SRTT (at least 10 ms), plus the worst-case delayed ACK (200 ms)
-    /// when only one segment is in flight. A probe due no earlier than the retransmission timer is left
-    /// to that timer.
+    /// when only one segment is in flight. A probe that would be due no earlier than the
+    /// retransmission timer is left to that timer (RFC 8985 § 7.2 sends the probe at the
+    /// timer's time instead, putting the timeout off by another RTO).
     fn arm_tail_loss_probe(&mut self, ctx: &Ctx<'_>) {
         self.tlp_at = None;
         let open = ctx.config.tail_loss_probe
@@ -1158,12 +1167,18 @@ impl Tcb {
         let room = (self.snd_una + self.snd_wnd).max(self.snd_nxt) - self.snd_nxt;
         let retransmitted = unsent == 0 || room == 0;
         let (start, n) = if retransmitted {
-            let len = smss.min(self.flight());
-            let from = Seq(self.snd_max.0.wrapping_sub(len as u32));
+            // The last segment the peer has not SACKed: resending octets it holds would
+            // bring an ACK with nothing new in it.
+            let Some((from, end)) = self
+                .scoreboard
+                .last_unsacked(self.snd_una, self.snd_max, smss)
+            else {
+                return;
+            };
             if self.rtt_timing.is_some_and(|(s, _)| s >= from) {
                 self.rtt_timing = None; // Karn: never time a resent segment
             }
-            (from, self.retransmit(ctx, from, len))
+            (from, self.retransmit(ctx, from, end - from))
         } else {
             let from = self.snd_nxt;
             let n = self.transmit(ctx, from, smss.min(unsent).min(room));
@@ -1177,23 +1192,52 @@ impl Tcb {
         ctx.stats.tail_loss_probes += 1;
         self.tlp = Some(TailLossProbe {
             start,
+            sent_end: start + n,
             end: self.snd_max,
             retransmitted,
         });
         self.retransmit_at = Some(ctx.now + self.rtt.rto());
     }
 
-    /// An ACK at or past TLP.end_seq ends the probe's episode [RFC 8985 § 7.4]. If the probe
-    /// was a retransmission, it either repaired a loss or duplicated a segment that arrived;
-    /// with no DSACK to tell which, the loss is assumed and cwnd halved, as RFC 8985 § 7.4.2
-    /// asks. (A probe of new data needs nothing: any loss it revealed went through recovery.)
-    fn end_tail_loss_probe_episode(&mut self, ack: Seq, smss: usize) {
-        if let Some(probe) = self.tlp {
+    /// Ends the probe's episode [RFC 8985 § 7.4]. A probe of new data needs nothing: any loss
+    /// it revealed goes through recovery. A probe that resent octets either repaired a loss
+    /// or duplicated octets that had arrived, and the ACKs tell which, as in Linux's
+    /// `tcp_process_tlp_ack`: a D-SACK of the probe's octets [RFC 2883 § 4], or a bare
+    /// duplicate ACK at TLP.end_seq, says both copies arrived (no loss); an ACK beyond
+    /// TLP.end_seq with neither says the probe repaired a loss, a congestion event: cwnd is
+    /// halved (§ 7.4.2). An ACK exactly at TLP.end_seq leaves the question open.
+    fn tail_loss_probe_ack(&mut self, seg: &Segment<'_>, advanced: bool, newly_sacked: bool) {
+        let Some(probe) = self.tlp else {
+            return;
+        };
+        let ack = seg.ack;
+        if !probe.retransmitted {
             if ack >= probe.end {
                 self.tlp = None;
-                if probe.retransmitted && self.cc.recovery.is_none() {
-                    self.cc.tail_loss_repaired(smss, self.snd_max);
-                }
+            }
+            return;
+        }
+        let mut blocks = seg.sack_blocks().iter();
+        let dsack = blocks.next().is_some_and(|first| {
+            let (l, r) = (Seq(first.left), Seq(first.right));
+            let duplicate = r <= ack
+                || blocks
+                    .next()
+                    .is_some_and(|second| Seq(second.left) <= l && r <= Seq(second.right));
+            duplicate && l < probe.sent_end && probe.start < r
+        });
+        let bare_duplicate = ack == probe.end
+            && !advanced
+            && !newly_sacked
+            && seg.payload.is_empty()
+            && !seg.has(TcpFlags::SYN)
+            && !seg.has(TcpFlags::FIN);
+        if dsack || bare_duplicate {
+            self.tlp = None;
+        } else if ack > probe.end {
+            self.tlp = None;
+            if self.cc.recovery.is_none() {
+                self.cc.tail_loss_repaired(self.smss(), self.snd_max);
             }
         }
     }
@@ -1669,8 +1713,20 @@ impl Tcb {
         {
             return None;
         }
-        let wait = k.idle.as_micros() + u64::from(self.keepalive_probes) * k.interval.as_micros();
-        Some(self.last_received + Duration::from_micros(wait))
+        // The first probe after `idle` without a segment, each further one `interval` after
+        // the one before (not after the last segment: keep-alive turned on for a connection
+        // idle for hours must not send its probes in a burst).
+        Some(match self.keepalive_probed_at {
+            None => self.last_received + k.idle,
+            Some(probed) => probed + k.interval,
+        })
+    }
+
+    /// Turns keep-alive on (with this timing) or off; the probe count starts again.
+    pub(crate) fn set_keepalive(&mut self, timing: Option<KeepAlive>) {
+        self.keepalive = timing;
+        self.keepalive_probes = 0;
+        self.keepalive_probed_at = None;
     }
 
     /// The earliest instant a timer of this connection fires.
@@ -1764,6 +1820,7 @@ impl Tcb {
                 return;
             }
             self.keepalive_probes += 1;
+            self.keepalive_probed_at = Some(now);
             ctx.stats.keepalives_sent += 1;
             // RFC 1122 § 4.2.3.6: SEG.SEQ = SND.NXT − 1, no data.
             let seq = Seq(self.snd_nxt.0.wrapping_sub(1));

@@ -935,7 +935,7 @@ impl Stack {
             .conns
             .get_mut(&handle)
             .ok_or(StackError::InvalidHandle)?;
-        e.tcb.keepalive = on.then_some(timing);
+        e.tcb.set_keepalive(on.then_some(timing));
         Ok(())
     }
 

@@ -2176,16 +2176,62 @@ fn a_lost_tail_is_probed_after_two_round_trips() {
     assert_eq!(t.s.tcp_stats().tail_loss_probes, 0);
 }
 
-/// A probe that resent a segment, acknowledged without any sign that the original arrived,
-/// repaired a loss: cwnd is halved (RFC 8985 § 7.4.2), no lower than 2·SMSS.
+/// A probe that resent a segment: an ACK exactly at TLP.end_seq gives no verdict (the
+/// originals may only have been late); an ACK beyond it with no sign that both copies arrived
+/// says the probe repaired a loss, and cwnd is halved (RFC 8985 § 7.4.2), no lower than
+/// 2·SMSS. A D-SACK of the probe [RFC 2883], or a bare duplicate ACK at TLP.end_seq, says
+/// both copies arrived: no reduction.
 #[test]
-fn an_acknowledged_probe_retransmission_halves_cwnd() {
-    let (mut t, h, base, pto, later) = tail_loss(Config::default(), Duration::from_millis(100));
-    assert!(pto < Duration::from_millis(100));
-    assert_eq!(later.len(), 1, "the probe: {later:?}");
-    let before = t.s.tcp_info(h).unwrap().cwnd;
-    t.send(S::new(1000, base + 5000, ACK));
-    assert_eq!(t.s.tcp_info(h).unwrap().cwnd, (before / 2).max(2000));
+fn a_probe_retransmission_halves_cwnd_only_if_it_repaired_a_loss() {
+    for answer in ["none", "dsack", "duplicate"] {
+        let (mut t, h, base, _, later) = tail_loss(Config::default(), Duration::from_millis(100));
+        assert_eq!(later.len(), 1, "the probe: {later:?}");
+        let ssthresh = t.s.tcp_info(h).unwrap().ssthresh;
+        t.send(S::new(1000, base + 5000, ACK));
+        assert_eq!(
+            t.s.tcp_info(h).unwrap().ssthresh,
+            ssthresh,
+            "no verdict at end_seq"
+        );
+        if answer == "duplicate" {
+            t.send(S::new(1000, base + 5000, ACK));
+        }
+        let cwnd = t.s.tcp_info(h).unwrap().cwnd;
+        t.s.tcp_send(t.now, h, &[1u8; 1000]).unwrap();
+        assert_eq!(sent_tcp(&mut t.s).len(), 1);
+        // New data acknowledged: beyond TLP.end_seq (with a D-SACK of the probe's octets, a
+        // first block below the cumulative ACK, in the "dsack" case).
+        let ack = S::new(1000, base + 6000, ACK);
+        t.send(if answer == "dsack" {
+            ack.sacks(&[(base + 4000, base + 5000)])
+        } else {
+            ack
+        });
+        let info = t.s.tcp_info(h).unwrap();
+        if answer == "none" {
+            assert_eq!(info.cwnd, (cwnd / 2).max(2000), "{answer}");
+        } else {
+            assert_eq!(info.ssthresh, ssthresh, "{answer}: no congestion event");
+        }
+    }
+}
+
+/// A probe that resends data resends the last segment the peer has not SACKed: resending
+/// the SACKed tail would bring an ACK with nothing new, not a duplicate ACK.
+#[test]
+fn a_probe_resends_the_last_segment_not_sacked() {
+    let (mut t, iss, _) = sack_sender(&[6u8; 5000]);
+    let base = iss + 1;
+    assert_eq!(sent_tcp(&mut t.s).len(), 5);
+    t.advance(Duration::from_millis(5));
+    assert!(t.send(S::new(1000, base + 2000, ACK)).is_empty());
+    // 2000..3000 missing, 3000..5000 SACKed: two duplicate ACKs, too few for recovery.
+    t.send(sack_ack(base + 2000, base, &[(3000, 4000)]));
+    t.send(sack_ack(base + 2000, base, &[(3000, 5000)]));
+    assert_eq!(t.s.tcp_stats().fast_retransmits, 0);
+    let out = offsets(&t.advance(Duration::from_millis(100)), base);
+    assert_eq!(out, [(2000, 1000)]);
+    assert_eq!(t.s.tcp_stats().tail_loss_probes, 1);
 }
 
 /// When new data waits and the window has room, the probe is the next new segment, sent
@@ -2403,6 +2449,31 @@ fn keepalive_set_on_one_connection_stays_with_it() {
         t.s.tcp_set_keepalive(TcpHandle(9999), true),
         Err(StackError::InvalidHandle)
     );
+}
+
+/// Keep-alive turned on for a connection idle longer than `idle + count·interval` sends one
+/// probe at once and the next an interval later, not every probe at once (they counted from
+/// the last segment received), and the connection lives while the probes are answered.
+#[test]
+fn keepalive_turned_on_after_a_long_idle_probes_one_at_a_time() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    assert!(t.advance(Duration::from_secs(3 * 3600)).is_empty());
+    t.s.arp_insert(t.now, IF0, PEER, PEER_MAC);
+    t.s.tcp_set_keepalive(h, true).unwrap();
+    let out = t.advance(Duration::from_millis(1));
+    assert_eq!(out.len(), 1, "one probe: {out:?}");
+    assert!(t.s.poll_timeout().is_some_and(|d| d > t.now));
+    // Unanswered: the next one 75 s later (RFC 1122's default interval), not sooner.
+    assert!(t.advance(Duration::from_secs(74)).is_empty());
+    assert_eq!(t.advance(Duration::from_secs(2)).len(), 1);
+    // Answered: idle again for two hours before the next.
+    t.send(S::new(1001, iss + 1, ACK));
+    t.advance(Duration::from_secs(7199));
+    assert_eq!(t.s.tcp_stats().keepalives_sent, 2);
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    t.advance(Duration::from_secs(2));
+    assert_eq!(t.s.tcp_stats().keepalives_sent, 3);
 }
 
 // ------------------------------------------------------------------ urgent data

@@ -130,9 +130,10 @@
 //! | smoltcp | 18.2 | 11.7 | 21.0 | 18.3 | 18.2 | 14.3 | 9.3 | 24.8 | 16.9 | 8.2 |
 //!
 //! (Mbit/s.) Against smoltcp: 2.5× on the mean of seeds 1–8 (1.4× before), 6.8× on the
-//! default seed (3.6× before). Where a seed still loses time, it is to a timeout while in
-//! recovery (an ACK lost with nothing else in flight), which neither RFC 6675 nor TLP covers;
-//! RACK's reordering timer (RFC 8985 § 6) would. Instructions, 16 MiB (callgrind): no loss
+//! default seed (3.6× before). Where a seed still loses time, it is mostly to a timeout in
+//! recovery when the last ACK of a flight is lost and nothing else is in flight: no ACK comes
+//! to detect anything from, and TLP is not used in recovery (RFC 8985 § 7.2), so only the
+//! retransmission timer is left. Instructions, 16 MiB (callgrind): no loss
 //! 74.83 M against smoltcp's 85.07 M (1.14× fewer; 74.66 M before the round); 1 % loss,
 //! default seed, 92.56 M against 116.86 M (1.26× fewer, a different transfer now). One
 //! criterion run (load average about 1 on the 2 cores): bulk 256 MiB 79.9 against 97.1 ms

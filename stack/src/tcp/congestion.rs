@@ -258,6 +258,9 @@ pub(crate) struct Recovery {
     pub(crate) recover: Seq,
     /// HighRxt of RFC 6675: the highest octet retransmitted in this recovery.
     pub(crate) high_rxt: Seq,
+    /// RescueRxt of RFC 6675: RecoveryPoint once the rescue retransmission (NextSeg rule 4)
+    /// has gone; none before.
+    pub(crate) rescue_rxt: Option<Seq>,
 }
 
 /// The congestion state of a connection.
@@ -336,6 +339,7 @@ impl Congestion {
         self.recovery = Some(Recovery {
             recover: snd_max,
             high_rxt: snd_una,
+            rescue_rxt: None,
         });
         self.recover = snd_max;
         self.bytes_acked = 0;

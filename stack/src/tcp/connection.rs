@@ -1504,6 +1504,25 @@ impl Tcb {
         n
     }
 
+    /// Where NextSeg's rescue retransmission (RFC 6675 § 4 rule 4) starts: the last SMSS of
+    /// the window, if it lies above both HighRxt and every SACKed octet (the lost end of the
+    /// window, which no duplicate ACK can show lost). It must include the highest unSACKed
+    /// octet, SND.MAX − 1; resending octets already resent in this recovery, or a tail below
+    /// SACKed data (rule 3's business), would rescue nothing.
+    fn rescue_start(&self, high_rxt: Seq, smss: usize) -> Option<Seq> {
+        let tail = high_rxt
+            .max(self.snd_una)
+            .max(self.scoreboard.highest().unwrap_or(self.snd_una));
+        if tail >= self.snd_max {
+            return None;
+        }
+        let last = Seq(self
+            .snd_max
+            .0
+            .wrapping_sub(smss.min(self.snd_max - tail) as u32));
+        Some(last.max(tail))
+    }
+
     /// RFC 6675 `SetPipe`: octets believed in the network.
     fn pipe(&self, high_rxt: Seq) -> usize {
         let lost = self
@@ -1582,6 +1601,21 @@ impl Tcb {
                     }
                     self.snd_nxt += n;
                     self.snd_max = self.snd_max.max(self.snd_nxt);
+                } else if let (true, Some(from)) = (
+                    rec.rescue_rxt.is_none_or(|r| self.snd_una > r),
+                    self.rescue_start(rec.high_rxt, smss),
+                ) {
+                    // Rule 4: no hole deemed lost, no new data, no other hole; once per
+                    // recovery, a "rescue" retransmission of the highest unSACKed segment
+                    // keeps the ACK clock going when the end of the window was lost.
+                    // HighRxt stays where it is.
+                    let n = self.retransmit(ctx, from, self.snd_max - from);
+                    if n == 0 {
+                        break;
+                    }
+                    self.retransmits.record(from, from + n, self.snd_max);
+                    rec.rescue_rxt = Some(rec.recover);
+                    self.cc.recovery = Some(rec);
                 } else {
                     break;
                 }

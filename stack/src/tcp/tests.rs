@@ -2265,6 +2265,35 @@ fn a_probe_sends_new_data_when_there_is_some() {
     assert_eq!(t.s.tcp_stats().fast_retransmits, 1);
 }
 
+/// NextSeg rule 4 [RFC 6675 § 4]: in recovery, with no hole deemed lost, no new data and no
+/// other hole to send, one "rescue" retransmission of the highest unSACKed segment (the lost
+/// end of the window, which no duplicate ACK can show lost), once per recovery.
+#[test]
+fn sack_recovery_rescues_the_lost_end_of_the_window_once() {
+    let (mut t, iss, _) = sack_sender(&[8u8; 8000]);
+    let base = iss + 1;
+    assert_eq!(sent_tcp(&mut t.s).len(), 8);
+    // Segments 0 and 7 lost. Three duplicate ACKs: fast retransmit of segment 0, cwnd 4000,
+    // and pipe (segment 0 resent, 4000..8000 outstanding) leaves no room.
+    let mut out = Vec::new();
+    for right in [2000, 3000, 4000] {
+        out.extend(offsets(
+            &t.send(sack_ack(base, base, &[(1000, right)])),
+            base,
+        ));
+    }
+    assert_eq!(out, [(0, 1000)]);
+    // SACKed up to 5000: pipe 4000, still no room.
+    assert!(t.send(sack_ack(base, base, &[(1000, 5000)])).is_empty());
+    // Up to 6000: room for one segment, and nothing for rules 1 to 3 (6000..8000 is above
+    // every SACKed octet, not deemed lost; no new data): the rescue, of segment 7.
+    let out = offsets(&t.send(sack_ack(base, base, &[(1000, 6000)])), base);
+    assert_eq!(out, [(7000, 1000)]);
+    // Only once in this recovery.
+    assert!(t.send(sack_ack(base, base, &[(1000, 7000)])).is_empty());
+    assert_eq!(t.s.tcp_stats().timeouts, 0);
+}
+
 /// An ACK that advances SND.UNA and SACKs more than 2·SMSS above it shows the next segment
 /// lost, as a duplicate ACK carrying the same blocks would: recovery starts at once. A
 /// receiver acknowledging a batch of segments at once may send no duplicate ACK after it.

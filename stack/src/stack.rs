@@ -438,7 +438,7 @@ impl Stack {
         config.tcp.ack_delay = config.tcp.ack_delay.min(crate::tcp::MAX_ACK_DELAY);
         let mut rng = Rng::new(config.seed);
         let next_ip_id = rng.next_u64() as u16;
-        let tcp = TcpTable::new(rng.next_u64(), rng.next_u64());
+        let tcp = TcpTable::new(rng.next_u64(), rng.next_u64(), rng.next_u64());
         Stack {
             rng,
             interfaces: Vec::new(),

@@ -20,6 +20,7 @@ use super::segment::{Segment, SegmentFields, SendOptions};
 use super::seq::Seq;
 use super::{KeepAlive, TcpConfig, TcpError, TcpState, TcpStats};
 use crate::ip::frame::FramePool;
+use crate::rng::Rng;
 use crate::stack::NetworkError;
 
 /// The MSS assumed when the peer sends none [RFC 9293 § 3.7.1, MUST-15].
@@ -89,20 +90,44 @@ pub(crate) enum ConnEvent {
     Closed,
 }
 
-/// RFC 5961 § 7: a stack-wide limit on challenge ACKs per second.
-#[derive(Debug, Clone, Copy, Default)]
+/// RFC 5961 § 7: a stack-wide limit on challenge ACKs per second. The budget of each second
+/// is drawn afresh, uniformly from `limit / 2 .. limit / 2 + limit` (on average `limit`), as
+/// Linux does since CVE-2016-5696: with a fixed, shared budget an off-path attacker can count
+/// the challenge ACKs left in a second and learn whether its guessed segment hit a
+/// connection's window.
+#[derive(Debug, Clone)]
 pub(crate) struct ChallengeAckLimiter {
-    window_start: Instant,
+    window_start: Option<Instant>,
     sent: u32,
+    budget: u32,
+    rng: Rng,
 }
 
 impl ChallengeAckLimiter {
-    fn allow(&mut self, now: Instant, limit: u32) -> bool {
-        if now.saturating_duration_since(self.window_start) >= Duration::from_secs(1) {
-            self.window_start = now;
-            self.sent = 0;
+    pub(crate) fn new(seed: u64) -> ChallengeAckLimiter {
+        ChallengeAckLimiter {
+            window_start: None,
+            sent: 0,
+            budget: 0,
+            rng: Rng::new(seed),
         }
-        if self.sent < limit {
+    }
+
+    fn allow(&mut self, now: Instant, limit: u32) -> bool {
+        let new_window = self
+            .window_start
+            .is_none_or(|start| now.saturating_duration_since(start) >= Duration::from_secs(1));
+        if new_window {
+            self.window_start = Some(now);
+            self.sent = 0;
+            let spread = if limit == 0 {
+                0
+            } else {
+                self.rng.below_or_equal(u64::from(limit) - 1) as u32
+            };
+            self.budget = (limit / 2).saturating_add(spread);
+        }
+        if self.sent < self.budget {
             self.sent += 1;
             true
         } else {

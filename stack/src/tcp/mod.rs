@@ -184,7 +184,9 @@ pub struct TcpConfig {
     /// MUST-23, RFC 1122 § 4.2.3.5]: with the default (6 backoffs from 1 s, RTO capped at
     /// 60 s) SYNs go at 0, 1, 3, 7, 15, 31, 63 and 123 s and the open fails at 183 s.
     pub syn_retries: u32,
-    /// Challenge ACKs per second, stack-wide [RFC 5961 § 7].
+    /// Challenge ACKs per second, stack-wide, about this many on average [RFC 5961 § 7]; 1000
+    /// by default. Each second's budget is drawn from `limit / 2` to `limit / 2 + limit − 1`,
+    /// so that an off-path attacker cannot count what is left of it (CVE-2016-5696).
     pub challenge_ack_limit: u32,
     /// The ephemeral port range for `tcp_connect`.
     pub ephemeral_ports: (u16, u16),
@@ -384,7 +386,8 @@ pub(crate) struct TcpTable {
 }
 
 impl TcpTable {
-    pub(crate) fn new(k0: u64, k1: u64) -> TcpTable {
+    /// `k0` and `k1` key the ISNs (RFC 6528); `limiter_seed` seeds the challenge-ACK budget.
+    pub(crate) fn new(k0: u64, k1: u64, limiter_seed: u64) -> TcpTable {
         TcpTable {
             conns: BTreeMap::new(),
             listeners: BTreeMap::new(),
@@ -396,7 +399,7 @@ impl TcpTable {
             output_cache: None,
             next_handle: 0,
             isn: IsnGenerator::new(k0, k1),
-            limiter: ChallengeAckLimiter::default(),
+            limiter: ChallengeAckLimiter::new(limiter_seed),
             stats: TcpStats::default(),
         }
     }

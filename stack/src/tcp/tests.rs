@@ -1565,25 +1565,43 @@ fn rfc5961_blind_reset_attacks() {
 #[test]
 fn rfc5961_blind_syn_gets_a_challenge_ack_and_rate_limit() {
     let mut c = plain();
-    c.tcp.challenge_ack_limit = 2;
+    c.tcp.challenge_ack_limit = 4;
     let mut t = T::new(c);
     let (h, iss) = t.established(1000);
-    for seq in [1500u32, 900, 5_000_000] {
+    // A SYN in or out of the window draws a challenge ACK and changes nothing.
+    for seq in [1500u32, 900] {
         let out = t.send(S::new(seq, 0, SYN));
-        if seq == 5_000_000 {
-            assert!(out.is_empty(), "third challenge in the second: suppressed");
-        } else {
-            assert_eq!(out.len(), 1);
-            assert_eq!(
-                (out[0].seq, out[0].ack, out[0].flags),
-                (iss + 1, 1001, ACK.0)
-            );
-        }
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            (out[0].seq, out[0].ack, out[0].flags),
+            (iss + 1, 1001, ACK.0)
+        );
     }
     assert_eq!(t.state(h), Some(TcpState::Established));
-    assert_eq!(t.s.tcp_stats().challenge_acks_suppressed, 1);
-    t.now += Duration::from_secs(1);
-    assert_eq!(t.send(S::new(1500, 0, SYN)).len(), 1, "a new second");
+    // Ten blind SYNs a second for 40 seconds: each second's challenge ACKs are within the
+    // budget, drawn from limit / 2 to limit / 2 + limit - 1 (2 to 5), and the budget varies,
+    // so that an attacker cannot count what is left of it [RFC 5961 § 7; CVE-2016-5696].
+    let mut per_second = Vec::new();
+    for _ in 0..40 {
+        t.now += Duration::from_secs(1);
+        let sent: usize = (0..10)
+            .map(|i| t.send(S::new(5_000_000 + i, 0, SYN)).len())
+            .sum();
+        per_second.push(sent);
+    }
+    assert!(
+        per_second.iter().all(|n| (2..=5).contains(n)),
+        "{per_second:?}"
+    );
+    let distinct: std::collections::BTreeSet<_> = per_second.iter().collect();
+    assert!(distinct.len() > 1, "a fixed budget: {per_second:?}");
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    let stats = t.s.tcp_stats();
+    assert_eq!(
+        stats.challenge_acks + stats.challenge_acks_suppressed,
+        2 + 400,
+        "every SYN counted"
+    );
 }
 
 #[test]

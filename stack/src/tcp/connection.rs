@@ -91,7 +91,7 @@ pub(crate) enum ConnEvent {
 }
 
 /// RFC 5961 § 7: a stack-wide limit on challenge ACKs per second. The budget of each second
-/// is drawn afresh, uniformly from `limit / 2 .. limit / 2 + limit` (on average `limit`), as
+/// is drawn afresh, uniformly from `limit / 2 .. limit / 2 + limit` (about `limit`), as
 /// Linux does since CVE-2016-5696: with a fixed, shared budget an off-path attacker can count
 /// the challenge ACKs left in a second and learn whether its guessed segment hit a
 /// connection's window.

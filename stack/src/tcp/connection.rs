@@ -1155,7 +1155,7 @@ impl Tcb {
         self.tlp_at = None;
         let open = ctx.config.tail_loss_probe
             && self.sack
-            && matches!(self.state, TcpState::Established | TcpState::CloseWait)
+            && self.may_probe_tail()
             && self.cc.recovery.is_none()
             && self.tlp.is_none()
             && self.snd_nxt == self.snd_max
@@ -1175,6 +1175,19 @@ impl Tcb {
         }
     }
 
+    /// The states with data or a FIN of ours that may go unacknowledged: a lost tail ending
+    /// in our FIN is probed too.
+    fn may_probe_tail(&self) -> bool {
+        matches!(
+            self.state,
+            TcpState::Established
+                | TcpState::CloseWait
+                | TcpState::FinWait1
+                | TcpState::Closing
+                | TcpState::LastAck
+        )
+    }
+
     /// The probe timer expired [RFC 8985 § 7.3]: one segment of new data if the window
     /// allows, else the last segment sent again, whatever cwnd says; the retransmission
     /// timer restarts.
@@ -1183,7 +1196,7 @@ impl Tcb {
             && self.tlp.is_none()
             && self.snd_nxt == self.snd_max
             && self.snd_max > self.snd_una
-            && matches!(self.state, TcpState::Established | TcpState::CloseWait))
+            && self.may_probe_tail())
         {
             return;
         }

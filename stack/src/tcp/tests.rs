@@ -2252,6 +2252,40 @@ fn a_probe_resends_the_last_segment_not_sacked() {
     assert_eq!(t.s.tcp_stats().tail_loss_probes, 1);
 }
 
+/// A lost tail that ends with our FIN (FIN-WAIT-1 here) is probed too: the last segment goes
+/// again with the FIN, a PTO after the last ACK, not a full RTO later.
+#[test]
+fn a_lost_tail_with_our_fin_is_probed() {
+    let (mut t, iss, h) = sack_sender(&[5u8; 3000]);
+    let base = iss + 1;
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    let out = offsets(&sent_tcp(&mut t.s), base);
+    assert_eq!(
+        out,
+        [(0, 1000), (1000, 1000), (2000, 1000), (3000, 0)],
+        "then the FIN"
+    );
+    t.advance(Duration::from_millis(5));
+    assert!(t.send(S::new(1000, base + 1000, ACK)).is_empty());
+    assert_eq!(t.state(h), Some(TcpState::FinWait1));
+    let out = t.advance(Duration::from_millis(100));
+    let probe: Vec<(u32, usize, bool)> = out
+        .iter()
+        .map(|s| {
+            (
+                s.seq - base,
+                s.payload.len(),
+                s.flags & TcpFlags::FIN.0 != 0,
+            )
+        })
+        .collect();
+    // The highest-sequence octets again, up to SMSS of them, ending with the FIN.
+    assert_eq!(probe.len(), 1, "{probe:?}");
+    let (seq, len, fin) = probe[0];
+    assert!(fin && seq + len as u32 == 3000 && len <= 1000, "{probe:?}");
+    assert_eq!(t.s.tcp_stats().tail_loss_probes, 1);
+}
+
 /// When new data waits and the window has room, the probe is the next new segment, sent
 /// whatever cwnd says [RFC 8985 § 7.3].
 #[test]

@@ -91,7 +91,8 @@ pub(crate) enum ConnEvent {
 }
 
 /// RFC 5961 § 7: a stack-wide limit on challenge ACKs per second. The budget of each second
-/// is drawn afresh, uniformly from `limit / 2 .. limit / 2 + limit` (about `limit`), as
+/// is drawn afresh, uniformly from `⌈limit / 2⌉ ..= ⌈limit / 2⌉ + limit − 1` (about `limit`;
+/// a limit of 1 still allows one), as
 /// Linux does since CVE-2016-5696: with a fixed, shared budget an off-path attacker can count
 /// the challenge ACKs left in a second and learn whether its guessed segment hit a
 /// connection's window.
@@ -125,7 +126,7 @@ impl ChallengeAckLimiter {
             } else {
                 self.rng.below_or_equal(u64::from(limit) - 1) as u32
             };
-            self.budget = (limit / 2).saturating_add(spread);
+            self.budget = limit.div_ceil(2).saturating_add(spread);
         }
         if self.sent < self.budget {
             self.sent += 1;
@@ -1537,6 +1538,11 @@ impl Tcb {
         let n = self.transmit(ctx, seq, max_len);
         let end = seq + n;
         if self.snd_max < end {
+            // The resend carried something never sent before (a FIN queued meanwhile): it
+            // is sent now, and SND.NXT follows if it stood at SND.MAX.
+            if self.snd_nxt == self.snd_max {
+                self.snd_nxt = end;
+            }
             self.snd_max = end;
         }
         n

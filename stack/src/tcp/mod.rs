@@ -185,7 +185,7 @@ pub struct TcpConfig {
     /// 60 s) SYNs go at 0, 1, 3, 7, 15, 31, 63 and 123 s and the open fails at 183 s.
     pub syn_retries: u32,
     /// Challenge ACKs per second, stack-wide, about this many on average [RFC 5961 § 7]; 1000
-    /// by default. Each second's budget is drawn from `limit / 2` to `limit / 2 + limit − 1`,
+    /// by default. Each second's budget is drawn from ⌈limit / 2⌉ to ⌈limit / 2⌉ + limit − 1,
     /// so that an off-path attacker cannot count what is left of it (CVE-2016-5696).
     pub challenge_ack_limit: u32,
     /// The ephemeral port range for `tcp_connect`.

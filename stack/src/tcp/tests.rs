@@ -2346,6 +2346,54 @@ fn sack_recovery_rescues_the_lost_end_of_the_window_once() {
     assert_eq!(t.s.tcp_stats().timeouts, 0);
 }
 
+/// A challenge-ACK limit of 1 still allows one a second (the budget is drawn from ⌈1/2⌉ = 1
+/// to 1 + 1 − 1 = 1).
+#[test]
+fn a_challenge_ack_limit_of_one_allows_one_a_second() {
+    let mut c = plain();
+    c.tcp.challenge_ack_limit = 1;
+    let mut t = T::new(c);
+    t.established(1000);
+    for _ in 0..10 {
+        t.now += Duration::from_secs(1);
+        let sent: usize = (0..3)
+            .map(|i| t.send(S::new(5_000_000 + i, 0, SYN)).len())
+            .sum();
+        assert_eq!(sent, 1);
+    }
+}
+
+/// A FIN queued during recovery, once all data has gone, may first go out inside the rescue
+/// retransmission: it is then sent, SND.NXT with SND.MAX, and not sent again at once when
+/// the data before it is acknowledged.
+#[test]
+fn a_fin_first_sent_by_the_rescue_is_not_sent_twice() {
+    let (mut t, iss, h) = sack_sender(&[8u8; 8000]);
+    let base = iss + 1;
+    assert_eq!(sent_tcp(&mut t.s).len(), 8);
+    for right in [2000, 3000, 4000] {
+        t.send(sack_ack(base, base, &[(1000, right)]));
+    }
+    assert!(t.send(sack_ack(base, base, &[(1000, 5000)])).is_empty());
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    assert!(
+        sent_tcp(&mut t.s).is_empty(),
+        "the FIN waits: no room in recovery"
+    );
+    let fin = |out: &[S]| -> Vec<u32> {
+        out.iter()
+            .filter(|s| s.flags & TcpFlags::FIN.0 != 0)
+            .map(|s| s.seq - base + s.payload.len() as u32)
+            .collect()
+    };
+    let out = t.send(sack_ack(base, base, &[(1000, 6000)]));
+    assert_eq!(fin(&out), [8000], "the rescue carries the FIN: {out:?}");
+    // Everything up to the FIN acknowledged, the FIN still in flight: no second FIN.
+    let out = t.send(S::new(1000, base + 8000, ACK));
+    assert!(fin(&out).is_empty(), "{out:?}");
+    assert_eq!(t.state(h), Some(TcpState::FinWait1));
+}
+
 /// An ACK that advances SND.UNA and SACKs more than 2·SMSS above it shows the next segment
 /// lost, as a duplicate ACK carrying the same blocks would: recovery starts at once. A
 /// receiver acknowledging a batch of segments at once may send no duplicate ACK after it.

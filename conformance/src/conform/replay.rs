@@ -1784,7 +1784,11 @@ fn expr_text(expr: &Expr) -> String {
             "{{{}}}",
             fields
                 .iter()
-                .map(|(name, value)| format!("{name}={}", expr_text(value)))
+                .map(|(name, value)| match value {
+                    // A bare `...` among the fields (see `struct_fields`), not `...=...`.
+                    Expr::Ellipsis if name == "..." => "...".to_string(),
+                    _ => format!("{name}={}", expr_text(value)),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -2965,6 +2969,16 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
             assert_renders_back(&scenario.name, original);
         }
+    }
+
+    /// A bare `...` among a structure's fields renders as `...`, not `...=...` (found by the
+    /// `scenario_parse` fuzz target on a `poll` line).
+    #[test]
+    fn an_ellipsis_among_struct_fields_renders_back() {
+        let text = "0 poll([{fd=4, ..., events=POLLIN|POLLPRI, revents=0}], 1, 0) = 0\n";
+        let original = parse_script(text, None).unwrap();
+        assert!(script_to_text(&original).contains("{fd=4, ..., events=POLLIN|POLLPRI"));
+        assert_renders_back("ellipsis field", original);
     }
 
     /// `original`, rendered to text, parses back to the same script (line numbers aside).

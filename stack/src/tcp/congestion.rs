@@ -347,24 +347,27 @@ impl Congestion {
     }
 
     /// A retransmission sent after the latest reduction was lost (see [`RetransmitMarks`]):
-    /// congestion outlasted that reduction, so cwnd is halved again (never below 2·SMSS, as
-    /// RFC 5681 eq. 4 bounds ssthresh) and recovery extends to the current SND.MAX, which
-    /// marks this reduction. The halving is of cwnd, not of FlightSize, which by now counts
-    /// all the data the receiver holds SACKed.
+    /// congestion outlasted that reduction, so cwnd is halved again and recovery extends to
+    /// the current SND.MAX, which marks this reduction.
     pub(crate) fn lost_retransmission(&mut self, smss: usize, snd_max: Seq) {
-        self.ssthresh = (self.cwnd / 2).max(2 * smss);
-        self.cwnd = self.ssthresh;
+        self.halve(smss, snd_max);
         if let Some(r) = self.recovery.as_mut() {
             r.recover = snd_max;
         }
-        self.recover = snd_max;
-        self.bytes_acked = 0;
     }
 
     /// A tail loss probe that resent a segment ended its episode with no sign the original
     /// arrived: the loss it repaired is a congestion event [RFC 8985 § 7.4.2], answered as
-    /// fast recovery would (cwnd halved, no lower than 2·SMSS), without a recovery phase.
+    /// fast recovery would (cwnd halved), without a recovery phase.
     pub(crate) fn tail_loss_repaired(&mut self, smss: usize, snd_max: Seq) {
+        self.halve(smss, snd_max);
+    }
+
+    /// A congestion event after the first of a recovery: ssthresh and cwnd become half of
+    /// cwnd, never below 2·SMSS (RFC 5681 eq. 4's bound), and `recover` moves to SND.MAX.
+    /// Half of cwnd, not of FlightSize, which by then may count all the data the receiver
+    /// holds SACKed.
+    fn halve(&mut self, smss: usize, snd_max: Seq) {
         self.ssthresh = (self.cwnd / 2).max(2 * smss);
         self.cwnd = self.ssthresh;
         self.recover = snd_max;

@@ -92,10 +92,9 @@ pub(crate) enum ConnEvent {
 
 /// RFC 5961 § 7: a stack-wide limit on challenge ACKs per second. The budget of each second
 /// is drawn afresh, uniformly from `⌈limit / 2⌉ ..= ⌈limit / 2⌉ + limit − 1` (about `limit`;
-/// a limit of 1 still allows one), as
-/// Linux does since CVE-2016-5696: with a fixed, shared budget an off-path attacker can count
-/// the challenge ACKs left in a second and learn whether its guessed segment hit a
-/// connection's window.
+/// a limit of 1 still allows one), as Linux does since CVE-2016-5696: with a fixed, shared
+/// budget an off-path attacker can count the challenge ACKs left in a second and learn
+/// whether its guessed segment hit a connection's window.
 #[derive(Debug, Clone)]
 pub(crate) struct ChallengeAckLimiter {
     window_start: Option<Instant>,
@@ -1308,8 +1307,7 @@ impl Tcb {
                         self.cc.lost_retransmission(smss, self.snd_max);
                     }
                     let limit = self.scoreboard.unsacked_run(from, smss);
-                    let n = self.retransmit(ctx, from, limit);
-                    self.retransmits.record(from, from + n, self.snd_max);
+                    let n = self.retransmit_marked(ctx, from, limit);
                     if let Some(r) = self.cc.recovery.as_mut() {
                         r.high_rxt = r.high_rxt.max(from + n);
                     }
@@ -1374,9 +1372,7 @@ impl Tcb {
             // [RFC 6675 § 5 step (4.3)]; the pipe algorithm in `output` sends the rest.
             self.cc.cwnd = self.cc.ssthresh;
             let limit = self.scoreboard.unsacked_run(self.snd_una, smss);
-            let n = self.retransmit(ctx, self.snd_una, limit);
-            self.retransmits
-                .record(self.snd_una, self.snd_una + n, self.snd_max);
+            let n = self.retransmit_marked(ctx, self.snd_una, limit);
             if let Some(r) = self.cc.recovery.as_mut() {
                 r.high_rxt = self.snd_una + n;
             }
@@ -1548,23 +1544,24 @@ impl Tcb {
         n
     }
 
+    /// A retransmission in loss recovery: sent, and remembered with SND.MAX so that its own
+    /// loss can be found (see [`RetransmitMarks`]).
+    fn retransmit_marked(&mut self, ctx: &mut Ctx<'_>, seq: Seq, max_len: usize) -> usize {
+        let n = self.retransmit(ctx, seq, max_len);
+        self.retransmits.record(seq, seq + n, self.snd_max);
+        n
+    }
+
     /// Where NextSeg's rescue retransmission (RFC 6675 § 4 rule 4) starts: the last SMSS of
     /// the window, if it lies above both HighRxt and every SACKed octet (the lost end of the
     /// window, which no duplicate ACK can show lost). It must include the highest unSACKed
     /// octet, SND.MAX − 1; resending octets already resent in this recovery, or a tail below
     /// SACKed data (rule 3's business), would rescue nothing.
     fn rescue_start(&self, high_rxt: Seq, smss: usize) -> Option<Seq> {
-        let tail = high_rxt
-            .max(self.snd_una)
-            .max(self.scoreboard.highest().unwrap_or(self.snd_una));
-        if tail >= self.snd_max {
-            return None;
-        }
-        let last = Seq(self
-            .snd_max
-            .0
-            .wrapping_sub(smss.min(self.snd_max - tail) as u32));
-        Some(last.max(tail))
+        self.scoreboard
+            .last_unsacked(high_rxt.max(self.snd_una), self.snd_max, smss)
+            .filter(|&(_, end)| end == self.snd_max)
+            .map(|(from, _)| from)
     }
 
     /// RFC 6675 `SetPipe`: octets believed in the network.
@@ -1629,11 +1626,10 @@ impl Tcb {
                 if s < self.snd_max && (lost || (!new_data_ready && below_high)) {
                     // Rules 1 and 3: a hole.
                     let limit = self.scoreboard.unsacked_run(s, smss);
-                    let n = self.retransmit(ctx, s, limit);
+                    let n = self.retransmit_marked(ctx, s, limit);
                     if n == 0 {
                         break;
                     }
-                    self.retransmits.record(s, s + n, self.snd_max);
                     rec.high_rxt = s + n;
                     self.cc.recovery = Some(rec);
                 } else if new_data_ready {
@@ -1653,11 +1649,10 @@ impl Tcb {
                     // recovery, a "rescue" retransmission of the highest unSACKed segment
                     // keeps the ACK clock going when the end of the window was lost.
                     // HighRxt stays where it is.
-                    let n = self.retransmit(ctx, from, self.snd_max - from);
+                    let n = self.retransmit_marked(ctx, from, self.snd_max - from);
                     if n == 0 {
                         break;
                     }
-                    self.retransmits.record(from, from + n, self.snd_max);
                     rec.rescue_rxt = Some(rec.recover);
                     self.cc.recovery = Some(rec);
                 } else {

@@ -539,6 +539,10 @@ pub const FEATURES: &[(Feature, &str)] = &[
         "shutdown(SHUT_WR) with the other direction open",
     ),
     ("simultaneous-open", "simultaneous open"),
+    (
+        "time-wait-reopen",
+        "a new SYN may reopen a connection in TIME-WAIT (a MAY: RFC 9293 § 3.6.1 MAY-2)",
+    ),
     ("multiple-interfaces", "more than one interface"),
     (
         "weak-end-system",

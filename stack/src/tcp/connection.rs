@@ -495,6 +495,47 @@ impl Tcb {
         self.time_wait_at = Some(ctx.now + Duration::from_micros(2 * ctx.config.msl.as_micros()));
     }
 
+    /// Whether `seg`, a SYN without ACK or RST arriving in TIME-WAIT, may open a new
+    /// incarnation of this connection at once [RFC 6191 § 2; RFC 9293 § 3.6.1 MAY-2, SHLD-4]:
+    ///
+    /// - if this incarnation used timestamps and the new one would too (`new_timestamps`: the
+    ///   SYN carries the option and the listener offers it), when the SYN's TSval is above
+    ///   TS.Recent, or equal to it with a sequence number beyond the last one seen;
+    /// - otherwise, when its sequence number is beyond the last one seen (RCV.NXT − 1, the
+    ///   peer's FIN).
+    ///
+    /// Anything else stays with TIME-WAIT's processing (an ACK, RFC 5961 § 4).
+    pub(crate) fn syn_may_reopen(&self, seg: &Segment<'_>, new_timestamps: bool) -> bool {
+        if self.state != TcpState::TimeWait
+            || !seg.has(TcpFlags::SYN)
+            || seg.has(TcpFlags::ACK)
+            || seg.has(TcpFlags::RST)
+        {
+            return false;
+        }
+        let seq_beyond = seg.seq >= self.rcv_nxt;
+        match seg.timestamps {
+            Some((value, _)) if self.timestamps && new_timestamps => {
+                let ahead = value.wrapping_sub(self.ts_recent) as i32;
+                ahead > 0 || (ahead == 0 && seq_beyond)
+            }
+            _ => seq_beyond,
+        }
+    }
+
+    /// The highest sequence number this incarnation used, plus one (SND.MAX): a new
+    /// incarnation reopened from TIME-WAIT starts above it [RFC 9293 § 3.6.1 (1)].
+    pub(crate) fn snd_max(&self) -> Seq {
+        self.snd_max
+    }
+
+    /// Ends TIME-WAIT early, for a new incarnation ([`syn_may_reopen`](Self::syn_may_reopen)).
+    pub(crate) fn end_time_wait(&mut self, ctx: &mut Ctx<'_>) {
+        if self.state == TcpState::TimeWait {
+            self.enter_closed(ctx);
+        }
+    }
+
     // ---------------------------------------------------------------- user calls
 
     /// SEND: queues what fits [RFC 9293 § 3.10.2]. With `urgent`, the octets queued are

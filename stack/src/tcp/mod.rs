@@ -25,7 +25,12 @@
 //!   the handshake completes once the application accepts), as Linux does;
 //! - a half-open connection costs no buffer memory: buffers are allocated on first use;
 //! - the whole table holds at most [`TcpConfig::max_connections`] connections (TIME-WAIT
-//!   included); further SYNs are dropped and `tcp_connect` fails.
+//!   included); further SYNs are dropped and `tcp_connect` fails;
+//! - a SYN for a connection in TIME-WAIT opens a new connection at once, through the
+//!   listener on its local address, when RFC 6191's test says it is no old duplicate (a
+//!   newer timestamp, or without timestamps a sequence number beyond the old connection's);
+//!   the new ISS is above everything the old connection sent [RFC 9293 § 3.6.1 MAY-2,
+//!   SHLD-4]. Other SYNs there get an ACK (RFC 5961 § 4).
 //!
 //! # When ACKs go out
 //!
@@ -314,6 +319,8 @@ pub struct TcpStats {
     pub keepalives_sent: u64,
     pub syn_queue_evictions: u64,
     pub syn_dropped: u64,
+    /// Connections in TIME-WAIT reopened by a new SYN [RFC 6191].
+    pub time_wait_reopened: u64,
     pub path_mtu_updates: u64,
     pub icmp_ignored: u64,
 }
@@ -1020,10 +1027,12 @@ impl Stack {
         let local = SocketAddrV4::new(header.destination, seg.destination_port);
         let remote = SocketAddrV4::new(header.source, seg.source_port);
         if let Some(h) = self.tcp.lookup(local, remote) {
-            self.tcp_segment_for(now, h, &seg);
+            if !self.tcp_reopen_from_time_wait(now, h, local, remote, &seg, header) {
+                self.tcp_segment_for(now, h, &seg);
+            }
         } else if let Some(l) = self.tcp.listener_for(local) {
             let return_route = self.return_route(header);
-            self.tcp_listen_input(now, l, local, remote, &seg, return_route);
+            self.tcp_listen_input(now, l, local, remote, &seg, return_route, None);
         } else if !seg.has(TcpFlags::RST) {
             // CLOSED [RFC 9293 § 3.10.7.1].
             self.tcp.stats.resets_sent += 1;
@@ -1056,7 +1065,8 @@ impl Stack {
         let Some(seg) = Segment::parse_plain(bytes) else {
             return false;
         };
-        if seg.source_port == 0 || seg.destination_port == 0 {
+        // A SYN may reopen a connection in TIME-WAIT, which the general path decides.
+        if seg.source_port == 0 || seg.destination_port == 0 || seg.has(TcpFlags::SYN) {
             return false;
         }
         let local = SocketAddrV4::new(destination, seg.destination_port);
@@ -1090,8 +1100,54 @@ impl Stack {
         with_tcb!(self, now, h, |tcb, ctx| tcb.input(ctx, seg));
     }
 
+    /// A SYN for connection `h` in TIME-WAIT that may open a new incarnation
+    /// ([`Tcb::syn_may_reopen`]: RFC 6191's test) ends the wait and goes to the listener on
+    /// the local address, if there is one with room in its accept queue; the new incarnation's
+    /// ISS is above every sequence number the old one used [RFC 9293 § 3.6.1 MAY-2 (1)].
+    /// Returns whether it did. Part (2) of MAY-2, going back to TIME-WAIT should the SYN turn
+    /// out to be an old duplicate, is not done: the old incarnation is forgotten, and RFC
+    /// 6191's timestamp test is what keeps old duplicates out.
+    fn tcp_reopen_from_time_wait(
+        &mut self,
+        now: Instant,
+        h: TcpHandle,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &Segment<'_>,
+        header: &Ipv4Header<'_>,
+    ) -> bool {
+        let Some(l) = self.tcp.listener_for(local) else {
+            return false;
+        };
+        let Some(listener) = self.tcp.listeners.get(&l) else {
+            return false;
+        };
+        if listener.accept_queue.len() >= listener.backlog {
+            return false;
+        }
+        let new_timestamps =
+            seg.timestamps.is_some() && listener.options.apply(&self.config.tcp).timestamps;
+        let Some(old_snd_max) = self
+            .tcp
+            .conns
+            .get(&h)
+            .filter(|e| e.tcb.syn_may_reopen(seg, new_timestamps))
+            .map(|e| e.tcb.snd_max())
+        else {
+            return false;
+        };
+        with_tcb!(self, now, h, |tcb, ctx| tcb.end_time_wait(ctx));
+        self.tcp.stats.time_wait_reopened += 1;
+        let return_route = self.return_route(header);
+        self.tcp_listen_input(now, l, local, remote, seg, return_route, Some(old_snd_max));
+        true
+    }
+
     /// A segment for a listener [RFC 9293 § 3.10.7.2]. `return_route`: the reversed
-    /// source route the segment arrived with, if it carried a completed one.
+    /// source route the segment arrived with, if it carried a completed one. `iss_above`:
+    /// for a connection reopened from TIME-WAIT, the old incarnation's SND.MAX, which the
+    /// new ISS must exceed.
+    #[allow(clippy::too_many_arguments)]
     fn tcp_listen_input(
         &mut self,
         now: Instant,
@@ -1100,6 +1156,7 @@ impl Stack {
         remote: SocketAddrV4,
         seg: &Segment<'_>,
         return_route: Option<ReturnRoute>,
+        iss_above: Option<Seq>,
     ) {
         if seg.has(TcpFlags::RST) {
             return;
@@ -1147,7 +1204,12 @@ impl Stack {
             .ok()
             .and_then(|r| self.interface(r.iface))
             .map_or(576, |i| i.mtu);
-        let iss = Seq(self.tcp.isn.isn(now, local, remote));
+        let mut iss = Seq(self.tcp.isn.isn(now, local, remote));
+        if let Some(floor) = iss_above.filter(|&floor| iss <= floor) {
+            // As Linux does: a whole window beyond, so no octet of the old incarnation's
+            // sequence space falls in the new one's first window.
+            iss = floor + 65_536u32;
+        }
         let ts_offset = self.rng.next_u64() as u32;
         let h = self.tcp.alloc_handle();
         let mut out = Vec::new();

@@ -1737,6 +1737,105 @@ fn reset_in_time_wait_and_last_ack_closes() {
     assert_eq!(t.state(h), Some(TcpState::Closed));
 }
 
+/// Closes `h` actively through to TIME-WAIT, the peer's FIN at `fin_seq` (after our FIN,
+/// sent at `iss + 1`, is acknowledged); `ts` gives the peer's segments that TSval. Returns
+/// SND.MAX (our FIN's sequence number plus one).
+fn into_time_wait(t: &mut T, h: TcpHandle, iss: u32, fin_seq: u32, ts: Option<u32>) -> u32 {
+    t.s.tcp_close(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out[0].flags, fl(&[FIN, ACK]).0);
+    let with_ts = |s: S| match ts {
+        Some(v) => s.ts(v, 0),
+        None => s,
+    };
+    t.send(with_ts(S::new(fin_seq, iss + 2, ACK)));
+    t.send(with_ts(S::new(fin_seq, iss + 2, fl(&[FIN, ACK]))));
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    iss.wrapping_add(2)
+}
+
+/// RFC 9293 § 3.6.1 MAY-2 without timestamps: a SYN beyond the last sequence number seen
+/// reopens the connection from TIME-WAIT with an ISS above the old SND.MAX (here the
+/// clock-based ISN alone would not be: same tuple, same instant); an older one is answered
+/// as TIME-WAIT answers a SYN, with an ACK.
+#[test]
+fn syn_beyond_the_last_sequence_reopens_time_wait() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let snd_max = into_time_wait(&mut t, h, iss, 1001, None);
+    let out = t.send(S::new(900, 0, SYN).mss(1460));
+    assert_eq!((out.len(), out[0].flags, out[0].ack), (1, ACK.0, 1002));
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    let out = t.send(S::new(50_000, 0, SYN).mss(1460));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        (out[0].flags, out[0].ack),
+        (fl(&[SYN, ACK]).0, 50_001),
+        "answered as a new connection"
+    );
+    let new_iss = out[0].seq;
+    assert!(
+        (new_iss.wrapping_sub(snd_max) as i32) > 0,
+        "ISS {new_iss} is above the old SND.MAX {snd_max}"
+    );
+    assert_eq!(t.state(h), None, "the old incarnation is gone");
+    assert_eq!(t.s.tcp_stats().time_wait_reopened, 1);
+    t.send(S::new(50_001, new_iss.wrapping_add(1), ACK));
+    let l = t
+        .events()
+        .iter()
+        .find_map(|e| match e {
+            Event::TcpIncoming(l) => Some(*l),
+            _ => None,
+        })
+        .expect("the listener has a new connection");
+    let (c, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    assert_eq!(t.state(c), Some(TcpState::Established));
+}
+
+/// RFC 6191 § 2 with timestamps on both incarnations: the SYN's TSval decides, whatever its
+/// sequence number; and a SYN with no listener left does not end TIME-WAIT.
+#[test]
+fn syn_with_a_newer_timestamp_reopens_time_wait() {
+    let mut t = T::new(Config::default());
+    let (_, h, iss) = t.accepted(
+        1000,
+        S::new(1000, 0, SYN).mss(1460).ts(100, 0).ws(0).sack_ok(),
+    );
+    into_time_wait(&mut t, h, iss, 1001, Some(200));
+    let syn = |seq: u32, tsval: u32| S::new(seq, 0, SYN).mss(1460).ts(tsval, 0).sack_ok();
+    // An old duplicate: an older TSval, though its sequence number is beyond.
+    let out = t.send(syn(60_000, 150));
+    assert_eq!((out.len(), out[0].flags), (1, ACK.0), "{out:?}");
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    // A newer TSval: reopened, though its sequence number is below RCV.NXT.
+    let out = t.send(syn(500, 300));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].flags, out[0].ack), (fl(&[SYN, ACK]).0, 501));
+    assert_eq!(
+        out[0].ts.map(|t| t.1),
+        Some(300),
+        "a new connection echoing the SYN"
+    );
+    assert_eq!(t.state(h), None);
+}
+
+/// A SYN that would reopen TIME-WAIT but finds no listener only draws TIME-WAIT's ACK.
+#[test]
+fn time_wait_is_not_reopened_without_a_listener() {
+    let mut t = T::new(Config::default());
+    let (l, h, iss) = t.accepted(
+        1000,
+        S::new(1000, 0, SYN).mss(1460).ts(100, 0).ws(0).sack_ok(),
+    );
+    into_time_wait(&mut t, h, iss, 1001, Some(200));
+    t.s.tcp_close(t.now, l).unwrap();
+    let out = t.send(S::new(50_000, 0, SYN).mss(1460).ts(300, 0).sack_ok());
+    assert_eq!((out.len(), out[0].flags), (1, ACK.0), "{out:?}");
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    assert_eq!(t.s.tcp_stats().time_wait_reopened, 0);
+}
+
 // ------------------------------------------------------------------ RFC 7323
 
 #[test]

@@ -169,6 +169,7 @@ impl BuiltinTarget {
                 "user-timeout",
                 "half-close",
                 "simultaneous-open",
+                "time-wait-reopen",
                 "multiple-interfaces",
                 "weak-end-system",
                 "socket-errors",

@@ -242,6 +242,7 @@ impl LinuxTarget {
                 "user-timeout",
                 "half-close",
                 "simultaneous-open",
+                "time-wait-reopen",
                 "multiple-interfaces",
                 "weak-end-system",
                 "socket-errors",

@@ -268,7 +268,8 @@ impl SmoltcpTarget {
             // offers SACK and sends blocks but recovers without them, no RFC 6675), urgent
             // (URG is ignored), icmp-timestamp (only echo requests are answered), ecn, igmp
             // (IGMPv1/v2 only, and the report delays are not in `poll_at`, so they cannot be
-            // timed), socket-errors (see the module docs).
+            // timed), socket-errors (see the module docs), time-wait-reopen (a SYN in TIME-WAIT
+            // is dropped).
             features: [
                 "tcp",
                 "udp",

@@ -42,6 +42,20 @@ impl SendBuffer {
         n
     }
 
+    /// Gives the allocation back if nothing is held (a connection in TIME-WAIT or CLOSED
+    /// keeps only its state).
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.data.is_empty() {
+            self.data = VecDeque::new();
+        }
+    }
+
+    /// Bytes allocated (for tests of what an idle connection holds).
+    #[cfg(test)]
+    pub(crate) fn allocated(&self) -> usize {
+        self.data.capacity()
+    }
+
     /// Drops `n` acknowledged bytes from the front.
     pub(crate) fn consume(&mut self, n: usize) {
         let n = n.min(self.data.len());
@@ -142,6 +156,21 @@ impl ReceiveBuffer {
         let mut r = self.out_of_order.clone();
         r.sort_by_key(|x| core::cmp::Reverse(x.stamp));
         r
+    }
+
+    /// Gives the ring back if it holds nothing, in order or not (allocated again on the next
+    /// write).
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.len == 0 && self.out_of_order.is_empty() {
+            self.ring = Vec::new();
+            self.head = 0;
+        }
+    }
+
+    /// Bytes allocated (for tests of what an idle connection holds).
+    #[cfg(test)]
+    pub(crate) fn allocated(&self) -> usize {
+        self.ring.capacity()
     }
 
     fn write_ring(&mut self, offset: usize, data: &[u8]) {

@@ -473,8 +473,28 @@ impl Tcb {
             self.delayed_ack_at = None;
             self.time_wait_at = None;
             self.tlp_at = None;
+            self.release_idle_buffers();
             ctx.events.push(ConnEvent::Closed);
         }
+    }
+
+    /// Gives back the buffers' memory where they hold nothing: a connection in TIME-WAIT or
+    /// CLOSED sends and receives no more data.
+    fn release_idle_buffers(&mut self) {
+        self.send.release_if_empty();
+        self.recv.release_if_empty();
+    }
+
+    /// Bytes of buffer memory allocated.
+    #[cfg(test)]
+    pub(crate) fn buffer_allocation(&self) -> usize {
+        self.send.allocated() + self.recv.allocated()
+    }
+
+    /// When TIME-WAIT ends, if the connection is in it.
+    pub(crate) fn time_wait_until(&self) -> Option<Instant> {
+        self.time_wait_at
+            .filter(|_| self.state == TcpState::TimeWait)
     }
 
     /// The connection failed: report and close, without a reset (the peer is gone, or sent
@@ -493,6 +513,7 @@ impl Tcb {
         self.retransmit_at = None;
         self.persist_at = None;
         self.time_wait_at = Some(ctx.now + Duration::from_micros(2 * ctx.config.msl.as_micros()));
+        self.release_idle_buffers();
     }
 
     /// Whether `seg`, a SYN without ACK or RST arriving in TIME-WAIT, may open a new
@@ -557,7 +578,9 @@ impl Tcb {
     /// update [RFC 9293 § 3.8.6.2.2].
     pub(crate) fn recv_data(&mut self, ctx: &mut Ctx<'_>, out: &mut [u8]) -> usize {
         let n = self.recv.read(out);
-        if n > 0 && self.synchronized() && self.window_update_due() {
+        if matches!(self.state, TcpState::TimeWait | TcpState::Closed) {
+            self.release_idle_buffers();
+        } else if n > 0 && self.synchronized() && self.window_update_due() {
             self.ack_now = true;
             self.output(ctx);
         }

@@ -25,7 +25,11 @@
 //!   the handshake completes once the application accepts), as Linux does;
 //! - a half-open connection costs no buffer memory: buffers are allocated on first use;
 //! - the whole table holds at most [`TcpConfig::max_connections`] connections (TIME-WAIT
-//!   included); further SYNs are dropped and `tcp_connect` fails;
+//!   included). When it is full, a SYN for a listener or a `tcp_connect` ends the TIME-WAIT
+//!   that ends soonest among the connections the application has closed, to take its place
+//!   (see [`TcpConfig::time_wait_recycling`]); with none, further SYNs are dropped and
+//!   `tcp_connect` fails. A connection in TIME-WAIT or CLOSED holds no buffer memory once
+//!   what it received has been read;
 //! - a SYN for a connection in TIME-WAIT opens a new connection at once, through the
 //!   listener on its local address, when RFC 6191's test says it is no old duplicate (a
 //!   newer timestamp, or without timestamps a sequence number beyond the old connection's);
@@ -144,6 +148,12 @@ impl TcpSocketOptions {
 pub struct TcpConfig {
     /// Most connections (any state but LISTEN, TIME-WAIT included).
     pub max_connections: usize,
+    /// When the table is full and a connection is wanted (a SYN for a listener,
+    /// [`Stack::tcp_connect`]), end the TIME-WAIT of the closed connection whose wait ends
+    /// soonest to make room, as Linux does when its TIME-WAIT table overflows. On by default;
+    /// off keeps every TIME-WAIT for its whole 2·MSL [RFC 9293 MUST-13] and refuses new
+    /// connections until one ends.
+    pub time_wait_recycling: bool,
     /// Most listeners.
     pub max_listeners: usize,
     /// Most half-open connections per listener (the SYN queue); the oldest goes first.
@@ -203,6 +213,7 @@ impl Default for TcpConfig {
     fn default() -> TcpConfig {
         TcpConfig {
             max_connections: 1024,
+            time_wait_recycling: true,
             max_listeners: 64,
             max_syn_backlog: 128,
             max_accept_backlog: 128,
@@ -321,6 +332,9 @@ pub struct TcpStats {
     pub syn_dropped: u64,
     /// Connections in TIME-WAIT reopened by a new SYN [RFC 6191].
     pub time_wait_reopened: u64,
+    /// TIME-WAITs ended early to make room in a full table
+    /// ([`TcpConfig::time_wait_recycling`]).
+    pub time_wait_recycled: u64,
     pub path_mtu_updates: u64,
     pub icmp_ignored: u64,
 }
@@ -697,7 +711,9 @@ impl Stack {
         } else {
             return Err(StackError::AddressNotAvailable);
         };
-        if self.tcp.conns.len() >= self.config.tcp.max_connections {
+        if self.tcp.conns.len() >= self.config.tcp.max_connections
+            && !self.tcp_recycle_time_wait(now)
+        {
             return Err(StackError::TooManySockets);
         }
         let port = if local.port() == 0 {
@@ -1100,6 +1116,30 @@ impl Stack {
         with_tcb!(self, now, h, |tcb, ctx| tcb.input(ctx, seg));
     }
 
+    /// Makes room in a full table by ending the TIME-WAIT that ends soonest among the
+    /// connections the application has closed ([`TcpConfig::time_wait_recycling`]); one
+    /// whose handle the application still holds would not free its slot. Returns whether a
+    /// slot was freed.
+    fn tcp_recycle_time_wait(&mut self, now: Instant) -> bool {
+        if !self.config.tcp.time_wait_recycling {
+            return false;
+        }
+        let Some(h) = self
+            .tcp
+            .conns
+            .iter()
+            .filter(|(_, e)| e.owner == Owner::Detached)
+            .filter_map(|(h, e)| Some((e.tcb.time_wait_until()?, *h)))
+            .min()
+            .map(|(_, h)| h)
+        else {
+            return false;
+        };
+        with_tcb!(self, now, h, |tcb, ctx| tcb.end_time_wait(ctx));
+        self.tcp.stats.time_wait_recycled += 1;
+        !self.tcp.conns.contains_key(&h)
+    }
+
     /// A SYN for connection `h` in TIME-WAIT that may open a new incarnation
     /// ([`Tcb::syn_may_reopen`]: RFC 6191's test) ends the wait and goes to the listener on
     /// the local address, if there is one with room in its accept queue; the new incarnation's
@@ -1190,7 +1230,8 @@ impl Stack {
                 self.tcp.remove(oldest);
             }
         }
-        if self.tcp.conns.len() >= self.config.tcp.max_connections
+        if (self.tcp.conns.len() >= self.config.tcp.max_connections
+            && !self.tcp_recycle_time_wait(now))
             || self.config.tcp.max_syn_backlog == 0
         {
             self.tcp.stats.syn_dropped += 1;

@@ -1820,6 +1820,78 @@ fn syn_with_a_newer_timestamp_reopens_time_wait() {
     assert_eq!(t.state(h), None);
 }
 
+/// A SYN from the peer's port `port` (not [`PEER_PORT`]).
+fn syn_from(port: u16, seq: u32) -> S {
+    S {
+        sport: port,
+        ..S::new(seq, 0, SYN).mss(1460)
+    }
+}
+
+/// A full table: a connection closed by the application and in TIME-WAIT gives its slot to a
+/// new one (its wait cut short), unless recycling is off; one whose handle the application
+/// still holds (shut down, not closed) never does, since its slot would not be freed.
+#[test]
+fn a_full_table_recycles_the_time_wait_of_a_closed_connection() {
+    for recycling in [true, false] {
+        let mut config = plain();
+        config.tcp.max_connections = 2;
+        config.tcp.time_wait_recycling = recycling;
+        let mut t = T::new(config);
+        let (h, iss) = t.established(1000);
+        into_time_wait(&mut t, h, iss, 1001, None);
+        let out = t.send(syn_from(4001, 7000));
+        assert_eq!(out[0].flags, fl(&[SYN, ACK]).0, "a second connection fits");
+        let out = t.send(syn_from(4002, 9000));
+        if recycling {
+            assert_eq!((out.len(), out[0].flags), (1, fl(&[SYN, ACK]).0), "{out:?}");
+            assert_eq!(t.state(h), None, "TIME-WAIT ended early");
+            assert_eq!(t.s.tcp_stats().time_wait_recycled, 1);
+        } else {
+            assert!(out.is_empty(), "{out:?}");
+            assert_eq!(t.state(h), Some(TcpState::TimeWait));
+            assert_eq!(t.s.tcp_stats().syn_dropped, 1);
+        }
+    }
+    let mut config = plain();
+    config.tcp.max_connections = 2;
+    let mut t = T::new(config);
+    let (h, iss) = t.established(1000);
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    sent_tcp(&mut t.s);
+    t.send(S::new(1001, iss + 2, ACK));
+    t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    t.send(syn_from(4001, 7000));
+    assert!(t.send(syn_from(4002, 9000)).is_empty());
+    assert_eq!(
+        t.state(h),
+        Some(TcpState::TimeWait),
+        "still the application's"
+    );
+}
+
+/// A connection in TIME-WAIT keeps no buffer memory once what it received has been read.
+#[test]
+fn time_wait_holds_no_buffers_once_read() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_send(t.now, h, b"request").unwrap();
+    sent_tcp(&mut t.s);
+    t.send(S::new(1001, iss + 8, ACK).data(b"reply"));
+    let allocation = |t: &T| t.s.tcp.conns.get(&h).map(|e| e.tcb.buffer_allocation());
+    assert!(allocation(&t) > Some(0));
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    assert_eq!(sent_tcp(&mut t.s)[0].flags, fl(&[FIN, ACK]).0);
+    t.send(S::new(1006, iss + 9, ACK));
+    t.send(S::new(1006, iss + 9, fl(&[FIN, ACK])));
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    assert!(allocation(&t) > Some(0), "five octets still unread");
+    let mut buf = [0u8; 16];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(5));
+    assert_eq!(allocation(&t), Some(0));
+}
+
 /// A SYN that would reopen TIME-WAIT but finds no listener only draws TIME-WAIT's ACK.
 #[test]
 fn time_wait_is_not_reopened_without_a_listener() {

@@ -5,6 +5,7 @@
 //! target gets its own network namespace), so one scenario's leftovers never leak into the
 //! next. Scenarios run on several threads at once; results come back in suite order.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -16,7 +17,7 @@ use super::report::{RunReport, ScenarioReport};
 use super::run::{run_script, RunOptions, WireRecord};
 use super::script::{Script, TimeSpec};
 use super::suite::{Suite, SuiteKind};
-use super::target::Profile;
+use super::target::{Feature, Profile};
 use super::targets::target_by_name;
 use super::Verdict;
 use crate::capture_writer::CaptureWriter;
@@ -24,6 +25,37 @@ use crate::capture_writer::CaptureWriter;
 /// Symbols defined for `#ifdef` blocks in the FreeBSD suite: none of FreeBSD's own
 /// (`FreeBSD`), but the standard behaviour its authors bracket as `STANDARD`.
 pub const FREEBSD_SUITE_DEFINES: &[&str] = &["STANDARD"];
+
+/// FreeBSD-suite scripts (by name prefix) whose `FreeBSD` branch shows a behaviour the RFCs
+/// allow as well as the `STANDARD` one, named by a profile feature: a target with the
+/// feature runs them with `FreeBSD` defined instead of `STANDARD`, so either choice passes.
+pub const FREEBSD_BRANCH_BY_FEATURE: &[(&str, Feature)] = &[
+    // A SYN beyond RCV.NXT in TIME-WAIT opens a new connection (RFC 9293 § 3.6.1 MAY-2,
+    // RFC 1122 § 4.2.2.13), where STANDARD expects TIME-WAIT's ACK.
+    (
+        "state-event-engine/rcv-syn-time-wait/rcv-syn-time-wait-using-shutdown-right-edge-",
+        "time-wait-reopen",
+    ),
+    (
+        "state-event-engine/rcv-syn-time-wait/rcv-syn-time-wait-using-shutdown-outside-right-",
+        "time-wait-reopen",
+    ),
+];
+
+/// The `#ifdef` symbols for FreeBSD-suite script `name` on a target with `profile`.
+pub fn freebsd_defines(name: &str, profile: &Profile) -> BTreeSet<String> {
+    let freebsd_branch = FREEBSD_BRANCH_BY_FEATURE
+        .iter()
+        .any(|(prefix, feature)| name.starts_with(prefix) && profile.features.contains(feature));
+    if freebsd_branch {
+        BTreeSet::from(["FreeBSD".to_string()])
+    } else {
+        FREEBSD_SUITE_DEFINES
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+}
 
 /// What the FreeBSD suite's `sysctl -w` lines mean for a target. Every script first restores
 /// FreeBSD's defaults (RFC 7323 and SACK on, ECN answered but not asked for, RFC 5961's
@@ -225,7 +257,10 @@ pub fn run_one(
             notes: Vec::new(),
         };
     }
-    let options = run_options(suite.kind, stack.profile(), keep_wire);
+    let mut options = run_options(suite.kind, stack.profile(), keep_wire);
+    if suite.kind == SuiteKind::FreeBsd {
+        options.defines = freebsd_defines(&source.name, stack.profile());
+    }
     let outcome = run_script(&script, stack.as_mut(), &options);
     stack.shutdown();
     ScenarioRun {
@@ -323,4 +358,29 @@ pub fn write_pcap(path: &Path, runs: &[ScenarioRun]) -> std::io::Result<u64> {
     }
     writer.flush()?;
     Ok(writer.records())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conform::targets::target_by_name;
+
+    /// A FreeBSD script listed for a feature runs FreeBSD's branch on a target with the
+    /// feature, STANDARD's on one without; any other script runs STANDARD's.
+    #[test]
+    fn freebsd_branch_follows_the_profile_for_listed_scripts() {
+        let builtin = target_by_name("builtin").unwrap().profile().clone();
+        let smoltcp = target_by_name("smoltcp").unwrap().profile().clone();
+        let listed = "state-event-engine/rcv-syn-time-wait/\
+                      rcv-syn-time-wait-using-shutdown-right-edge-secure-ipv4";
+        let other = "state-event-engine/rcv-syn-time-wait/\
+                     rcv-syn-time-wait-using-shutdown-left-edge-secure-ipv4";
+        let standard = BTreeSet::from(["STANDARD".to_string()]);
+        assert_eq!(
+            freebsd_defines(listed, &builtin),
+            BTreeSet::from(["FreeBSD".to_string()])
+        );
+        assert_eq!(freebsd_defines(listed, &smoltcp), standard);
+        assert_eq!(freebsd_defines(other, &builtin), standard);
+    }
 }

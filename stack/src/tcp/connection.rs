@@ -521,20 +521,23 @@ impl Tcb {
     ///
     /// - if this incarnation used timestamps and the new one would too (`new_timestamps`: the
     ///   SYN carries the option and the listener offers it), when the SYN's TSval is above
-    ///   TS.Recent, or equal to it with a sequence number beyond the last one seen;
-    /// - otherwise, when its sequence number is beyond the last one seen (RCV.NXT − 1, the
-    ///   peer's FIN).
+    ///   TS.Recent, or equal to it with a sequence number beyond RCV.NXT;
+    /// - otherwise, when its sequence number is beyond RCV.NXT.
     ///
-    /// Anything else stays with TIME-WAIT's processing (an ACK, RFC 5961 § 4).
+    /// RFC 6191 asks for a sequence number beyond the last one seen (the peer's FIN, RCV.NXT
+    /// − 1); RCV.NXT itself is excluded here, as Linux and FreeBSD do. A SYN with FIN, ACK or
+    /// RST is no new connection request. Anything else stays with TIME-WAIT's processing (an
+    /// ACK, RFC 5961 § 4).
     pub(crate) fn syn_may_reopen(&self, seg: &Segment<'_>, new_timestamps: bool) -> bool {
         if self.state != TcpState::TimeWait
             || !seg.has(TcpFlags::SYN)
             || seg.has(TcpFlags::ACK)
             || seg.has(TcpFlags::RST)
+            || seg.has(TcpFlags::FIN)
         {
             return false;
         }
-        let seq_beyond = seg.seq >= self.rcv_nxt;
+        let seq_beyond = seg.seq > self.rcv_nxt;
         match seg.timestamps {
             Some((value, _)) if self.timestamps && new_timestamps => {
                 let ahead = value.wrapping_sub(self.ts_recent) as i32;

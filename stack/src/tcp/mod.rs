@@ -32,7 +32,7 @@
 //!   what it received has been read;
 //! - a SYN for a connection in TIME-WAIT opens a new connection at once, through the
 //!   listener on its local address, when RFC 6191's test says it is no old duplicate (a
-//!   newer timestamp, or without timestamps a sequence number beyond the old connection's);
+//!   newer timestamp, or without timestamps a sequence number beyond RCV.NXT);
 //!   the new ISS is above everything the old connection sent [RFC 9293 § 3.6.1 MAY-2,
 //!   SHLD-4]. Other SYNs there get an ACK (RFC 5961 § 4).
 //!

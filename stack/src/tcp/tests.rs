@@ -1754,8 +1754,7 @@ fn into_time_wait(t: &mut T, h: TcpHandle, iss: u32, fin_seq: u32, ts: Option<u3
     iss.wrapping_add(2)
 }
 
-/// RFC 9293 § 3.6.1 MAY-2 without timestamps: a SYN beyond the last sequence number seen
-/// reopens the connection from TIME-WAIT with an ISS above the old SND.MAX (here the
+/// RFC 9293 § 3.6.1 MAY-2 without timestamps: a SYN beyond RCV.NXT reopens the connection from TIME-WAIT with an ISS above the old SND.MAX (here the
 /// clock-based ISN alone would not be: same tuple, same instant); an older one is answered
 /// as TIME-WAIT answers a SYN, with an ACK.
 #[test]
@@ -1763,9 +1762,16 @@ fn syn_beyond_the_last_sequence_reopens_time_wait() {
     let mut t = T::new(plain());
     let (h, iss) = t.established(1000);
     let snd_max = into_time_wait(&mut t, h, iss, 1001, None);
-    let out = t.send(S::new(900, 0, SYN).mss(1460));
-    assert_eq!((out.len(), out[0].flags, out[0].ack), (1, ACK.0, 1002));
-    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    // Old duplicates: below RCV.NXT (1002), at it, or a SYN with FIN.
+    for syn in [
+        S::new(900, 0, SYN),
+        S::new(1002, 0, SYN),
+        S::new(50_000, 0, fl(&[SYN, FIN])),
+    ] {
+        let out = t.send(syn.mss(1460));
+        assert_eq!((out.len(), out[0].flags, out[0].ack), (1, ACK.0, 1002));
+        assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    }
     let out = t.send(S::new(50_000, 0, SYN).mss(1460));
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!(

@@ -529,6 +529,10 @@ pub const FEATURES: &[(Feature, &str)] = &[
     ("window-scaling", "TCP window scale option (RFC 7323)"),
     ("timestamps", "TCP timestamps and PAWS (RFC 7323)"),
     ("sack", "SACK (RFC 2018) and SACK-based recovery (RFC 6675)"),
+    (
+        "dsack",
+        "duplicate segments reported in D-SACK blocks (RFC 2883, a MAY)",
+    ),
     ("ecn", "ECN negotiation (RFC 3168)"),
     ("urgent", "TCP urgent data (RFC 6093)"),
     ("challenge-ack", "RFC 5961 challenge ACKs"),

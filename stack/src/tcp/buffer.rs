@@ -158,6 +158,16 @@ impl ReceiveBuffer {
         r
     }
 
+    /// The first part of `[offset, offset + len)` (offsets from RCV.NXT) already held out of
+    /// order, as offsets: octets that arrived again.
+    pub(crate) fn held_out_of_order(&self, offset: usize, len: usize) -> Option<(usize, usize)> {
+        let end = offset.saturating_add(len);
+        self.out_of_order.iter().find_map(|r| {
+            let (a, b) = (r.start.max(offset), r.end.min(end));
+            (a < b).then_some((a, b))
+        })
+    }
+
     /// Gives the ring back if it holds nothing, in order or not (allocated again on the next
     /// write).
     pub(crate) fn release_if_empty(&mut self) {

@@ -225,6 +225,8 @@ pub(crate) struct Tcb {
     ts_offset: u32,
     last_ack_sent: Seq,
     sack: bool,
+    /// Octets that arrived again, to report in a D-SACK block in the next ACK [RFC 2883].
+    dsack: Option<(Seq, Seq)>,
     pub(crate) nodelay: bool,
     // Timing.
     rtt: RttEstimator,
@@ -326,6 +328,7 @@ impl Tcb {
             window_scaling: false,
             timestamps: false,
             ts_recent: 0,
+            dsack: None,
             ts_recent_at: now,
             ts_offset,
             last_ack_sent: Seq(0),
@@ -456,6 +459,24 @@ impl Tcb {
     /// FIN's sequence number once queued.
     fn fin_seq(&self) -> Seq {
         self.send_seq + self.send.len()
+    }
+
+    /// Notes octets `[start, end)` that arrived again, for a D-SACK block in the next ACK
+    /// [RFC 2883 § 4]: on SACK connections only, the latest duplicate (each is reported
+    /// once).
+    fn note_duplicate(&mut self, start: Seq, end: Seq) {
+        if self.sack && start < end {
+            self.dsack = Some((start, end));
+        }
+    }
+
+    /// Notes the data of an unacceptable segment that lies below RCV.NXT (an old duplicate).
+    fn note_old_octets(&mut self, seg: &Segment<'_>) {
+        let start = seg.seq + u32::from(seg.has(TcpFlags::SYN));
+        let end = start + seg.payload.len();
+        if start < self.rcv_nxt {
+            self.note_duplicate(start, end.min(self.rcv_nxt));
+        }
     }
 
     /// Bytes sent and not acknowledged (FlightSize, before any SACK accounting).
@@ -825,6 +846,7 @@ impl Tcb {
                         self.ts_recent = tsval;
                     } else {
                         ctx.stats.paws_rejected += 1;
+                        self.note_old_octets(seg);
                         self.ack_now = true;
                         return;
                     }
@@ -854,6 +876,7 @@ impl Tcb {
                 self.challenge_ack(ctx);
             } else if !rst {
                 ctx.stats.out_of_window += 1;
+                self.note_old_octets(seg);
                 self.ack_now = true;
                 if self.state == TcpState::TimeWait && seg.has(TcpFlags::FIN) {
                     // A retransmitted FIN: ACK it and restart the 2·MSL wait.
@@ -873,6 +896,7 @@ impl Tcb {
         }
         if seq < self.rcv_nxt {
             let cut = (self.rcv_nxt - seq).min(data.len());
+            self.note_duplicate(seq, seq + cut);
             data = &data[cut..];
             seq += cut;
             if seq < self.rcv_nxt {
@@ -988,6 +1012,11 @@ impl Tcb {
     fn receive_text(&mut self, ctx: &mut Ctx<'_>, seq: Seq, data: &[u8]) {
         let offset = seq - self.rcv_nxt;
         let had_holes = self.recv.has_out_of_order();
+        if had_holes {
+            if let Some((start, end)) = self.recv.held_out_of_order(offset, data.len()) {
+                self.note_duplicate(self.rcv_nxt + start, self.rcv_nxt + end);
+            }
+        }
         match self.recv.write(offset, data) {
             Some(advance) => {
                 self.rcv_nxt += advance;
@@ -1517,11 +1546,23 @@ impl Tcb {
             if !rst {
                 self.rcv_adv = self.rcv_adv.max(self.rcv_nxt + (field << self.rcv_shift));
             }
-            if self.sack && self.recv.has_out_of_order() && !rst {
+            if self.sack && !rst && (self.dsack.is_some() || self.recv.has_out_of_order()) {
                 // RFC 2018 § 4: the block with the latest segment first, then the others
-                // most recent first, as many as fit (3 with timestamps, else 4).
+                // most recent first, as many as fit (3 with timestamps, else 4); before
+                // them, a D-SACK block reporting octets that arrived again, once [RFC 2883
+                // § 4] (one that lies in a block still out of order is followed by that
+                // block, the most recently changed).
                 let room = if options.timestamps.is_some() { 3 } else { 4 };
-                for r in self.recv.sack_ranges().into_iter().take(room) {
+                if let Some((left, right)) = self.dsack.take() {
+                    options.sack[0] = (left.0, right.0);
+                    options.sack_len = 1;
+                }
+                for r in self
+                    .recv
+                    .sack_ranges()
+                    .into_iter()
+                    .take(room - options.sack_len)
+                {
                     options.sack[options.sack_len] =
                         ((self.rcv_nxt + r.start).0, (self.rcv_nxt + r.end).0);
                     options.sack_len += 1;

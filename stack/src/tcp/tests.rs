@@ -2021,6 +2021,72 @@ fn rfc2018_case_3_every_other_segment_lost() {
     assert_eq!((out[0].ack, &out[0].sack[..]), (7500, &[(8000, 8500)][..]));
 }
 
+/// RFC 2883 § 4.1's receiver: left window edge 3000, 500-octet segments, no timestamps.
+fn dsack_receiver() -> (T, u32) {
+    let mut c = Config::default();
+    c.tcp.timestamps = false;
+    let mut t = T::new(c);
+    let (_, _, iss) = t.accepted(2999, S::new(2999, 0, SYN).mss(500).sack_ok());
+    (t, iss)
+}
+
+/// RFC 2883 § 4.1.1 and § 4.1.2: a duplicate segment is reported in a D-SACK block, the
+/// first, ahead of the blocks of data held out of order; once, and never without SACK.
+#[test]
+fn rfc2883_duplicate_segment_reported_first_and_once() {
+    let (mut t, iss) = dsack_receiver();
+    let seg = |t: &mut T, seq: u32| t.send(S::new(seq, iss + 1, ACK).data(&[0u8; 500]));
+    seg(&mut t, 3000);
+    seg(&mut t, 3500);
+    let out = t.advance(Duration::from_millis(250));
+    assert_eq!(
+        (out[0].ack, out[0].sack.len()),
+        (4000, 0),
+        "the delayed ACK"
+    );
+    // § 4.1.1: 3000-3499 again.
+    let out = seg(&mut t, 3000);
+    assert_eq!((out[0].ack, &out[0].sack[..]), (4000, &[(3000, 3500)][..]));
+    // § 4.1.2: 4000-4499 lost, 4500-4999 arrives, then 3000-3499 once more.
+    let out = seg(&mut t, 4500);
+    assert_eq!((out[0].ack, &out[0].sack[..]), (4000, &[(4500, 5000)][..]));
+    let out = seg(&mut t, 3000);
+    assert_eq!(out[0].sack, vec![(3000, 3500), (4500, 5000)]);
+    // Reported once: the ACK of the next segment carries the usual blocks only.
+    let out = seg(&mut t, 5000);
+    assert_eq!(out[0].sack, vec![(4500, 5500)]);
+    // A segment partly old: its old part is reported, its new part taken.
+    let out = t.send(S::new(3800, iss + 1, ACK).data(&[0u8; 400]));
+    assert_eq!(
+        (out[0].ack, &out[0].sack[..]),
+        (4200, &[(3800, 4000), (4500, 5500)][..])
+    );
+    // Without SACK, no blocks at all.
+    let mut t = T::new(plain());
+    let (_, iss) = t.established(2999);
+    t.send(S::new(3000, iss + 1, ACK).data(&[0u8; 500]));
+    t.advance(Duration::from_millis(250));
+    let out = t.send(S::new(3000, iss + 1, ACK).data(&[0u8; 500]));
+    assert_eq!((out[0].ack, out[0].sack.len()), (3500, 0));
+}
+
+/// RFC 2883 § 4.2.1: a duplicate of a segment held out of order is reported in a D-SACK
+/// block followed by the (larger) block holding it.
+#[test]
+fn rfc2883_duplicate_of_an_out_of_order_segment() {
+    let (mut t, iss) = dsack_receiver();
+    let seg = |t: &mut T, seq: u32| t.send(S::new(seq, iss + 1, ACK).data(&[0u8; 500]));
+    seg(&mut t, 3000);
+    seg(&mut t, 3500);
+    assert_eq!(seg(&mut t, 4500)[0].sack, vec![(4500, 5000)]);
+    assert_eq!(seg(&mut t, 5000)[0].sack, vec![(4500, 5500)]);
+    let out = seg(&mut t, 5000);
+    assert_eq!(
+        (out[0].ack, &out[0].sack[..]),
+        (4000, &[(5000, 5500), (4500, 5500)][..])
+    );
+}
+
 /// RFC 2018 § 4: the receiver sends as many SACK blocks as fit, the one holding the segment
 /// that drew the ACK first, then the most recently reported ones. Without timestamps, 40
 /// octets of options hold 4 blocks (2 + 4·8 = 34 octets).

@@ -163,6 +163,7 @@ impl BuiltinTarget {
                 "window-scaling",
                 "timestamps",
                 "sack",
+                "dsack",
                 "urgent",
                 "challenge-ack",
                 "keepalive",
@@ -180,7 +181,7 @@ impl BuiltinTarget {
             .filter(|f| match *f {
                 "window-scaling" => tcp.window_scaling,
                 "timestamps" => tcp.timestamps,
-                "sack" => tcp.sack,
+                "sack" | "dsack" => tcp.sack,
                 "initial-window-rfc5681" => !tcp.initial_window_10,
                 _ => true,
             })

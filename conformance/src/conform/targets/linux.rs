@@ -236,6 +236,7 @@ impl LinuxTarget {
                 "window-scaling",
                 "timestamps",
                 "sack",
+                "dsack",
                 "urgent",
                 "challenge-ack",
                 "keepalive",

@@ -542,6 +542,10 @@ pub const FEATURES: &[(Feature, &str)] = &[
         "half-close",
         "shutdown(SHUT_WR) with the other direction open",
     ),
+    (
+        "half-duplex-close",
+        "close(2) ends reading too, so data arriving after it cannot be delivered (RFC 9293 § 3.6.1 MAY-1)",
+    ),
     ("simultaneous-open", "simultaneous open"),
     (
         "time-wait-reopen",

@@ -227,6 +227,9 @@ pub(crate) struct Tcb {
     sack: bool,
     /// Octets that arrived again, to report in a D-SACK block in the next ACK [RFC 2883].
     dsack: Option<(Seq, Seq)>,
+    /// The application closed the connection and will read no more: new data is answered
+    /// with a RST [RFC 9293 § 3.6.1 SHLD-3].
+    receive_closed: bool,
     pub(crate) nodelay: bool,
     // Timing.
     rtt: RttEstimator,
@@ -329,6 +332,7 @@ impl Tcb {
             timestamps: false,
             ts_recent: 0,
             dsack: None,
+            receive_closed: false,
             ts_recent_at: now,
             ts_offset,
             last_ack_sent: Seq(0),
@@ -658,6 +662,12 @@ impl Tcb {
         }
     }
 
+    /// The application closed the connection: it reads no more [RFC 9293 § 3.6.1, a
+    /// half-duplex close, MAY-1].
+    pub(crate) fn close_receive(&mut self) {
+        self.receive_closed = true;
+    }
+
     /// ABORT: a reset if synchronized, then CLOSED [RFC 9293 § 3.10.5].
     pub(crate) fn abort(&mut self, ctx: &mut Ctx<'_>) {
         if matches!(
@@ -746,7 +756,7 @@ impl Tcb {
         self.receive_text(ctx, seg.seq, data);
         // What `output` would do with nothing to send and no persist timer: an ACK, if one
         // is due now. (A window that opened for queued data is no concern: none is queued.)
-        if self.ack_now {
+        if self.ack_now && self.state != TcpState::Closed {
             self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
         }
         true
@@ -994,6 +1004,9 @@ impl Tcb {
             )
         {
             self.receive_text(ctx, seq, data);
+            if self.state == TcpState::Closed {
+                return;
+            }
         } else if !data.is_empty() {
             fin = false; // text after the peer's FIN cannot be
         }
@@ -1010,6 +1023,13 @@ impl Tcb {
     }
 
     fn receive_text(&mut self, ctx: &mut Ctx<'_>, seq: Seq, data: &[u8]) {
+        if self.receive_closed && !data.is_empty() {
+            // Nobody will read it: the RST tells the peer its data was lost [RFC 9293
+            // § 3.6.1 SHLD-3, RFC 1122 § 4.2.2.13].
+            ctx.stats.data_after_close += 1;
+            self.abort(ctx);
+            return;
+        }
         let offset = seq - self.rcv_nxt;
         let had_holes = self.recv.has_out_of_order();
         if had_holes {

@@ -332,6 +332,8 @@ pub struct TcpStats {
     pub syn_dropped: u64,
     /// Connections in TIME-WAIT reopened by a new SYN [RFC 6191].
     pub time_wait_reopened: u64,
+    /// Connections reset because data arrived after the application closed them.
+    pub data_after_close: u64,
     /// TIME-WAITs ended early to make room in a full table
     /// ([`TcpConfig::time_wait_recycling`]).
     pub time_wait_recycled: u64,
@@ -891,7 +893,10 @@ impl Stack {
     /// Closes a connection or a listener and gives up the handle. A connection is closed
     /// gracefully (FIN after the queued data, then the closing handshake and TIME-WAIT run on
     /// their own), unless received data was left unread: then it is reset
-    /// [RFC 1122 § 4.2.2.13]. A listener's unaccepted connections are reset.
+    /// [RFC 1122 § 4.2.2.13]. The application reads no more (a half-duplex close, RFC 9293
+    /// § 3.6.1 MAY-1): data that arrives afterwards is answered with a RST, which ends the
+    /// connection (SHLD-3); [`tcp_shutdown`](Stack::tcp_shutdown) closes only the sending
+    /// direction. A listener's unaccepted connections are reset.
     pub fn tcp_close(&mut self, now: Instant, handle: TcpHandle) -> Result<(), StackError> {
         if let Some(l) = self.tcp.listeners.remove(&handle) {
             for h in l.syn_queue.into_iter().chain(l.accept_queue) {
@@ -916,7 +921,10 @@ impl Stack {
         if unread {
             with_tcb!(self, now, handle, |tcb, ctx| tcb.abort(ctx));
         } else {
-            with_tcb!(self, now, handle, |tcb, ctx| tcb.shutdown(ctx));
+            with_tcb!(self, now, handle, |tcb, ctx| {
+                tcb.close_receive();
+                tcb.shutdown(ctx)
+            });
         }
         self.drain_loopback(now);
         Ok(())

@@ -1877,6 +1877,34 @@ fn a_full_table_recycles_the_time_wait_of_a_closed_connection() {
     );
 }
 
+/// Data arriving after the application closed the connection (close is a half-duplex close:
+/// it reads no more) draws a RST at SND.NXT and ends the connection [RFC 9293 § 3.6.1
+/// SHLD-3]; after a shutdown (the application still reads) the same data is taken.
+#[test]
+fn data_after_close_is_answered_with_a_reset() {
+    for close in [true, false] {
+        let mut t = T::new(plain());
+        let (h, iss) = t.established(1000);
+        if close {
+            t.s.tcp_close(t.now, h).unwrap();
+        } else {
+            t.s.tcp_shutdown(t.now, h).unwrap();
+        }
+        sent_tcp(&mut t.s);
+        t.send(S::new(1001, iss + 2, ACK));
+        assert_eq!(t.state(h), Some(TcpState::FinWait2));
+        let out = t.send(S::new(1001, iss + 2, fl(&[PSH, ACK])).data(b"late"));
+        if close {
+            assert_eq!((out.len(), out[0].flags, out[0].seq), (1, RST.0, iss + 2));
+            assert_eq!(t.state(h), None, "gone");
+            assert_eq!(t.s.tcp_stats().data_after_close, 1);
+        } else {
+            assert!(out.iter().all(|s| s.flags & RST.0 == 0), "{out:?}");
+            assert_eq!(t.s.tcp_recv(t.now, h, &mut [0u8; 8]), Ok(4));
+        }
+    }
+}
+
 /// A connection in TIME-WAIT keeps no buffer memory once what it received has been read.
 #[test]
 fn time_wait_holds_no_buffers_once_read() {
@@ -3017,9 +3045,10 @@ fn passive_open_keeps_the_return_route_for_every_segment() {
         1448,
         "1460 less the 12 octets of IP options"
     );
-    // A reply to data (an ACK) and the FIN are routed too.
+    // A reply to data (an ACK) and the FIN are routed too (after a shutdown: the
+    // application still reads, so the data is acknowledged, not reset).
     let out =
-        t.s.tcp_close(t.now, h)
+        t.s.tcp_shutdown(t.now, h)
             .map(|_| routed(testing::sent(&mut t.s)));
     assert!(out.is_ok());
     let d = S::new(1001, iss + 1, ACK).data(b"hi").segment();

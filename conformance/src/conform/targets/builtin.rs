@@ -169,6 +169,7 @@ impl BuiltinTarget {
                 "keepalive",
                 "user-timeout",
                 "half-close",
+                "half-duplex-close",
                 "simultaneous-open",
                 "time-wait-reopen",
                 "multiple-interfaces",

@@ -242,6 +242,7 @@ impl LinuxTarget {
                 "keepalive",
                 "user-timeout",
                 "half-close",
+                "half-duplex-close",
                 "simultaneous-open",
                 "time-wait-reopen",
                 "multiple-interfaces",

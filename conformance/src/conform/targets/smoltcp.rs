@@ -269,7 +269,8 @@ impl SmoltcpTarget {
             // (URG is ignored), icmp-timestamp (only echo requests are answered), ecn, igmp
             // (IGMPv1/v2 only, and the report delays are not in `poll_at`, so they cannot be
             // timed), socket-errors (see the module docs), time-wait-reopen (a SYN in TIME-WAIT
-            // is dropped), dsack (duplicates are not reported).
+            // is dropped), dsack (duplicates are not reported),
+            // half-duplex-close (`close` sends a FIN and the socket goes on receiving).
             features: [
                 "tcp",
                 "udp",

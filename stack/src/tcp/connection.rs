@@ -470,7 +470,10 @@ impl Tcb {
     /// once).
     fn note_duplicate(&mut self, start: Seq, end: Seq) {
         if self.sack && start < end {
+            // Acknowledged at once, so that the block describes the latest segment (RFC
+            // 2883 § 4, rule 1), as Linux does with a duplicate.
             self.dsack = Some((start, end));
+            self.ack_now = true;
         }
     }
 
@@ -498,7 +501,7 @@ impl Tcb {
             self.delayed_ack_at = None;
             self.time_wait_at = None;
             self.tlp_at = None;
-            self.release_idle_buffers();
+            self.release_closed_buffers();
             ctx.events.push(ConnEvent::Closed);
         }
     }
@@ -507,6 +510,12 @@ impl Tcb {
     /// CLOSED sends and receives no more data.
     fn release_idle_buffers(&mut self) {
         self.send.release_if_empty();
+        self.recv.release_if_empty();
+    }
+
+    /// CLOSED: what was queued for sending never will be; what was received stays until read.
+    fn release_closed_buffers(&mut self) {
+        self.send = SendBuffer::new(self.send.capacity());
         self.recv.release_if_empty();
     }
 
@@ -904,9 +913,11 @@ impl Tcb {
             syn = false;
             seq += 1u32;
         }
+        // Octets below RCV.NXT (reported in a D-SACK block if the text is processed).
+        let mut old_octets = None;
         if seq < self.rcv_nxt {
             let cut = (self.rcv_nxt - seq).min(data.len());
-            self.note_duplicate(seq, seq + cut);
+            old_octets = Some((seq, seq + cut));
             data = &data[cut..];
             seq += cut;
             if seq < self.rcv_nxt {
@@ -1003,6 +1014,9 @@ impl Tcb {
                 TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
             )
         {
+            if let Some((start, end)) = old_octets {
+                self.note_duplicate(start, end);
+            }
             self.receive_text(ctx, seq, data);
             if self.state == TcpState::Closed {
                 return;
@@ -1536,6 +1550,7 @@ impl Tcb {
         let rst = flags_.contains(TcpFlags::RST);
         let has_ack = flags_.contains(TcpFlags::ACK);
         let mut options = SendOptions::default();
+        let mut blocks_left_out = false;
         let window_field;
         if syn {
             let passive = has_ack;
@@ -1571,9 +1586,20 @@ impl Tcb {
                 // most recent first, as many as fit (3 with timestamps, else 4); before
                 // them, a D-SACK block reporting octets that arrived again, once [RFC 2883
                 // § 4] (one that lies in a block still out of order is followed by that
-                // block, the most recently changed).
-                let room = if options.timestamps.is_some() { 3 } else { 4 };
-                if let Some((left, right)) = self.dsack.take() {
+                // block, the most recently changed). Data and options together stay within
+                // the peer's MSS [RFC 6691]: a segment with no room left for blocks goes
+                // without them, and a bare ACK carrying them follows.
+                let ts_len = if options.timestamps.is_some() { 12 } else { 0 };
+                let limit = self
+                    .peer_mss
+                    .min(self.pmtu_mss)
+                    .saturating_sub(self.ip_options_len);
+                let free = limit.saturating_sub(payload.len() + ts_len);
+                let fit = free.saturating_sub(4) / 8;
+                let room = (if ts_len > 0 { 3 } else { 4 }).min(fit);
+                if room == 0 {
+                    blocks_left_out = true;
+                } else if let Some((left, right)) = self.dsack.take() {
                     options.sack[0] = (left.0, right.0);
                     options.sack_len = 1;
                 }
@@ -1602,7 +1628,8 @@ impl Tcb {
         if has_ack {
             self.count_batch();
             self.last_ack_sent = self.rcv_nxt;
-            self.ack_now = false;
+            // SACK blocks that did not fit go in a bare ACK after this segment.
+            self.ack_now = blocks_left_out;
             self.delayed_ack_at = None;
             self.unacked_bytes = 0;
         }

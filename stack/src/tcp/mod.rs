@@ -1,6 +1,6 @@
 //! TCP [RFC 9293] with RTO per RFC 6298, congestion control per RFC 5681/6582, window scale
-//! and timestamps per RFC 7323, SACK per RFC 2018/6675, the hardening of RFC 5961 and ISNs per
-//! RFC 6528: the connection table and listeners, the application calls, and the glue between
+//! and timestamps per RFC 7323, SACK per RFC 2018/6675 with D-SACK per RFC 2883, the
+//! hardening of RFC 5961 and ISNs per RFC 6528: the connection table and listeners, the application calls, and the glue between
 //! the IP layer and the per-connection state machines. One submodule per concern:
 //!
 //! - `connection`: the TCB, segment arrival (§ 3.10.7), output, timers;
@@ -25,16 +25,18 @@
 //!   the handshake completes once the application accepts), as Linux does;
 //! - a half-open connection costs no buffer memory: buffers are allocated on first use;
 //! - the whole table holds at most [`TcpConfig::max_connections`] connections (TIME-WAIT
-//!   included). When it is full, a SYN for a listener or a `tcp_connect` ends the TIME-WAIT
-//!   that ends soonest among the connections the application has closed, to take its place
-//!   (see [`TcpConfig::time_wait_recycling`]); with none, further SYNs are dropped and
-//!   `tcp_connect` fails. A connection in TIME-WAIT or CLOSED holds no buffer memory once
-//!   what it received has been read;
-//! - a SYN for a connection in TIME-WAIT opens a new connection at once, through the
-//!   listener on its local address, when RFC 6191's test says it is no old duplicate (a
-//!   newer timestamp, or without timestamps a sequence number beyond RCV.NXT);
-//!   the new ISS is above everything the old connection sent [RFC 9293 § 3.6.1 MAY-2,
-//!   SHLD-4]. Other SYNs there get an ACK (RFC 5961 § 4).
+//!   included); when it is full, further SYNs are dropped and `tcp_connect` fails, unless
+//!   [`TcpConfig::time_wait_recycling`] (off by default) lets a new connection take the
+//!   place of a TIME-WAIT. A connection in TIME-WAIT holds no buffer memory once what it
+//!   received has been read, nor does one in CLOSED, but for received data not yet read;
+//! - a SYN for a connection in TIME-WAIT that the application has closed opens a new
+//!   connection at once, through the listener on its local address, when it is no old
+//!   duplicate by RFC 6191's test as Linux reads it (with timestamps on both incarnations a
+//!   newer TSval; otherwise a sequence number beyond RCV.NXT). The new ISS is above
+//!   everything the old connection sent, and the old connection goes back to TIME-WAIT if
+//!   the new one fails before it is established (a RST for its SYN,ACK says the SYN was an
+//!   old duplicate) [RFC 9293 § 3.6.1 MAY-2, SHLD-4]. Other SYNs there get an ACK (RFC
+//!   5961 § 4).
 //!
 //! # When ACKs go out
 //!
@@ -53,7 +55,9 @@
 //!   or recovery is not slowed;
 //! - several out-of-order segments in one batch draw one duplicate ACK, not one each (with
 //!   SACK, its blocks describe them all). A sender without SACK counting duplicate ACKs sees
-//!   fewer of them than with one frame per poll.
+//!   fewer of them than with one frame per poll;
+//! - octets that arrive again draw an ACK at once whose first SACK block (a D-SACK block,
+//!   RFC 2883) reports them; of several duplicates in one batch, the ACK reports the last.
 
 pub(crate) mod buffer;
 pub(crate) mod congestion;
@@ -150,9 +154,12 @@ pub struct TcpConfig {
     pub max_connections: usize,
     /// When the table is full and a connection is wanted (a SYN for a listener,
     /// [`Stack::tcp_connect`]), end the TIME-WAIT of the closed connection whose wait ends
-    /// soonest to make room, as Linux does when its TIME-WAIT table overflows. On by default;
-    /// off keeps every TIME-WAIT for its whole 2·MSL [RFC 9293 MUST-13] and refuses new
-    /// connections until one ends.
+    /// soonest to make room for it. Off by default: every TIME-WAIT then lasts its whole
+    /// 2·MSL [RFC 9293 § 3.6.1 MUST-13] and new connections are refused until one ends. On,
+    /// a busy server that closes first keeps accepting, at the cost MUST-13 guards against
+    /// (an old duplicate may reach a new incarnation of the same pair); Linux makes a
+    /// similar trade when its TIME-WAIT table is full, letting a closing connection skip
+    /// TIME-WAIT.
     pub time_wait_recycling: bool,
     /// Most listeners.
     pub max_listeners: usize,
@@ -213,7 +220,7 @@ impl Default for TcpConfig {
     fn default() -> TcpConfig {
         TcpConfig {
             max_connections: 1024,
-            time_wait_recycling: true,
+            time_wait_recycling: false,
             max_listeners: 64,
             max_syn_backlog: 128,
             max_accept_backlog: 128,
@@ -334,6 +341,9 @@ pub struct TcpStats {
     pub time_wait_reopened: u64,
     /// Connections reset because data arrived after the application closed them.
     pub data_after_close: u64,
+    /// Connections reopened from TIME-WAIT whose new incarnation failed before it was
+    /// established, back in TIME-WAIT [RFC 9293 § 3.6.1 MAY-2 (2)].
+    pub time_wait_restored: u64,
     /// TIME-WAITs ended early to make room in a full table
     /// ([`TcpConfig::time_wait_recycling`]).
     pub time_wait_recycled: u64,
@@ -359,6 +369,10 @@ struct Entry {
     /// segment the connection sends carries it [RFC 1122 § 4.2.3.8; RFC 9293 MUST-53].
     /// Bounded: at most 40 octets of option.
     return_route: Option<ReturnRoute>,
+    /// For a connection reopened from TIME-WAIT and not yet established, the old
+    /// incarnation, which goes back to TIME-WAIT if the new one fails [RFC 9293 § 3.6.1
+    /// MAY-2 (2)]. At most one per half-open connection.
+    reopened_from: Option<Box<Tcb>>,
 }
 
 #[derive(Debug, Clone)]
@@ -714,7 +728,7 @@ impl Stack {
             return Err(StackError::AddressNotAvailable);
         };
         if self.tcp.conns.len() >= self.config.tcp.max_connections
-            && !self.tcp_recycle_time_wait(now)
+            && !self.tcp_time_wait_recyclable()
         {
             return Err(StackError::TooManySockets);
         }
@@ -729,6 +743,12 @@ impl Stack {
         } else {
             local.port()
         };
+        // Room is made only once the connection is sure to be opened.
+        if self.tcp.conns.len() >= self.config.tcp.max_connections
+            && !self.tcp_recycle_time_wait(now)
+        {
+            return Err(StackError::TooManySockets);
+        }
         let local = SocketAddrV4::new(addr, port);
         let mtu = self.interface(route.iface).map_or(576, |i| i.mtu);
         let iss = Seq(self.tcp.isn.isn(now, local, remote));
@@ -757,6 +777,7 @@ impl Stack {
                 tcb,
                 owner: Owner::User,
                 return_route: None,
+                reopened_from: None,
             },
         );
         self.tcp.by_tuple.insert((local, remote), h);
@@ -1124,23 +1145,31 @@ impl Stack {
         with_tcb!(self, now, h, |tcb, ctx| tcb.input(ctx, seg));
     }
 
-    /// Makes room in a full table by ending the TIME-WAIT that ends soonest among the
-    /// connections the application has closed ([`TcpConfig::time_wait_recycling`]); one
-    /// whose handle the application still holds would not free its slot. Returns whether a
-    /// slot was freed.
-    fn tcp_recycle_time_wait(&mut self, now: Instant) -> bool {
+    /// The connection whose TIME-WAIT ends soonest among those the application has closed
+    /// (one whose handle the application still holds would not free its slot), if recycling
+    /// is on ([`TcpConfig::time_wait_recycling`]).
+    fn tcp_time_wait_to_recycle(&self) -> Option<TcpHandle> {
         if !self.config.tcp.time_wait_recycling {
-            return false;
+            return None;
         }
-        let Some(h) = self
-            .tcp
+        self.tcp
             .conns
             .iter()
             .filter(|(_, e)| e.owner == Owner::Detached)
             .filter_map(|(h, e)| Some((e.tcb.time_wait_until()?, *h)))
             .min()
             .map(|(_, h)| h)
-        else {
+    }
+
+    fn tcp_time_wait_recyclable(&self) -> bool {
+        self.tcp_time_wait_to_recycle().is_some()
+    }
+
+    /// Makes room in a full table by ending the TIME-WAIT that
+    /// [`tcp_time_wait_to_recycle`](Stack::tcp_time_wait_to_recycle) names. Returns whether
+    /// a slot was freed.
+    fn tcp_recycle_time_wait(&mut self, now: Instant) -> bool {
+        let Some(h) = self.tcp_time_wait_to_recycle() else {
             return false;
         };
         with_tcb!(self, now, h, |tcb, ctx| tcb.end_time_wait(ctx));
@@ -1149,12 +1178,14 @@ impl Stack {
     }
 
     /// A SYN for connection `h` in TIME-WAIT that may open a new incarnation
-    /// ([`Tcb::syn_may_reopen`]: RFC 6191's test) ends the wait and goes to the listener on
-    /// the local address, if there is one with room in its accept queue; the new incarnation's
-    /// ISS is above every sequence number the old one used [RFC 9293 § 3.6.1 MAY-2 (1)].
-    /// Returns whether it did. Part (2) of MAY-2, going back to TIME-WAIT should the SYN turn
-    /// out to be an old duplicate, is not done: the old incarnation is forgotten, and RFC
-    /// 6191's timestamp test is what keeps old duplicates out.
+    /// ([`Tcb::syn_may_reopen`], after RFC 6191) goes to the listener on the local address, if
+    /// the listener will take it (room in its queues, and in the table: a connection the
+    /// application has closed gives its slot to the new one, one whose handle it holds
+    /// keeps it, and the application is told it closed). The old incarnation is kept with
+    /// the new one until that is established, and goes back to TIME-WAIT should the new one
+    /// fail (a RST for its SYN,ACK says the SYN was an old duplicate), and the new ISS is
+    /// above every sequence number the old one used: RFC 9293 § 3.6.1 MAY-2's two
+    /// conditions. Returns whether the SYN was taken.
     fn tcp_reopen_from_time_wait(
         &mut self,
         now: Instant,
@@ -1164,37 +1195,90 @@ impl Stack {
         seg: &Segment<'_>,
         header: &Ipv4Header<'_>,
     ) -> bool {
+        if !seg.has(TcpFlags::SYN) || seg.has(TcpFlags::ACK) {
+            return false;
+        }
+        let owner = match self.tcp.conns.get(&h) {
+            Some(e) if e.tcb.state == TcpState::TimeWait => e.owner,
+            _ => return false,
+        };
+        if owner != Owner::Detached && self.tcp.conns.len() >= self.config.tcp.max_connections {
+            return false;
+        }
         let Some(l) = self.tcp.listener_for(local) else {
             return false;
         };
         let Some(listener) = self.tcp.listeners.get(&l) else {
             return false;
         };
-        if listener.accept_queue.len() >= listener.backlog {
+        if listener.accept_queue.len() >= listener.backlog || self.config.tcp.max_syn_backlog == 0 {
             return false;
         }
         let new_timestamps =
             seg.timestamps.is_some() && listener.options.apply(&self.config.tcp).timestamps;
-        let Some(old_snd_max) = self
+        if !self
             .tcp
             .conns
             .get(&h)
-            .filter(|e| e.tcb.syn_may_reopen(seg, new_timestamps))
-            .map(|e| e.tcb.snd_max())
-        else {
+            .is_some_and(|e| e.tcb.syn_may_reopen(seg, new_timestamps))
+        {
             return false;
+        }
+        // The old incarnation rides along with the new one: taken out of the table if the
+        // application has closed it, else copied, the application's connection ending.
+        let (old, old_route) = if owner == Owner::Detached {
+            let Some(e) = self.tcp.conns.remove(&h) else {
+                return false;
+            };
+            if self.tcp.by_tuple.get(&(local, remote)) == Some(&h) {
+                self.tcp.by_tuple.remove(&(local, remote));
+            }
+            self.tcp.last_hit = None;
+            (e.tcb, e.return_route)
+        } else {
+            let Some((tcb, route)) = self
+                .tcp
+                .conns
+                .get(&h)
+                .map(|e| (e.tcb.clone(), e.return_route))
+            else {
+                return false;
+            };
+            with_tcb!(self, now, h, |tcb, ctx| tcb.end_time_wait(ctx));
+            (tcb, route)
         };
-        with_tcb!(self, now, h, |tcb, ctx| tcb.end_time_wait(ctx));
-        self.tcp.stats.time_wait_reopened += 1;
         let return_route = self.return_route(header);
-        self.tcp_listen_input(now, l, local, remote, seg, return_route, Some(old_snd_max));
+        if let Some(tcb) =
+            self.tcp_listen_input(now, l, local, remote, seg, return_route, Some(old))
+        {
+            // Not taken after all: TIME-WAIT goes on, under a handle of its own.
+            let h = if owner == Owner::Detached {
+                h
+            } else {
+                self.tcp.alloc_handle()
+            };
+            self.tcp.conns.insert(
+                h,
+                Entry {
+                    tcb,
+                    owner: Owner::Detached,
+                    return_route: old_route,
+                    reopened_from: None,
+                },
+            );
+            self.tcp.by_tuple.insert((local, remote), h);
+            self.tcp.last_hit = None;
+            return false;
+        }
+        self.tcp.stats.time_wait_reopened += 1;
         true
     }
 
     /// A segment for a listener [RFC 9293 § 3.10.7.2]. `return_route`: the reversed
-    /// source route the segment arrived with, if it carried a completed one. `iss_above`:
-    /// for a connection reopened from TIME-WAIT, the old incarnation's SND.MAX, which the
-    /// new ISS must exceed.
+    /// source route the segment arrived with, if it carried a completed one.
+    /// `reopened_from`: for a SYN reopening a connection from TIME-WAIT, the old incarnation
+    /// (the new ISS is above its SND.MAX; it is kept with the new connection), given back
+    /// if the SYN is not taken.
     #[allow(clippy::too_many_arguments)]
     fn tcp_listen_input(
         &mut self,
@@ -1204,28 +1288,28 @@ impl Stack {
         remote: SocketAddrV4,
         seg: &Segment<'_>,
         return_route: Option<ReturnRoute>,
-        iss_above: Option<Seq>,
-    ) {
+        reopened_from: Option<Tcb>,
+    ) -> Option<Tcb> {
         if seg.has(TcpFlags::RST) {
-            return;
+            return reopened_from;
         }
         if seg.has(TcpFlags::ACK) {
             self.tcp.stats.resets_sent += 1;
             let frame = self.frames.take_stale();
             let rst = SegmentFields::reset_for(local, remote, seg).build(frame, [&[], &[]]);
             self.tcp_emit(now, *local.ip(), *remote.ip(), rst);
-            return;
+            return reopened_from;
         }
         if !seg.has(TcpFlags::SYN) {
-            return;
+            return reopened_from;
         }
         let Some(listener) = self.tcp.listeners.get(&l) else {
-            return;
+            return reopened_from;
         };
         let listener_options = listener.options;
         if listener.accept_queue.len() >= listener.backlog {
             self.tcp.stats.syn_dropped += 1;
-            return;
+            return reopened_from;
         }
         if listener.syn_queue.len() >= self.config.tcp.max_syn_backlog {
             if let Some(oldest) = self
@@ -1235,7 +1319,7 @@ impl Stack {
                 .and_then(|l| l.syn_queue.pop_front())
             {
                 self.tcp.stats.syn_queue_evictions += 1;
-                self.tcp.remove(oldest);
+                self.tcp_forget_half_open(oldest);
             }
         }
         if (self.tcp.conns.len() >= self.config.tcp.max_connections
@@ -1243,7 +1327,7 @@ impl Stack {
             || self.config.tcp.max_syn_backlog == 0
         {
             self.tcp.stats.syn_dropped += 1;
-            return;
+            return reopened_from;
         }
         let first_hop = return_route.map_or(*remote.ip(), |r| r.first_hop());
         // The header's options are padded to a multiple of four octets.
@@ -1254,7 +1338,11 @@ impl Stack {
             .and_then(|r| self.interface(r.iface))
             .map_or(576, |i| i.mtu);
         let mut iss = Seq(self.tcp.isn.isn(now, local, remote));
-        if let Some(floor) = iss_above.filter(|&floor| iss <= floor) {
+        if let Some(floor) = reopened_from
+            .as_ref()
+            .map(Tcb::snd_max)
+            .filter(|&floor| iss <= floor)
+        {
             // As Linux does: a whole window beyond, so no octet of the old incarnation's
             // sequence space falls in the new one's first window.
             iss = floor + 65_536u32;
@@ -1292,6 +1380,7 @@ impl Stack {
                 tcb,
                 owner: Owner::Listener(l),
                 return_route,
+                reopened_from: reopened_from.map(Box::new),
             },
         );
         self.tcp.by_tuple.insert((local, remote), h);
@@ -1300,6 +1389,33 @@ impl Stack {
             listener.syn_queue.push_back(h);
         }
         self.tcp_after(now, h, Some(Owner::Listener(l)), out, events);
+        None
+    }
+
+    /// Forgets a half-open connection (evicted from a SYN queue, or failed in SYN-RECEIVED):
+    /// one reopened from TIME-WAIT gives its place back to the old incarnation, in
+    /// TIME-WAIT again [RFC 9293 § 3.6.1 MAY-2 (2)]; any other is removed.
+    fn tcp_forget_half_open(&mut self, h: TcpHandle) {
+        let old = self
+            .tcp
+            .conns
+            .get_mut(&h)
+            .and_then(|e| e.reopened_from.take());
+        match (old, self.tcp.conns.get_mut(&h)) {
+            (Some(old), Some(e)) => {
+                if let Owner::Listener(l) = e.owner {
+                    if let Some(l) = self.tcp.listeners.get_mut(&l) {
+                        l.syn_queue.retain(|&x| x != h);
+                        l.accept_queue.retain(|&x| x != h);
+                    }
+                }
+                e.tcb = *old;
+                e.owner = Owner::Detached;
+                e.return_route = None;
+                self.tcp.stats.time_wait_restored += 1;
+            }
+            _ => self.tcp.remove(h),
+        }
     }
 
     /// Sends what a connection (owned by `owner`, if it still exists) produced and turns its
@@ -1362,6 +1478,10 @@ impl Stack {
             match (ev, owner) {
                 (ConnEvent::Connected, Owner::User) => self.push_event(Event::TcpConnected(h)),
                 (ConnEvent::Connected, Owner::Listener(l)) => {
+                    // Established: an old incarnation kept in case this one failed is done.
+                    if let Some(e) = self.tcp.conns.get_mut(&h) {
+                        e.reopened_from = None;
+                    }
                     if let Some(listener) = self.tcp.listeners.get_mut(&l) {
                         listener.syn_queue.retain(|&x| x != h);
                         listener.accept_queue.push_back(h);
@@ -1400,7 +1520,7 @@ impl Stack {
                     }
                     self.push_event(Event::TcpClosed(h));
                 }
-                (ConnEvent::Closed, _) => self.tcp.remove(h),
+                (ConnEvent::Closed, _) => self.tcp_forget_half_open(h),
                 _ => {}
             }
         }

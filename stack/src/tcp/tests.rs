@@ -1926,6 +1926,53 @@ fn time_wait_holds_no_buffers_once_read() {
     assert_eq!(allocation(&t), Some(0));
 }
 
+/// MAY-2 (2): the new incarnation fails in SYN-RECEIVED (the peer resets our SYN,ACK: the
+/// SYN was an old duplicate), and the old connection is back in TIME-WAIT, answering a
+/// retransmission of its peer's FIN as before. A connection whose handle the application
+/// still holds (shut down, not closed) is reopened too, the application told it closed, but
+/// only if the table has room for the new one beside it.
+#[test]
+fn a_failed_reopening_goes_back_to_time_wait() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let snd_max = into_time_wait(&mut t, h, iss, 1001, None);
+    let out = t.send(syn_from(PEER_PORT, 50_000));
+    assert_eq!(out[0].flags, fl(&[SYN, ACK]).0);
+    t.send(S::new(50_001, 0, RST));
+    assert_eq!(t.s.tcp_stats().time_wait_restored, 1);
+    let out = t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
+    assert_eq!(
+        (out.len(), out[0].flags, out[0].seq, out[0].ack),
+        (1, ACK.0, snd_max, 1002),
+        "the old connection's numbers"
+    );
+    assert_eq!(t.s.tcp_connection_count(), 1);
+    // Its 2·MSL still ends it (the retransmitted FIN restarted the wait).
+    t.advance(Duration::from_secs(121));
+    assert_eq!(t.s.tcp_connection_count(), 0);
+
+    for max_connections in [2, 1] {
+        let mut config = plain();
+        config.tcp.max_connections = max_connections;
+        let mut t = T::new(config);
+        let (h, iss) = t.established(1000);
+        t.s.tcp_shutdown(t.now, h).unwrap();
+        sent_tcp(&mut t.s);
+        t.send(S::new(1001, iss + 2, ACK));
+        t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
+        t.events();
+        let out = t.send(syn_from(PEER_PORT, 50_000));
+        if max_connections == 2 {
+            assert_eq!(out[0].flags, fl(&[SYN, ACK]).0, "{out:?}");
+            assert_eq!(t.state(h), Some(TcpState::Closed));
+            assert!(t.events().contains(&Event::TcpClosed(h)));
+        } else {
+            assert_eq!((out.len(), out[0].flags), (1, ACK.0), "no room: {out:?}");
+            assert_eq!(t.state(h), Some(TcpState::TimeWait));
+        }
+    }
+}
+
 /// A SYN that would reopen TIME-WAIT but finds no listener only draws TIME-WAIT's ACK.
 #[test]
 fn time_wait_is_not_reopened_without_a_listener() {
@@ -2112,6 +2159,48 @@ fn rfc2883_duplicate_of_an_out_of_order_segment() {
     assert_eq!(
         (out[0].ack, &out[0].sack[..]),
         (4000, &[(5000, 5500), (4500, 5500)][..])
+    );
+}
+
+/// A D-SACK due when data goes out: a full-sized segment has no room for the block within
+/// the peer's MSS [RFC 6691], so the data goes without it and a bare ACK carrying it follows.
+#[test]
+fn a_dsack_that_does_not_fit_a_data_segment_follows_in_a_bare_ack() {
+    let mut c = Config::default();
+    c.tcp.timestamps = false;
+    let mut t = T::new(c);
+    let (_, h, iss) = t.accepted(2999, S::new(2999, 0, SYN).mss(500).sack_ok());
+    t.send(S::new(3000, iss + 1, ACK).data(&[0u8; 500]).win(0));
+    t.s.tcp_send(t.now, h, &[5u8; 1000]).unwrap();
+    assert!(sent_tcp(&mut t.s).iter().all(|s| s.payload.is_empty()));
+    // Partly the same octets again (3200-3499), its ACK opening the window.
+    let out = t.send(S::new(3200, iss + 1, ACK).data(&[0u8; 500]));
+    let (data, bare): (Vec<_>, Vec<_>) = out.iter().partition(|s| !s.payload.is_empty());
+    assert_eq!(data.len(), 2, "{out:?}");
+    assert!(data
+        .iter()
+        .all(|s| s.payload.len() == 500 && s.sack.is_empty()));
+    assert_eq!(bare.len(), 1, "{out:?}");
+    assert_eq!(
+        (bare[0].ack, &bare[0].sack[..]),
+        (3700, &[(3200, 3500)][..])
+    );
+}
+
+/// With timestamps a SACK option holds 3 blocks: the D-SACK block and the two most recent.
+#[test]
+fn a_dsack_with_timestamps_leaves_room_for_two_blocks() {
+    let mut t = T::new(Config::default());
+    let (_, _, iss) = t.accepted(2999, S::new(2999, 0, SYN).mss(500).ts(100, 0).sack_ok());
+    let seg = |t: &mut T, seq: u32| t.send(S::new(seq, iss + 1, ACK).data(&[0u8; 100]).ts(200, 0));
+    for seq in [3200, 3400, 3600] {
+        seg(&mut t, seq);
+    }
+    let out = seg(&mut t, 3400);
+    assert_eq!(
+        out[0].sack,
+        vec![(3400, 3500), (3400, 3500), (3600, 3700)],
+        "{out:?}"
     );
 }
 

@@ -65,11 +65,10 @@ use wirecheck_codec::tcp::TcpFlags;
 use wirecheck_codec::time::{Duration, Instant};
 
 use crate::iface::InterfaceId;
-use crate::ip::frame::{self, fold16, pseudo_header_sum, Ipv4Fields};
+use crate::ip::frame::{self, fold16, pseudo_header_sum, HeaderTemplate, Ipv4Fields};
 use crate::ip::options::ReturnRoute;
 use crate::ip::{Destination, SendParams};
 use crate::stack::{Event, NetworkError, NetworkErrorKind, Origin, Stack, StackError};
-use wirecheck_codec::ethernet::{EtherType, MacAddr};
 
 use connection::{ChallengeAckLimiter, ConnEvent, Ctx, PeerSyn, Tcb};
 use isn::IsnGenerator;
@@ -351,15 +350,23 @@ struct Listener {
 /// The route and next-hop MAC of the last segment sent (see `Stack::tcp_emit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OutputCache {
+    local: Ipv4Addr,
     remote: Ipv4Addr,
     /// The generations of the routing table, the ARP cache and the interfaces when read.
     generations: (u64, u64, u64),
     iface: InterfaceId,
-    mac: MacAddr,
-    source_mac: MacAddr,
+    /// The Ethernet and IPv4 headers the general path writes, from `local` to `remote`.
+    headers: HeaderTemplate,
     mtu: u16,
     /// The ARP binding's expiry.
     valid_until: Instant,
+}
+
+impl OutputCache {
+    /// Whether the datagram of a frame built after [`frame::HEADROOM`] fits the MTU.
+    fn fits(&self, frame: &[u8]) -> bool {
+        frame::IPV4_LEN + frame.len().saturating_sub(frame::HEADROOM) <= usize::from(self.mtu)
+    }
 }
 
 /// The TCP part of a stack.
@@ -1211,8 +1218,17 @@ impl Stack {
                 .map(|e| (e.return_route, *e.tcb.local.ip(), *e.tcb.remote.ip()));
             match conn {
                 Some((None, local, remote)) => {
+                    // Checked once for the batch: framing a segment from the cache changes
+                    // none of what it depends on (see `tcp_emit`).
+                    let mut cache = self.tcp_output_cache(now, local, remote);
                     for frame in out.drain(..) {
-                        self.tcp_emit(now, local, remote, frame);
+                        match cache.as_ref().filter(|c| c.fits(&frame)) {
+                            Some(c) => self.tcp_emit_cached(c, frame),
+                            None => {
+                                cache = None;
+                                self.tcp_emit(now, local, remote, frame);
+                            }
+                        }
                     }
                 }
                 Some((Some(via), local, _)) => {
@@ -1302,46 +1318,14 @@ impl Stack {
     /// and the binding's expiry): a segment to the same destination while all are current is
     /// framed and queued without a route or ARP lookup, exactly as the general path would.
     fn tcp_emit(&mut self, now: Instant, local: Ipv4Addr, remote: Ipv4Addr, bytes: Vec<u8>) {
-        let generations = (
-            self.routes.generation(),
-            self.arp.generation,
-            self.interfaces_generation,
-        );
-        let payload_len = bytes.len().saturating_sub(frame::HEADROOM);
-        let cached = self.tcp.output_cache.filter(|c| {
-            c.remote == remote
-                && c.generations == generations
-                && now < c.valid_until
-                && frame::IPV4_LEN + payload_len <= usize::from(c.mtu)
-        });
-        if let Some(c) = cached {
-            let fields = Ipv4Fields {
-                source: local,
-                destination: c.remote,
-                protocol: IpProtocol::TCP,
-                ttl: self.config.ip.default_ttl,
-                dont_fragment: self.config.tcp.path_mtu_discovery,
-                identification: self.next_ip_id(),
-            };
-            let mut bytes = bytes;
-            if let Some(ip) = bytes
-                .get_mut(frame::ETHERNET_LEN..frame::HEADROOM)
-                .and_then(|h| <&mut [u8; frame::IPV4_LEN]>::try_from(h).ok())
-            {
-                frame::write_ipv4_header(ip, &fields, payload_len);
-            }
-            if let Some(eth) = bytes
-                .get_mut(..frame::ETHERNET_LEN)
-                .and_then(|h| <&mut [u8; frame::ETHERNET_LEN]>::try_from(h).ok())
-            {
-                frame::write_ethernet_header(eth, c.mac, c.source_mac, EtherType::IPV4);
-            }
-            if bytes.len() < frame::MIN_FRAME {
-                bytes.resize(frame::MIN_FRAME, 0);
-            }
-            self.queue_frame(c.iface, bytes);
+        if let Some(c) = self
+            .tcp_output_cache(now, local, remote)
+            .filter(|c| c.fits(&bytes))
+        {
+            self.tcp_emit_cached(&c, bytes);
             return;
         }
+        let generations = self.output_generations();
         let Ok(mut route) = self.route_output(remote, None) else {
             self.frames.give(bytes);
             return;
@@ -1356,25 +1340,76 @@ impl Stack {
                 return None;
             }
             let (mac, valid_until) = self.arp.lookup_until(now, route.iface, route.next_hop)?;
+            let fields = self.tcp_ipv4_fields(local, route.destination, 0);
             Some(OutputCache {
+                local,
                 remote: route.destination,
                 generations,
                 iface: route.iface,
-                mac,
-                source_mac: ifc.mac,
+                headers: HeaderTemplate::new(mac, ifc.mac, &fields),
                 mtu: ifc.mtu,
                 valid_until,
             })
         });
-        let fields = Ipv4Fields {
+        let id = self.next_ip_id();
+        let fields = self.tcp_ipv4_fields(local, route.destination, id);
+        let _ = self.ip_send_frame(now, &route, &fields, bytes, Origin::Stack(IpProtocol::TCP));
+    }
+
+    /// The IPv4 header fields of a segment.
+    fn tcp_ipv4_fields(&self, local: Ipv4Addr, remote: Ipv4Addr, id: u16) -> Ipv4Fields {
+        Ipv4Fields {
             source: local,
-            destination: route.destination,
+            destination: remote,
             protocol: IpProtocol::TCP,
             ttl: self.config.ip.default_ttl,
             dont_fragment: self.config.tcp.path_mtu_discovery,
-            identification: self.next_ip_id(),
-        };
-        let _ = self.ip_send_frame(now, &route, &fields, bytes, Origin::Stack(IpProtocol::TCP));
+            identification: id,
+        }
+    }
+
+    /// The generations of the routing table, the ARP cache and the interfaces.
+    fn output_generations(&self) -> (u64, u64, u64) {
+        (
+            self.routes.generation(),
+            self.arp.generation,
+            self.interfaces_generation,
+        )
+    }
+
+    /// The remembered route and next hop, if they are what the general path would find for
+    /// a segment from `local` to `remote` now.
+    fn tcp_output_cache(
+        &self,
+        now: Instant,
+        local: Ipv4Addr,
+        remote: Ipv4Addr,
+    ) -> Option<OutputCache> {
+        let generations = self.output_generations();
+        self.tcp.output_cache.filter(|c| {
+            c.remote == remote
+                && c.local == local
+                && c.generations == generations
+                && now < c.valid_until
+        })
+    }
+
+    /// Frames a segment with the remembered headers and queues it, exactly as the general
+    /// path would.
+    #[inline(always)]
+    fn tcp_emit_cached(&mut self, c: &OutputCache, mut bytes: Vec<u8>) {
+        let payload_len = bytes.len().saturating_sub(frame::HEADROOM);
+        let id = self.next_ip_id();
+        if let Some(h) = bytes
+            .get_mut(..frame::HEADROOM)
+            .and_then(|h| <&mut [u8; frame::HEADROOM]>::try_from(h).ok())
+        {
+            c.headers.write(h, id, payload_len);
+        }
+        if bytes.len() < frame::MIN_FRAME {
+            bytes.resize(frame::MIN_FRAME, 0);
+        }
+        self.queue_frame(c.iface, bytes);
     }
 
     /// Sends a segment of a connection that keeps a return route: to the route's first hop,

@@ -136,15 +136,14 @@ impl Accumulator {
     }
 }
 
-/// Folds a wide one's-complement sum to 16 bits.
+/// Folds a wide one's-complement sum to 16 bits: the halves added with the carry out added
+/// back in (it cannot carry again), twice.
 #[inline]
-const fn fold(mut sum: u64) -> u16 {
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum as u16
+const fn fold(sum: u64) -> u16 {
+    let (s, carry) = ((sum >> 32) as u32).overflowing_add(sum as u32);
+    let s = s + carry as u32;
+    let (t, carry) = ((s >> 16) as u16).overflowing_add(s as u16);
+    t + carry as u16
 }
 
 /// One's-complement sum of `data` as big-endian 16-bit words (an odd final byte is padded with a
@@ -410,6 +409,21 @@ mod tests {
             sum = (sum & 0xffff) + (sum >> 16);
         }
         !(sum as u16)
+    }
+
+    proptest! {
+        /// The fold is the sum's residue modulo 0xffff, never 0 for a sum that is not 0
+        /// (RFC 1071 § 2 (1)).
+        #[test]
+        fn fold_is_the_end_around_carry_fold(
+            x in prop_oneof![any::<u64>(), Just(0u64), Just(u64::MAX), 0u64..0x3_0000]
+        ) {
+            let expected = match x % 0xffff {
+                0 if x != 0 => 0xffff,
+                r => r as u16,
+            };
+            prop_assert_eq!(fold(x), expected);
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use wirecheck_codec::time::{Duration, Instant};
 use super::buffer::{ReceiveBuffer, SendBuffer};
 use super::congestion::{Congestion, RetransmitMarks, Scoreboard, DUP_THRESH};
 use super::rtt::{RttEstimator, MAX_RTO};
-use super::segment::{Segment, SegmentFields, SendOptions};
+use super::segment::{Segment, SegmentFields, SendOptions, TimestampedTemplate};
 use super::seq::Seq;
 use super::{KeepAlive, TcpConfig, TcpError, TcpState, TcpStats};
 use crate::ip::frame::FramePool;
@@ -179,6 +179,8 @@ pub(crate) struct Tcb {
     pub(crate) state: TcpState,
     pub(crate) local: SocketAddrV4,
     pub(crate) remote: SocketAddrV4,
+    /// The header of its segments that carry Timestamps alone, as far as it is fixed.
+    template: TimestampedTemplate,
     // Send sequence space.
     iss: Seq,
     snd_una: Seq,
@@ -298,6 +300,7 @@ impl Tcb {
             state: TcpState::Closed,
             local,
             remote,
+            template: TimestampedTemplate::new(local, remote),
             iss,
             snd_una: iss,
             snd_nxt: iss,
@@ -1479,19 +1482,35 @@ impl Tcb {
             self.unacked_bytes = 0;
         }
         ctx.stats.segments_out += 1;
-        let fields = SegmentFields {
-            local: self.local,
-            remote: self.remote,
-            seq,
-            ack,
-            flags: flags_,
-            window: window_field,
-            urgent,
-            options,
-        };
         let frame = ctx.frames.take_stale();
-        ctx.out
-            .push(fields.build(frame, self.send.slices(payload.start, payload.len())));
+        let payload = self.send.slices(payload.start, payload.len());
+        let frame = match options {
+            SendOptions {
+                mss: None,
+                window_scale: None,
+                sack_permitted: false,
+                timestamps: Some(timestamps),
+                sack_len: 0,
+                ..
+            } => self.template.build(
+                frame,
+                (seq, ack, flags_, window_field, urgent),
+                timestamps,
+                payload,
+            ),
+            _ => SegmentFields {
+                local: self.local,
+                remote: self.remote,
+                seq,
+                ack,
+                flags: flags_,
+                window: window_field,
+                urgent,
+                options,
+            }
+            .build(frame, payload),
+        };
+        ctx.out.push(frame);
     }
 
     /// Sends up to `max_len` octets (and FIN, if it follows them) starting at `seq`, without

@@ -495,10 +495,8 @@ impl TcpTable {
 /// Runs `f` on a connection with a context, then lets the stack act on what it produced.
 macro_rules! with_tcb {
     ($stack:expr, $now:expr, $h:expr, |$tcb:ident, $ctx:ident| $body:expr) => {{
-        // The vectors are the stack's, lent out and given back by `tcp_after`: a segment
-        // costs no allocation.
-        let mut out = core::mem::take(&mut $stack.tcp.spare_out);
-        let mut events = core::mem::take(&mut $stack.tcp.spare_events);
+        // The vectors are the stack's, emptied by `tcp_after`: a segment costs no
+        // allocation.
         let mut owner = None;
         let r = {
             let table = &mut $stack.tcp;
@@ -509,8 +507,8 @@ macro_rules! with_tcb {
                     let mut ctx = Ctx {
                         now: $now,
                         config: &$stack.config.tcp,
-                        out: &mut out,
-                        events: &mut events,
+                        out: &mut table.spare_out,
+                        events: &mut table.spare_events,
                         limiter: &mut table.limiter,
                         stats: &mut table.stats,
                         frames: &mut $stack.frames,
@@ -526,7 +524,7 @@ macro_rules! with_tcb {
                 None => None,
             }
         };
-        $stack.tcp_after($now, $h, owner, out, events);
+        $stack.tcp_after($now, $h, owner);
         r
     }};
 }
@@ -716,8 +714,6 @@ impl Stack {
         let iss = Seq(self.tcp.isn.isn(now, local, remote));
         let ts_offset = self.rng.next_u64() as u32;
         let h = self.tcp.alloc_handle();
-        let mut out = Vec::new();
-        let mut events = Vec::new();
         // The socket's options are read when the TCB is made (its buffers, the window scale
         // of its SYN); later calls see the stack's configuration.
         let config = options.apply(&self.config.tcp);
@@ -725,8 +721,8 @@ impl Stack {
             let mut ctx = Ctx {
                 now,
                 config: &config,
-                out: &mut out,
-                events: &mut events,
+                out: &mut self.tcp.spare_out,
+                events: &mut self.tcp.spare_events,
                 limiter: &mut self.tcp.limiter,
                 stats: &mut self.tcp.stats,
                 frames: &mut self.frames,
@@ -743,7 +739,7 @@ impl Stack {
         );
         self.tcp.by_tuple.insert((local, remote), h);
         self.tcp.last_hit = None;
-        self.tcp_after(now, h, Some(Owner::User), out, events);
+        self.tcp_after(now, h, Some(Owner::User));
         Ok(h)
     }
 
@@ -1157,16 +1153,14 @@ impl Stack {
         let iss = Seq(self.tcp.isn.isn(now, local, remote));
         let ts_offset = self.rng.next_u64() as u32;
         let h = self.tcp.alloc_handle();
-        let mut out = Vec::new();
-        let mut events = Vec::new();
         // The listener's options are read when the TCB is made (as in `tcp_connect_with`).
         let config = listener_options.apply(&self.config.tcp);
         let tcb = {
             let mut ctx = Ctx {
                 now,
                 config: &config,
-                out: &mut out,
-                events: &mut events,
+                out: &mut self.tcp.spare_out,
+                events: &mut self.tcp.spare_events,
                 limiter: &mut self.tcp.limiter,
                 stats: &mut self.tcp.stats,
                 frames: &mut self.frames,
@@ -1195,20 +1189,16 @@ impl Stack {
         if let Some(listener) = self.tcp.listeners.get_mut(&l) {
             listener.syn_queue.push_back(h);
         }
-        self.tcp_after(now, h, Some(Owner::Listener(l)), out, events);
+        self.tcp_after(now, h, Some(Owner::Listener(l)));
     }
 
-    /// Sends what a connection (owned by `owner`, if it still exists) produced and turns its
-    /// events into the application's; keeps the emptied vectors for the next call.
-    fn tcp_after(
-        &mut self,
-        now: Instant,
-        h: TcpHandle,
-        owner: Option<Owner>,
-        mut out: Vec<Vec<u8>>,
-        mut events: Vec<ConnEvent>,
-    ) {
-        if !out.is_empty() {
+    /// Sends what a connection (owned by `owner`, if it still exists) produced into the
+    /// spare vectors and turns its events into the application's; keeps the emptied vectors
+    /// for the next call. (They are taken while in use: a connection call made meanwhile
+    /// fills fresh ones.)
+    fn tcp_after(&mut self, now: Instant, h: TcpHandle, owner: Option<Owner>) {
+        if !self.tcp.spare_out.is_empty() {
+            let mut out = core::mem::take(&mut self.tcp.spare_out);
             // The frames hold segments of the connection: from its local address to its
             // remote one.
             let conn = self
@@ -1242,16 +1232,19 @@ impl Stack {
                     }
                 }
             }
+            if self.tcp.spare_out.capacity() == 0 {
+                self.tcp.spare_out = out;
+            }
         }
-        if self.tcp.spare_out.capacity() == 0 {
-            self.tcp.spare_out = out;
-        }
-        if let Some(owner) = owner {
-            self.tcp_deliver_events(now, h, owner, &mut events);
-        }
-        events.clear();
-        if self.tcp.spare_events.capacity() == 0 {
-            self.tcp.spare_events = events;
+        if !self.tcp.spare_events.is_empty() {
+            let mut events = core::mem::take(&mut self.tcp.spare_events);
+            if let Some(owner) = owner {
+                self.tcp_deliver_events(now, h, owner, &mut events);
+            }
+            events.clear();
+            if self.tcp.spare_events.capacity() == 0 {
+                self.tcp.spare_events = events;
+            }
         }
     }
 

@@ -494,7 +494,14 @@ impl TcpTable {
 
 /// Runs `f` on a connection with a context, then lets the stack act on what it produced.
 macro_rules! with_tcb {
-    ($stack:expr, $now:expr, $h:expr, |$tcb:ident, $ctx:ident| $body:expr) => {{
+    ($stack:expr, $now:expr, $h:expr, |$tcb:ident, $ctx:ident| $body:expr) => {
+        with_tcb!($stack, $now, $h, |$tcb, $ctx, _owner, _listeners| $body)
+    };
+    // The body also sees the connection's owner and the listeners.
+    (
+        $stack:expr, $now:expr, $h:expr,
+        |$tcb:ident, $ctx:ident, $owner:ident, $listeners:ident| $body:expr
+    ) => {{
         // The vectors are the stack's, emptied by `tcp_after`: a segment costs no
         // allocation.
         let mut owner = None;
@@ -504,6 +511,8 @@ macro_rules! with_tcb {
                 Some(entry) => {
                     owner = Some(entry.owner);
                     let $tcb = &mut entry.tcb;
+                    let $owner = entry.owner;
+                    let $listeners = &table.listeners;
                     let mut ctx = Ctx {
                         now: $now,
                         config: &$stack.config.tcp,
@@ -1075,22 +1084,25 @@ impl Stack {
     }
 
     fn tcp_segment_for(&mut self, now: Instant, h: TcpHandle, seg: &Segment<'_>) {
-        let Some(e) = self.tcp.conns.get(&h) else {
-            return;
-        };
-        // A full accept queue holds the handshake back (see the module docs).
-        if let (TcpState::SynReceived, Owner::Listener(l)) = (e.tcb.state, e.owner) {
-            let full = self
-                .tcp
-                .listeners
-                .get(&l)
-                .is_some_and(|l| l.accept_queue.len() >= l.backlog);
-            if full && seg.has(TcpFlags::ACK) && !seg.has(TcpFlags::RST) {
-                self.tcp.stats.syn_dropped += 1;
-                return;
+        with_tcb!(self, now, h, |tcb, ctx, owner, listeners| {
+            // A full accept queue holds the handshake back (see the module docs). (Nothing
+            // else happens then: a connection in SYN-RECEIVED has no ACK due, having
+            // accepted no text.)
+            let held = match (tcb.state, owner) {
+                (TcpState::SynReceived, Owner::Listener(l)) => {
+                    let full = listeners
+                        .get(&l)
+                        .is_some_and(|l| l.accept_queue.len() >= l.backlog);
+                    full && seg.has(TcpFlags::ACK) && !seg.has(TcpFlags::RST)
+                }
+                _ => false,
+            };
+            if held {
+                ctx.stats.syn_dropped += 1;
+            } else {
+                tcb.input(ctx, seg);
             }
-        }
-        with_tcb!(self, now, h, |tcb, ctx| tcb.input(ctx, seg));
+        });
     }
 
     /// A segment for a listener [RFC 9293 § 3.10.7.2]. `return_route`: the reversed

@@ -144,6 +144,7 @@ impl ReceiveBuffer {
         r
     }
 
+    #[inline(always)]
     fn write_ring(&mut self, offset: usize, data: &[u8]) {
         if self.ring.is_empty() {
             self.ring = vec![0; self.capacity];
@@ -162,6 +163,7 @@ impl ReceiveBuffer {
     /// Stores `data` that starts `offset` bytes after RCV.NXT, cut to the window. Returns how
     /// far RCV.NXT advances (the in-order bytes it made readable), or `None` if the segment
     /// had to be dropped (out-of-order list full).
+    #[inline]
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Option<usize> {
         let window = self.window();
         if offset >= window || data.is_empty() {

@@ -921,6 +921,7 @@ impl Tcb {
         }
     }
 
+    #[inline(always)]
     fn receive_text(&mut self, ctx: &mut Ctx<'_>, seq: Seq, data: &[u8]) {
         let offset = seq - self.rcv_nxt;
         let had_holes = self.recv.has_out_of_order();
@@ -1345,6 +1346,7 @@ impl Tcb {
 
     /// The send window [RFC 9293 § 3.10.7.4, SND.WL1/SND.WL2]: taken from a segment that is
     /// not older than the one it last came from.
+    #[inline(always)]
     fn update_send_window(&mut self, seq: Seq, ack: Seq, window: usize) {
         if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
             self.snd_wnd = window;

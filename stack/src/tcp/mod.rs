@@ -412,6 +412,7 @@ impl TcpTable {
     }
 
     /// The connection for a (local, remote) pair.
+    #[inline]
     fn lookup(&mut self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<TcpHandle> {
         let key = (local, remote);
         match self.last_hit {
@@ -1083,6 +1084,7 @@ impl Stack {
         true
     }
 
+    #[inline(always)]
     fn tcp_segment_for(&mut self, now: Instant, h: TcpHandle, seg: &Segment<'_>) {
         with_tcb!(self, now, h, |tcb, ctx, owner, listeners| {
             // A full accept queue holds the handshake back (see the module docs). (Nothing

@@ -1517,6 +1517,7 @@ impl Tcb {
 
     /// Sends up to `max_len` octets (and FIN, if it follows them) starting at `seq`, without
     /// moving SND.NXT. Returns the sequence space used.
+    #[inline(always)]
     fn transmit(&mut self, ctx: &mut Ctx<'_>, seq: Seq, max_len: usize) -> usize {
         let offset = seq - self.send_seq;
         let avail = self.send.len().saturating_sub(offset);

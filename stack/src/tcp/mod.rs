@@ -1250,7 +1250,13 @@ impl Stack {
                 self.tcp.spare_out = out;
             }
         }
-        if !self.tcp.spare_events.is_empty() {
+        if let ([ConnEvent::Readable], Some(Owner::User)) =
+            (self.tcp.spare_events.as_slice(), owner)
+        {
+            // What a segment of data raises (as `tcp_deliver_events` would handle it).
+            self.tcp.spare_events.clear();
+            self.tcp_readable(h);
+        } else if !self.tcp.spare_events.is_empty() {
             let mut events = core::mem::take(&mut self.tcp.spare_events);
             if let Some(owner) = owner {
                 self.tcp_deliver_events(now, h, owner, &mut events);
@@ -1262,7 +1268,16 @@ impl Stack {
         }
     }
 
+    /// A user's connection became readable: one event says it as well as several in a row
+    /// (a batch of segments).
+    fn tcp_readable(&mut self, h: TcpHandle) {
+        if self.events.back() != Some(&Event::TcpReadable(h)) {
+            self.push_event(Event::TcpReadable(h))
+        }
+    }
+
     /// Turns a connection's events into the application's.
+    #[inline(never)]
     fn tcp_deliver_events(
         &mut self,
         now: Instant,
@@ -1280,12 +1295,7 @@ impl Stack {
                         self.push_event(Event::TcpIncoming(l));
                     }
                 }
-                // One event says it as well as several in a row (a batch of segments).
-                (ConnEvent::Readable, Owner::User)
-                    if self.events.back() != Some(&Event::TcpReadable(h)) =>
-                {
-                    self.push_event(Event::TcpReadable(h))
-                }
+                (ConnEvent::Readable, Owner::User) => self.tcp_readable(h),
                 (ConnEvent::Urgent, Owner::User) => self.push_event(Event::TcpUrgent(h)),
                 (ConnEvent::Readable, Owner::Detached) => {
                     // Nobody will read: discard, keeping the window open.

@@ -52,6 +52,10 @@ impl SendBuffer {
     pub(crate) fn slices(&self, offset: usize, len: usize) -> [&[u8]; 2] {
         let (a, b) = self.data.as_slices();
         let end = offset.saturating_add(len);
+        if let Some(within) = a.get(offset..end) {
+            // The common case: all in the first piece.
+            return [within, &[]];
+        }
         let cut = |part: &'_ [u8], base: usize| -> (usize, usize) {
             let s = offset.saturating_sub(base).min(part.len());
             let e = end.saturating_sub(base).min(part.len());

@@ -662,6 +662,7 @@ impl Stack {
     }
 
     /// The next frame to send.
+    #[inline]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         if self.tcp.has_acks_due() {
             self.tcp_send_due_acks();

@@ -61,6 +61,7 @@ impl FramePool {
     }
 
     /// Keeps `buffer` for reuse if there is room and it is worth keeping.
+    #[inline]
     pub(crate) fn give(&mut self, buffer: Vec<u8>) {
         if self.free.len() < self.limit && buffer.capacity() >= MIN_FRAME {
             self.free.push(buffer);
@@ -238,6 +239,7 @@ impl Stack {
     /// Gives back the buffer of a frame taken from [`poll_transmit`](Stack::poll_transmit)
     /// (or any `Vec<u8>`) once it has been sent, so that later frames are built in it instead
     /// of a fresh allocation. Optional: a driver that never calls it only costs allocations.
+    #[inline]
     pub fn recycle_buffer(&mut self, buffer: Vec<u8>) {
         self.frames.give(buffer);
     }

@@ -464,6 +464,7 @@ impl TcpTable {
     }
 
     /// Whether a delayed ACK fell due while handling input and waits for the next poll.
+    #[inline]
     pub(crate) fn has_acks_due(&self) -> bool {
         !self.acks_due.is_empty()
     }

@@ -309,6 +309,7 @@ impl Stack {
     }
 
     /// Queues a finished frame, or drops it (and keeps its buffer) when the queue is full.
+    #[inline(always)]
     pub(crate) fn queue_frame(&mut self, iface: crate::InterfaceId, bytes: Vec<u8>) {
         if self.transmits.len() >= self.config.max_transmit_queue {
             self.stats.transmit_queue_drops += 1;

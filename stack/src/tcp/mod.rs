@@ -369,6 +369,12 @@ impl OutputCache {
     }
 }
 
+/// Whether a connection call raised only the event a segment of data raises, Readable on a
+/// user's connection: delivered as `Stack::tcp_deliver_events` would, without its loop.
+fn single_readable(events: &[ConnEvent], owner: Option<Owner>) -> bool {
+    matches!((events, owner), ([ConnEvent::Readable], Some(Owner::User)))
+}
+
 /// The TCP part of a stack.
 #[derive(Debug, Clone)]
 pub(crate) struct TcpTable {
@@ -1211,7 +1217,28 @@ impl Stack {
     /// spare vectors and turns its events into the application's; keeps the emptied vectors
     /// for the next call. (They are taken while in use: a connection call made meanwhile
     /// fills fresh ones.)
+    #[inline(always)]
     fn tcp_after(&mut self, now: Instant, h: TcpHandle, owner: Option<Owner>) {
+        if self.tcp.spare_out.is_empty() {
+            if single_readable(&self.tcp.spare_events, owner) {
+                self.tcp.spare_events.clear();
+                self.tcp_readable(h);
+                return;
+            }
+            if self.tcp.spare_events.is_empty() {
+                return;
+            }
+        }
+        self.tcp_after_general(now, h, owner);
+    }
+
+    /// [`tcp_after`](Stack::tcp_after) with frames to send or events other than one
+    /// Readable.
+    fn tcp_after_general(&mut self, now: Instant, h: TcpHandle, owner: Option<Owner>) {
+        // Taken first: a connection call made while the frames go out (none is) would fill
+        // fresh ones.
+        let events = (!self.tcp.spare_events.is_empty())
+            .then(|| core::mem::take(&mut self.tcp.spare_events));
         if !self.tcp.spare_out.is_empty() {
             let mut out = core::mem::take(&mut self.tcp.spare_out);
             // The frames hold segments of the connection: from its local address to its
@@ -1251,15 +1278,10 @@ impl Stack {
                 self.tcp.spare_out = out;
             }
         }
-        if let ([ConnEvent::Readable], Some(Owner::User)) =
-            (self.tcp.spare_events.as_slice(), owner)
-        {
-            // What a segment of data raises (as `tcp_deliver_events` would handle it).
-            self.tcp.spare_events.clear();
-            self.tcp_readable(h);
-        } else if !self.tcp.spare_events.is_empty() {
-            let mut events = core::mem::take(&mut self.tcp.spare_events);
-            if let Some(owner) = owner {
+        if let Some(mut events) = events {
+            if single_readable(&events, owner) {
+                self.tcp_readable(h);
+            } else if let Some(owner) = owner {
                 self.tcp_deliver_events(now, h, owner, &mut events);
             }
             events.clear();

@@ -76,6 +76,20 @@ pub(crate) fn sum(data: &[u8]) -> u16 {
     Accumulator::new().add_bytes(data).sum16()
 }
 
+/// Whether the one's-complement sum of a 20-octet header is all ones, as over a header
+/// with a correct checksum [RFC 1071 § 1]: [`sum`] without a call, in native-endian 32-bit
+/// words (byte order swaps the folded sum's octets, and all ones is the same either way).
+#[inline(always)]
+pub(crate) fn header_sums_to_ones(header: &[u8; IPV4_LEN]) -> bool {
+    let mut total = 0u64;
+    for word in header.chunks_exact(4) {
+        if let Some(w) = word.first_chunk::<4>() {
+            total += u64::from(u32::from_ne_bytes(*w));
+        }
+    }
+    fold16(total) == 0xffff
+}
+
 /// Folds a 64-bit one's-complement sum to 16 bits: the halves added with the carry out
 /// added back in (it cannot carry again), twice.
 #[inline]
@@ -353,6 +367,11 @@ mod tests {
                 wirecheck_codec::ipv4::verify_checksum(&h),
                 wirecheck_codec::ChecksumStatus::Good
             );
+            // The input fast path's test agrees, and fails on any one octet changed.
+            prop_assert!(header_sums_to_ones(&h));
+            let mut bad = h;
+            bad[usize::from(identification) % IPV4_LEN] ^= 1 << (ttl % 8);
+            prop_assert!(!header_sums_to_ones(&bad));
             // The template writes the same octets as the two header writers.
             let (dst, src) = (MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]));
             let template = HeaderTemplate::new(dst, src, &Ipv4Fields { identification: !identification, ..f });

@@ -278,7 +278,7 @@ impl Stack {
             return false;
         };
         // The sum over a header with a correct checksum is all ones [RFC 1071 § 1].
-        if frame::sum(fixed) != 0xffff {
+        if !frame::header_sums_to_ones(fixed) {
             return false;
         }
         self.tcp_input_fast(now, source, destination, segment)

@@ -283,10 +283,14 @@ fn sum_ne_long(data: &[u8]) -> u64 {
 }
 
 /// Unfolded sum of at most [`FLUSH_BYTES`] of `data`: whole blocks through [`Lanes`], which
-/// the compiler vectorises, then 16 octets at a time as four 32-bit halves of 64-bit words,
-/// then the last 0 to 15 octets (starting at a word boundary of the whole) as a short slice.
+/// the compiler vectorises, then the remaining whole 16-bit words as one more block (the
+/// last 64 octets of whole words, those already summed masked out), then an odd last octet
+/// as the start of a zero-padded word. A part shorter than a block is a short slice.
 #[inline(always)]
 fn sum_ne_part(part: &[u8]) -> u64 {
+    if part.len() < VECTOR_BLOCK {
+        return sum_ne_short(part);
+    }
     let mut lanes = Lanes::new();
     let mut blocks = part.chunks_exact(VECTOR_BLOCK);
     for block in &mut blocks {
@@ -294,23 +298,47 @@ fn sum_ne_part(part: &[u8]) -> u64 {
             lanes.add(block);
         }
     }
-    let mut sum = if part.len() / VECTOR_BLOCK <= SHORT_BLOCKS {
+    let rest = blocks.remainder();
+    let tail_words = rest.len() & !1;
+    if tail_words > 0 {
+        let end = part.len() & !1;
+        let last = end
+            .checked_sub(VECTOR_BLOCK)
+            .and_then(|start| part.get(start..end))
+            .and_then(|b| <&[u8; VECTOR_BLOCK]>::try_from(b).ok());
+        let mask = TAIL_MASK
+            .get(tail_words..tail_words + VECTOR_BLOCK)
+            .and_then(|m| <&[u8; VECTOR_BLOCK]>::try_from(m).ok());
+        if let (Some(last), Some(mask)) = (last, mask) {
+            let mut block = [0u8; VECTOR_BLOCK];
+            for ((b, l), m) in block.iter_mut().zip(last).zip(mask) {
+                *b = l & m;
+            }
+            lanes.add(&block);
+        }
+    }
+    let odd = match *rest {
+        [.., last] if rest.len() % 2 == 1 => u64::from(u16::from_ne_bytes([last, 0])),
+        _ => 0,
+    };
+    let lanes_sum = if part.len().div_ceil(VECTOR_BLOCK) <= SHORT_BLOCKS {
         lanes.total_short()
     } else {
         lanes.total()
     };
-    let mut rest = blocks.remainder();
-    while let Some((piece, r)) = rest.split_first_chunk::<16>() {
-        // Two native 64-bit words, each as its two 32-bit halves.
-        let [a, b] = [
-            u64::from_ne_bytes(*piece.first_chunk::<8>().unwrap_or(&[0; 8])),
-            u64::from_ne_bytes(*piece.last_chunk::<8>().unwrap_or(&[0; 8])),
-        ];
-        sum += (a & 0xffff_ffff) + (a >> 32) + (b & 0xffff_ffff) + (b >> 32);
-        rest = r;
-    }
-    sum + sum_ne_short(rest)
+    lanes_sum + odd
 }
+
+/// `TAIL_MASK[n..n + VECTOR_BLOCK]` keeps the last `n` octets of a block and clears the others.
+static TAIL_MASK: [u8; 2 * VECTOR_BLOCK] = {
+    let mut m = [0u8; 2 * VECTOR_BLOCK];
+    let mut i = VECTOR_BLOCK;
+    while i < 2 * VECTOR_BLOCK {
+        m[i] = 0xff;
+        i += 1;
+    }
+    m
+};
 
 /// Copies `src` into `dst` (both of one length) and returns the unfolded sum of the bytes as
 /// native-endian 16-bit words, reading each byte once: [`sum_ne_long`] with a store of each
@@ -536,7 +564,9 @@ mod tests {
         // plus a partial block and an odd byte, against a 64-bit reference sum; and the most
         // blocks the 32-bit reduction takes, and one more.
         for len in [
+            SHORT_BLOCKS * VECTOR_BLOCK - 1,
             SHORT_BLOCKS * VECTOR_BLOCK,
+            SHORT_BLOCKS * VECTOR_BLOCK + 1,
             SHORT_BLOCKS * VECTOR_BLOCK + VECTOR_BLOCK - 1,
             (SHORT_BLOCKS + 1) * VECTOR_BLOCK,
             FLUSH_BYTES,

@@ -136,10 +136,11 @@ impl Accumulator {
     }
 }
 
-/// Folds a wide one's-complement sum to 16 bits: the halves added with the carry out added
-/// back in (it cannot carry again), twice.
+/// Folds a wide one's-complement sum (of 16-bit words, or of 32-bit words) to 16 bits,
+/// not complemented: the halves added with the carry out added back in (it cannot carry
+/// again), twice. Never 0 for a sum that is not 0.
 #[inline]
-const fn fold(sum: u64) -> u16 {
+pub const fn fold(sum: u64) -> u16 {
     let (s, carry) = ((sum >> 32) as u32).overflowing_add(sum as u32);
     let s = s + carry as u32;
     let (t, carry) = ((s >> 16) as u16).overflowing_add(s as u16);

@@ -168,31 +168,10 @@ impl SendOptions {
         ) {
             // Timestamps alone (every segment of an established connection that uses them
             // and has no SACK blocks to report), as below: two NOPs, then the option.
-            let [v0, v1, v2, v3] = value.to_be_bytes();
-            let [e0, e1, e2, e3] = echo_reply.to_be_bytes();
             if let Some(head) = out.first_chunk_mut::<12>() {
-                *head = [
-                    NOP,
-                    NOP,
-                    kind::TIMESTAMPS,
-                    10,
-                    v0,
-                    v1,
-                    v2,
-                    v3,
-                    e0,
-                    e1,
-                    e2,
-                    e3,
-                ];
+                *head = timestamps_option(value, echo_reply);
             }
-            let sum = u64::from(u16::from_be_bytes([NOP, NOP]))
-                + u64::from(u16::from_be_bytes([kind::TIMESTAMPS, 10]))
-                + u64::from(value >> 16)
-                + u64::from(value & 0xffff)
-                + u64::from(echo_reply >> 16)
-                + u64::from(echo_reply & 0xffff);
-            return (12, sum);
+            return (12, TIMESTAMPS_FIXED_SUM + sum_halves(value, echo_reply));
         }
         let mut w = OptionWriter { out, at: 0, sum: 0 };
         if let Some(m) = self.mss {
@@ -232,6 +211,38 @@ impl SendOptions {
 }
 
 const NOP: u8 = kind::NO_OPERATION;
+
+/// The Timestamps option as sent alone: two NOPs, then the option [RFC 7323 § 3.2; Linux's
+/// alignment].
+#[inline(always)]
+fn timestamps_option(value: u32, echo_reply: u32) -> [u8; 12] {
+    let [v0, v1, v2, v3] = value.to_be_bytes();
+    let [e0, e1, e2, e3] = echo_reply.to_be_bytes();
+    [
+        NOP,
+        NOP,
+        kind::TIMESTAMPS,
+        10,
+        v0,
+        v1,
+        v2,
+        v3,
+        e0,
+        e1,
+        e2,
+        e3,
+    ]
+}
+
+/// The sum of the 16-bit words of [`timestamps_option`] but the two values.
+const TIMESTAMPS_FIXED_SUM: u64 =
+    u16::from_be_bytes([NOP, NOP]) as u64 + u16::from_be_bytes([kind::TIMESTAMPS, 10]) as u64;
+
+/// The unfolded sum of two 32-bit values as 16-bit words.
+#[inline(always)]
+fn sum_halves(a: u32, b: u32) -> u64 {
+    u64::from(a >> 16) + u64::from(a & 0xffff) + u64::from(b >> 16) + u64::from(b & 0xffff)
+}
 
 /// Appends option bytes to a 40-octet area (what does not fit is left out), summing them.
 struct OptionWriter<'a> {
@@ -392,8 +403,7 @@ impl TimestampedTemplate {
             sum: pseudo_header_sum(*local.ip(), *remote.ip(), 6, 0)
                 + u64::from(local.port())
                 + u64::from(remote.port())
-                + u64::from(u16::from_be_bytes([NOP, NOP]))
-                + u64::from(u16::from_be_bytes([kind::TIMESTAMPS, 10])),
+                + TIMESTAMPS_FIXED_SUM,
         }
     }
 
@@ -412,17 +422,11 @@ impl TimestampedTemplate {
         let (length, data_sum) = put_payload(&mut frame, HEADER_LEN, payload);
         let total = self.sum
             + u64::from(length)
-            + u64::from(seq.0 >> 16)
-            + u64::from(seq.0 & 0xffff)
-            + u64::from(ack.0 >> 16)
-            + u64::from(ack.0 & 0xffff)
+            + sum_halves(seq.0, ack.0)
             + u64::from(offset_and_flags)
             + u64::from(window)
             + u64::from(urgent)
-            + u64::from(value >> 16)
-            + u64::from(value & 0xffff)
-            + u64::from(echo_reply >> 16)
-            + u64::from(echo_reply & 0xffff)
+            + sum_halves(value, echo_reply)
             + u64::from(data_sum);
         let [c0, c1] = (!fold16(total)).to_be_bytes();
         let [sp0, sp1, dp0, dp1] = self.ports;
@@ -431,45 +435,16 @@ impl TimestampedTemplate {
         let [o0, o1] = offset_and_flags.to_be_bytes();
         let [w0, w1] = window.to_be_bytes();
         let [u0, u1] = urgent.to_be_bytes();
-        let [v0, v1, v2, v3] = value.to_be_bytes();
-        let [e0, e1, e2, e3] = echo_reply.to_be_bytes();
+        let [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11] =
+            timestamps_option(value, echo_reply);
         if let Some(header) = frame
             .get_mut(HEADROOM..HEADROOM + HEADER_LEN)
             .and_then(|h| <&mut [u8; HEADER_LEN]>::try_from(h).ok())
         {
+            // One store of the whole header.
             *header = [
-                sp0,
-                sp1,
-                dp0,
-                dp1,
-                s0,
-                s1,
-                s2,
-                s3,
-                a0,
-                a1,
-                a2,
-                a3,
-                o0,
-                o1,
-                w0,
-                w1,
-                c0,
-                c1,
-                u0,
-                u1,
-                NOP,
-                NOP,
-                kind::TIMESTAMPS,
-                10,
-                v0,
-                v1,
-                v2,
-                v3,
-                e0,
-                e1,
-                e2,
-                e3,
+                sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, c0, c1, u0, u1,
+                t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11,
             ];
         }
         frame

@@ -136,15 +136,15 @@ impl Accumulator {
     }
 }
 
-/// Folds a wide one's-complement sum to 16 bits.
+/// Folds a wide one's-complement sum (of 16-bit words, or of 32-bit words) to 16 bits,
+/// not complemented: the halves added with the carry out added back in (it cannot carry
+/// again), twice. Never 0 for a sum that is not 0.
 #[inline]
-const fn fold(mut sum: u64) -> u16 {
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum as u16
+pub const fn fold(sum: u64) -> u16 {
+    let (s, carry) = ((sum >> 32) as u32).overflowing_add(sum as u32);
+    let s = s + carry as u32;
+    let (t, carry) = ((s >> 16) as u16).overflowing_add(s as u16);
+    t + carry as u16
 }
 
 /// One's-complement sum of `data` as big-endian 16-bit words (an odd final byte is padded with a
@@ -169,6 +169,8 @@ fn sum_be(data: &[u8]) -> u64 {
 const VECTOR_BLOCK: usize = 64;
 /// Lanes of the vectorisable loop.
 const LANES: usize = VECTOR_BLOCK / 4;
+/// Blocks after which [`Lanes::total_short`] may be used: 32 · 2048 · 0xffff < 2^32.
+const SHORT_BLOCKS: usize = 2048;
 /// Bytes summed before the lanes are emptied: 32768 blocks put 32768 words in each lane, and
 /// neither lane sum (of high halves, or of low halves, at most 0xffff each) reaches 2^32.
 const FLUSH_BYTES: usize = VECTOR_BLOCK * 32768;
@@ -206,6 +208,32 @@ impl Lanes {
                 *high += w >> 16;
             }
         }
+    }
+
+    /// [`total`](Lanes::total) after at most [`SHORT_BLOCKS`] blocks, in 32-bit arithmetic:
+    /// each lane's sum of low halves and of high halves is then at most
+    /// `SHORT_BLOCKS · 0xffff`, and all 32 of them together below 2^32 — no carry is lost,
+    /// and the reduction takes half the instructions of the 64-bit one.
+    #[inline(always)]
+    fn total_short(&self) -> u64 {
+        let mut sums = [0u32; LANES];
+        for ((sum, raw), high) in sums.iter_mut().zip(self.raw).zip(self.high) {
+            *sum = raw.wrapping_sub(high << 16).wrapping_add(high);
+        }
+        // Halves added lane by lane (what SIMD registers do), down to four lanes.
+        let mut width = LANES;
+        while width > 4 {
+            width /= 2;
+            let (low, high) = sums.split_at_mut(width);
+            for (l, h) in low.iter_mut().zip(high.iter()) {
+                *l = l.wrapping_add(*h);
+            }
+        }
+        let total = sums
+            .iter()
+            .take(4)
+            .fold(0u32, |total, sum| total.wrapping_add(*sum));
+        u64::from(total)
     }
 
     /// The unfolded sum of every 16-bit half added.
@@ -256,10 +284,14 @@ fn sum_ne_long(data: &[u8]) -> u64 {
 }
 
 /// Unfolded sum of at most [`FLUSH_BYTES`] of `data`: whole blocks through [`Lanes`], which
-/// the compiler vectorises, then 16 octets at a time as four 32-bit halves of 64-bit words,
-/// then the last 0 to 15 octets (starting at a word boundary of the whole) as a short slice.
+/// the compiler vectorises, then the remaining whole 16-bit words as one more block (the
+/// last 64 octets of whole words, those already summed masked out), then an odd last octet
+/// as the start of a zero-padded word. A part shorter than a block is a short slice.
 #[inline(always)]
 fn sum_ne_part(part: &[u8]) -> u64 {
+    if part.len() < VECTOR_BLOCK {
+        return sum_ne_short(part);
+    }
     let mut lanes = Lanes::new();
     let mut blocks = part.chunks_exact(VECTOR_BLOCK);
     for block in &mut blocks {
@@ -267,19 +299,47 @@ fn sum_ne_part(part: &[u8]) -> u64 {
             lanes.add(block);
         }
     }
-    let mut sum = lanes.total();
-    let mut rest = blocks.remainder();
-    while let Some((piece, r)) = rest.split_first_chunk::<16>() {
-        // Two native 64-bit words, each as its two 32-bit halves.
-        let [a, b] = [
-            u64::from_ne_bytes(*piece.first_chunk::<8>().unwrap_or(&[0; 8])),
-            u64::from_ne_bytes(*piece.last_chunk::<8>().unwrap_or(&[0; 8])),
-        ];
-        sum += (a & 0xffff_ffff) + (a >> 32) + (b & 0xffff_ffff) + (b >> 32);
-        rest = r;
+    let rest = blocks.remainder();
+    let tail_words = rest.len() & !1;
+    if tail_words > 0 {
+        let end = part.len() & !1;
+        let last = end
+            .checked_sub(VECTOR_BLOCK)
+            .and_then(|start| part.get(start..end))
+            .and_then(|b| <&[u8; VECTOR_BLOCK]>::try_from(b).ok());
+        let mask = TAIL_MASK
+            .get(tail_words..tail_words + VECTOR_BLOCK)
+            .and_then(|m| <&[u8; VECTOR_BLOCK]>::try_from(m).ok());
+        if let (Some(last), Some(mask)) = (last, mask) {
+            let mut block = [0u8; VECTOR_BLOCK];
+            for ((b, l), m) in block.iter_mut().zip(last).zip(mask) {
+                *b = l & m;
+            }
+            lanes.add(&block);
+        }
     }
-    sum + sum_ne_short(rest)
+    let odd = match *rest {
+        [.., last] if rest.len() % 2 == 1 => u64::from(u16::from_ne_bytes([last, 0])),
+        _ => 0,
+    };
+    let lanes_sum = if part.len().div_ceil(VECTOR_BLOCK) <= SHORT_BLOCKS {
+        lanes.total_short()
+    } else {
+        lanes.total()
+    };
+    lanes_sum + odd
 }
+
+/// `TAIL_MASK[n..n + VECTOR_BLOCK]` keeps the last `n` octets of a block and clears the others.
+static TAIL_MASK: [u8; 2 * VECTOR_BLOCK] = {
+    let mut m = [0u8; 2 * VECTOR_BLOCK];
+    let mut i = VECTOR_BLOCK;
+    while i < 2 * VECTOR_BLOCK {
+        m[i] = 0xff;
+        i += 1;
+    }
+    m
+};
 
 /// Copies `src` into `dst` (both of one length) and returns the unfolded sum of the bytes as
 /// native-endian 16-bit words, reading each byte once: [`sum_ne_long`] with a store of each
@@ -412,6 +472,21 @@ mod tests {
         !(sum as u16)
     }
 
+    proptest! {
+        /// The fold is the sum's residue modulo 0xffff, never 0 for a sum that is not 0
+        /// (RFC 1071 § 2 (1)).
+        #[test]
+        fn fold_is_the_end_around_carry_fold(
+            x in prop_oneof![any::<u64>(), Just(0u64), Just(u64::MAX), 0u64..0x3_0000]
+        ) {
+            let expected = match x % 0xffff {
+                0 if x != 0 => 0xffff,
+                r => r as u16,
+            };
+            prop_assert_eq!(fold(x), expected);
+        }
+    }
+
     #[test]
     fn rfc1071_example() {
         // RFC 1071 § 3: bytes 00 01 f2 03 f4 f5 f6 f7 sum to 0xddf2.
@@ -487,8 +562,14 @@ mod tests {
     #[test]
     fn long_slices_empty_their_lanes_before_overflow() {
         // All ones is the largest word: more than one flush of the 32-bit sum (128 KiB) of it,
-        // plus a partial block and an odd byte, against a 64-bit reference sum.
+        // plus a partial block and an odd byte, against a 64-bit reference sum; and the most
+        // blocks the 32-bit reduction takes, and one more.
         for len in [
+            SHORT_BLOCKS * VECTOR_BLOCK - 1,
+            SHORT_BLOCKS * VECTOR_BLOCK,
+            SHORT_BLOCKS * VECTOR_BLOCK + 1,
+            SHORT_BLOCKS * VECTOR_BLOCK + VECTOR_BLOCK - 1,
+            (SHORT_BLOCKS + 1) * VECTOR_BLOCK,
             FLUSH_BYTES,
             FLUSH_BYTES + 2 * VECTOR_BLOCK + 7,
             2 * FLUSH_BYTES + 1,

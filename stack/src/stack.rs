@@ -593,6 +593,22 @@ impl Stack {
             self.stats.frames_dropped += 1;
             return;
         };
+        // The common case first: an untagged IPv4 frame from a unicast source to our own
+        // unicast address, what the general dispatch below would take to the IP layer the
+        // same way.
+        if let Some((&[d0, d1, d2, d3, d4, d5, s0, _, _, _, _, _, t0, t1], payload)) =
+            frame.split_first_chunk::<{ EthernetHeader::MIN_LEN }>()
+        {
+            if EtherType(u16::from_be_bytes([t0, t1])) == EtherType::IPV4
+                && MacAddr([d0, d1, d2, d3, d4, d5]) == ifc.mac
+                && !ifc.mac.is_multicast()
+                && s0 & 1 == 0
+            {
+                self.ip_input(now, iface, false, payload);
+                self.drain_loopback(now);
+                return;
+            }
+        }
         let Ok((eth, payload)) = EthernetHeader::parse(frame) else {
             self.stats.frames_dropped += 1;
             return;
@@ -662,6 +678,7 @@ impl Stack {
     }
 
     /// The next frame to send.
+    #[inline]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         if self.tcp.has_acks_due() {
             self.tcp_send_due_acks();

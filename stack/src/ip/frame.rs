@@ -61,6 +61,7 @@ impl FramePool {
     }
 
     /// Keeps `buffer` for reuse if there is room and it is worth keeping.
+    #[inline]
     pub(crate) fn give(&mut self, buffer: Vec<u8>) {
         if self.free.len() < self.limit && buffer.capacity() >= MIN_FRAME {
             self.free.push(buffer);
@@ -75,15 +76,22 @@ pub(crate) fn sum(data: &[u8]) -> u16 {
     Accumulator::new().add_bytes(data).sum16()
 }
 
-/// Folds a 64-bit one's-complement sum to 16 bits.
-pub(crate) fn fold16(x: u64) -> u16 {
-    let mut s = (x & 0xffff_ffff) + (x >> 32);
-    s = (s & 0xffff_ffff) + (s >> 32);
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    s as u16
+/// Whether the one's-complement sum of a 20-octet header is all ones, as over a header
+/// with a correct checksum [RFC 1071 § 1]: [`sum`] without a call, in native-endian 32-bit
+/// words (byte order swaps the folded sum's octets, and all ones is the same either way).
+#[inline(always)]
+pub(crate) fn header_sums_to_ones(header: &[u8; IPV4_LEN]) -> bool {
+    let mut total = 0u64;
+    for word in header.chunks_exact(4) {
+        if let Some(w) = word.first_chunk::<4>() {
+            total += u64::from(u32::from_ne_bytes(*w));
+        }
+    }
+    fold16(total) == 0xffff
 }
+
+/// Folds a 64-bit one's-complement sum to 16 bits (the codec's fold).
+pub(crate) use wirecheck_codec::checksum::fold as fold16;
 
 /// The folded one's-complement sum of the IPv4 pseudo-header [RFC 9293 § 3.1].
 pub(crate) fn pseudo_header_sum(
@@ -119,20 +127,9 @@ pub(crate) struct Ipv4Fields {
 /// The checksum is summed from the field values rather than read back from `out`: reading
 /// words across the narrow stores just made would stall on store-to-load forwarding.
 pub(crate) fn write_ipv4_header(out: &mut [u8; IPV4_LEN], f: &Ipv4Fields, payload_len: usize) {
-    let total = (IPV4_LEN + payload_len).min(usize::from(u16::MAX)) as u16;
+    let total = ipv4_total_length(payload_len);
     let flags = if f.dont_fragment { 0x40u8 } else { 0 };
-    let s = f.source.to_bits();
-    let d = f.destination.to_bits();
-    let sum = 0x4500u64
-        + u64::from(total)
-        + u64::from(f.identification)
-        + (u64::from(flags) << 8)
-        + (u64::from(f.ttl) << 8)
-        + u64::from(f.protocol.0)
-        + u64::from(s >> 16)
-        + u64::from(s & 0xffff)
-        + u64::from(d >> 16)
-        + u64::from(d & 0xffff);
+    let sum = ipv4_fixed_sum(f) + u64::from(total) + u64::from(f.identification);
     let [t0, t1] = total.to_be_bytes();
     let [i0, i1] = f.identification.to_be_bytes();
     let [c0, c1] = (!fold16(sum)).to_be_bytes();
@@ -162,6 +159,77 @@ pub(crate) fn write_ipv4_header(out: &mut [u8; IPV4_LEN], f: &Ipv4Fields, payloa
     ];
 }
 
+/// The IPv4 total length field for `payload_len` octets after a header without options.
+fn ipv4_total_length(payload_len: usize) -> u16 {
+    (IPV4_LEN + payload_len).min(usize::from(u16::MAX)) as u16
+}
+
+/// The unfolded one's-complement sum of an IPv4 header's fields but the total length, the
+/// identification and the checksum.
+fn ipv4_fixed_sum(f: &Ipv4Fields) -> u64 {
+    let flags = if f.dont_fragment { 0x40u8 } else { 0 };
+    let s = f.source.to_bits();
+    let d = f.destination.to_bits();
+    0x4500u64
+        + (u64::from(flags) << 8)
+        + (u64::from(f.ttl) << 8)
+        + u64::from(f.protocol.0)
+        + u64::from(s >> 16)
+        + u64::from(s & 0xffff)
+        + u64::from(d >> 16)
+        + u64::from(d & 0xffff)
+}
+
+/// The Ethernet and IPv4 headers of a run of datagrams that differ only in length and
+/// identification (one connection's segments to a resolved next hop), written once: each
+/// datagram copies them and patches the three fields that change, its checksum from the sum
+/// of the others kept here [RFC 1624 § 3].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HeaderTemplate {
+    bytes: [u8; HEADROOM],
+    /// [`ipv4_fixed_sum`] of the fields.
+    sum: u64,
+}
+
+impl HeaderTemplate {
+    /// The headers [`write_ethernet_header`] and [`write_ipv4_header`] write for `fields`
+    /// (whose identification is ignored).
+    pub(crate) fn new(destination: MacAddr, source: MacAddr, fields: &Ipv4Fields) -> Self {
+        let mut bytes = [0u8; HEADROOM];
+        let (eth, ip) = bytes.split_at_mut(ETHERNET_LEN);
+        if let (Ok(eth), Ok(ip)) = (
+            <&mut [u8; ETHERNET_LEN]>::try_from(eth),
+            <&mut [u8; IPV4_LEN]>::try_from(ip),
+        ) {
+            write_ethernet_header(eth, destination, source, EtherType::IPV4);
+            write_ipv4_header(ip, fields, 0);
+        }
+        HeaderTemplate {
+            bytes,
+            sum: ipv4_fixed_sum(fields),
+        }
+    }
+
+    /// Writes the headers for a datagram of `payload_len` octets after the IPv4 header.
+    #[inline]
+    pub(crate) fn write(&self, out: &mut [u8; HEADROOM], identification: u16, payload_len: usize) {
+        let total = ipv4_total_length(payload_len);
+        let sum = self.sum + u64::from(total) + u64::from(identification);
+        let [t0, t1] = total.to_be_bytes();
+        let [i0, i1] = identification.to_be_bytes();
+        let [c0, c1] = (!fold16(sum)).to_be_bytes();
+        let mut h = self.bytes;
+        const AT: usize = ETHERNET_LEN;
+        h[AT + 2] = t0;
+        h[AT + 3] = t1;
+        h[AT + 4] = i0;
+        h[AT + 5] = i1;
+        h[AT + 10] = c0;
+        h[AT + 11] = c1;
+        *out = h;
+    }
+}
+
 /// Writes an Ethernet header (our MAC as source).
 pub(crate) fn write_ethernet_header(
     out: &mut [u8; ETHERNET_LEN],
@@ -178,6 +246,7 @@ impl Stack {
     /// Gives back the buffer of a frame taken from [`poll_transmit`](Stack::poll_transmit)
     /// (or any `Vec<u8>`) once it has been sent, so that later frames are built in it instead
     /// of a fresh allocation. Optional: a driver that never calls it only costs allocations.
+    #[inline]
     pub fn recycle_buffer(&mut self, buffer: Vec<u8>) {
         self.frames.give(buffer);
     }
@@ -247,6 +316,7 @@ impl Stack {
     }
 
     /// Queues a finished frame, or drops it (and keeps its buffer) when the queue is full.
+    #[inline(always)]
     pub(crate) fn queue_frame(&mut self, iface: crate::InterfaceId, bytes: Vec<u8>) {
         if self.transmits.len() >= self.config.max_transmit_queue {
             self.stats.transmit_queue_drops += 1;
@@ -290,6 +360,20 @@ mod tests {
                 wirecheck_codec::ipv4::verify_checksum(&h),
                 wirecheck_codec::ChecksumStatus::Good
             );
+            // The input fast path's test agrees, and fails on any one octet changed.
+            prop_assert!(header_sums_to_ones(&h));
+            let mut bad = h;
+            bad[usize::from(identification) % IPV4_LEN] ^= 1 << (ttl % 8);
+            prop_assert!(!header_sums_to_ones(&bad));
+            // The template writes the same octets as the two header writers.
+            let (dst, src) = (MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]));
+            let template = HeaderTemplate::new(dst, src, &Ipv4Fields { identification: !identification, ..f });
+            let mut both = [0u8; HEADROOM];
+            template.write(&mut both, identification, payload_len);
+            let mut eth = [0u8; ETHERNET_LEN];
+            write_ethernet_header(&mut eth, dst, src, EtherType::IPV4);
+            prop_assert_eq!(&both[..ETHERNET_LEN], &eth[..]);
+            prop_assert_eq!(&both[ETHERNET_LEN..], &h[..]);
         }
     }
 

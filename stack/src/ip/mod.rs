@@ -278,7 +278,7 @@ impl Stack {
             return false;
         };
         // The sum over a header with a correct checksum is all ones [RFC 1071 § 1].
-        if frame::sum(fixed) != 0xffff {
+        if !frame::header_sums_to_ones(fixed) {
             return false;
         }
         self.tcp_input_fast(now, source, destination, segment)
@@ -740,7 +740,17 @@ impl Stack {
     }
 
     /// Delivers the datagrams the stack sent to itself.
+    #[inline]
     pub(crate) fn drain_loopback(&mut self, now: Instant) {
+        // Most calls find nothing to do: they cost a test, not a call.
+        if !self.loopback.is_empty() {
+            self.drain_loopback_queue(now);
+        }
+    }
+
+    /// [`drain_loopback`](Stack::drain_loopback) with something queued.
+    #[inline(never)]
+    fn drain_loopback_queue(&mut self, now: Instant) {
         // Bounded: each pass handles at most the queue's limit, so a reply loop cannot spin.
         for _ in 0..self.config.max_loopback {
             let Some(datagram) = self.loopback.pop_front() else {

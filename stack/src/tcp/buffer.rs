@@ -66,6 +66,10 @@ impl SendBuffer {
     pub(crate) fn slices(&self, offset: usize, len: usize) -> [&[u8]; 2] {
         let (a, b) = self.data.as_slices();
         let end = offset.saturating_add(len);
+        if let Some(within) = a.get(offset..end) {
+            // The common case: all in the first piece.
+            return [within, &[]];
+        }
         let cut = |part: &'_ [u8], base: usize| -> (usize, usize) {
             let s = offset.saturating_sub(base).min(part.len());
             let e = end.saturating_sub(base).min(part.len());
@@ -183,6 +187,7 @@ impl ReceiveBuffer {
         self.ring.capacity()
     }
 
+    #[inline(always)]
     fn write_ring(&mut self, offset: usize, data: &[u8]) {
         if self.ring.is_empty() {
             self.ring = vec![0; self.capacity];
@@ -201,7 +206,25 @@ impl ReceiveBuffer {
     /// Stores `data` that starts `offset` bytes after RCV.NXT, cut to the window. Returns how
     /// far RCV.NXT advances (the in-order bytes it made readable), or `None` if the segment
     /// had to be dropped (out-of-order list full).
+    #[inline(always)]
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Option<usize> {
+        if offset == 0
+            && !data.is_empty()
+            && data.len() <= self.window()
+            && self.out_of_order.is_empty()
+        {
+            // The next in-order octets, all within the window, with nothing out of order to
+            // absorb: what `write_general` does with them, without its general cases.
+            self.write_ring(0, data);
+            self.len += data.len();
+            return Some(data.len());
+        }
+        self.write_general(offset, data)
+    }
+
+    /// [`write`](ReceiveBuffer::write) in general.
+    #[inline(never)]
+    fn write_general(&mut self, offset: usize, data: &[u8]) -> Option<usize> {
         let window = self.window();
         if offset >= window || data.is_empty() {
             return Some(0);

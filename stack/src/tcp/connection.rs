@@ -16,7 +16,7 @@ use wirecheck_codec::time::{Duration, Instant};
 use super::buffer::{ReceiveBuffer, SendBuffer};
 use super::congestion::{Congestion, RetransmitMarks, Scoreboard, DUP_THRESH};
 use super::rtt::{RttEstimator, MAX_RTO};
-use super::segment::{Segment, SegmentFields, SendOptions};
+use super::segment::{Segment, SegmentFields, SendOptions, TimestampedTemplate};
 use super::seq::Seq;
 use super::{KeepAlive, TcpConfig, TcpError, TcpState, TcpStats};
 use crate::ip::frame::FramePool;
@@ -179,6 +179,8 @@ pub(crate) struct Tcb {
     pub(crate) state: TcpState,
     pub(crate) local: SocketAddrV4,
     pub(crate) remote: SocketAddrV4,
+    /// The header of its segments that carry Timestamps alone, as far as it is fixed.
+    template: TimestampedTemplate,
     // Send sequence space.
     iss: Seq,
     snd_una: Seq,
@@ -303,6 +305,7 @@ impl Tcb {
             state: TcpState::Closed,
             local,
             remote,
+            template: TimestampedTemplate::new(local, remote),
             iss,
             snd_una: iss,
             snd_nxt: iss,
@@ -1036,6 +1039,7 @@ impl Tcb {
         }
     }
 
+    #[inline(always)]
     fn receive_text(&mut self, ctx: &mut Ctx<'_>, seq: Seq, data: &[u8]) {
         if self.receive_closed && !data.is_empty() {
             // Nobody will read it: the RST tells the peer its data was lost [RFC 9293
@@ -1472,6 +1476,7 @@ impl Tcb {
 
     /// The send window [RFC 9293 § 3.10.7.4, SND.WL1/SND.WL2]: taken from a segment that is
     /// not older than the one it last came from.
+    #[inline(always)]
     fn update_send_window(&mut self, seq: Seq, ack: Seq, window: usize) {
         if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
             self.snd_wnd = window;
@@ -1634,23 +1639,40 @@ impl Tcb {
             self.unacked_bytes = 0;
         }
         ctx.stats.segments_out += 1;
-        let fields = SegmentFields {
-            local: self.local,
-            remote: self.remote,
-            seq,
-            ack,
-            flags: flags_,
-            window: window_field,
-            urgent,
-            options,
-        };
         let frame = ctx.frames.take_stale();
-        ctx.out
-            .push(fields.build(frame, self.send.slices(payload.start, payload.len())));
+        let payload = self.send.slices(payload.start, payload.len());
+        let frame = match options {
+            SendOptions {
+                mss: None,
+                window_scale: None,
+                sack_permitted: false,
+                timestamps: Some(timestamps),
+                sack_len: 0,
+                ..
+            } => self.template.build(
+                frame,
+                (seq, ack, flags_, window_field, urgent),
+                timestamps,
+                payload,
+            ),
+            _ => SegmentFields {
+                local: self.local,
+                remote: self.remote,
+                seq,
+                ack,
+                flags: flags_,
+                window: window_field,
+                urgent,
+                options,
+            }
+            .build(frame, payload),
+        };
+        ctx.out.push(frame);
     }
 
     /// Sends up to `max_len` octets (and FIN, if it follows them) starting at `seq`, without
     /// moving SND.NXT. Returns the sequence space used.
+    #[inline(always)]
     fn transmit(&mut self, ctx: &mut Ctx<'_>, seq: Seq, max_len: usize) -> usize {
         let offset = seq - self.send_seq;
         let avail = self.send.len().saturating_sub(offset);

@@ -78,11 +78,10 @@ use wirecheck_codec::tcp::TcpFlags;
 use wirecheck_codec::time::{Duration, Instant};
 
 use crate::iface::InterfaceId;
-use crate::ip::frame::{self, fold16, pseudo_header_sum, Ipv4Fields};
+use crate::ip::frame::{self, fold16, pseudo_header_sum, HeaderTemplate, Ipv4Fields};
 use crate::ip::options::ReturnRoute;
 use crate::ip::{Destination, SendParams};
 use crate::stack::{Event, NetworkError, NetworkErrorKind, Origin, Stack, StackError};
-use wirecheck_codec::ethernet::{EtherType, MacAddr};
 
 use connection::{ChallengeAckLimiter, ConnEvent, Ctx, PeerSyn, Tcb};
 use isn::IsnGenerator;
@@ -388,15 +387,29 @@ struct Listener {
 /// The route and next-hop MAC of the last segment sent (see `Stack::tcp_emit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OutputCache {
+    local: Ipv4Addr,
     remote: Ipv4Addr,
     /// The generations of the routing table, the ARP cache and the interfaces when read.
     generations: (u64, u64, u64),
     iface: InterfaceId,
-    mac: MacAddr,
-    source_mac: MacAddr,
+    /// The Ethernet and IPv4 headers the general path writes, from `local` to `remote`.
+    headers: HeaderTemplate,
     mtu: u16,
     /// The ARP binding's expiry.
     valid_until: Instant,
+}
+
+impl OutputCache {
+    /// Whether the datagram of a frame built after [`frame::HEADROOM`] fits the MTU.
+    fn fits(&self, frame: &[u8]) -> bool {
+        frame::IPV4_LEN + frame.len().saturating_sub(frame::HEADROOM) <= usize::from(self.mtu)
+    }
+}
+
+/// Whether a connection call raised only the event a segment of data raises, Readable on a
+/// user's connection: delivered as `Stack::tcp_deliver_events` would, without its loop.
+fn single_readable(events: &[ConnEvent], owner: Option<Owner>) -> bool {
+    matches!((events, owner), ([ConnEvent::Readable], Some(Owner::User)))
 }
 
 /// The TCP part of a stack.
@@ -442,6 +455,7 @@ impl TcpTable {
     }
 
     /// The connection for a (local, remote) pair.
+    #[inline]
     fn lookup(&mut self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<TcpHandle> {
         let key = (local, remote);
         match self.last_hit {
@@ -493,6 +507,7 @@ impl TcpTable {
     }
 
     /// Whether a delayed ACK fell due while handling input and waits for the next poll.
+    #[inline]
     pub(crate) fn has_acks_due(&self) -> bool {
         !self.acks_due.is_empty()
     }
@@ -524,11 +539,16 @@ impl TcpTable {
 
 /// Runs `f` on a connection with a context, then lets the stack act on what it produced.
 macro_rules! with_tcb {
-    ($stack:expr, $now:expr, $h:expr, |$tcb:ident, $ctx:ident| $body:expr) => {{
-        // The vectors are the stack's, lent out and given back by `tcp_after`: a segment
-        // costs no allocation.
-        let mut out = core::mem::take(&mut $stack.tcp.spare_out);
-        let mut events = core::mem::take(&mut $stack.tcp.spare_events);
+    ($stack:expr, $now:expr, $h:expr, |$tcb:ident, $ctx:ident| $body:expr) => {
+        with_tcb!($stack, $now, $h, |$tcb, $ctx, _owner, _listeners| $body)
+    };
+    // The body also sees the connection's owner and the listeners.
+    (
+        $stack:expr, $now:expr, $h:expr,
+        |$tcb:ident, $ctx:ident, $owner:ident, $listeners:ident| $body:expr
+    ) => {{
+        // The vectors are the stack's, emptied by `tcp_after`: a segment costs no
+        // allocation.
         let mut owner = None;
         let r = {
             let table = &mut $stack.tcp;
@@ -536,11 +556,13 @@ macro_rules! with_tcb {
                 Some(entry) => {
                     owner = Some(entry.owner);
                     let $tcb = &mut entry.tcb;
+                    let $owner = entry.owner;
+                    let $listeners = &table.listeners;
                     let mut ctx = Ctx {
                         now: $now,
                         config: &$stack.config.tcp,
-                        out: &mut out,
-                        events: &mut events,
+                        out: &mut table.spare_out,
+                        events: &mut table.spare_events,
                         limiter: &mut table.limiter,
                         stats: &mut table.stats,
                         frames: &mut $stack.frames,
@@ -556,7 +578,7 @@ macro_rules! with_tcb {
                 None => None,
             }
         };
-        $stack.tcp_after($now, $h, owner, out, events);
+        $stack.tcp_after($now, $h, owner);
         r
     }};
 }
@@ -754,8 +776,6 @@ impl Stack {
         let iss = Seq(self.tcp.isn.isn(now, local, remote));
         let ts_offset = self.rng.next_u64() as u32;
         let h = self.tcp.alloc_handle();
-        let mut out = Vec::new();
-        let mut events = Vec::new();
         // The socket's options are read when the TCB is made (its buffers, the window scale
         // of its SYN); later calls see the stack's configuration.
         let config = options.apply(&self.config.tcp);
@@ -763,8 +783,8 @@ impl Stack {
             let mut ctx = Ctx {
                 now,
                 config: &config,
-                out: &mut out,
-                events: &mut events,
+                out: &mut self.tcp.spare_out,
+                events: &mut self.tcp.spare_events,
                 limiter: &mut self.tcp.limiter,
                 stats: &mut self.tcp.stats,
                 frames: &mut self.frames,
@@ -782,7 +802,7 @@ impl Stack {
         );
         self.tcp.by_tuple.insert((local, remote), h);
         self.tcp.last_hit = None;
-        self.tcp_after(now, h, Some(Owner::User), out, events);
+        self.tcp_after(now, h, Some(Owner::User));
         Ok(h)
     }
 
@@ -1126,23 +1146,27 @@ impl Stack {
         true
     }
 
+    #[inline(always)]
     fn tcp_segment_for(&mut self, now: Instant, h: TcpHandle, seg: &Segment<'_>) {
-        let Some(e) = self.tcp.conns.get(&h) else {
-            return;
-        };
-        // A full accept queue holds the handshake back (see the module docs).
-        if let (TcpState::SynReceived, Owner::Listener(l)) = (e.tcb.state, e.owner) {
-            let full = self
-                .tcp
-                .listeners
-                .get(&l)
-                .is_some_and(|l| l.accept_queue.len() >= l.backlog);
-            if full && seg.has(TcpFlags::ACK) && !seg.has(TcpFlags::RST) {
-                self.tcp.stats.syn_dropped += 1;
-                return;
+        with_tcb!(self, now, h, |tcb, ctx, owner, listeners| {
+            // A full accept queue holds the handshake back (see the module docs). (Nothing
+            // else happens then: a connection in SYN-RECEIVED has no ACK due, having
+            // accepted no text.)
+            let held = match (tcb.state, owner) {
+                (TcpState::SynReceived, Owner::Listener(l)) => {
+                    let full = listeners
+                        .get(&l)
+                        .is_some_and(|l| l.accept_queue.len() >= l.backlog);
+                    full && seg.has(TcpFlags::ACK) && !seg.has(TcpFlags::RST)
+                }
+                _ => false,
+            };
+            if held {
+                ctx.stats.syn_dropped += 1;
+            } else {
+                tcb.input(ctx, seg);
             }
-        }
-        with_tcb!(self, now, h, |tcb, ctx| tcb.input(ctx, seg));
+        });
     }
 
     /// The connection whose TIME-WAIT ends soonest among those the application has closed
@@ -1349,16 +1373,14 @@ impl Stack {
         }
         let ts_offset = self.rng.next_u64() as u32;
         let h = self.tcp.alloc_handle();
-        let mut out = Vec::new();
-        let mut events = Vec::new();
         // The listener's options are read when the TCB is made (as in `tcp_connect_with`).
         let config = listener_options.apply(&self.config.tcp);
         let tcb = {
             let mut ctx = Ctx {
                 now,
                 config: &config,
-                out: &mut out,
-                events: &mut events,
+                out: &mut self.tcp.spare_out,
+                events: &mut self.tcp.spare_events,
                 limiter: &mut self.tcp.limiter,
                 stats: &mut self.tcp.stats,
                 frames: &mut self.frames,
@@ -1388,7 +1410,7 @@ impl Stack {
         if let Some(listener) = self.tcp.listeners.get_mut(&l) {
             listener.syn_queue.push_back(h);
         }
-        self.tcp_after(now, h, Some(Owner::Listener(l)), out, events);
+        self.tcp_after(now, h, Some(Owner::Listener(l)));
         None
     }
 
@@ -1418,17 +1440,34 @@ impl Stack {
         }
     }
 
-    /// Sends what a connection (owned by `owner`, if it still exists) produced and turns its
-    /// events into the application's; keeps the emptied vectors for the next call.
-    fn tcp_after(
-        &mut self,
-        now: Instant,
-        h: TcpHandle,
-        owner: Option<Owner>,
-        mut out: Vec<Vec<u8>>,
-        mut events: Vec<ConnEvent>,
-    ) {
-        if !out.is_empty() {
+    /// Sends what a connection (owned by `owner`, if it still exists) produced into the
+    /// spare vectors and turns its events into the application's; keeps the emptied vectors
+    /// for the next call. (They are taken while in use: a connection call made meanwhile
+    /// fills fresh ones.)
+    #[inline(always)]
+    fn tcp_after(&mut self, now: Instant, h: TcpHandle, owner: Option<Owner>) {
+        if self.tcp.spare_out.is_empty() {
+            if single_readable(&self.tcp.spare_events, owner) {
+                self.tcp.spare_events.clear();
+                self.tcp_readable(h);
+                return;
+            }
+            if self.tcp.spare_events.is_empty() {
+                return;
+            }
+        }
+        self.tcp_after_general(now, h, owner);
+    }
+
+    /// [`tcp_after`](Stack::tcp_after) with frames to send or events other than one
+    /// Readable.
+    fn tcp_after_general(&mut self, now: Instant, h: TcpHandle, owner: Option<Owner>) {
+        // Taken first: a connection call made while the frames go out (none is) would fill
+        // fresh ones.
+        let events = (!self.tcp.spare_events.is_empty())
+            .then(|| core::mem::take(&mut self.tcp.spare_events));
+        if !self.tcp.spare_out.is_empty() {
+            let mut out = core::mem::take(&mut self.tcp.spare_out);
             // The frames hold segments of the connection: from its local address to its
             // remote one.
             let conn = self
@@ -1438,8 +1477,17 @@ impl Stack {
                 .map(|e| (e.return_route, *e.tcb.local.ip(), *e.tcb.remote.ip()));
             match conn {
                 Some((None, local, remote)) => {
+                    // Checked once for the batch: framing a segment from the cache changes
+                    // none of what it depends on (see `tcp_emit`).
+                    let mut cache = self.tcp_output_cache(now, local, remote);
                     for frame in out.drain(..) {
-                        self.tcp_emit(now, local, remote, frame);
+                        match cache.as_ref().filter(|c| c.fits(&frame)) {
+                            Some(c) => self.tcp_emit_cached(c, frame),
+                            None => {
+                                cache = None;
+                                self.tcp_emit(now, local, remote, frame);
+                            }
+                        }
                     }
                 }
                 Some((Some(via), local, _)) => {
@@ -1453,20 +1501,33 @@ impl Stack {
                     }
                 }
             }
+            if self.tcp.spare_out.capacity() == 0 {
+                self.tcp.spare_out = out;
+            }
         }
-        if self.tcp.spare_out.capacity() == 0 {
-            self.tcp.spare_out = out;
+        if let Some(mut events) = events {
+            if single_readable(&events, owner) {
+                self.tcp_readable(h);
+            } else if let Some(owner) = owner {
+                self.tcp_deliver_events(now, h, owner, &mut events);
+            }
+            events.clear();
+            if self.tcp.spare_events.capacity() == 0 {
+                self.tcp.spare_events = events;
+            }
         }
-        if let Some(owner) = owner {
-            self.tcp_deliver_events(now, h, owner, &mut events);
-        }
-        events.clear();
-        if self.tcp.spare_events.capacity() == 0 {
-            self.tcp.spare_events = events;
+    }
+
+    /// A user's connection became readable: one event says it as well as several in a row
+    /// (a batch of segments).
+    fn tcp_readable(&mut self, h: TcpHandle) {
+        if self.events.back() != Some(&Event::TcpReadable(h)) {
+            self.push_event(Event::TcpReadable(h))
         }
     }
 
     /// Turns a connection's events into the application's.
+    #[inline(never)]
     fn tcp_deliver_events(
         &mut self,
         now: Instant,
@@ -1488,12 +1549,7 @@ impl Stack {
                         self.push_event(Event::TcpIncoming(l));
                     }
                 }
-                // One event says it as well as several in a row (a batch of segments).
-                (ConnEvent::Readable, Owner::User)
-                    if self.events.back() != Some(&Event::TcpReadable(h)) =>
-                {
-                    self.push_event(Event::TcpReadable(h))
-                }
+                (ConnEvent::Readable, Owner::User) => self.tcp_readable(h),
                 (ConnEvent::Urgent, Owner::User) => self.push_event(Event::TcpUrgent(h)),
                 (ConnEvent::Readable, Owner::Detached) => {
                     // Nobody will read: discard, keeping the window open.
@@ -1533,46 +1589,14 @@ impl Stack {
     /// and the binding's expiry): a segment to the same destination while all are current is
     /// framed and queued without a route or ARP lookup, exactly as the general path would.
     fn tcp_emit(&mut self, now: Instant, local: Ipv4Addr, remote: Ipv4Addr, bytes: Vec<u8>) {
-        let generations = (
-            self.routes.generation(),
-            self.arp.generation,
-            self.interfaces_generation,
-        );
-        let payload_len = bytes.len().saturating_sub(frame::HEADROOM);
-        let cached = self.tcp.output_cache.filter(|c| {
-            c.remote == remote
-                && c.generations == generations
-                && now < c.valid_until
-                && frame::IPV4_LEN + payload_len <= usize::from(c.mtu)
-        });
-        if let Some(c) = cached {
-            let fields = Ipv4Fields {
-                source: local,
-                destination: c.remote,
-                protocol: IpProtocol::TCP,
-                ttl: self.config.ip.default_ttl,
-                dont_fragment: self.config.tcp.path_mtu_discovery,
-                identification: self.next_ip_id(),
-            };
-            let mut bytes = bytes;
-            if let Some(ip) = bytes
-                .get_mut(frame::ETHERNET_LEN..frame::HEADROOM)
-                .and_then(|h| <&mut [u8; frame::IPV4_LEN]>::try_from(h).ok())
-            {
-                frame::write_ipv4_header(ip, &fields, payload_len);
-            }
-            if let Some(eth) = bytes
-                .get_mut(..frame::ETHERNET_LEN)
-                .and_then(|h| <&mut [u8; frame::ETHERNET_LEN]>::try_from(h).ok())
-            {
-                frame::write_ethernet_header(eth, c.mac, c.source_mac, EtherType::IPV4);
-            }
-            if bytes.len() < frame::MIN_FRAME {
-                bytes.resize(frame::MIN_FRAME, 0);
-            }
-            self.queue_frame(c.iface, bytes);
+        if let Some(c) = self
+            .tcp_output_cache(now, local, remote)
+            .filter(|c| c.fits(&bytes))
+        {
+            self.tcp_emit_cached(&c, bytes);
             return;
         }
+        let generations = self.output_generations();
         let Ok(mut route) = self.route_output(remote, None) else {
             self.frames.give(bytes);
             return;
@@ -1587,25 +1611,76 @@ impl Stack {
                 return None;
             }
             let (mac, valid_until) = self.arp.lookup_until(now, route.iface, route.next_hop)?;
+            let fields = self.tcp_ipv4_fields(local, route.destination, 0);
             Some(OutputCache {
+                local,
                 remote: route.destination,
                 generations,
                 iface: route.iface,
-                mac,
-                source_mac: ifc.mac,
+                headers: HeaderTemplate::new(mac, ifc.mac, &fields),
                 mtu: ifc.mtu,
                 valid_until,
             })
         });
-        let fields = Ipv4Fields {
+        let id = self.next_ip_id();
+        let fields = self.tcp_ipv4_fields(local, route.destination, id);
+        let _ = self.ip_send_frame(now, &route, &fields, bytes, Origin::Stack(IpProtocol::TCP));
+    }
+
+    /// The IPv4 header fields of a segment.
+    fn tcp_ipv4_fields(&self, local: Ipv4Addr, remote: Ipv4Addr, id: u16) -> Ipv4Fields {
+        Ipv4Fields {
             source: local,
-            destination: route.destination,
+            destination: remote,
             protocol: IpProtocol::TCP,
             ttl: self.config.ip.default_ttl,
             dont_fragment: self.config.tcp.path_mtu_discovery,
-            identification: self.next_ip_id(),
-        };
-        let _ = self.ip_send_frame(now, &route, &fields, bytes, Origin::Stack(IpProtocol::TCP));
+            identification: id,
+        }
+    }
+
+    /// The generations of the routing table, the ARP cache and the interfaces.
+    fn output_generations(&self) -> (u64, u64, u64) {
+        (
+            self.routes.generation(),
+            self.arp.generation,
+            self.interfaces_generation,
+        )
+    }
+
+    /// The remembered route and next hop, if they are what the general path would find for
+    /// a segment from `local` to `remote` now.
+    fn tcp_output_cache(
+        &self,
+        now: Instant,
+        local: Ipv4Addr,
+        remote: Ipv4Addr,
+    ) -> Option<OutputCache> {
+        let generations = self.output_generations();
+        self.tcp.output_cache.filter(|c| {
+            c.remote == remote
+                && c.local == local
+                && c.generations == generations
+                && now < c.valid_until
+        })
+    }
+
+    /// Frames a segment with the remembered headers and queues it, exactly as the general
+    /// path would.
+    #[inline(always)]
+    fn tcp_emit_cached(&mut self, c: &OutputCache, mut bytes: Vec<u8>) {
+        let payload_len = bytes.len().saturating_sub(frame::HEADROOM);
+        let id = self.next_ip_id();
+        if let Some(h) = bytes
+            .get_mut(..frame::HEADROOM)
+            .and_then(|h| <&mut [u8; frame::HEADROOM]>::try_from(h).ok())
+        {
+            c.headers.write(h, id, payload_len);
+        }
+        if bytes.len() < frame::MIN_FRAME {
+            bytes.resize(frame::MIN_FRAME, 0);
+        }
+        self.queue_frame(c.iface, bytes);
     }
 
     /// Sends a segment of a connection that keeps a return route: to the route's first hop,

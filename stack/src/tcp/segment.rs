@@ -168,31 +168,10 @@ impl SendOptions {
         ) {
             // Timestamps alone (every segment of an established connection that uses them
             // and has no SACK blocks to report), as below: two NOPs, then the option.
-            let [v0, v1, v2, v3] = value.to_be_bytes();
-            let [e0, e1, e2, e3] = echo_reply.to_be_bytes();
             if let Some(head) = out.first_chunk_mut::<12>() {
-                *head = [
-                    NOP,
-                    NOP,
-                    kind::TIMESTAMPS,
-                    10,
-                    v0,
-                    v1,
-                    v2,
-                    v3,
-                    e0,
-                    e1,
-                    e2,
-                    e3,
-                ];
+                *head = timestamps_option(value, echo_reply);
             }
-            let sum = u64::from(u16::from_be_bytes([NOP, NOP]))
-                + u64::from(u16::from_be_bytes([kind::TIMESTAMPS, 10]))
-                + u64::from(value >> 16)
-                + u64::from(value & 0xffff)
-                + u64::from(echo_reply >> 16)
-                + u64::from(echo_reply & 0xffff);
-            return (12, sum);
+            return (12, TIMESTAMPS_FIXED_SUM + sum_halves(value, echo_reply));
         }
         let mut w = OptionWriter { out, at: 0, sum: 0 };
         if let Some(m) = self.mss {
@@ -232,6 +211,38 @@ impl SendOptions {
 }
 
 const NOP: u8 = kind::NO_OPERATION;
+
+/// The Timestamps option as sent alone: two NOPs, then the option [RFC 7323 § 3.2; Linux's
+/// alignment].
+#[inline(always)]
+fn timestamps_option(value: u32, echo_reply: u32) -> [u8; 12] {
+    let [v0, v1, v2, v3] = value.to_be_bytes();
+    let [e0, e1, e2, e3] = echo_reply.to_be_bytes();
+    [
+        NOP,
+        NOP,
+        kind::TIMESTAMPS,
+        10,
+        v0,
+        v1,
+        v2,
+        v3,
+        e0,
+        e1,
+        e2,
+        e3,
+    ]
+}
+
+/// The sum of the 16-bit words of [`timestamps_option`] but the two values.
+const TIMESTAMPS_FIXED_SUM: u64 =
+    u16::from_be_bytes([NOP, NOP]) as u64 + u16::from_be_bytes([kind::TIMESTAMPS, 10]) as u64;
+
+/// The unfolded sum of two 32-bit values as 16-bit words.
+#[inline(always)]
+fn sum_halves(a: u32, b: u32) -> u64 {
+    u64::from(a >> 16) + u64::from(a & 0xffff) + u64::from(b >> 16) + u64::from(b & 0xffff)
+}
 
 /// Appends option bytes to a 40-octet area (what does not fit is left out), summing them.
 struct OptionWriter<'a> {
@@ -281,23 +292,7 @@ impl SegmentFields {
         let (olen, options_sum) = self.options.write_summed(&mut opts);
         let header_len = 20 + olen;
         let offset_and_flags = ((header_len as u16 / 4) << 12) | (self.flags.0 & 0x1ff);
-        let [p0, p1] = payload;
-        let length = header_len + p0.len() + p1.len();
-        // Every octet after the headroom is overwritten below: a recycled buffer of the same
-        // size is reused without zero-filling.
-        frame.resize(HEADROOM + length, 0);
-        let segment = frame.get_mut(HEADROOM..).unwrap_or_default();
-        let (header, data) = segment.split_at_mut(header_len.min(segment.len()));
-        let (d0, d1) = data.split_at_mut(p0.len().min(data.len()));
-        if let (Some(d0), Some(d1)) = (d0.get_mut(..p0.len()), d1.get_mut(..p1.len())) {
-            d0.copy_from_slice(p0);
-            d1.copy_from_slice(p1);
-        }
-        // Copied, then summed in one piece from the frame: the library's copy moves wider
-        // words than a checksum loop may (the baseline's 16-octet registers), and the
-        // octets are summed in place while still in the first-level cache.
-        let data_sum = Accumulator::new().add_bytes(data).sum16();
-        let length = length.min(usize::from(u16::MAX)) as u16;
+        let (length, data_sum) = put_payload(&mut frame, header_len, payload);
         // The header's sum from the field values, not read back from the frame (reading
         // words across the narrow stores just made would stall on store forwarding).
         let header_sum = u64::from(self.local.port())
@@ -321,6 +316,9 @@ impl SegmentFields {
         let [o0, o1] = offset_and_flags.to_be_bytes();
         let [w0, w1] = self.window.to_be_bytes();
         let [u0, u1] = self.urgent.to_be_bytes();
+        let header = frame
+            .get_mut(HEADROOM..HEADROOM + header_len)
+            .unwrap_or_default();
         if let Some((fixed, options)) = header.split_first_chunk_mut::<20>() {
             *fixed = [
                 sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, c0, c1, u0, u1,
@@ -358,6 +356,98 @@ impl SegmentFields {
             urgent: 0,
             options: SendOptions::default(),
         }
+    }
+}
+
+/// Sizes `frame` for a segment with a header of `header_len` octets and `payload` (in up to
+/// two pieces), copies the payload in after the header and returns the segment's length and
+/// the payload's folded sum.
+#[inline(always)]
+fn put_payload(frame: &mut Vec<u8>, header_len: usize, payload: [&[u8]; 2]) -> (u16, u16) {
+    let [p0, p1] = payload;
+    let length = header_len + p0.len() + p1.len();
+    // Every octet after the headroom is overwritten by the caller or here: a recycled buffer
+    // of the same size is reused without zero-filling.
+    frame.resize(HEADROOM + length, 0);
+    let data = frame.get_mut(HEADROOM + header_len..).unwrap_or_default();
+    let (d0, d1) = data.split_at_mut(p0.len().min(data.len()));
+    if let (Some(d0), Some(d1)) = (d0.get_mut(..p0.len()), d1.get_mut(..p1.len())) {
+        d0.copy_from_slice(p0);
+        if !p1.is_empty() {
+            d1.copy_from_slice(p1);
+        }
+    }
+    // Copied, then summed in one piece from the frame: the library's copy moves wider words
+    // than a checksum loop may (the baseline's 16-octet registers), and the octets are summed
+    // in place while still in the first-level cache.
+    let data_sum = Accumulator::new().add_bytes(data).sum16();
+    (length.min(usize::from(u16::MAX)) as u16, data_sum)
+}
+
+/// What the segments of one connection that carry Timestamps alone have in common (every
+/// segment of an established connection that uses them, but those with SACK blocks): their
+/// ports, and the sum of those, the pseudo-header's addresses and protocol and the option's
+/// fixed octets, so that such a segment is written without going through [`SendOptions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimestampedTemplate {
+    ports: [u8; 4],
+    sum: u64,
+}
+
+impl TimestampedTemplate {
+    pub(crate) fn new(local: SocketAddrV4, remote: SocketAddrV4) -> TimestampedTemplate {
+        let [sp0, sp1] = local.port().to_be_bytes();
+        let [dp0, dp1] = remote.port().to_be_bytes();
+        TimestampedTemplate {
+            ports: [sp0, sp1, dp0, dp1],
+            sum: pseudo_header_sum(*local.ip(), *remote.ip(), 6, 0)
+                + u64::from(local.port())
+                + u64::from(remote.port())
+                + TIMESTAMPS_FIXED_SUM,
+        }
+    }
+
+    /// The segment [`SegmentFields::build`] builds for these fields with Timestamps
+    /// `(value, echo_reply)` as the only option, the same octets.
+    #[inline]
+    pub(crate) fn build(
+        &self,
+        mut frame: Vec<u8>,
+        (seq, ack, flags, window, urgent): (Seq, Seq, TcpFlags, u16, u16),
+        (value, echo_reply): (u32, u32),
+        payload: [&[u8]; 2],
+    ) -> Vec<u8> {
+        const HEADER_LEN: usize = 32;
+        let offset_and_flags = ((HEADER_LEN as u16 / 4) << 12) | (flags.0 & 0x1ff);
+        let (length, data_sum) = put_payload(&mut frame, HEADER_LEN, payload);
+        let total = self.sum
+            + u64::from(length)
+            + sum_halves(seq.0, ack.0)
+            + u64::from(offset_and_flags)
+            + u64::from(window)
+            + u64::from(urgent)
+            + sum_halves(value, echo_reply)
+            + u64::from(data_sum);
+        let [c0, c1] = (!fold16(total)).to_be_bytes();
+        let [sp0, sp1, dp0, dp1] = self.ports;
+        let [s0, s1, s2, s3] = seq.0.to_be_bytes();
+        let [a0, a1, a2, a3] = ack.0.to_be_bytes();
+        let [o0, o1] = offset_and_flags.to_be_bytes();
+        let [w0, w1] = window.to_be_bytes();
+        let [u0, u1] = urgent.to_be_bytes();
+        let [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11] =
+            timestamps_option(value, echo_reply);
+        if let Some(header) = frame
+            .get_mut(HEADROOM..HEADROOM + HEADER_LEN)
+            .and_then(|h| <&mut [u8; HEADER_LEN]>::try_from(h).ok())
+        {
+            // One store of the whole header.
+            *header = [
+                sp0, sp1, dp0, dp1, s0, s1, s2, s3, a0, a1, a2, a3, o0, o1, w0, w1, c0, c1, u0, u1,
+                t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11,
+            ];
+        }
+        frame
     }
 }
 
@@ -430,6 +520,60 @@ mod tests {
                     "{o:?}"
                 );
                 assert!(TcpOptions::new(&out[..n]).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn the_timestamped_template_builds_what_the_fields_build() {
+        use core::net::Ipv4Addr;
+        let data: Vec<u8> = (0..=255u8).cycle().take(1500).collect();
+        let ends = [
+            (
+                SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 80),
+                SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 4000),
+            ),
+            (
+                SocketAddrV4::new(Ipv4Addr::new(255, 255, 255, 254), 0xffff),
+                SocketAddrV4::new(Ipv4Addr::new(255, 255, 255, 255), 0xfffe),
+            ),
+        ];
+        let values = [0, 1, 0x8000_0001, u32::MAX - 1, u32::MAX];
+        for (local, remote) in ends {
+            let template = TimestampedTemplate::new(local, remote);
+            for (i, &v) in values.iter().enumerate() {
+                let w = values[(i + 2) % values.len()];
+                let flags = [TcpFlags::ACK, TcpFlags(0x1ff), TcpFlags(0x018)][i % 3];
+                let (window, urgent) = ((v >> 3) as u16, (w >> 7) as u16);
+                let fields = SegmentFields {
+                    local,
+                    remote,
+                    seq: Seq(v),
+                    ack: Seq(w),
+                    flags,
+                    window,
+                    urgent,
+                    options: SendOptions {
+                        timestamps: Some((w, v)),
+                        ..SendOptions::default()
+                    },
+                };
+                for (len, cut) in [(0, 0), (1, 0), (1, 1), (3, 2), (1000, 999), (1448, 3)] {
+                    let (p0, p1) = data[..len].split_at(cut);
+                    let expected = fields.build(Vec::new(), [p0, p1]);
+                    let recycled = vec![0xaa; 1514];
+                    let built = template.build(
+                        recycled,
+                        (Seq(v), Seq(w), flags, window, urgent),
+                        (w, v),
+                        [p0, p1],
+                    );
+                    assert_eq!(
+                        built[HEADROOM..],
+                        expected[HEADROOM..],
+                        "{fields:?} {len} {cut}"
+                    );
+                }
             }
         }
     }

@@ -758,6 +758,37 @@ fn the_input_fast_path_checks_what_the_general_path_checks() {
 }
 
 #[test]
+fn the_link_layer_fast_path_takes_only_what_the_general_dispatch_would_deliver() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    assert!(t.send(S::new(1001, iss + 1, ACK).data(b"ab")).is_empty());
+    let dropped = t.s.stats().frames_dropped;
+    // From a group source address [IEEE 802.3 § 3.2.3 (b)]: dropped.
+    let mut f = S::new(1003, iss + 1, ACK).data(b"xx").frame();
+    f[6] |= 0x01;
+    t.s.handle_frame(t.now, IF0, &f);
+    // To another station's address: dropped.
+    let mut f = S::new(1003, iss + 1, ACK).data(b"xx").frame();
+    f[5] ^= 0x01;
+    t.s.handle_frame(t.now, IF0, &f);
+    // With an 802.1Q tag between the addresses and the IPv4 type: dropped (VLANs are not
+    // modelled).
+    let f = S::new(1003, iss + 1, ACK).data(b"xx").frame();
+    let tagged = [&f[..12], &[0x81, 0x00, 0x00, 0x05], &f[12..]].concat();
+    t.s.handle_frame(t.now, IF0, &tagged);
+    assert_eq!(t.s.stats().frames_dropped, dropped + 3);
+    // To the broadcast address: the general dispatch takes it to IP, which does not hand a
+    // link-layer broadcast to TCP [RFC 1122 § 3.3.6].
+    let mut f = S::new(1003, iss + 1, ACK).data(b"xx").frame();
+    f[..6].fill(0xff);
+    t.s.handle_frame(t.now, IF0, &f);
+    assert!(t.send(S::new(1003, iss + 1, ACK).data(b"cd")).is_empty());
+    let mut buf = [0u8; 16];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(4));
+    assert_eq!(&buf[..4], b"abcd");
+}
+
+#[test]
 fn after_the_quick_acks_a_batch_of_segments_handed_in_before_a_poll_gets_one_ack() {
     let mut t = T::new(plain());
     let (h, iss) = t.established(1000);

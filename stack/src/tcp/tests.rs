@@ -1830,16 +1830,23 @@ fn syn_beyond_the_last_sequence_reopens_time_wait() {
     assert_eq!(t.state(c), Some(TcpState::Established));
 }
 
-/// RFC 6191 § 2 with timestamps on both incarnations: the SYN's TSval decides, whatever its
-/// sequence number; and a SYN with no listener left does not end TIME-WAIT.
-#[test]
-fn syn_with_a_newer_timestamp_reopens_time_wait() {
+/// A connection with timestamps, closed by the application and in TIME-WAIT, its peer's last
+/// TSval 200. Returns the bench, the listener and the connection.
+fn time_wait_with_timestamps() -> (T, TcpHandle, TcpHandle) {
     let mut t = T::new(Config::default());
-    let (_, h, iss) = t.accepted(
+    let (l, h, iss) = t.accepted(
         1000,
         S::new(1000, 0, SYN).mss(1460).ts(100, 0).ws(0).sack_ok(),
     );
     into_time_wait(&mut t, h, iss, 1001, Some(200));
+    (t, l, h)
+}
+
+/// RFC 6191 § 2 with timestamps on both incarnations: the SYN's TSval decides, whatever its
+/// sequence number.
+#[test]
+fn syn_with_a_newer_timestamp_reopens_time_wait() {
+    let (mut t, _, h) = time_wait_with_timestamps();
     let syn = |seq: u32, tsval: u32| S::new(seq, 0, SYN).mss(1460).ts(tsval, 0).sack_ok();
     // An old duplicate: an older TSval, though its sequence number is beyond.
     let out = t.send(syn(60_000, 150));
@@ -1855,6 +1862,21 @@ fn syn_with_a_newer_timestamp_reopens_time_wait() {
         "a new connection echoing the SYN"
     );
     assert_eq!(t.state(h), None);
+}
+
+/// A connection in TIME-WAIT whose handle the application still holds (it shut the
+/// connection down rather than closing it), in a table of `max_connections`.
+fn held_time_wait(max_connections: usize) -> (T, TcpHandle) {
+    let mut config = plain();
+    config.tcp.max_connections = max_connections;
+    let mut t = T::new(config);
+    let (h, iss) = t.established(1000);
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    sent_tcp(&mut t.s);
+    t.send(S::new(1001, iss + 2, ACK));
+    t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    (t, h)
 }
 
 /// A SYN from the peer's port `port` (not [`PEER_PORT`]).
@@ -1890,15 +1912,7 @@ fn a_full_table_recycles_the_time_wait_of_a_closed_connection() {
             assert_eq!(t.s.tcp_stats().syn_dropped, 1);
         }
     }
-    let mut config = plain();
-    config.tcp.max_connections = 2;
-    let mut t = T::new(config);
-    let (h, iss) = t.established(1000);
-    t.s.tcp_shutdown(t.now, h).unwrap();
-    sent_tcp(&mut t.s);
-    t.send(S::new(1001, iss + 2, ACK));
-    t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
-    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    let (mut t, h) = held_time_wait(2);
     t.send(syn_from(4001, 7000));
     assert!(t.send(syn_from(4002, 9000)).is_empty());
     assert_eq!(
@@ -1983,14 +1997,7 @@ fn a_failed_reopening_goes_back_to_time_wait() {
     assert_eq!(t.s.tcp_connection_count(), 0);
 
     for max_connections in [2, 1] {
-        let mut config = plain();
-        config.tcp.max_connections = max_connections;
-        let mut t = T::new(config);
-        let (h, iss) = t.established(1000);
-        t.s.tcp_shutdown(t.now, h).unwrap();
-        sent_tcp(&mut t.s);
-        t.send(S::new(1001, iss + 2, ACK));
-        t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
+        let (mut t, h) = held_time_wait(max_connections);
         t.events();
         let out = t.send(syn_from(PEER_PORT, 50_000));
         if max_connections == 2 {
@@ -2007,12 +2014,7 @@ fn a_failed_reopening_goes_back_to_time_wait() {
 /// A SYN that would reopen TIME-WAIT but finds no listener only draws TIME-WAIT's ACK.
 #[test]
 fn time_wait_is_not_reopened_without_a_listener() {
-    let mut t = T::new(Config::default());
-    let (l, h, iss) = t.accepted(
-        1000,
-        S::new(1000, 0, SYN).mss(1460).ts(100, 0).ws(0).sack_ok(),
-    );
-    into_time_wait(&mut t, h, iss, 1001, Some(200));
+    let (mut t, l, h) = time_wait_with_timestamps();
     t.s.tcp_close(t.now, l).unwrap();
     let out = t.send(S::new(50_000, 0, SYN).mss(1460).ts(300, 0).sack_ok());
     assert_eq!((out.len(), out[0].flags), (1, ACK.0), "{out:?}");

@@ -310,6 +310,9 @@ pub struct TcpInfo {
 pub struct TcpStats {
     pub segments_in: u64,
     pub segments_out: u64,
+    /// Segments built but refused by the IP layer (no route, too long to send with DF, no
+    /// interface): counted in `segments_out` too.
+    pub segments_not_sent: u64,
     pub bad_checksum: u64,
     pub malformed: u64,
     pub not_unicast: u64,
@@ -1598,6 +1601,7 @@ impl Stack {
         }
         let generations = self.output_generations();
         let Ok(mut route) = self.route_output(remote, None) else {
+            self.tcp.stats.segments_not_sent += 1;
             self.frames.give(bytes);
             return;
         };
@@ -1624,7 +1628,12 @@ impl Stack {
         });
         let id = self.next_ip_id();
         let fields = self.tcp_ipv4_fields(local, route.destination, id);
-        let _ = self.ip_send_frame(now, &route, &fields, bytes, Origin::Stack(IpProtocol::TCP));
+        if self
+            .ip_send_frame(now, &route, &fields, bytes, Origin::Stack(IpProtocol::TCP))
+            .is_err()
+        {
+            self.tcp.stats.segments_not_sent += 1;
+        }
     }
 
     /// The IPv4 header fields of a segment.
@@ -1707,7 +1716,11 @@ impl Stack {
                 origin: Origin::Stack(IpProtocol::TCP),
             };
             let segment = frame.get(frame::HEADROOM..).unwrap_or_default();
-            let _ = self.ip_send(now, &route, params, segment);
+            if self.ip_send(now, &route, params, segment).is_err() {
+                self.tcp.stats.segments_not_sent += 1;
+            }
+        } else {
+            self.tcp.stats.segments_not_sent += 1;
         }
         self.frames.give(frame);
     }

@@ -552,8 +552,12 @@ impl Stack {
             .interfaces
             .get_mut(iface.0)
             .ok_or(StackError::InvalidInterface)?;
+        let lowered = mtu < i.mtu;
         i.mtu = mtu;
         self.interfaces_generation += 1;
+        if lowered {
+            self.tcp_interface_mtu_lowered(iface, mtu);
+        }
         Ok(())
     }
 

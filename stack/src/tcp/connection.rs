@@ -2181,6 +2181,12 @@ impl Tcb {
         seq.in_range(self.snd_una, self.snd_max.max(self.snd_una + 1u32))
     }
 
+    /// The path MTU is at most `mtu` (the interface's, lowered): later segments fit it.
+    pub(crate) fn clamp_path_mtu(&mut self, mtu: u16) {
+        let mss = usize::from(mtu).saturating_sub(40).max(MIN_MSS);
+        self.pmtu_mss = self.pmtu_mss.min(mss);
+    }
+
     /// Fragmentation needed: lower the path MTU [RFC 1191 § 6.3] and resend at once, one
     /// segment until an ACK arrives [RFC 1191 § 6.4].
     pub(crate) fn lower_path_mtu(&mut self, ctx: &mut Ctx<'_>, mtu: u16) {

@@ -1725,6 +1725,28 @@ impl Stack {
         self.frames.give(frame);
     }
 
+    /// An interface's MTU went down to `mtu`: the connections whose segments leave by it
+    /// send no segment bigger than it allows from now on (what is in flight is resent at that
+    /// size when it is due), as after an ICMP fragmentation needed, but without the resend.
+    pub(crate) fn tcp_interface_mtu_lowered(&mut self, iface: InterfaceId, mtu: u16) {
+        let handles: Vec<TcpHandle> = self
+            .tcp
+            .conns
+            .iter()
+            .filter(|(_, e)| {
+                let first_hop = e.return_route.map_or(*e.tcb.remote.ip(), |r| r.first_hop());
+                self.route_output(first_hop, None)
+                    .is_ok_and(|r| r.iface == iface)
+            })
+            .map(|(h, _)| *h)
+            .collect();
+        for h in handles {
+            if let Some(e) = self.tcp.conns.get_mut(&h) {
+                e.tcb.clamp_path_mtu(mtu);
+            }
+        }
+    }
+
     /// An ICMP error about a segment we sent [RFC 1122 § 4.2.3.9, RFC 5927, RFC 1191].
     pub(crate) fn tcp_icmp_error(
         &mut self,

@@ -3219,19 +3219,30 @@ fn a_batch_of_out_of_order_segments_gets_one_ack() {
     assert_eq!((out[0].ack, &out[0].sack[..]), (6500, &[(7000, 7500)][..]));
 }
 
-/// A segment the IP layer refuses (here too long for a lowered MTU with DF set) is counted,
-/// not lost unseen; the route remembered for the connection's segments sees the new MTU.
+/// An interface's MTU lowered under an open connection: its later segments fit the new MTU
+/// (none is refused), and a segment the IP layer does refuse (here, no route any more) is
+/// counted, not lost unseen.
 #[test]
-fn segments_the_ip_layer_refuses_are_counted() {
+fn a_lowered_mtu_shrinks_segments_and_refused_ones_are_counted() {
     let mut t = T::new(plain());
     let (h, iss) = t.established(1000);
     t.s.tcp_send(t.now, h, &[1u8; 100]).unwrap();
     assert_eq!(sent_tcp(&mut t.s).len(), 1);
     t.send(S::new(1001, iss + 101, ACK));
-    assert_eq!(t.s.tcp_stats().segments_not_sent, 0);
     t.s.set_mtu(IF0, 576).unwrap();
     t.s.tcp_send(t.now, h, &[2u8; 1400]).unwrap();
     let out = sent_tcp(&mut t.s);
-    assert!(out.iter().all(|s| s.payload.len() <= 536), "{out:?}");
-    assert_eq!(t.s.tcp_stats().segments_not_sent, 1);
+    assert_eq!(
+        out.iter().map(|s| s.payload.len()).collect::<Vec<_>>(),
+        vec![536, 536],
+        "576 less 40 octets of headers; the rest waits (Nagle)"
+    );
+    assert_eq!(t.s.tcp_stats().segments_not_sent, 0);
+    let out = t.send(S::new(1001, iss + 101 + 1072, ACK));
+    assert_eq!(out[0].payload.len(), 328, "the rest");
+    t.send(S::new(1001, iss + 101 + 1400, ACK));
+    assert_eq!(t.s.remove_route(Ipv4Addr::new(10, 0, 0, 0), 24), 1);
+    t.s.tcp_send(t.now, h, &[3u8; 100]).unwrap();
+    assert!(sent_tcp(&mut t.s).is_empty());
+    assert!(t.s.tcp_stats().segments_not_sent > 0);
 }

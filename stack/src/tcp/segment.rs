@@ -578,6 +578,51 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The template against the general builder over any ends, fields, timestamps,
+        /// payload and split of it between the send buffer's two slices.
+        #[test]
+        fn the_timestamped_template_matches_the_builder_for_any_segment(
+            ends in proptest::array::uniform2((proptest::prelude::any::<u32>(), proptest::prelude::any::<u16>())),
+            seq in proptest::prelude::any::<u32>(),
+            ack in proptest::prelude::any::<u32>(),
+            flags in 0u16..0x200,
+            window in proptest::prelude::any::<u16>(),
+            urgent in proptest::prelude::any::<u16>(),
+            ts in proptest::prelude::any::<(u32, u32)>(),
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1461),
+            cut in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            use core::net::Ipv4Addr;
+            let [(la, lp), (ra, rp)] = ends;
+            let local = SocketAddrV4::new(Ipv4Addr::from(la), lp);
+            let remote = SocketAddrV4::new(Ipv4Addr::from(ra), rp);
+            let flags = TcpFlags(flags);
+            let fields = SegmentFields {
+                local,
+                remote,
+                seq: Seq(seq),
+                ack: Seq(ack),
+                flags,
+                window,
+                urgent,
+                options: SendOptions {
+                    timestamps: Some(ts),
+                    ..SendOptions::default()
+                },
+            };
+            let (p0, p1) = payload.split_at(cut.index(payload.len() + 1));
+            let expected = fields.build(Vec::new(), [p0, p1]);
+            let built = TimestampedTemplate::new(local, remote).build(
+                vec![0x5a; 1514],
+                (Seq(seq), Seq(ack), flags, window, urgent),
+                ts,
+                [p0, p1],
+            );
+            proptest::prop_assert_eq!(&built[HEADROOM..], &expected[HEADROOM..]);
+        }
+    }
+
     #[test]
     fn built_segments_check_out_whatever_the_split_and_the_recycled_buffer() {
         use core::net::Ipv4Addr;

@@ -1594,14 +1594,9 @@ impl Tcb {
                 // block, the most recently changed). Data and options together stay within
                 // the peer's MSS [RFC 6691]: a segment with no room left for blocks goes
                 // without them, and a bare ACK carrying them follows.
-                let ts_len = if options.timestamps.is_some() { 12 } else { 0 };
-                let limit = self
-                    .peer_mss
-                    .min(self.pmtu_mss)
-                    .saturating_sub(self.ip_options_len);
-                let free = limit.saturating_sub(payload.len() + ts_len);
+                let free = self.smss().saturating_sub(payload.len());
                 let fit = free.saturating_sub(4) / 8;
-                let room = (if ts_len > 0 { 3 } else { 4 }).min(fit);
+                let room = (if options.timestamps.is_some() { 3 } else { 4 }).min(fit);
                 if room == 0 {
                     blocks_left_out = true;
                 } else if let Some((left, right)) = self.dsack.take() {
@@ -2190,9 +2185,9 @@ impl Tcb {
     /// Fragmentation needed: lower the path MTU [RFC 1191 § 6.3] and resend at once, one
     /// segment until an ACK arrives [RFC 1191 § 6.4].
     pub(crate) fn lower_path_mtu(&mut self, ctx: &mut Ctx<'_>, mtu: u16) {
-        let mss = usize::from(mtu).saturating_sub(40).max(MIN_MSS);
-        if mss < self.pmtu_mss {
-            self.pmtu_mss = mss;
+        let before = self.pmtu_mss;
+        self.clamp_path_mtu(mtu);
+        if self.pmtu_mss < before {
             ctx.stats.path_mtu_updates += 1;
             if self.synchronized() {
                 self.snd_nxt = self.snd_una;

@@ -1,7 +1,8 @@
 //! TCP [RFC 9293] with RTO per RFC 6298, congestion control per RFC 5681/6582, window scale
 //! and timestamps per RFC 7323, SACK per RFC 2018/6675 with D-SACK per RFC 2883, the
-//! hardening of RFC 5961 and ISNs per RFC 6528: the connection table and listeners, the application calls, and the glue between
-//! the IP layer and the per-connection state machines. One submodule per concern:
+//! hardening of RFC 5961 and ISNs per RFC 6528: the connection table and listeners, the
+//! application calls, and the glue between the IP layer and the per-connection state
+//! machines. One submodule per concern:
 //!
 //! - `connection`: the TCB, segment arrival (§ 3.10.7), output, timers;
 //! - `segment`: decoded arriving segments and segments to send;
@@ -495,18 +496,24 @@ impl TcpTable {
 
     /// Forgets a connection entirely.
     fn remove(&mut self, h: TcpHandle) {
-        if let Some(e) = self.conns.remove(&h) {
-            if self.by_tuple.get(&(e.tcb.local, e.tcb.remote)) == Some(&h) {
-                self.by_tuple.remove(&(e.tcb.local, e.tcb.remote));
-                self.last_hit = None;
-            }
-            if let Owner::Listener(l) = e.owner {
-                if let Some(l) = self.listeners.get_mut(&l) {
-                    l.syn_queue.retain(|&x| x != h);
-                    l.accept_queue.retain(|&x| x != h);
-                }
+        self.take(h);
+    }
+
+    /// Takes a connection out of the table (its address pair and any listener queue
+    /// forget it) and returns it.
+    fn take(&mut self, h: TcpHandle) -> Option<Entry> {
+        let e = self.conns.remove(&h)?;
+        if self.by_tuple.get(&(e.tcb.local, e.tcb.remote)) == Some(&h) {
+            self.by_tuple.remove(&(e.tcb.local, e.tcb.remote));
+            self.last_hit = None;
+        }
+        if let Owner::Listener(l) = e.owner {
+            if let Some(l) = self.listeners.get_mut(&l) {
+                l.syn_queue.retain(|&x| x != h);
+                l.accept_queue.retain(|&x| x != h);
             }
         }
+        Some(e)
     }
 
     /// Whether a delayed ACK fell due while handling input and waits for the next poll.
@@ -1225,13 +1232,6 @@ impl Stack {
         if !seg.has(TcpFlags::SYN) || seg.has(TcpFlags::ACK) {
             return false;
         }
-        let owner = match self.tcp.conns.get(&h) {
-            Some(e) if e.tcb.state == TcpState::TimeWait => e.owner,
-            _ => return false,
-        };
-        if owner != Owner::Detached && self.tcp.conns.len() >= self.config.tcp.max_connections {
-            return false;
-        }
         let Some(l) = self.tcp.listener_for(local) else {
             return false;
         };
@@ -1243,24 +1243,19 @@ impl Stack {
         }
         let new_timestamps =
             seg.timestamps.is_some() && listener.options.apply(&self.config.tcp).timestamps;
-        if !self
-            .tcp
-            .conns
-            .get(&h)
-            .is_some_and(|e| e.tcb.syn_may_reopen(seg, new_timestamps))
-        {
+        let owner = match self.tcp.conns.get(&h) {
+            Some(e) if e.tcb.syn_may_reopen(seg, new_timestamps) => e.owner,
+            _ => return false,
+        };
+        if owner != Owner::Detached && self.tcp.conns.len() >= self.config.tcp.max_connections {
             return false;
         }
         // The old incarnation rides along with the new one: taken out of the table if the
         // application has closed it, else copied, the application's connection ending.
         let (old, old_route) = if owner == Owner::Detached {
-            let Some(e) = self.tcp.conns.remove(&h) else {
+            let Some(e) = self.tcp.take(h) else {
                 return false;
             };
-            if self.tcp.by_tuple.get(&(local, remote)) == Some(&h) {
-                self.tcp.by_tuple.remove(&(local, remote));
-            }
-            self.tcp.last_hit = None;
             (e.tcb, e.return_route)
         } else {
             let Some((tcb, route)) = self
@@ -1512,7 +1507,7 @@ impl Stack {
             if single_readable(&events, owner) {
                 self.tcp_readable(h);
             } else if let Some(owner) = owner {
-                self.tcp_deliver_events(now, h, owner, &mut events);
+                self.tcp_deliver_events(h, owner, &mut events);
             }
             events.clear();
             if self.tcp.spare_events.capacity() == 0 {
@@ -1531,13 +1526,7 @@ impl Stack {
 
     /// Turns a connection's events into the application's.
     #[inline(never)]
-    fn tcp_deliver_events(
-        &mut self,
-        now: Instant,
-        h: TcpHandle,
-        owner: Owner,
-        events: &mut Vec<ConnEvent>,
-    ) {
+    fn tcp_deliver_events(&mut self, h: TcpHandle, owner: Owner, events: &mut Vec<ConnEvent>) {
         for ev in events.drain(..) {
             match (ev, owner) {
                 (ConnEvent::Connected, Owner::User) => self.push_event(Event::TcpConnected(h)),
@@ -1554,14 +1543,6 @@ impl Stack {
                 }
                 (ConnEvent::Readable, Owner::User) => self.tcp_readable(h),
                 (ConnEvent::Urgent, Owner::User) => self.push_event(Event::TcpUrgent(h)),
-                (ConnEvent::Readable, Owner::Detached) => {
-                    // Nobody will read: discard, keeping the window open.
-                    let mut sink = [0u8; 4096];
-                    while with_tcb!(self, now, h, |tcb, ctx| tcb.recv_data(ctx, &mut sink))
-                        .unwrap_or(0)
-                        > 0
-                    {}
-                }
                 (ConnEvent::Writable, Owner::User) => self.push_event(Event::TcpWritable(h)),
                 (ConnEvent::Error(error), Owner::User) => {
                     self.push_event(Event::TcpError { handle: h, error })

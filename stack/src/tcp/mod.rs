@@ -59,6 +59,28 @@
 //!   fewer of them than with one frame per poll;
 //! - octets that arrive again draw an ACK at once whose first SACK block (a D-SACK block,
 //!   RFC 2883) reports them; of several duplicates in one batch, the ACK reports the last.
+//!
+//! # Replies to unacceptable segments, and their limits
+//!
+//! Two limits keep the replies RFC 9293 and RFC 5961 ask for from being turned into floods:
+//!
+//! - challenge ACKs (a SYN on a synchronized connection, a RST in the window but not at
+//!   RCV.NXT; RFC 5961 § 3–4): about [`TcpConfig::challenge_ack_limit`] a second for the
+//!   whole stack, the budget of each second drawn at random [RFC 5961 § 7];
+//! - the ACK that answers an unacceptable bare ACK (outside the receive window, RFC 9293
+//!   § 3.10.7.4; rejected by PAWS, RFC 7323 § 5.3; acknowledging something not yet sent or
+//!   older than SND.UNA − MAX.SND.WND, RFC 5961 § 5.2): one per
+//!   [`TcpConfig::invalid_ack_interval`] (500 ms) per connection, as Linux's
+//!   `net.ipv4.tcp_invalid_ratelimit`. The first goes at once. Without it, two ends whose
+//!   states disagree (a segment injected into one, a desynchronised peer) each find the
+//!   other's ACKs unacceptable and answer them, without end. A segment that occupies
+//!   sequence space (data or FIN) is always answered: its answer is a bare ACK, which cannot
+//!   keep a loop going, and its sender needs it (a retransmission whose ACK was lost, a FIN
+//!   retransmitted to TIME-WAIT, a keep-alive probe with one octet). A bare keep-alive probe
+//!   (SEG.SEQ = RCV.NXT − 1) is an unacceptable bare ACK too and comes under the limit, as in
+//!   Linux: probes come 75 s apart by default, so only a second probe within 500 ms of
+//!   another unacceptable segment goes unanswered. TIME-WAIT applies the same rule, as
+//!   Linux's does. Replies held back are counted in [`TcpStats::invalid_acks_suppressed`].
 
 pub(crate) mod buffer;
 pub(crate) mod congestion;

@@ -252,6 +252,9 @@ pub(crate) struct Tcb {
     /// The last ACK was sent with no quick ACKs left: the next one ends a batch.
     batch_acking: bool,
     ack_now: bool,
+    /// When the last rate-limited reply to an unacceptable segment went (see
+    /// [`Tcb::ack_unacceptable`]).
+    invalid_ack_at: Option<Instant>,
     unacked_bytes: usize,
     last_received: Instant,
     keepalive_probes: u32,
@@ -353,6 +356,7 @@ impl Tcb {
             quick_acks: QUICK_ACKS,
             batch_acking: false,
             ack_now: false,
+            invalid_ack_at: None,
             unacked_bytes: 0,
             last_received: now,
             keepalive_probes: 0,
@@ -832,6 +836,35 @@ impl Tcb {
         }
     }
 
+    /// The ACK that answers an unacceptable segment: one outside the receive window [RFC 9293
+    /// § 3.10.7.4 first check], one PAWS rejects [RFC 7323 § 5.3], or one whose ACK field
+    /// acknowledges something not yet sent or older than SND.UNA − MAX.SND.WND [RFC 9293
+    /// § 3.10.7.4 fifth check; RFC 5961 § 5.2]. When the segment occupies no sequence space
+    /// (a bare ACK, the stuff of ACK loops) only one such ACK goes per
+    /// [`TcpConfig::invalid_ack_interval`]: two ends whose states disagree each find the
+    /// other's ACKs unacceptable and would answer each with another ACK forever. The first
+    /// goes at once; repeats within the interval are counted in
+    /// [`TcpStats::invalid_acks_suppressed`] and not sent. A segment with data or a FIN (a
+    /// retransmission whose ACK was lost, a one-octet keep-alive probe, a FIN retransmitted
+    /// to TIME-WAIT) is always answered, as Linux does (`tcp_oow_rate_limited`): its answer
+    /// is a bare ACK, so it cannot keep a loop going, and its sender needs the answer to
+    /// make progress.
+    fn ack_unacceptable(&mut self, ctx: &mut Ctx<'_>, seg: &Segment<'_>) {
+        if seg.len() == 0 {
+            let now = ctx.now;
+            // (A clock that went backwards holds nothing back.)
+            let recent = self.invalid_ack_at.is_some_and(|at| {
+                at <= now && now.saturating_duration_since(at) < ctx.config.invalid_ack_interval
+            });
+            if recent {
+                ctx.stats.invalid_acks_suppressed += 1;
+                return;
+            }
+            self.invalid_ack_at = Some(now);
+        }
+        self.ack_now = true;
+    }
+
     fn challenge_ack(&mut self, ctx: &mut Ctx<'_>) {
         if ctx.limiter.allow(ctx.now, ctx.config.challenge_ack_limit) {
             ctx.stats.challenge_acks += 1;
@@ -869,7 +902,7 @@ impl Tcb {
                     } else {
                         ctx.stats.paws_rejected += 1;
                         self.note_old_octets(seg);
-                        self.ack_now = true;
+                        self.ack_unacceptable(ctx, seg);
                         return;
                     }
                 }
@@ -899,7 +932,7 @@ impl Tcb {
             } else if !rst {
                 ctx.stats.out_of_window += 1;
                 self.note_old_octets(seg);
-                self.ack_now = true;
+                self.ack_unacceptable(ctx, seg);
                 if self.state == TcpState::TimeWait && seg.has(TcpFlags::FIN) {
                     // A retransmitted FIN: ACK it and restart the 2·MSL wait.
                     self.enter_time_wait(ctx);
@@ -1133,13 +1166,13 @@ impl Tcb {
         if ack > self.snd_max {
             // Acknowledges something not yet sent: ACK and drop [RFC 5961 § 5.2].
             ctx.stats.ack_of_unsent += 1;
-            self.ack_now = true;
+            self.ack_unacceptable(ctx, seg);
             return false;
         }
         let oldest = Seq(self.snd_una.0.wrapping_sub(self.max_snd_wnd.max(1) as u32));
         if ack < oldest {
             ctx.stats.ack_too_old += 1;
-            self.ack_now = true;
+            self.ack_unacceptable(ctx, seg);
             return false;
         }
         self.probe_unanswered_since = None;

@@ -59,6 +59,28 @@
 //!   fewer of them than with one frame per poll;
 //! - octets that arrive again draw an ACK at once whose first SACK block (a D-SACK block,
 //!   RFC 2883) reports them; of several duplicates in one batch, the ACK reports the last.
+//!
+//! # Replies to unacceptable segments, and their limits
+//!
+//! Two limits keep the replies RFC 9293 and RFC 5961 ask for from being turned into floods:
+//!
+//! - challenge ACKs (a SYN on a synchronized connection, a RST in the window but not at
+//!   RCV.NXT; RFC 5961 § 3–4): about [`TcpConfig::challenge_ack_limit`] a second for the
+//!   whole stack, the budget of each second drawn at random [RFC 5961 § 7];
+//! - the ACK that answers an unacceptable bare ACK (outside the receive window, RFC 9293
+//!   § 3.10.7.4; rejected by PAWS, RFC 7323 § 5.3; acknowledging something not yet sent or
+//!   older than SND.UNA − MAX.SND.WND, RFC 5961 § 5.2): one per
+//!   [`TcpConfig::invalid_ack_interval`] (500 ms) per connection, as Linux's
+//!   `net.ipv4.tcp_invalid_ratelimit`. The first goes at once. Without it, two ends whose
+//!   states disagree (a segment injected into one, a desynchronised peer) each find the
+//!   other's ACKs unacceptable and answer them, without end. A segment that occupies
+//!   sequence space (data or FIN) is always answered: its answer is a bare ACK, which cannot
+//!   keep a loop going, and its sender needs it (a retransmission whose ACK was lost, a FIN
+//!   retransmitted to TIME-WAIT, a keep-alive probe with one octet). A bare keep-alive probe
+//!   (SEG.SEQ = RCV.NXT − 1) is an unacceptable bare ACK too and comes under the limit, as in
+//!   Linux: probes come 75 s apart by default, so only a second probe within 500 ms of
+//!   another unacceptable segment goes unanswered. TIME-WAIT applies the same rule, as
+//!   Linux's does. Replies held back are counted in [`TcpStats::invalid_acks_suppressed`].
 
 pub(crate) mod buffer;
 pub(crate) mod congestion;
@@ -210,6 +232,18 @@ pub struct TcpConfig {
     /// by default. Each second's budget is drawn from ⌈limit / 2⌉ to ⌈limit / 2⌉ + limit − 1,
     /// so that an off-path attacker cannot count what is left of it (CVE-2016-5696).
     pub challenge_ack_limit: u32,
+    /// Per connection, the shortest time between two ACKs sent in reply to unacceptable
+    /// segments that occupy no sequence space (bare ACKs): outside the receive window
+    /// [RFC 9293 § 3.10.7.4], rejected by PAWS [RFC 7323 § 5.3], or acknowledging something
+    /// not yet sent or too old [RFC 5961 § 5.2]. The first such segment is answered at once,
+    /// as RFC 9293 asks; further ones within the interval are dropped unanswered (counted in
+    /// [`TcpStats::invalid_acks_suppressed`]). Without it, two ends whose states have come
+    /// apart (a segment injected into one of them, a peer that lost its state) each find
+    /// the other's ACKs unacceptable and answer each with another, an ACK storm that never
+    /// ends. Segments with data or a FIN, and SYNs and RSTs (challenge ACKs, limited by
+    /// [`challenge_ack_limit`](TcpConfig::challenge_ack_limit)), are not affected. 500 ms by
+    /// default, as Linux's `net.ipv4.tcp_invalid_ratelimit`; zero answers every one.
+    pub invalid_ack_interval: Duration,
     /// The ephemeral port range for `tcp_connect`.
     pub ephemeral_ports: (u16, u16),
     /// Set DF and follow ICMP fragmentation needed [RFC 1191].
@@ -240,6 +274,7 @@ impl Default for TcpConfig {
             user_timeout: Duration::from_secs(300),
             syn_retries: 6,
             challenge_ack_limit: 1000,
+            invalid_ack_interval: Duration::from_millis(500),
             ephemeral_ports: (49152, 65535),
             path_mtu_discovery: true,
         }
@@ -335,6 +370,9 @@ pub struct TcpStats {
     pub challenge_acks_suppressed: u64,
     pub ack_of_unsent: u64,
     pub ack_too_old: u64,
+    /// ACKs not sent in reply to unacceptable bare ACKs, because one had been sent less than
+    /// [`TcpConfig::invalid_ack_interval`] before on the same connection.
+    pub invalid_acks_suppressed: u64,
     pub out_of_order_drops: u64,
     pub window_probes: u64,
     pub keepalives_sent: u64,

@@ -3246,3 +3246,257 @@ fn a_lowered_mtu_shrinks_segments_and_refused_ones_are_counted() {
     assert!(sent_tcp(&mut t.s).is_empty());
     assert!(t.s.tcp_stats().segments_not_sent > 0);
 }
+
+// ------------------------------------------------------------------ the invalid-ACK rate limit
+
+/// `<SEQ=seq><ACK=ack><CTL=ACK>` without data, as every reply to an unacceptable segment is.
+fn is_bare_ack(s: &S, seq: u32, ack: u32) -> bool {
+    (s.seq, s.ack, s.flags, s.payload.len()) == (seq, ack, ACK.0, 0)
+}
+
+/// A bare ACK outside the receive window draws one ACK at once [RFC 9293 § 3.10.7.4], then no
+/// other reply to a bare unacceptable segment (out of the window, acknowledging something not
+/// sent or too old) for [`TcpConfig::invalid_ack_interval`], 500 ms by default, as Linux's
+/// `tcp_invalid_ratelimit`. Segments with data or FIN, SYNs and RSTs are answered as before.
+#[test]
+fn unacceptable_bare_acks_are_answered_once_per_interval() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let stray = S::new(1001 + 100_000, iss + 1, ACK);
+    let first = t.now;
+    let out = t.send(stray.clone());
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+        "{out:?}"
+    );
+    // A burst over the next 400 ms: no reply.
+    for _ in 0..10 {
+        t.now += Duration::from_millis(40);
+        assert_eq!(t.send(stray.clone()), vec![]);
+    }
+    // Bare ACKs with an unacceptable ACK field share the limit: one of data not yet sent, one
+    // older than SND.UNA − MAX.SND.WND [RFC 5961 § 5.2].
+    assert_eq!(t.send(S::new(1001, iss + 5000, ACK)), vec![]);
+    assert_eq!(t.send(S::new(1001, iss.wrapping_sub(200_000), ACK)), vec![]);
+    // Segments that occupy sequence space are still answered, each: data beyond the window,
+    // old data below RCV.NXT, a FIN below it, data with an ACK of unsent data.
+    for seg in [
+        S::new(1001 + 100_000, iss + 1, ACK).data(b"x"),
+        S::new(991, iss + 1, ACK).data(b"0123456789"),
+        S::new(1000, iss + 1, fl(&[FIN, ACK])),
+        S::new(1001, iss + 5000, ACK).data(b"evil"),
+    ] {
+        let out = t.send(seg.clone());
+        assert!(
+            out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+            "{seg:?}: {out:?}"
+        );
+    }
+    // So are in-window out-of-order data, and challenge ACKs (which have their own limit).
+    let out = t.send(S::new(1101, iss + 1, ACK).data(b"later"));
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+        "{out:?}"
+    );
+    for seg in [S::new(1500, 0, RST), S::new(1500, 0, SYN)] {
+        let out = t.send(seg.clone());
+        assert!(
+            out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+            "{seg:?}: {out:?}"
+        );
+    }
+    let stats = t.s.tcp_stats().clone();
+    assert_eq!(stats.invalid_acks_suppressed, 12);
+    assert_eq!(stats.challenge_acks, 2);
+    assert_eq!(
+        (stats.out_of_window, stats.ack_of_unsent, stats.ack_too_old),
+        (1 + 10 + 3, 2, 1),
+        "every one counted, answered or not"
+    );
+    // 499 ms after the first reply, still none; at 500 ms, one again, then none.
+    t.now = first + Duration::from_millis(499);
+    assert_eq!(t.send(stray.clone()), vec![]);
+    t.now = first + Duration::from_millis(500);
+    let out = t.send(stray.clone());
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+        "{out:?}"
+    );
+    assert_eq!(t.send(S::new(1001, iss + 5000, ACK)), vec![]);
+    assert_eq!(t.s.tcp_stats().invalid_acks_suppressed, 14);
+    assert_eq!(t.state(h), Some(TcpState::Established));
+}
+
+/// The limit is per connection: a second connection's first unacceptable segment is answered
+/// while the first connection's replies are held back.
+#[test]
+fn the_invalid_ack_limit_is_per_connection() {
+    let mut t = T::new(plain());
+    let (_, iss) = t.established(1000);
+    let mut other = S::new(7000, 0, SYN).mss(1460);
+    other.sport = PEER_PORT + 1;
+    let out = t.send(other);
+    let iss2 = out[0].seq;
+    let mut ack = S::new(7001, iss2 + 1, ACK);
+    ack.sport = PEER_PORT + 1;
+    assert_eq!(t.send(ack), vec![]);
+    let out = t.send(S::new(1001 + 100_000, iss + 1, ACK));
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+        "{out:?}"
+    );
+    assert_eq!(t.send(S::new(1001 + 100_000, iss + 1, ACK)), vec![]);
+    let mut stray = S::new(7001 + 100_000, iss2 + 1, ACK);
+    stray.sport = PEER_PORT + 1;
+    let out = t.send(stray);
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], iss2 + 1, 7001),
+        "{out:?}"
+    );
+}
+
+/// An interval of zero turns the limit off: every unacceptable bare ACK is answered.
+#[test]
+fn an_invalid_ack_interval_of_zero_answers_every_one() {
+    let mut c = plain();
+    c.tcp.invalid_ack_interval = Duration::ZERO;
+    let mut t = T::new(c);
+    let (_, iss) = t.established(1000);
+    for seg in [
+        S::new(1001 + 100_000, iss + 1, ACK),
+        S::new(1001 + 100_000, iss + 1, ACK),
+        S::new(1001, iss + 5000, ACK),
+        S::new(1001 + 100_000, iss + 1, ACK),
+    ] {
+        let out = t.send(seg);
+        assert!(
+            out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+            "{out:?}"
+        );
+    }
+    assert_eq!(t.s.tcp_stats().invalid_acks_suppressed, 0);
+}
+
+/// PAWS rejects [RFC 7323 § 5.3] are answered under the same limit: the first bare ACK with
+/// an old TSval at once, repeats within the interval not; old data always.
+#[test]
+fn paws_rejected_bare_acks_are_answered_once_per_interval() {
+    let mut t = T::new(Config::default());
+    let (_, h, iss) = t.accepted(
+        1000,
+        S::new(1000, 0, SYN).mss(1460).ts(100, 0).ws(0).sack_ok(),
+    );
+    t.send(S::new(1001, iss + 1, ACK).ts(200, 0).data(b"new"));
+    t.advance(Duration::from_millis(300)); // the delayed ACK
+    let old = S::new(1004, iss + 1, ACK).ts(150, 0);
+    let first = t.now;
+    let out = t.send(old.clone());
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1004),
+        "{out:?}"
+    );
+    assert_eq!(out[0].ts.map(|t| t.1), Some(200), "TSecr is TS.Recent");
+    for _ in 0..5 {
+        t.now += Duration::from_millis(90);
+        assert_eq!(t.send(old.clone()), vec![]);
+    }
+    let out = t.send(old.clone().data(b"old"));
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1004),
+        "{out:?}"
+    );
+    let stats = t.s.tcp_stats();
+    assert_eq!((stats.paws_rejected, stats.invalid_acks_suppressed), (7, 5));
+    t.now = first + Duration::from_millis(500);
+    let out = t.send(old.clone());
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1004),
+        "{out:?}"
+    );
+    assert_eq!(t.send(old), vec![]);
+    let mut buf = [0u8; 8];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(3), "only the new data");
+}
+
+/// TIME-WAIT, as Linux's `tcp_timewait_state_process`: a retransmitted FIN is acknowledged
+/// every time (and the 2·MSL wait restarts) [RFC 9293 § 3.10.7.4], since its sender needs the
+/// ACK to close; stray bare ACKs there are answered once per interval.
+#[test]
+fn time_wait_acks_every_retransmitted_fin_but_limits_stray_acks() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let snd_max = into_time_wait(&mut t, h, iss, 1001, None);
+    let fin = S::new(1001, snd_max, fl(&[FIN, ACK]));
+    let stray = S::new(1002 + 100_000, snd_max, ACK);
+    let out = t.send(stray.clone());
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], snd_max, 1002),
+        "{out:?}"
+    );
+    for _ in 0..4 {
+        t.now += Duration::from_millis(100);
+        assert_eq!(t.send(stray.clone()), vec![]);
+        let out = t.send(fin.clone());
+        assert!(
+            out.len() == 1 && is_bare_ack(&out[0], snd_max, 1002),
+            "{out:?}"
+        );
+    }
+    assert_eq!(t.s.tcp_stats().invalid_acks_suppressed, 4);
+    // The wait restarted with the last FIN: 2·MSL (120 s) from it, past the first one's end.
+    let last_fin = t.now;
+    assert_eq!(t.advance(Duration::from_millis(119_900)), vec![]);
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    let out = t.send(stray);
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], snd_max, 1002),
+        "{out:?}"
+    );
+    t.advance((last_fin + Duration::from_secs(121)).saturating_duration_since(t.now));
+    assert_eq!(t.state(h), None, "closed and freed");
+}
+
+/// Keep-alive probes [RFC 9293 § 3.8.4: SEG.SEQ = SND.NXT − 1] are unacceptable segments, and
+/// a bare one comes under the limit as in Linux; a peer probes at intervals far longer than
+/// it (75 s by default), so each is answered. A probe with one octet of garbage is answered
+/// whenever it comes.
+#[test]
+fn keep_alive_probes_are_answered() {
+    let mut t = T::new(plain());
+    let (_, iss) = t.established(1000);
+    let probe = S::new(1000, iss + 1, ACK);
+    for _ in 0..3 {
+        t.now += Duration::from_secs(75);
+        let out = t.send(probe.clone());
+        assert!(
+            out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+            "{out:?}"
+        );
+        let out = t.send(probe.clone().data(b"\0"));
+        assert!(
+            out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+            "{out:?}"
+        );
+    }
+    // Two bare probes within 500 ms: the second is not answered.
+    assert_eq!(t.send(probe), vec![]);
+    assert_eq!(t.s.tcp_stats().invalid_acks_suppressed, 1);
+}
+
+/// A clock handed in that went backwards (time is an input) does not hold replies back
+/// until it has caught up again.
+#[test]
+fn a_clock_that_went_backwards_does_not_silence_the_replies() {
+    let mut t = T::new(plain());
+    let (_, iss) = t.established(1000);
+    let stray = S::new(1001 + 100_000, iss + 1, ACK);
+    t.now += Duration::from_secs(5);
+    assert_eq!(t.send(stray.clone()).len(), 1);
+    t.now = Instant::from_micros(t.now.as_micros() - 3_000_000);
+    let out = t.send(stray.clone());
+    assert!(
+        out.len() == 1 && is_bare_ack(&out[0], iss + 1, 1001),
+        "{out:?}"
+    );
+    assert_eq!(t.send(stray), vec![], "limited from the new instant on");
+}

@@ -236,3 +236,107 @@ proptest! {
         }
     }
 }
+
+/// Segments sent by both stacks so far.
+fn segments_out(net: &Network, a: NodeId, b: NodeId) -> u64 {
+    net.stack(a).tcp_stats().segments_out + net.stack(b).tcp_stats().segments_out
+}
+
+/// Two stacks whose states have come apart: a connection from a to b, idle, and then a
+/// segment forged with b's address, port and next sequence number, injected into a. a takes
+/// its 8 octets, so a's RCV.NXT is past everything b sent: a's ACK acknowledges data b never
+/// sent, b answers with an ACK [RFC 9293 § 3.10.7.4; RFC 5961 § 5.2] whose sequence number is
+/// below a's window, a answers that, and so on: the ACK storm that injection into a TCP
+/// connection sets off. Returns the network and the nodes with the forged segment sent.
+fn desynchronised(config: Config) -> (Network, NodeId, NodeId) {
+    use super::{decode_tcp, S};
+    use crate::sim::SegmentId;
+    use crate::testing::{self, Decoded};
+    use wirecheck_codec::tcp::TcpFlags;
+
+    let (mut net, a, b) = pair(11, config, Impairment::PERFECT);
+    net.max_capture = 1000;
+    let l = net
+        .stack_mut(b)
+        .tcp_listen(SocketAddrV4::new(B, 5001), 4)
+        .unwrap();
+    let now = net.now();
+    let c = net
+        .stack_mut(a)
+        .tcp_connect(now, SocketAddrV4::new(B, 5001))
+        .unwrap();
+    net.run_for(Duration::from_millis(10));
+    let (server, _) = net.stack_mut(b).tcp_accept(l).unwrap().unwrap();
+    let now = net.now();
+    net.stack_mut(b).tcp_send(now, server, b"hello").unwrap();
+    net.run_for(Duration::from_secs(1));
+    let now = net.now();
+    assert_eq!(net.stack_mut(a).tcp_recv(now, c, &mut [0u8; 16]), Ok(5));
+    // b's last segment: its SND.NXT, what it acknowledges of a, its timestamps.
+    let last = net
+        .captures()
+        .iter()
+        .rev()
+        .find_map(|f| match testing::decode(&f.bytes) {
+            Decoded::Ipv4 {
+                source, payload, ..
+            } if f.from == b && source == B => Some(decode_tcp(&payload)),
+            _ => None,
+        })
+        .expect("b sent segments");
+    let a_port = net.stack(a).tcp_info(c).unwrap().local.port();
+    let forged = S {
+        sport: 5001,
+        dport: a_port,
+        seq: last.seq.wrapping_add(last.payload.len() as u32),
+        ack: last.ack,
+        flags: TcpFlags::ACK.0 | TcpFlags::PSH.0,
+        window: last.window,
+        ts: last.ts,
+        payload: b"injected".to_vec(),
+        ..S::default()
+    };
+    net.inject(SegmentId(0), forged.frame());
+    net.run_for(Duration::from_millis(1));
+    assert_eq!(
+        net.stack_mut(a).tcp_recv(now, c, &mut [0u8; 16]),
+        Ok(8),
+        "a took the forged data"
+    );
+    (net, a, b)
+}
+
+/// The storm above stops: each stack answers the other's first unacceptable ACK and holds
+/// back its replies for 500 ms after ([`TcpConfig::invalid_ack_interval`]), long enough for
+/// the ping-pong to end. With the limit off, the same stacks exchange ACKs without end.
+#[test]
+fn the_ack_storm_of_two_desynchronised_stacks_stops() {
+    for timestamps in [true, false] {
+        let mut c = Config::default();
+        c.tcp.timestamps = timestamps;
+        let (mut net, a, b) = desynchronised(c.clone());
+        let before = segments_out(&net, a, b);
+        net.run_for(Duration::from_secs(1));
+        let after = segments_out(&net, a, b);
+        // a's ACK of the forged data, b's ACK of "unsent data", a's ACK of b's
+        // out-of-window ACK; b does not answer that one.
+        assert_eq!(after - before, 3, "timestamps {timestamps}");
+        assert_eq!(net.stack(a).tcp_stats().invalid_acks_suppressed, 0);
+        assert_eq!(net.stack(b).tcp_stats().invalid_acks_suppressed, 1);
+        net.run_for(Duration::from_secs(60));
+        assert_eq!(segments_out(&net, a, b), after, "silence after");
+        for n in [a, b] {
+            assert_eq!(net.stack(n).tcp_connection_count(), 1);
+            net.stack(n).check_invariants();
+        }
+
+        // The control: the same with the limit off is a storm (one ACK each way every
+        // 200 µs on this 100 µs link).
+        c.tcp.invalid_ack_interval = Duration::ZERO;
+        let (mut net, a, b) = desynchronised(c);
+        let before = segments_out(&net, a, b);
+        net.run_for(Duration::from_secs(1));
+        let storm = segments_out(&net, a, b) - before;
+        assert!(storm > 1000, "timestamps {timestamps}: {storm} segments");
+    }
+}

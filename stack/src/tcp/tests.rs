@@ -3246,3 +3246,44 @@ fn a_lowered_mtu_shrinks_segments_and_refused_ones_are_counted() {
     assert!(sent_tcp(&mut t.s).is_empty());
     assert!(t.s.tcp_stats().segments_not_sent > 0);
 }
+
+/// An interface's MTU lowered while the route to the peer is away (so the connection did
+/// not hear of it): once the route is back, the first segment, too long for the interface
+/// with DF set, is refused by IP, and the connection's segments fit from then on, starting
+/// with that one at the smaller size. (Every segment used to be refused, resent at the same
+/// size, until the user timeout ended the connection.)
+#[test]
+fn an_mtu_lowered_while_the_route_is_away_shrinks_segments_once_it_is_back() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let lan = Ipv4Addr::new(10, 0, 0, 0);
+    assert_eq!(t.s.remove_route(lan, 24), 1);
+    t.s.set_mtu(IF0, 576).unwrap();
+    t.s.add_route(crate::ip::route::Route::direct(lan, 24, IF0))
+        .unwrap();
+    t.s.tcp_send(t.now, h, &[2u8; 1400]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(
+        t.s.tcp_stats().segments_not_sent,
+        1,
+        "the 1400-octet segment"
+    );
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 536)],
+        "576 less 40 octets of headers, one segment until an ACK comes [RFC 1191 § 6.4]"
+    );
+    let out = t.send(S::new(1001, iss + 1 + 536, ACK));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1 + 536, 536), (iss + 1 + 1072, 328)],
+        "the rest of what was refused"
+    );
+    assert!(t.send(S::new(1001, iss + 1 + 1400, ACK)).is_empty());
+    assert_eq!(t.s.tcp_stats().segments_not_sent, 1);
+    assert_eq!(t.s.tcp_info(h).unwrap().send_mss, 536);
+}

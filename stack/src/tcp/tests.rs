@@ -15,6 +15,7 @@ use crate::testing::{self, Decoded, HOST, PEER, PEER_MAC};
 use crate::{Config, Event, Stack};
 use wirecheck_codec::ethernet::MacAddr;
 
+mod long_run;
 mod pair;
 
 const IF0: InterfaceId = InterfaceId(0);

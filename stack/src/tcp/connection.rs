@@ -1838,7 +1838,13 @@ impl Tcb {
             self.arm_tail_loss_probe(ctx);
         }
         if self.ack_now {
-            self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
+            // An ACK without data goes at SND.MAX, the next octet never sent, even while
+            // SND.NXT stands lower to resend after a timeout or a lowered path MTU: at
+            // SND.NXT it lies below what the peer may already hold, out of its window, and
+            // the peer drops it unprocessed, ACK field and all [RFC 9293 § 3.10.7.4]. When
+            // both ends resend that way, neither hears the other's ACKs (their resent data
+            // is old to the other too) and both time out. BSD does the same.
+            self.emit(ctx, self.snd_max, TcpFlags::ACK, 0..0);
         }
         self.arm_persist(ctx);
     }

@@ -1065,6 +1065,49 @@ fn a_zero_window_probe_octet_taken_by_the_receiver_is_not_sent_twice() {
     assert_eq!(t.state(h), Some(TcpState::Established));
 }
 
+/// After a retransmission timeout SND.NXT goes back to SND.UNA to resend; an ACK without
+/// data sent meanwhile goes at SND.MAX, where a peer that holds everything sent can take it.
+/// (It went at SND.NXT, below the peer's window: the peer dropped it, ACK field and all, and
+/// two ends resending after a timeout at the same time never heard each other's ACKs, their
+/// resent data being old to the other too, until the user timeout ended both.)
+#[test]
+fn an_ack_sent_while_resending_after_a_timeout_goes_at_snd_max() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[5u8; 2000]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1460), (iss + 1461, 540)]
+    );
+    t.send(S::new(1001, iss + 1, ACK).data(b"hello"));
+    // The peer's ACKs are lost: the timer resends the first segment, SND.NXT after it.
+    let out = t.advance(Duration::from_millis(1100));
+    assert_eq!(
+        out.iter()
+            .filter(|s| !s.payload.is_empty())
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1460)]
+    );
+    // The peer, holding all 2000 octets, resends its own data, old to us: dropped, ACK
+    // field and all, and answered with an ACK the peer can take.
+    let out = t.send(S::new(1001, iss + 2001, ACK).data(b"hello"));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.ack, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 2001, 1006, 0)]
+    );
+    assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 2000);
+    // The peer's ACK, at our RCV.NXT, is taken.
+    t.send(S::new(1006, iss + 2001, ACK));
+    assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 0);
+}
+
 #[test]
 fn unanswered_probes_hit_the_user_timeout() {
     let mut c = plain();

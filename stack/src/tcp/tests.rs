@@ -1108,6 +1108,69 @@ fn an_ack_sent_while_resending_after_a_timeout_goes_at_snd_max() {
     assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 0);
 }
 
+/// A window shut with data outstanding (the peer shrank it to zero), probed for longer than
+/// the user timeout with every probe answered, then opened: the data goes again at once,
+/// and the user timeout counts from the opening. The time the window was shut is no failure
+/// to deliver [RFC 9293 § 3.8.6, SHLD-17: no timeout for data beyond the right window edge;
+/// RFC 1122 § 4.2.2.17]. (The octets waited for the backed-off retransmission timer, and the
+/// user timeout counted from the last advance of SND.UNA, before the window shut: the first
+/// retransmission timeout after the opening ended the connection.)
+#[test]
+fn a_window_shut_longer_than_the_user_timeout_with_data_outstanding_then_opened() {
+    let mut c = plain();
+    c.tcp.user_timeout = Duration::from_secs(90);
+    let mut t = T::new(c);
+    let (h, iss) = t.established(1000);
+    t.s.tcp_send(t.now, h, &[7u8; 1000]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    // The peer takes nothing and shuts its window: the octets lie beyond its right edge.
+    t.send(S::new(1001, iss + 1, ACK).win(0));
+    let start = t.now;
+    let mut probes = 0;
+    while t.now.as_micros() - start.as_micros() < 200_000_000 {
+        let deadline = t.s.poll_timeout().unwrap();
+        t.now = deadline;
+        t.s.handle_timeout(deadline);
+        for probe in sent_tcp(&mut t.s) {
+            assert_eq!((probe.seq, probe.payload.len()), (iss + 1, 1), "a probe");
+            probes += 1;
+            t.send(S::new(1001, iss + 1, ACK).win(0));
+        }
+    }
+    assert!(probes >= 7, "{probes}");
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    // Data from the peer meanwhile is acknowledged at SND.UNA, the peer's RCV.NXT, the
+    // only place its shut window takes an ACK (SND.MAX lies beyond the octets it dropped).
+    let out = t.send(S::new(1001, iss + 1, ACK).win(0).data(b"x"));
+    let out = [out, t.advance(Duration::from_millis(300))].concat();
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.ack, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1002, 0)]
+    );
+    // The window opens: the octets go again at once.
+    let out = t.send(S::new(1002, iss + 1, ACK).win(5000));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1000)]
+    );
+    // Lost: the retransmission timer (backed off to 60 s) sends them again, the connection
+    // having waited less than its user timeout since the window opened.
+    let out = t.advance(Duration::from_secs(61));
+    assert_eq!(t.state(h), Some(TcpState::Established), "{:?}", t.events());
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1000)]
+    );
+    t.send(S::new(1002, iss + 1001, ACK).win(5000));
+    assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 0);
+}
+
 #[test]
 fn unanswered_probes_hit_the_user_timeout() {
     let mut c = plain();

@@ -14,13 +14,21 @@
 //! either end) five times in a row if outages take a third of the time, and then five
 //! minutes without an acknowledgment end the connection, rightly. Here one route at a time
 //! is away, for at most 20 s, with at least 45 s between outages.
+//!
+//! These runs found three ways a connection ended although its peer answered: an MTU
+//! lowered while the route was away (every later segment refused by IP as too long),
+//! ACKs sent at a pulled-back SND.NXT after a timeout (dropped as old by the peer: both
+//! ends then timed out), and a window shut with data outstanding for longer than the user
+//! timeout (which counted the shut spell). Over 150 seeds of five variants of these lives
+//! (750 lives, run once in release mode, not kept), 147 failed without the first fix and 51
+//! without the other two; none with all three.
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::ip::route::Route;
 use crate::rng::Rng;
 use crate::sim::{Impairment, Network, NodeId};
-use crate::tcp::{TcpHandle, TcpState};
+use crate::tcp::{KeepAlive, TcpHandle, TcpState};
 use crate::{
     Config, Duration, Event, Instant, InterfaceConfig, InterfaceId, Ipv4Cidr, MacAddr, Stack,
     StackError,
@@ -72,6 +80,7 @@ struct Life {
     mtu_down_in_outage: f64,
     /// No timestamps, SACK or window scaling.
     plain: bool,
+    keepalive: Option<KeepAlive>,
 }
 
 impl Life {
@@ -92,6 +101,7 @@ impl Life {
             mtu_gap: (15, 90),
             mtu_down_in_outage: 0.5,
             plain: false,
+            keepalive: None,
         }
     }
 }
@@ -149,8 +159,9 @@ struct Outcome {
     /// Octets delivered a to b and b to a, in all and in the second half of the life.
     delivered: [u64; 2],
     delivered_late: [u64; 2],
-    /// Window probes sent by either end.
+    /// Window probes and keep-alive probes sent by either end.
     window_probes: u64,
+    keepalives: u64,
     /// Segments refused by IP (no route, too long) at either end.
     segments_not_sent: u64,
     outages: u64,
@@ -166,6 +177,7 @@ fn wire(life: &Life) -> Result<(Network, [End; 2]), String> {
     config.tcp.send_buffer = life.buffer;
     config.tcp.receive_buffer = life.buffer;
     config.tcp.user_timeout = life.user_timeout;
+    config.tcp.keepalive = life.keepalive;
     if life.plain {
         config.tcp.timestamps = false;
         config.tcp.sack = false;
@@ -413,6 +425,7 @@ fn live(life: Life) -> Result<Outcome, String> {
         stack.check_invariants();
         out.delivered[1 - i] = e.read;
         out.window_probes += stack.tcp_stats().window_probes;
+        out.keepalives += stack.tcp_stats().keepalives_sent;
         out.segments_not_sent += stack.tcp_stats().segments_not_sent;
     }
     let half = read_at_half_life.unwrap_or_default();
@@ -420,16 +433,15 @@ fn live(life: Life) -> Result<Outcome, String> {
     Ok(out)
 }
 
-/// A life lived in full, having met what it was meant to meet: data both ways until the
-/// end, window probes, segments refused by IP while a route was away, MTU changes (some
+/// A life lived in full, having met what it was meant to meet: data each way it goes until
+/// the end, window probes, segments refused by IP while a route was away, MTU changes (some
 /// while a route was away), outages and stalls.
 fn assert_lived(life: Life) -> Outcome {
     let out = live(life).unwrap_or_else(|e| panic!("{e}"));
     let seed = life.seed;
-    assert!(
-        out.delivered_late.iter().all(|&d| d > 0),
-        "seed {seed}: {out:?}"
-    );
+    for (rate, late) in life.rate.iter().zip(out.delivered_late) {
+        assert!(*rate == 0 || late > 0, "seed {seed}: {out:?}");
+    }
     assert!(out.window_probes > 0, "seed {seed}: {out:?}");
     assert!(out.segments_not_sent > 0, "seed {seed}: {out:?}");
     assert!(
@@ -478,14 +490,17 @@ fn a_connection_outlives_expiring_arp_bindings_duplication_and_reordering() {
 
 /// Windows closed for longer than the user timeout, without SACK or timestamps: the senders
 /// probe them all along, and as the probes are answered the connection stays open
-/// [RFC 1122 § 4.2.2.17, RFC 9293 § 3.8.6.1]. (Routes stay; the probes of a window closed
-/// while a route is away go unanswered, and then the user timeout applies.)
+/// [RFC 1122 § 4.2.2.17, RFC 9293 § 3.8.6.1]. Routes stay, and the loss is lighter: the
+/// probes back off to one a minute, and with a 2-minute user timeout two exchanges of probe
+/// and answer lost in a row end the connection, rightly.
 #[test]
 fn a_connection_outlives_windows_closed_longer_than_its_user_timeout() {
     for seed in 31..=32 {
         let life = Life {
-            user_timeout: Duration::from_secs(60),
-            stall: (90, 200),
+            secs: 900,
+            loss: 0.01,
+            user_timeout: Duration::from_secs(120),
+            stall: (150, 300),
             outage_gap: (10_000, 10_000),
             plain: true,
             ..Life::new(seed)
@@ -493,6 +508,40 @@ fn a_connection_outlives_windows_closed_longer_than_its_user_timeout() {
         let out = live(life).unwrap_or_else(|e| panic!("{e}"));
         assert!(out.window_probes > 0 && out.stalls >= 2, "{out:?}");
         assert!(out.delivered_late.iter().all(|&d| d > 0), "{out:?}");
+    }
+}
+
+/// Without SACK or timestamps (go-back-N after a timeout, RTT samples only from segments
+/// sent once), with duplication, reordering and expiring ARP bindings too.
+#[test]
+fn a_connection_without_options_outlives_the_same() {
+    for seed in 100..=101 {
+        assert_lived(Life {
+            plain: true,
+            shuffle: 0.01,
+            arp_lifetime: Some(Duration::from_secs(30)),
+            ..Life::new(seed)
+        });
+    }
+}
+
+/// Keep-alive on, data one way only: the receiving end probes its idle peer whenever the
+/// data stops for longer than the idle time (its own window shut, the sender's route away)
+/// and hears the answers, or the data again, well within the probes' count.
+#[test]
+fn a_connection_outlives_keepalive_probes() {
+    for seed in 41..=42 {
+        let life = Life {
+            rate: [16_000, 0],
+            keepalive: Some(KeepAlive {
+                idle: Duration::from_secs(15),
+                interval: Duration::from_secs(5),
+                count: 9,
+            }),
+            ..Life::new(seed)
+        };
+        let out = assert_lived(life);
+        assert!(out.keepalives > 0, "{out:?}");
     }
 }
 

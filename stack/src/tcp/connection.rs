@@ -768,7 +768,7 @@ impl Tcb {
         // The ACK field: SND.UNA again, on a segment with data (not a duplicate ACK).
         self.probe_unanswered_since = None;
         let window = usize::from(seg.window) << self.snd_shift;
-        self.update_send_window(seg.seq, seg.ack, window);
+        self.update_send_window(ctx.now, seg.seq, seg.ack, window);
         self.receive_text(ctx, seg.seq, data);
         // What `output` would do with nothing to send and no persist timer: an ACK, if one
         // is due now. (A window that opened for queued data is no concern: none is queued.)
@@ -1304,7 +1304,7 @@ impl Tcb {
         if self.sack && newly_sacked {
             self.detect_sack_loss(ctx, advanced);
         }
-        self.update_send_window(seq, ack, window);
+        self.update_send_window(ctx.now, seq, ack, window);
         if advanced {
             self.arm_tail_loss_probe(ctx);
         }
@@ -1510,8 +1510,15 @@ impl Tcb {
     /// The send window [RFC 9293 § 3.10.7.4, SND.WL1/SND.WL2]: taken from a segment that is
     /// not older than the one it last came from.
     #[inline(always)]
-    fn update_send_window(&mut self, seq: Seq, ack: Seq, window: usize) {
+    fn update_send_window(&mut self, now: Instant, seq: Seq, ack: Seq, window: usize) {
         if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
+            if self.snd_wnd == 0 && window > 0 && self.unacked_since.is_some() {
+                // A window shut with data outstanding opens: the time it stayed shut (its
+                // probes answered, or the user timeout would have ended the connection) was
+                // no failure to deliver, and the user timeout counts from now [RFC 9293
+                // § 3.8.6, SHLD-17; RFC 1122 § 4.2.2.17].
+                self.unacked_since = Some(now);
+            }
             self.snd_wnd = window;
             self.snd_wl1 = seq;
             self.snd_wl2 = ack;
@@ -1871,7 +1878,21 @@ impl Tcb {
             self.arm_tail_loss_probe(ctx);
         }
         if self.ack_now {
-            self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
+            // An ACK without data goes at SND.MAX, the next octet never sent, even while
+            // SND.NXT stands lower to resend after a timeout or a lowered path MTU: at
+            // SND.NXT it lies below what the peer may already hold, out of its window, and
+            // the peer drops it unprocessed, ACK field and all [RFC 9293 § 3.10.7.4]. When
+            // both ends resend that way, neither hears the other's ACKs (their resent data
+            // is old to the other too) and both time out. While the peer's window is shut,
+            // at SND.NXT: the peer then takes only a segment at RCV.NXT, which SND.NXT is
+            // (pulled back to SND.UNA if data beyond the shut edge was dropped) and SND.MAX
+            // may not be. BSD chooses the same way.
+            let seq = if self.snd_wnd == 0 {
+                self.snd_nxt
+            } else {
+                self.snd_max
+            };
+            self.emit(ctx, seq, TcpFlags::ACK, 0..0);
         }
         self.arm_persist(ctx);
     }
@@ -2147,6 +2168,9 @@ impl Tcb {
                     ctx.stats.window_probes += 1;
                     self.rtt.back_off();
                     self.rtt_timing = None;
+                    // What lay beyond the edge was dropped: it goes again from SND.UNA as
+                    // soon as the window opens (BSD pulls SND.NXT back the same way).
+                    self.snd_nxt = self.snd_una;
                     self.retransmit(ctx, self.snd_una, 1);
                     return;
                 }

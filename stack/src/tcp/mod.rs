@@ -1502,6 +1502,8 @@ impl Stack {
         // fresh ones.
         let events = (!self.tcp.spare_events.is_empty())
             .then(|| core::mem::take(&mut self.tcp.spare_events));
+        // The smallest MTU of an interface that refused a segment as too long.
+        let mut too_big = None;
         if !self.tcp.spare_out.is_empty() {
             let mut out = core::mem::take(&mut self.tcp.spare_out);
             // The frames hold segments of the connection: from its local address to its
@@ -1521,14 +1523,16 @@ impl Stack {
                             Some(c) => self.tcp_emit_cached(c, frame),
                             None => {
                                 cache = None;
-                                self.tcp_emit(now, local, remote, frame);
+                                let refused = self.tcp_emit(now, local, remote, frame);
+                                too_big = min_mtu(too_big, refused);
                             }
                         }
                     }
                 }
                 Some((Some(via), local, _)) => {
                     for frame in out.drain(..) {
-                        self.tcp_emit_routed(now, local, frame, &via);
+                        let refused = self.tcp_emit_routed(now, local, frame, &via);
+                        too_big = min_mtu(too_big, refused);
                     }
                 }
                 None => {
@@ -1540,6 +1544,13 @@ impl Stack {
             if self.tcp.spare_out.capacity() == 0 {
                 self.tcp.spare_out = out;
             }
+        }
+        if let Some(mtu) = too_big {
+            // Segments too long for the interface they leave by, with DF set: the path MTU
+            // is at most that interface's [RFC 1122 § 3.3.3, MMS_S; RFC 9293 § 3.7.1,
+            // Eff.snd.MSS], and what was refused goes again at the smaller size, as after
+            // an ICMP fragmentation needed. The MSS only goes down, so this ends.
+            with_tcb!(self, now, h, |tcb, ctx| tcb.lower_path_mtu(ctx, mtu));
         }
         if let Some(mut events) = events {
             if single_readable(&events, owner) {
@@ -1610,19 +1621,28 @@ impl Stack {
     /// generations of the routing table, the ARP cache and the interfaces they were read at,
     /// and the binding's expiry): a segment to the same destination while all are current is
     /// framed and queued without a route or ARP lookup, exactly as the general path would.
-    fn tcp_emit(&mut self, now: Instant, local: Ipv4Addr, remote: Ipv4Addr, bytes: Vec<u8>) {
+    ///
+    /// Returns the MTU of the interface if the IP layer refused the segment as too long for
+    /// it (with DF set).
+    fn tcp_emit(
+        &mut self,
+        now: Instant,
+        local: Ipv4Addr,
+        remote: Ipv4Addr,
+        bytes: Vec<u8>,
+    ) -> Option<u16> {
         if let Some(c) = self
             .tcp_output_cache(now, local, remote)
             .filter(|c| c.fits(&bytes))
         {
             self.tcp_emit_cached(&c, bytes);
-            return;
+            return None;
         }
         let generations = self.output_generations();
         let Ok(mut route) = self.route_output(remote, None) else {
             self.tcp.stats.segments_not_sent += 1;
             self.frames.give(bytes);
-            return;
+            return None;
         };
         if route.local {
             route.source = local;
@@ -1647,11 +1667,19 @@ impl Stack {
         });
         let id = self.next_ip_id();
         let fields = self.tcp_ipv4_fields(local, route.destination, id);
-        if self
-            .ip_send_frame(now, &route, &fields, bytes, Origin::Stack(IpProtocol::TCP))
-            .is_err()
-        {
-            self.tcp.stats.segments_not_sent += 1;
+        let sent = self.ip_send_frame(now, &route, &fields, bytes, Origin::Stack(IpProtocol::TCP));
+        self.tcp_refused(sent, route.iface)
+    }
+
+    /// Counts a segment the IP layer refused; the interface's MTU if it was too long for it.
+    fn tcp_refused(&mut self, sent: Result<(), StackError>, iface: InterfaceId) -> Option<u16> {
+        match sent {
+            Ok(()) => None,
+            Err(e) => {
+                self.tcp.stats.segments_not_sent += 1;
+                let mtu = self.interface(iface).map(|i| i.mtu);
+                mtu.filter(|_| e == StackError::MessageTooLong)
+            }
         }
     }
 
@@ -1715,13 +1743,17 @@ impl Stack {
     /// with the source route option [RFC 1122 § 4.2.3.8]. The general IP path: these are rare
     /// and the pseudo-header (already summed) names the final destination, the remote end
     /// [RFC 9293 § 3.1].
+    ///
+    /// Like [`tcp_emit`](Stack::tcp_emit), returns the MTU of the interface if the IP layer
+    /// refused the segment as too long for it.
     fn tcp_emit_routed(
         &mut self,
         now: Instant,
         local: Ipv4Addr,
         frame: Vec<u8>,
         via: &ReturnRoute,
-    ) {
+    ) -> Option<u16> {
+        let mut too_big = None;
         if let Ok(mut route) = self.route_output(via.first_hop(), None) {
             if route.local {
                 route.source = local;
@@ -1735,13 +1767,13 @@ impl Stack {
                 origin: Origin::Stack(IpProtocol::TCP),
             };
             let segment = frame.get(frame::HEADROOM..).unwrap_or_default();
-            if self.ip_send(now, &route, params, segment).is_err() {
-                self.tcp.stats.segments_not_sent += 1;
-            }
+            let sent = self.ip_send(now, &route, params, segment);
+            too_big = self.tcp_refused(sent, route.iface);
         } else {
             self.tcp.stats.segments_not_sent += 1;
         }
         self.frames.give(frame);
+        too_big
     }
 
     /// An interface's MTU went down to `mtu`: the connections whose segments leave by it
@@ -1872,5 +1904,13 @@ impl Stack {
         for h in due {
             with_tcb!(self, now, h, |tcb, ctx| tcb.on_timer(ctx));
         }
+    }
+}
+
+/// The smaller of two MTUs, either maybe absent.
+fn min_mtu(a: Option<u16>, b: Option<u16>) -> Option<u16> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }

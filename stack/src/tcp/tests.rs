@@ -15,6 +15,7 @@ use crate::testing::{self, Decoded, HOST, PEER, PEER_MAC};
 use crate::{Config, Event, Stack};
 use wirecheck_codec::ethernet::MacAddr;
 
+mod long_run;
 mod pair;
 
 const IF0: InterfaceId = InterfaceId(0);
@@ -1062,6 +1063,112 @@ fn a_zero_window_probe_octet_taken_by_the_receiver_is_not_sent_twice() {
     let out = t.send(S::new(1001, iss + 8, ACK).win(1000));
     assert!(out.is_empty());
     assert_eq!(t.state(h), Some(TcpState::Established));
+}
+
+/// After a retransmission timeout SND.NXT goes back to SND.UNA to resend; an ACK without
+/// data sent meanwhile goes at SND.MAX, where a peer that holds everything sent can take it.
+/// (It went at SND.NXT, below the peer's window: the peer dropped it, ACK field and all, and
+/// two ends resending after a timeout at the same time never heard each other's ACKs, their
+/// resent data being old to the other too, until the user timeout ended both.)
+#[test]
+fn an_ack_sent_while_resending_after_a_timeout_goes_at_snd_max() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[5u8; 2000]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1460), (iss + 1461, 540)]
+    );
+    t.send(S::new(1001, iss + 1, ACK).data(b"hello"));
+    // The peer's ACKs are lost: the timer resends the first segment, SND.NXT after it.
+    let out = t.advance(Duration::from_millis(1100));
+    assert_eq!(
+        out.iter()
+            .filter(|s| !s.payload.is_empty())
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1460)]
+    );
+    // The peer, holding all 2000 octets, resends its own data, old to us: dropped, ACK
+    // field and all, and answered with an ACK the peer can take.
+    let out = t.send(S::new(1001, iss + 2001, ACK).data(b"hello"));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.ack, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 2001, 1006, 0)]
+    );
+    assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 2000);
+    // The peer's ACK, at our RCV.NXT, is taken.
+    t.send(S::new(1006, iss + 2001, ACK));
+    assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 0);
+}
+
+/// A window shut with data outstanding (the peer shrank it to zero), probed for longer than
+/// the user timeout with every probe answered, then opened: the data goes again at once,
+/// and the user timeout counts from the opening. The time the window was shut is no failure
+/// to deliver [RFC 9293 § 3.8.6, SHLD-17: no timeout for data beyond the right window edge;
+/// RFC 1122 § 4.2.2.17]. (The octets waited for the backed-off retransmission timer, and the
+/// user timeout counted from the last advance of SND.UNA, before the window shut: the first
+/// retransmission timeout after the opening ended the connection.)
+#[test]
+fn a_window_shut_longer_than_the_user_timeout_with_data_outstanding_then_opened() {
+    let mut c = plain();
+    c.tcp.user_timeout = Duration::from_secs(90);
+    let mut t = T::new(c);
+    let (h, iss) = t.established(1000);
+    t.s.tcp_send(t.now, h, &[7u8; 1000]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    // The peer takes nothing and shuts its window: the octets lie beyond its right edge.
+    t.send(S::new(1001, iss + 1, ACK).win(0));
+    let start = t.now;
+    let mut probes = 0;
+    while t.now.as_micros() - start.as_micros() < 200_000_000 {
+        let deadline = t.s.poll_timeout().unwrap();
+        t.now = deadline;
+        t.s.handle_timeout(deadline);
+        for probe in sent_tcp(&mut t.s) {
+            assert_eq!((probe.seq, probe.payload.len()), (iss + 1, 1), "a probe");
+            probes += 1;
+            t.send(S::new(1001, iss + 1, ACK).win(0));
+        }
+    }
+    assert!(probes >= 7, "{probes}");
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    // Data from the peer meanwhile is acknowledged at SND.UNA, the peer's RCV.NXT, the
+    // only place its shut window takes an ACK (SND.MAX lies beyond the octets it dropped).
+    let out = t.send(S::new(1001, iss + 1, ACK).win(0).data(b"x"));
+    let out = [out, t.advance(Duration::from_millis(300))].concat();
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.ack, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1002, 0)]
+    );
+    // The window opens: the octets go again at once.
+    let out = t.send(S::new(1002, iss + 1, ACK).win(5000));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1000)]
+    );
+    // Lost: the retransmission timer (backed off to 60 s) sends them again, the connection
+    // having waited less than its user timeout since the window opened.
+    let out = t.advance(Duration::from_secs(61));
+    assert_eq!(t.state(h), Some(TcpState::Established), "{:?}", t.events());
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 1000)]
+    );
+    t.send(S::new(1002, iss + 1001, ACK).win(5000));
+    assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 0);
 }
 
 #[test]
@@ -3499,4 +3606,45 @@ fn a_clock_that_went_backwards_does_not_silence_the_replies() {
         "{out:?}"
     );
     assert_eq!(t.send(stray), vec![], "limited from the new instant on");
+}
+
+/// An interface's MTU lowered while the route to the peer is away (so the connection did
+/// not hear of it): once the route is back, the first segment, too long for the interface
+/// with DF set, is refused by IP, and the connection's segments fit from then on, starting
+/// with that one at the smaller size. (Every segment used to be refused, resent at the same
+/// size, until the user timeout ended the connection.)
+#[test]
+fn an_mtu_lowered_while_the_route_is_away_shrinks_segments_once_it_is_back() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let lan = Ipv4Addr::new(10, 0, 0, 0);
+    assert_eq!(t.s.remove_route(lan, 24), 1);
+    t.s.set_mtu(IF0, 576).unwrap();
+    t.s.add_route(crate::ip::route::Route::direct(lan, 24, IF0))
+        .unwrap();
+    t.s.tcp_send(t.now, h, &[2u8; 1400]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(
+        t.s.tcp_stats().segments_not_sent,
+        1,
+        "the 1400-octet segment"
+    );
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 536)],
+        "576 less 40 octets of headers, one segment until an ACK comes [RFC 1191 § 6.4]"
+    );
+    let out = t.send(S::new(1001, iss + 1 + 536, ACK));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1 + 536, 536), (iss + 1 + 1072, 328)],
+        "the rest of what was refused"
+    );
+    assert!(t.send(S::new(1001, iss + 1 + 1400, ACK)).is_empty());
+    assert_eq!(t.s.tcp_stats().segments_not_sent, 1);
+    assert_eq!(t.s.tcp_info(h).unwrap().send_mss, 536);
 }

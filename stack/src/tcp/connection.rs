@@ -865,6 +865,25 @@ impl Tcb {
         self.ack_now = true;
     }
 
+    /// The peer's SYN,ACK of a simultaneous open, in SYN-RECEIVED (RFC 9293 figure 7, line 6:
+    /// `<SEQ=IRS><ACK=ISS+1><CTL=SYN,ACK>`, no text, no FIN). Its SYN lies below RCV.NXT, so
+    /// the sequence test of § 3.10.7.4 finds it unacceptable and the connection would never
+    /// take its ACK: it would stay in SYN-RECEIVED, answering with an ACK (or a challenge
+    /// ACK), until its own SYN,ACK was retransmitted and acknowledged. RFC 9293 appendix A.2
+    /// names the fault; like Linux (`tcp_validate_incoming`), the segment is taken as
+    /// acceptable, its old SYN dropped and acknowledged, and its ACK completes the handshake.
+    fn is_crossing_syn_ack(&self, seg: &Segment<'_>) -> bool {
+        self.state == TcpState::SynReceived
+            && seg.has(TcpFlags::SYN)
+            && seg.has(TcpFlags::ACK)
+            && !seg.has(TcpFlags::RST)
+            && !seg.has(TcpFlags::FIN)
+            && seg.payload.is_empty()
+            && seg.seq == self.irs
+            && self.snd_una < seg.ack
+            && seg.ack <= self.snd_nxt
+    }
+
     fn challenge_ack(&mut self, ctx: &mut Ctx<'_>) {
         if ctx.limiter.allow(ctx.now, ctx.config.challenge_ack_limit) {
             ctx.stats.challenge_acks += 1;
@@ -912,12 +931,18 @@ impl Tcb {
         let wnd = self.rcv_adv - self.rcv_nxt;
         let seg_len = seg.len();
         let in_window = |s: Seq| s.in_range(self.rcv_nxt, self.rcv_nxt + wnd);
+        let crossing_syn_ack = self.is_crossing_syn_ack(seg);
         let acceptable = match (seg_len, wnd) {
             (0, 0) => seg.seq == self.rcv_nxt,
             (0, _) => in_window(seg.seq),
             (_, 0) => false,
             (_, _) => in_window(seg.seq) || in_window(seg.seq + (seg_len - 1)),
-        };
+        } || crossing_syn_ack;
+        if crossing_syn_ack {
+            // Its old SYN is acknowledged, as a duplicate is (and as Linux does): should our
+            // own SYN,ACK be lost, the peer is established by this ACK at once.
+            self.ack_now = true;
+        }
         // With a zero window, the ACK, URG and RST of a segment at RCV.NXT are still
         // processed (MUST-66); one that carries data or FIN (a zero-window probe) is still
         // not acceptable, so it is acknowledged too: the ACK tells the sender the window.

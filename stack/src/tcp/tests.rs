@@ -660,9 +660,10 @@ fn syn_retransmission_times_follow_the_backoff() {
 
 #[test]
 fn simultaneous_open() {
+    // RFC 9293 figure 7, with the target on the left.
     let mut t = T::new(plain());
     let (h, syn) = connect(&mut t);
-    // The peer's SYN crosses ours.
+    // Line 3: the peer's SYN crosses ours; line 5: our SYN,ACK, with our ISN again.
     let out = t.send(S::new(3000, 0, SYN).mss(1460));
     assert_eq!(out.len(), 1);
     assert_eq!(
@@ -670,14 +671,47 @@ fn simultaneous_open() {
         (syn.seq, 3001, fl(&[SYN, ACK]).0)
     );
     assert_eq!(t.state(h), Some(TcpState::SynReceived));
-    // Its SYN-ACK for ours.
+    assert_eq!(t.events(), vec![]);
+    // Line 6: the peer's SYN,ACK for our SYN. Its SYN is old, its ACK completes the
+    // handshake: ESTABLISHED, and the old SYN acknowledged once (not a challenge ACK).
     let out = t.send(S::new(3000, syn.seq + 1, fl(&[SYN, ACK])).mss(1460));
-    // The SYN is old (below RCV.NXT): the ACK part completes the handshake.
-    let _ = out;
-    let out2 = t.send(S::new(3001, syn.seq + 1, ACK));
-    assert!(out2.is_empty() || out2.iter().all(|s| s.flags == ACK.0));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (syn.seq + 1, 3001, ACK.0)
+    );
     assert_eq!(t.state(h), Some(TcpState::Established));
     assert!(t.events().contains(&Event::TcpConnected(h)));
+    let stats = t.s.tcp_stats();
+    assert_eq!(stats.challenge_acks + stats.challenge_acks_suppressed, 0);
+    // Line 7 crosses: our SYN,ACK reaches the peer, which is ESTABLISHED and sends data.
+    let out = t.send(S::new(3001, syn.seq + 1, fl(&[ACK, PSH])).data(b"hi"));
+    assert!(out.iter().all(|s| s.flags == ACK.0), "{out:?}");
+    let mut buf = [0u8; 8];
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut buf), Ok(2));
+    // And ours flows.
+    t.s.tcp_send(t.now, h, b"ok").unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].seq, out[0].payload.as_slice()),
+        (syn.seq + 1, &b"ok"[..])
+    );
+}
+
+/// Not the crossing SYN,ACK: in SYN-RECEIVED, a SYN,ACK at the IRS whose ACK is not ISS + 1
+/// stays unacceptable (RFC 9293 § 3.10.7.4) and completes nothing.
+#[test]
+fn simultaneous_open_takes_only_the_exact_crossing_syn_ack() {
+    for ack_off in [2u32, 0] {
+        let mut t = T::new(plain());
+        let (h, syn) = connect(&mut t);
+        t.send(S::new(3000, 0, SYN).mss(1460));
+        let out = t.send(S::new(3000, syn.seq + ack_off, fl(&[SYN, ACK])));
+        assert_eq!(t.state(h), Some(TcpState::SynReceived), "ack +{ack_off}");
+        assert!(!out.is_empty(), "ack +{ack_off}: answered");
+        assert!(!t.events().contains(&Event::TcpConnected(h)));
+    }
 }
 
 // ------------------------------------------------------------------ ESTABLISHED: data

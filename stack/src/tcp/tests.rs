@@ -657,6 +657,34 @@ fn syn_retransmission_times_follow_the_backoff() {
     );
 }
 
+/// RFC 6528 § 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), the key
+/// drawn from the configuration seed. Two stacks with the same seed give the same tuple at the
+/// same instant the same ISN (the stack is deterministic); another seed, another key, another
+/// ISN, for the SYN of an active open and the SYN-ACK of a passive one alike.
+#[test]
+fn the_isn_is_keyed_from_the_configuration_seed() {
+    let active = |seed: u64| {
+        let mut t = T::new(plain().with_seed(seed));
+        connect(&mut t).1.seq
+    };
+    let passive = |seed: u64| {
+        let mut t = T::new(plain().with_seed(seed));
+        t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+        let out = t.send(S::new(1000, 0, SYN));
+        assert_eq!(out[0].flags, fl(&[SYN, ACK]).0);
+        out[0].seq
+    };
+    for isn in [active, passive] {
+        assert_eq!(isn(1), isn(1), "same seed, tuple and time");
+        assert_eq!(isn(0x5eed), isn(0x5eed));
+        let (a, b, c) = (isn(1), isn(2), isn(0x5eed));
+        assert!(
+            a != b && b != c && a != c,
+            "{a} {b} {c}: the key ignores the seed"
+        );
+    }
+}
+
 #[test]
 fn simultaneous_open() {
     let mut t = T::new(plain());

@@ -1009,6 +1009,104 @@ fn karn_no_rtt_sample_from_a_retransmitted_segment() {
     );
 }
 
+/// A connection with timestamps (no SACK, no window scaling, RTO floor 200 ms) whose
+/// handshake took 100 ms, the peer's final ACK echoing our SYN-ACK's TSval: R = 100 ms,
+/// SRTT = 100 ms, RTTVAR = 50 ms, RTO = 300 ms [RFC 6298 § 2.2]. Returns (connection, ISS,
+/// the peer's next TSval).
+fn timestamped_100ms() -> (T, TcpHandle, u32, u32) {
+    let ms = Duration::from_millis;
+    let mut c = Config::default();
+    c.tcp.sack = false;
+    c.tcp.window_scaling = false;
+    c.tcp.min_rto = ms(200);
+    let mut t = T::new(c);
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 8).unwrap();
+    let out = t.send(S::new(1000, 0, SYN).mss(1460).ts(500, 0));
+    let (iss, tsval) = (out[0].seq, out[0].ts.unwrap().0);
+    t.now += ms(100);
+    assert!(t.send(S::new(1001, iss + 1, ACK).ts(600, tsval)).is_empty());
+    let (h, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    let info = t.s.tcp_info(h).unwrap();
+    assert!(info.timestamps);
+    assert_eq!((info.srtt, info.rto), (Some(ms(100)), ms(300)));
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    (t, h, iss, 700)
+}
+
+/// RFC 7323 § 4.1: every ACK that advances the left edge of the window gives an RTT sample,
+/// now − TSecr, not just one timed segment per round trip. Two segments 40 ms apart; the
+/// first is acknowledged 100 ms after it went, the second 120 ms after it went, each ACK
+/// echoing that segment's TSval. RFC 6298 § 2.3 with R = 100 ms then R' = 120 ms:
+/// RTTVAR = 3/4·50 + 1/4·0 = 37.5 ms, SRTT = 100 ms (RTO 250 ms); then RTTVAR =
+/// 3/4·37.5 + 1/4·20 = 33.125 ms, SRTT = 7/8·100 + 1/8·120 = 102.5 ms, RTO = 102.5 +
+/// 4·33.125 = 235 ms. (Timing one segment at a time, the second segment, sent while the
+/// first was being timed, would give no sample: SRTT 100 ms, RTO 250 ms.)
+#[test]
+fn timestamps_give_an_rtt_sample_for_every_acknowledged_segment() {
+    let ms = Duration::from_millis;
+    let (mut t, h, iss, peer_ts) = timestamped_100ms();
+    t.s.tcp_send(t.now, h, b"a").unwrap();
+    let first = sent_tcp(&mut t.s);
+    assert_eq!((first.len(), first[0].seq), (1, iss + 1), "{first:?}");
+    t.now += ms(40);
+    t.s.tcp_send(t.now, h, b"b").unwrap();
+    let second = sent_tcp(&mut t.s);
+    assert_eq!((second.len(), second[0].seq), (1, iss + 2), "{second:?}");
+    let (v1, v2) = (first[0].ts.unwrap().0, second[0].ts.unwrap().0);
+    t.now += ms(60);
+    assert!(t
+        .send(S::new(1001, iss + 2, ACK).ts(peer_ts, v1))
+        .is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!((info.srtt, info.rto), (Some(ms(100)), ms(250)));
+    t.now += ms(60);
+    assert!(t
+        .send(S::new(1001, iss + 3, ACK).ts(peer_ts + 1, v2))
+        .is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!(
+        (info.srtt, info.rto),
+        (Some(Duration::from_micros(102_500)), ms(235)),
+        "{info:?}"
+    );
+}
+
+/// RFC 6298 § 3: samples may be taken from retransmitted segments when the timestamp option
+/// is used, since it removes the ambiguity Karn's rule guards against (the ACK echoes the
+/// TSval of the transmission that reached the peer). "hello" is lost, retransmitted after
+/// the 300 ms RTO (backed off to 600 ms); the ACK, 150 ms after the retransmission, echoes
+/// the retransmission's TSval: R = 150 ms, RTTVAR = 3/4·50 + 1/4·50 = 50 ms, SRTT = 7/8·100 +
+/// 1/8·150 = 106.25 ms, RTO = 106.25 + 200 = 306.25 ms (§ 2.3: the backed-off value is
+/// replaced). Without timestamps (`karn_no_rtt_sample_from_a_retransmitted_segment`)
+/// the same ACK gives no sample and the RTO stays at 600 ms.
+#[test]
+fn timestamps_give_an_rtt_sample_for_a_retransmitted_segment() {
+    let ms = Duration::from_millis;
+    let (mut t, h, iss, peer_ts) = timestamped_100ms();
+    t.s.tcp_send(t.now, h, b"hello").unwrap();
+    let first = sent_tcp(&mut t.s);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let out = t.advance(ms(300));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].seq, &out[0].payload[..]), (iss + 1, &b"hello"[..]));
+    assert_eq!(t.s.tcp_info(h).unwrap().rto, ms(600));
+    let resent_ts = out[0].ts.unwrap().0;
+    assert_ne!(resent_ts, first[0].ts.unwrap().0);
+    assert!(t.advance(ms(150)).is_empty());
+    assert!(t
+        .send(S::new(1001, iss + 6, ACK).ts(peer_ts, resent_ts))
+        .is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!(
+        (info.srtt, info.rto),
+        (
+            Some(Duration::from_micros(106_250)),
+            Duration::from_micros(306_250)
+        ),
+        "{info:?}"
+    );
+}
+
 #[test]
 fn nagle_holds_small_segments_until_the_ack() {
     let mut t = T::new(plain());

@@ -1882,16 +1882,117 @@ fn abort_sends_reset_and_close_with_unread_data_resets() {
     assert_eq!(out.last().unwrap().flags, RST.0, "RFC 1122 § 4.2.2.13");
 }
 
+/// RFC 9293 § 3.10.7.4, second check, with a RST at exactly RCV.NXT (RFC 5961 § 3.2): in
+/// FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT the user gets a "connection reset" signal and the
+/// connection goes to CLOSED; in CLOSING, LAST-ACK and TIME-WAIT it just goes to CLOSED ("enter
+/// the CLOSED state, delete the TCB, and return"), no reset reported. Either way the TCB is
+/// gone: the next ACK on the tuple finds only the listener, which answers <SEQ=SEG.ACK>
+/// <CTL=RST>. Each state is reached by real segments, the application still holding the
+/// handle (a half close, `tcp_shutdown`).
 #[test]
 fn reset_in_time_wait_and_last_ack_closes() {
+    #[derive(Debug, Clone, Copy)]
+    enum How {
+        FinWait1,
+        FinWait2,
+        Closing,
+        CloseWait,
+        LastAck,
+        TimeWait,
+    }
+    for how in [
+        How::FinWait1,
+        How::FinWait2,
+        How::Closing,
+        How::CloseWait,
+        How::LastAck,
+        How::TimeWait,
+    ] {
+        let mut t = T::new(plain());
+        let (h, iss) = t.established(1000);
+        let shutdown = |t: &mut T| {
+            t.s.tcp_shutdown(t.now, h).unwrap();
+            let out = sent_tcp(&mut t.s);
+            assert_eq!((out[0].seq, out[0].flags), (iss + 1, fl(&[FIN, ACK]).0));
+        };
+        let peer_fin = |t: &mut T, ack: u32| {
+            let out = t.send(S::new(1001, ack, fl(&[FIN, ACK])));
+            assert_eq!(out[0].ack, 1002, "{how:?}: {out:?}");
+        };
+        let (state, rcv_nxt, reported) = match how {
+            How::FinWait1 => {
+                shutdown(&mut t);
+                (TcpState::FinWait1, 1001, true)
+            }
+            How::FinWait2 => {
+                shutdown(&mut t);
+                assert!(t.send(S::new(1001, iss + 2, ACK)).is_empty());
+                (TcpState::FinWait2, 1001, true)
+            }
+            How::Closing => {
+                shutdown(&mut t);
+                peer_fin(&mut t, iss + 1);
+                (TcpState::Closing, 1002, false)
+            }
+            How::CloseWait => {
+                peer_fin(&mut t, iss + 1);
+                (TcpState::CloseWait, 1002, true)
+            }
+            How::LastAck => {
+                peer_fin(&mut t, iss + 1);
+                shutdown(&mut t);
+                (TcpState::LastAck, 1002, false)
+            }
+            How::TimeWait => {
+                shutdown(&mut t);
+                assert!(t.send(S::new(1001, iss + 2, ACK)).is_empty());
+                peer_fin(&mut t, iss + 2);
+                (TcpState::TimeWait, 1002, false)
+            }
+        };
+        assert_eq!(t.state(h), Some(state), "{how:?}");
+        t.events();
+        let out = t.send(S::new(rcv_nxt, 0, RST));
+        assert!(
+            out.is_empty(),
+            "{how:?}: a reset is never answered: {out:?}"
+        );
+        assert_eq!(t.state(h), Some(TcpState::Closed), "{how:?}");
+        let mut expected = Vec::new();
+        if reported {
+            expected.push(Event::TcpError {
+                handle: h,
+                error: TcpError::Reset,
+            });
+        }
+        expected.push(Event::TcpClosed(h));
+        assert_eq!(t.events(), expected, "{how:?}");
+        assert_eq!(t.s.tcp_stats().resets_received, 1, "{how:?}");
+        // The TCB is deleted: an ACK the connection would have taken quietly is answered
+        // by the listener with a reset.
+        let out = t.send(S::new(rcv_nxt, iss + 2, ACK));
+        assert_eq!(out.len(), 1, "{how:?}: {out:?}");
+        assert_eq!((out[0].seq, out[0].flags), (iss + 2, RST.0), "{how:?}");
+        t.s.tcp_close(t.now, h).unwrap();
+        assert_eq!(t.s.tcp_connection_count(), 0, "{how:?}");
+    }
+}
+
+/// The same in TIME-WAIT after the application closed the connection (no handle left): the
+/// RST deletes the TCB at once instead of at the end of 2·MSL, and nothing is reported.
+#[test]
+fn reset_in_time_wait_frees_a_closed_connection() {
     let mut t = T::new(plain());
     let (h, iss) = t.established(1000);
-    t.send(S::new(1001, iss + 1, fl(&[FIN, ACK])));
-    t.s.tcp_shutdown(t.now, h).unwrap();
+    into_time_wait(&mut t, h, iss, 1001, None);
+    assert_eq!(t.s.tcp_connection_count(), 1);
     sent_tcp(&mut t.s);
-    assert_eq!(t.state(h), Some(TcpState::LastAck));
-    t.send(S::new(1002, 0, RST));
-    assert_eq!(t.state(h), Some(TcpState::Closed));
+    t.events();
+    assert!(t.send(S::new(1002, 0, RST)).is_empty());
+    assert_eq!(t.state(h), None);
+    assert_eq!(t.s.tcp_connection_count(), 0);
+    assert!(t.events().is_empty());
+    assert_eq!(t.s.poll_timeout(), None, "no 2·MSL timer left");
 }
 
 /// Closes `h` actively through to TIME-WAIT, the peer's FIN at `fin_seq` (after our FIN,

@@ -495,6 +495,98 @@ fn full_accept_queue_holds_the_handshake() {
     assert_eq!(t.s.tcp_stats().syn_dropped, 2);
 }
 
+/// The half-open connection of a listener on :80 for the peer's SYN at 1000 (plain config):
+/// (listener, connection, ISS).
+fn half_open(t: &mut T) -> (TcpHandle, TcpHandle, u32) {
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+    let out = t.send(S::new(1000, 0, SYN).mss(1460));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].ack, out[0].flags), (1001, fl(&[SYN, ACK]).0));
+    let h =
+        *t.s.tcp
+            .by_tuple
+            .get(&(
+                SocketAddrV4::new(HOST, PORT),
+                SocketAddrV4::new(PEER, PEER_PORT),
+            ))
+            .unwrap();
+    assert_eq!(t.state(h), Some(TcpState::SynReceived));
+    (l, h, out[0].seq)
+}
+
+/// RFC 9293 § 3.10.7.4, fifth check, SYN-RECEIVED: an ACK outside SND.UNA < SEG.ACK =<
+/// SND.NXT (here SND.UNA = ISS, SND.NXT = ISS + 1) is answered with <SEQ=SEG.ACK><CTL=RST>
+/// and the connection stays in SYN-RECEIVED; the right ACK still completes the handshake.
+#[test]
+fn syn_received_answers_an_unacceptable_ack_with_a_reset() {
+    let mut t = T::new(plain());
+    let (l, h, iss) = half_open(&mut t);
+    for bad in [
+        iss,
+        iss.wrapping_add(2),
+        iss.wrapping_sub(1000),
+        iss.wrapping_add(70_000),
+    ] {
+        let out = t.send(S::new(1001, bad, ACK));
+        assert_eq!(out.len(), 1, "ACK {bad}: {out:?}");
+        assert_eq!(
+            (out[0].seq, out[0].flags, out[0].sport, out[0].dport),
+            (bad, RST.0, PORT, PEER_PORT),
+            "ACK {bad}"
+        );
+        assert_eq!(t.state(h), Some(TcpState::SynReceived), "ACK {bad}");
+    }
+    assert_eq!(t.s.tcp_stats().resets_sent, 4);
+    assert!(t.events().is_empty());
+    assert!(t.s.tcp_accept(l).unwrap().is_none());
+    assert!(t.send(S::new(1001, iss + 1, ACK)).is_empty());
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    assert_eq!(t.events(), vec![Event::TcpIncoming(l)]);
+}
+
+/// A passive open whose SYN-ACK is never answered: retransmitted after the RTO, 1 s at first
+/// [RFC 6298 § 2.1] and doubled each time [§ 5.5], so at 1, 3 and 7 s; with `syn_retries` = 3
+/// the next expiry (15 s) drops the half-open connection. Nothing is reported (the
+/// application never saw it), nothing is left, and the listener goes on: the peer's late ACK
+/// finds no connection and is answered by the listener with <SEQ=SEG.ACK><CTL=RST>.
+#[test]
+fn a_half_open_connection_is_dropped_when_its_syn_ack_retries_run_out() {
+    let mut c = plain();
+    c.tcp.syn_retries = 3;
+    let mut t = T::new(c);
+    let t0 = t.now;
+    let (l, h, iss) = half_open(&mut t);
+    let mut at = Vec::new();
+    while let Some(deadline) = t.s.poll_timeout() {
+        if deadline.saturating_duration_since(t0) > Duration::from_secs(3600) {
+            break;
+        }
+        t.now = deadline;
+        t.s.handle_timeout(deadline);
+        for s in sent_tcp(&mut t.s) {
+            assert_eq!((s.seq, s.ack, s.flags), (iss, 1001, fl(&[SYN, ACK]).0));
+            at.push(t.now.saturating_duration_since(t0));
+        }
+        if t.state(h).is_none() {
+            break;
+        }
+    }
+    let secs = Duration::from_secs;
+    assert_eq!(at, vec![secs(1), secs(3), secs(7)]);
+    assert_eq!(t.now.saturating_duration_since(t0), secs(15));
+    assert_eq!(t.state(h), None);
+    assert_eq!(t.s.tcp_connection_count(), 0);
+    assert!(t.events().is_empty());
+    assert_eq!(t.state(l), Some(TcpState::Listen));
+    assert!(t.s.tcp_accept(l).unwrap().is_none());
+    let out = t.send(S::new(1001, iss + 1, ACK));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].seq, out[0].flags), (iss + 1, RST.0));
+    // A new SYN on the same tuple starts a new handshake.
+    let out = t.send(S::new(5000, 0, SYN));
+    assert_eq!((out[0].ack, out[0].flags), (5001, fl(&[SYN, ACK]).0));
+}
+
 // ------------------------------------------------------------------ SYN-SENT
 
 fn connect(t: &mut T) -> (TcpHandle, S) {

@@ -1944,6 +1944,79 @@ fn simultaneous_close() {
     assert_eq!(t.state(h), Some(TcpState::TimeWait));
 }
 
+/// RFC 9293 § 3.10.7.4: in FIN-WAIT-1, a FIN whose segment also acknowledges our FIN: the
+/// fifth check (ACK) comes first, then the eighth (FIN): "If our FIN has been ACKed (perhaps
+/// in this segment), then enter TIME-WAIT" — not CLOSING. The FIN is acknowledged
+/// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, and 2·MSL later the connection is gone.
+#[test]
+fn fin_wait_1_goes_to_time_wait_on_a_fin_that_acknowledges_ours() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_close(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out[0].seq, out[0].flags), (iss + 1, fl(&[FIN, ACK]).0));
+    assert_eq!(t.state(h), Some(TcpState::FinWait1));
+    let out = t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (iss + 2, 1002, ACK.0)
+    );
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    assert!(t.advance(Duration::from_secs(119)).is_empty());
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    assert!(t.advance(Duration::from_secs(2)).is_empty());
+    assert_eq!(t.state(h), None, "freed after 2·MSL (MSL 60 s)");
+}
+
+/// RFC 9293 § 3.10.7.4, seventh check: in CLOSE-WAIT and LAST-ACK, text "should not occur
+/// since a FIN has been received from the remote side. Ignore the segment text." The rest of
+/// the segment is still processed: its ACK (fifth check) acknowledges our data, and in
+/// LAST-ACK, our FIN, which closes the connection.
+#[test]
+fn text_after_the_peer_s_fin_is_ignored() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let out = t.send(S::new(1001, iss + 1, fl(&[FIN, ACK])));
+    assert_eq!(out[0].ack, 1002);
+    assert_eq!(t.state(h), Some(TcpState::CloseWait));
+    t.events();
+    // CLOSE-WAIT: text at RCV.NXT, acknowledging the 3 octets we sent.
+    t.s.tcp_send(t.now, h, b"abc").unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out[0].seq, out[0].ack), (iss + 1, 1002));
+    let out = t.send(S::new(1002, iss + 4, ACK).data(b"late"));
+    assert!(out.is_empty(), "ignored: {out:?}");
+    assert_eq!(t.state(h), Some(TcpState::CloseWait));
+    assert!(t.events().is_empty(), "nothing to read");
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!((info.readable, info.unacknowledged), (0, 0));
+    assert_eq!(
+        t.s.tcp_recv(t.now, h, &mut [0u8; 8]),
+        Ok(0),
+        "end of stream"
+    );
+    // LAST-ACK: text that does not acknowledge our FIN: ignored, still LAST-ACK.
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (iss + 4, 1002, fl(&[FIN, ACK]).0)
+    );
+    assert_eq!(t.state(h), Some(TcpState::LastAck));
+    let out = t.send(S::new(1002, iss + 4, ACK).data(b"later"));
+    assert!(out.is_empty(), "ignored: {out:?}");
+    assert_eq!(t.state(h), Some(TcpState::LastAck));
+    assert!(t.events().is_empty());
+    assert_eq!(t.s.tcp_info(h).unwrap().readable, 0);
+    // Text that does: the connection closes; the text is still not delivered.
+    let out = t.send(S::new(1002, iss + 5, ACK).data(b"last"));
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert_eq!(t.events(), vec![Event::TcpClosed(h)]);
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut [0u8; 8]), Ok(0));
+}
+
 #[test]
 fn half_close_keeps_receiving() {
     let mut t = T::new(plain());

@@ -2488,6 +2488,32 @@ fn sack_receiver() -> (T, TcpHandle, u32) {
     (t, h, iss)
 }
 
+/// Case 1: the first four segments (5000–6999) arrive, the last four are lost. The receiver
+/// returns "a normal TCP ACK segment acknowledging sequence number 7000, with no SACK
+/// option": in-order data, so ACKs may be delayed (by less than 0.5 s, RFC 9293 § 3.8.6.3
+/// MUST-40), but each is a plain cumulative ACK at a segment boundary, the last for 7000.
+#[test]
+fn rfc2018_case_1_last_segments_lost() {
+    let (mut t, _h, iss) = sack_receiver();
+    let mut out = Vec::new();
+    for seq in (5000..7000).step_by(500) {
+        out.extend(t.send(S::new(seq, iss + 1, ACK).data(&[0u8; 500])));
+    }
+    out.extend(t.advance(Duration::from_millis(500)));
+    assert!(!out.is_empty());
+    for s in &out {
+        assert_eq!(
+            (s.seq, s.flags, s.payload.len()),
+            (iss + 1, ACK.0, 0),
+            "{s:?}"
+        );
+        assert!(s.sack.is_empty(), "no SACK option: {s:?}");
+        assert!([5500, 6000, 6500, 7000].contains(&s.ack), "{s:?}");
+    }
+    assert_eq!(out.last().unwrap().ack, 7000);
+    assert!(t.advance(Duration::from_secs(10)).is_empty());
+}
+
 #[test]
 fn rfc2018_case_2_first_segment_lost() {
     let (mut t, _h, iss) = sack_receiver();

@@ -369,30 +369,43 @@ fn options_are_only_used_when_both_sides_offer_them() {
     assert_eq!(out[0].payload.len(), 536);
 }
 
+/// RFC 9293 § 3.1 (MUST-68): an option of unknown kind is skipped by its length, and the
+/// options after it are still read: here an MSS of 1000 placed after an unknown kind 99. The
+/// connection sends segments of at most 1000 octets.
 #[test]
 fn unknown_options_are_ignored() {
     let mut t = T::new(plain());
-    t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
-    let mut seg = S::new(1000, 0, SYN).mss(1000);
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
     let opts = [
-        TcpOption::MaximumSegmentSize(1000),
         TcpOption::Unknown {
             kind: 99,
             data: &[1, 2, 3],
         },
+        TcpOption::MaximumSegmentSize(1000),
     ];
     let mut ob = [0u8; 40];
     let olen = TcpOption::write_all(&opts, &mut ob).unwrap();
     let h = TcpHeader {
         options: TcpOptions::raw(&ob[..olen]),
-        ..TcpHeader::new(PEER_PORT, PORT, 1000, 0, SYN, 1000)
+        ..TcpHeader::new(PEER_PORT, PORT, 1000, 0, SYN, 65535)
     };
     let mut buf = vec![0u8; 20 + olen];
     h.emit(PEER, HOST, &[], &mut buf).unwrap();
-    seg.payload.clear();
     t.s.handle_frame(t.now, IF0, &testing::from_peer(HOST, IpProtocol::TCP, &buf));
     let out = sent_tcp(&mut t.s);
-    assert_eq!(out[0].flags, fl(&[SYN, ACK]).0);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].ack, out[0].flags), (1001, fl(&[SYN, ACK]).0));
+    let iss = out[0].seq;
+    assert!(t.send(S::new(1001, iss + 1, ACK)).is_empty());
+    let (c, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    assert_eq!(t.s.tcp_info(c).unwrap().send_mss, 1000);
+    t.s.tcp_set_nodelay(c, true).unwrap();
+    t.s.tcp_send(t.now, c, &[7u8; 2500]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(
+        out.iter().map(|s| s.payload.len()).collect::<Vec<_>>(),
+        [1000, 1000, 500]
+    );
 }
 
 #[test]
@@ -663,6 +676,10 @@ fn syn_sent_rejects_bad_acks_and_takes_resets_only_with_a_good_ack() {
     assert_eq!(t.s.tcp_connection_count(), 0);
 }
 
+/// With a retry count of 3 the SYN still goes on for 3 minutes (MUST-23): the RTO starts at
+/// 1 s [RFC 6298 § 2.1] and doubles at each expiry [§ 5.5] up to the 60 s bound [§ 2.5], so
+/// SYNs go at 1, 3, 7, 15, 31, 63 and 123 s, and the open fails at the first expiry past
+/// 3 minutes (183 s), sending nothing then.
 #[test]
 fn syn_is_retransmitted_with_backoff_then_times_out() {
     let mut c = plain();
@@ -671,26 +688,26 @@ fn syn_is_retransmitted_with_backoff_then_times_out() {
     let (h, syn) = connect(&mut t);
     let start = t.now;
     let mut times = Vec::new();
-    for _ in 0..4 {
-        let out = t.advance(Duration::from_secs(20));
-        for s in &out {
+    while t.state(h) == Some(TcpState::SynSent) {
+        let deadline = t.s.poll_timeout().unwrap();
+        assert!(deadline.saturating_duration_since(start) < Duration::from_secs(600));
+        t.now = deadline;
+        t.s.handle_timeout(deadline);
+        for s in sent_tcp(&mut t.s) {
             assert_eq!((s.seq, s.flags), (syn.seq, SYN.0));
-        }
-        if !out.is_empty() {
-            times.push(t.now);
+            times.push(t.now.saturating_duration_since(start).as_micros() / 1_000_000);
         }
     }
-    // The retry count is spent, but an active open lasts at least 3 minutes (MUST-23).
-    let _ = t.advance(Duration::from_secs(99));
-    assert_eq!(t.state(h), Some(TcpState::SynSent));
-    let out = t.advance(Duration::from_secs(100));
-    assert!(out.is_empty());
+    assert_eq!(times, vec![1, 3, 7, 15, 31, 63, 123]);
+    assert_eq!(
+        t.now.saturating_duration_since(start),
+        Duration::from_secs(183)
+    );
     assert_eq!(t.state(h), Some(TcpState::Closed));
     assert!(t.events().contains(&Event::TcpError {
         handle: h,
         error: TcpError::TimedOut
     }));
-    let _ = (start, times);
 }
 
 /// RFC 9293 § 3.8.3 MUST-23 / RFC 1122 § 4.2.3.5: a SYN is retransmitted for at least three
@@ -1380,9 +1397,21 @@ fn receiver_sws_avoidance_and_window_updates() {
     let out = sent_tcp(&mut t.s);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].window, 2100);
-    // A zero-window probe is answered with the window.
-    t.s.tcp_recv(t.now, h, &mut big).unwrap();
-    sent_tcp(&mut t.s);
+    // Reading the other 1900: the space not yet offered, RCV.BUFF − RCV.USER − RCV.WND =
+    // 4000 − 0 − 2100, reaches min(RCV.BUFF / 2, Eff.snd.MSS) = 1460, so RCV.WND is set to
+    // RCV.BUFF − RCV.USER [RFC 9293 § 3.8.6.2.2]. When that goes out is the delayed-ACK
+    // algorithm's (§ 3.8.6.3): at the latest with the ACK of the peer's next segment,
+    // 100 octets, which offers 4000 − 100 = 3900.
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut big), Ok(1900));
+    let mut out = sent_tcp(&mut t.s);
+    out.extend(t.send(S::new(5001, iss + 1, ACK).data(&[3u8; 100])));
+    out.extend(t.advance(Duration::from_millis(500)));
+    let last = out.last().unwrap();
+    assert_eq!(
+        (last.seq, last.ack, last.flags, last.window),
+        (iss + 1, 5101, ACK.0, 3900),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -370,30 +370,43 @@ fn options_are_only_used_when_both_sides_offer_them() {
     assert_eq!(out[0].payload.len(), 536);
 }
 
+/// RFC 9293 § 3.1 (MUST-68): an option of unknown kind is skipped by its length, and the
+/// options after it are still read: here an MSS of 1000 placed after an unknown kind 99. The
+/// connection sends segments of at most 1000 octets.
 #[test]
 fn unknown_options_are_ignored() {
     let mut t = T::new(plain());
-    t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
-    let mut seg = S::new(1000, 0, SYN).mss(1000);
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
     let opts = [
-        TcpOption::MaximumSegmentSize(1000),
         TcpOption::Unknown {
             kind: 99,
             data: &[1, 2, 3],
         },
+        TcpOption::MaximumSegmentSize(1000),
     ];
     let mut ob = [0u8; 40];
     let olen = TcpOption::write_all(&opts, &mut ob).unwrap();
     let h = TcpHeader {
         options: TcpOptions::raw(&ob[..olen]),
-        ..TcpHeader::new(PEER_PORT, PORT, 1000, 0, SYN, 1000)
+        ..TcpHeader::new(PEER_PORT, PORT, 1000, 0, SYN, 65535)
     };
     let mut buf = vec![0u8; 20 + olen];
     h.emit(PEER, HOST, &[], &mut buf).unwrap();
-    seg.payload.clear();
     t.s.handle_frame(t.now, IF0, &testing::from_peer(HOST, IpProtocol::TCP, &buf));
     let out = sent_tcp(&mut t.s);
-    assert_eq!(out[0].flags, fl(&[SYN, ACK]).0);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].ack, out[0].flags), (1001, fl(&[SYN, ACK]).0));
+    let iss = out[0].seq;
+    assert!(t.send(S::new(1001, iss + 1, ACK)).is_empty());
+    let (c, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    assert_eq!(t.s.tcp_info(c).unwrap().send_mss, 1000);
+    t.s.tcp_set_nodelay(c, true).unwrap();
+    t.s.tcp_send(t.now, c, &[7u8; 2500]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(
+        out.iter().map(|s| s.payload.len()).collect::<Vec<_>>(),
+        [1000, 1000, 500]
+    );
 }
 
 #[test]
@@ -496,6 +509,98 @@ fn full_accept_queue_holds_the_handshake() {
     assert_eq!(t.s.tcp_stats().syn_dropped, 2);
 }
 
+/// The half-open connection of a listener on :80 for the peer's SYN at 1000 (plain config):
+/// (listener, connection, ISS).
+fn half_open(t: &mut T) -> (TcpHandle, TcpHandle, u32) {
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+    let out = t.send(S::new(1000, 0, SYN).mss(1460));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].ack, out[0].flags), (1001, fl(&[SYN, ACK]).0));
+    let h =
+        *t.s.tcp
+            .by_tuple
+            .get(&(
+                SocketAddrV4::new(HOST, PORT),
+                SocketAddrV4::new(PEER, PEER_PORT),
+            ))
+            .unwrap();
+    assert_eq!(t.state(h), Some(TcpState::SynReceived));
+    (l, h, out[0].seq)
+}
+
+/// RFC 9293 § 3.10.7.4, fifth check, SYN-RECEIVED: an ACK outside SND.UNA < SEG.ACK =<
+/// SND.NXT (here SND.UNA = ISS, SND.NXT = ISS + 1) is answered with <SEQ=SEG.ACK><CTL=RST>
+/// and the connection stays in SYN-RECEIVED; the right ACK still completes the handshake.
+#[test]
+fn syn_received_answers_an_unacceptable_ack_with_a_reset() {
+    let mut t = T::new(plain());
+    let (l, h, iss) = half_open(&mut t);
+    for bad in [
+        iss,
+        iss.wrapping_add(2),
+        iss.wrapping_sub(1000),
+        iss.wrapping_add(70_000),
+    ] {
+        let out = t.send(S::new(1001, bad, ACK));
+        assert_eq!(out.len(), 1, "ACK {bad}: {out:?}");
+        assert_eq!(
+            (out[0].seq, out[0].flags, out[0].sport, out[0].dport),
+            (bad, RST.0, PORT, PEER_PORT),
+            "ACK {bad}"
+        );
+        assert_eq!(t.state(h), Some(TcpState::SynReceived), "ACK {bad}");
+    }
+    assert_eq!(t.s.tcp_stats().resets_sent, 4);
+    assert!(t.events().is_empty());
+    assert!(t.s.tcp_accept(l).unwrap().is_none());
+    assert!(t.send(S::new(1001, iss + 1, ACK)).is_empty());
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    assert_eq!(t.events(), vec![Event::TcpIncoming(l)]);
+}
+
+/// A passive open whose SYN-ACK is never answered: retransmitted after the RTO, 1 s at first
+/// [RFC 6298 § 2.1] and doubled each time [§ 5.5], so at 1, 3 and 7 s; with `syn_retries` = 3
+/// the next expiry (15 s) drops the half-open connection. Nothing is reported (the
+/// application never saw it), nothing is left, and the listener goes on: the peer's late ACK
+/// finds no connection and is answered by the listener with <SEQ=SEG.ACK><CTL=RST>.
+#[test]
+fn a_half_open_connection_is_dropped_when_its_syn_ack_retries_run_out() {
+    let mut c = plain();
+    c.tcp.syn_retries = 3;
+    let mut t = T::new(c);
+    let t0 = t.now;
+    let (l, h, iss) = half_open(&mut t);
+    let mut at = Vec::new();
+    while let Some(deadline) = t.s.poll_timeout() {
+        if deadline.saturating_duration_since(t0) > Duration::from_secs(3600) {
+            break;
+        }
+        t.now = deadline;
+        t.s.handle_timeout(deadline);
+        for s in sent_tcp(&mut t.s) {
+            assert_eq!((s.seq, s.ack, s.flags), (iss, 1001, fl(&[SYN, ACK]).0));
+            at.push(t.now.saturating_duration_since(t0));
+        }
+        if t.state(h).is_none() {
+            break;
+        }
+    }
+    let secs = Duration::from_secs;
+    assert_eq!(at, vec![secs(1), secs(3), secs(7)]);
+    assert_eq!(t.now.saturating_duration_since(t0), secs(15));
+    assert_eq!(t.state(h), None);
+    assert_eq!(t.s.tcp_connection_count(), 0);
+    assert!(t.events().is_empty());
+    assert_eq!(t.state(l), Some(TcpState::Listen));
+    assert!(t.s.tcp_accept(l).unwrap().is_none());
+    let out = t.send(S::new(1001, iss + 1, ACK));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].seq, out[0].flags), (iss + 1, RST.0));
+    // A new SYN on the same tuple starts a new handshake.
+    let out = t.send(S::new(5000, 0, SYN));
+    assert_eq!((out[0].ack, out[0].flags), (5001, fl(&[SYN, ACK]).0));
+}
+
 // ------------------------------------------------------------------ SYN-SENT
 
 fn connect(t: &mut T) -> (TcpHandle, S) {
@@ -572,6 +677,10 @@ fn syn_sent_rejects_bad_acks_and_takes_resets_only_with_a_good_ack() {
     assert_eq!(t.s.tcp_connection_count(), 0);
 }
 
+/// With a retry count of 3 the SYN still goes on for 3 minutes (MUST-23): the RTO starts at
+/// 1 s [RFC 6298 § 2.1] and doubles at each expiry [§ 5.5] up to the 60 s bound [§ 2.5], so
+/// SYNs go at 1, 3, 7, 15, 31, 63 and 123 s, and the open fails at the first expiry past
+/// 3 minutes (183 s), sending nothing then.
 #[test]
 fn syn_is_retransmitted_with_backoff_then_times_out() {
     let mut c = plain();
@@ -580,26 +689,26 @@ fn syn_is_retransmitted_with_backoff_then_times_out() {
     let (h, syn) = connect(&mut t);
     let start = t.now;
     let mut times = Vec::new();
-    for _ in 0..4 {
-        let out = t.advance(Duration::from_secs(20));
-        for s in &out {
+    while t.state(h) == Some(TcpState::SynSent) {
+        let deadline = t.s.poll_timeout().unwrap();
+        assert!(deadline.saturating_duration_since(start) < Duration::from_secs(600));
+        t.now = deadline;
+        t.s.handle_timeout(deadline);
+        for s in sent_tcp(&mut t.s) {
             assert_eq!((s.seq, s.flags), (syn.seq, SYN.0));
-        }
-        if !out.is_empty() {
-            times.push(t.now);
+            times.push(t.now.saturating_duration_since(start).as_micros() / 1_000_000);
         }
     }
-    // The retry count is spent, but an active open lasts at least 3 minutes (MUST-23).
-    let _ = t.advance(Duration::from_secs(99));
-    assert_eq!(t.state(h), Some(TcpState::SynSent));
-    let out = t.advance(Duration::from_secs(100));
-    assert!(out.is_empty());
+    assert_eq!(times, vec![1, 3, 7, 15, 31, 63, 123]);
+    assert_eq!(
+        t.now.saturating_duration_since(start),
+        Duration::from_secs(183)
+    );
     assert_eq!(t.state(h), Some(TcpState::Closed));
     assert!(t.events().contains(&Event::TcpError {
         handle: h,
         error: TcpError::TimedOut
     }));
-    let _ = (start, times);
 }
 
 /// RFC 9293 § 3.8.3 MUST-23 / RFC 1122 § 4.2.3.5: a SYN is retransmitted for at least three
@@ -656,6 +765,34 @@ fn syn_retransmission_times_follow_the_backoff() {
         vec![1000, 3000, 7000],
         "1 s, then doubled [RFC 6298 § 5.5]"
     );
+}
+
+/// RFC 6528 § 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), the key
+/// drawn from the configuration seed. Two stacks with the same seed give the same tuple at the
+/// same instant the same ISN (the stack is deterministic); another seed, another key, another
+/// ISN, for the SYN of an active open and the SYN-ACK of a passive one alike.
+#[test]
+fn the_isn_is_keyed_from_the_configuration_seed() {
+    let active = |seed: u64| {
+        let mut t = T::new(plain().with_seed(seed));
+        connect(&mut t).1.seq
+    };
+    let passive = |seed: u64| {
+        let mut t = T::new(plain().with_seed(seed));
+        t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 4).unwrap();
+        let out = t.send(S::new(1000, 0, SYN));
+        assert_eq!(out[0].flags, fl(&[SYN, ACK]).0);
+        out[0].seq
+    };
+    for isn in [active, passive] {
+        assert_eq!(isn(1), isn(1), "same seed, tuple and time");
+        assert_eq!(isn(0x5eed), isn(0x5eed));
+        let (a, b, c) = (isn(1), isn(2), isn(0x5eed));
+        assert!(
+            a != b && b != c && a != c,
+            "{a} {b} {c}: the key ignores the seed"
+        );
+    }
 }
 
 #[test]
@@ -1016,6 +1153,104 @@ fn karn_no_rtt_sample_from_a_retransmitted_segment() {
     );
 }
 
+/// A connection with timestamps (no SACK, no window scaling, RTO floor 200 ms) whose
+/// handshake took 100 ms, the peer's final ACK echoing our SYN-ACK's TSval: R = 100 ms,
+/// SRTT = 100 ms, RTTVAR = 50 ms, RTO = 300 ms [RFC 6298 § 2.2]. Returns (connection, ISS,
+/// the peer's next TSval).
+fn timestamped_100ms() -> (T, TcpHandle, u32, u32) {
+    let ms = Duration::from_millis;
+    let mut c = Config::default();
+    c.tcp.sack = false;
+    c.tcp.window_scaling = false;
+    c.tcp.min_rto = ms(200);
+    let mut t = T::new(c);
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 8).unwrap();
+    let out = t.send(S::new(1000, 0, SYN).mss(1460).ts(500, 0));
+    let (iss, tsval) = (out[0].seq, out[0].ts.unwrap().0);
+    t.now += ms(100);
+    assert!(t.send(S::new(1001, iss + 1, ACK).ts(600, tsval)).is_empty());
+    let (h, _) = t.s.tcp_accept(l).unwrap().unwrap();
+    let info = t.s.tcp_info(h).unwrap();
+    assert!(info.timestamps);
+    assert_eq!((info.srtt, info.rto), (Some(ms(100)), ms(300)));
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    (t, h, iss, 700)
+}
+
+/// RFC 7323 § 4.1: every ACK that advances the left edge of the window gives an RTT sample,
+/// now − TSecr, not just one timed segment per round trip. Two segments 40 ms apart; the
+/// first is acknowledged 100 ms after it went, the second 120 ms after it went, each ACK
+/// echoing that segment's TSval. RFC 6298 § 2.3 with R = 100 ms then R' = 120 ms:
+/// RTTVAR = 3/4·50 + 1/4·0 = 37.5 ms, SRTT = 100 ms (RTO 250 ms); then RTTVAR =
+/// 3/4·37.5 + 1/4·20 = 33.125 ms, SRTT = 7/8·100 + 1/8·120 = 102.5 ms, RTO = 102.5 +
+/// 4·33.125 = 235 ms. (Timing one segment at a time, the second segment, sent while the
+/// first was being timed, would give no sample: SRTT 100 ms, RTO 250 ms.)
+#[test]
+fn timestamps_give_an_rtt_sample_for_every_acknowledged_segment() {
+    let ms = Duration::from_millis;
+    let (mut t, h, iss, peer_ts) = timestamped_100ms();
+    t.s.tcp_send(t.now, h, b"a").unwrap();
+    let first = sent_tcp(&mut t.s);
+    assert_eq!((first.len(), first[0].seq), (1, iss + 1), "{first:?}");
+    t.now += ms(40);
+    t.s.tcp_send(t.now, h, b"b").unwrap();
+    let second = sent_tcp(&mut t.s);
+    assert_eq!((second.len(), second[0].seq), (1, iss + 2), "{second:?}");
+    let (v1, v2) = (first[0].ts.unwrap().0, second[0].ts.unwrap().0);
+    t.now += ms(60);
+    assert!(t
+        .send(S::new(1001, iss + 2, ACK).ts(peer_ts, v1))
+        .is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!((info.srtt, info.rto), (Some(ms(100)), ms(250)));
+    t.now += ms(60);
+    assert!(t
+        .send(S::new(1001, iss + 3, ACK).ts(peer_ts + 1, v2))
+        .is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!(
+        (info.srtt, info.rto),
+        (Some(Duration::from_micros(102_500)), ms(235)),
+        "{info:?}"
+    );
+}
+
+/// RFC 6298 § 3: samples may be taken from retransmitted segments when the timestamp option
+/// is used, since it removes the ambiguity Karn's rule guards against (the ACK echoes the
+/// TSval of the transmission that reached the peer). "hello" is lost, retransmitted after
+/// the 300 ms RTO (backed off to 600 ms); the ACK, 150 ms after the retransmission, echoes
+/// the retransmission's TSval: R = 150 ms, RTTVAR = 3/4·50 + 1/4·50 = 50 ms, SRTT = 7/8·100 +
+/// 1/8·150 = 106.25 ms, RTO = 106.25 + 200 = 306.25 ms (§ 2.3: the backed-off value is
+/// replaced). Without timestamps (`karn_no_rtt_sample_from_a_retransmitted_segment`)
+/// the same ACK gives no sample and the RTO stays at 600 ms.
+#[test]
+fn timestamps_give_an_rtt_sample_for_a_retransmitted_segment() {
+    let ms = Duration::from_millis;
+    let (mut t, h, iss, peer_ts) = timestamped_100ms();
+    t.s.tcp_send(t.now, h, b"hello").unwrap();
+    let first = sent_tcp(&mut t.s);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let out = t.advance(ms(300));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].seq, &out[0].payload[..]), (iss + 1, &b"hello"[..]));
+    assert_eq!(t.s.tcp_info(h).unwrap().rto, ms(600));
+    let resent_ts = out[0].ts.unwrap().0;
+    assert_ne!(resent_ts, first[0].ts.unwrap().0);
+    assert!(t.advance(ms(150)).is_empty());
+    assert!(t
+        .send(S::new(1001, iss + 6, ACK).ts(peer_ts, resent_ts))
+        .is_empty());
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!(
+        (info.srtt, info.rto),
+        (
+            Some(Duration::from_micros(106_250)),
+            Duration::from_micros(306_250)
+        ),
+        "{info:?}"
+    );
+}
+
 #[test]
 fn nagle_holds_small_segments_until_the_ack() {
     let mut t = T::new(plain());
@@ -1303,9 +1538,21 @@ fn receiver_sws_avoidance_and_window_updates() {
     let out = sent_tcp(&mut t.s);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].window, 2100);
-    // A zero-window probe is answered with the window.
-    t.s.tcp_recv(t.now, h, &mut big).unwrap();
-    sent_tcp(&mut t.s);
+    // Reading the other 1900: the space not yet offered, RCV.BUFF − RCV.USER − RCV.WND =
+    // 4000 − 0 − 2100, reaches min(RCV.BUFF / 2, Eff.snd.MSS) = 1460, so RCV.WND is set to
+    // RCV.BUFF − RCV.USER [RFC 9293 § 3.8.6.2.2]. When that goes out is the delayed-ACK
+    // algorithm's (§ 3.8.6.3): at the latest with the ACK of the peer's next segment,
+    // 100 octets, which offers 4000 − 100 = 3900.
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut big), Ok(1900));
+    let mut out = sent_tcp(&mut t.s);
+    out.extend(t.send(S::new(5001, iss + 1, ACK).data(&[3u8; 100])));
+    out.extend(t.advance(Duration::from_millis(500)));
+    let last = out.last().unwrap();
+    assert_eq!(
+        (last.seq, last.ack, last.flags, last.window),
+        (iss + 1, 5101, ACK.0, 3900),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -1867,6 +2114,79 @@ fn simultaneous_close() {
     assert_eq!(t.state(h), Some(TcpState::TimeWait));
 }
 
+/// RFC 9293 § 3.10.7.4: in FIN-WAIT-1, a FIN whose segment also acknowledges our FIN: the
+/// fifth check (ACK) comes first, then the eighth (FIN): "If our FIN has been ACKed (perhaps
+/// in this segment), then enter TIME-WAIT" — not CLOSING. The FIN is acknowledged
+/// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, and 2·MSL later the connection is gone.
+#[test]
+fn fin_wait_1_goes_to_time_wait_on_a_fin_that_acknowledges_ours() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_close(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out[0].seq, out[0].flags), (iss + 1, fl(&[FIN, ACK]).0));
+    assert_eq!(t.state(h), Some(TcpState::FinWait1));
+    let out = t.send(S::new(1001, iss + 2, fl(&[FIN, ACK])));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (iss + 2, 1002, ACK.0)
+    );
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    assert!(t.advance(Duration::from_secs(119)).is_empty());
+    assert_eq!(t.state(h), Some(TcpState::TimeWait));
+    assert!(t.advance(Duration::from_secs(2)).is_empty());
+    assert_eq!(t.state(h), None, "freed after 2·MSL (MSL 60 s)");
+}
+
+/// RFC 9293 § 3.10.7.4, seventh check: in CLOSE-WAIT and LAST-ACK, text "should not occur
+/// since a FIN has been received from the remote side. Ignore the segment text." The rest of
+/// the segment is still processed: its ACK (fifth check) acknowledges our data, and in
+/// LAST-ACK, our FIN, which closes the connection.
+#[test]
+fn text_after_the_peer_s_fin_is_ignored() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    let out = t.send(S::new(1001, iss + 1, fl(&[FIN, ACK])));
+    assert_eq!(out[0].ack, 1002);
+    assert_eq!(t.state(h), Some(TcpState::CloseWait));
+    t.events();
+    // CLOSE-WAIT: text at RCV.NXT, acknowledging the 3 octets we sent.
+    t.s.tcp_send(t.now, h, b"abc").unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!((out[0].seq, out[0].ack), (iss + 1, 1002));
+    let out = t.send(S::new(1002, iss + 4, ACK).data(b"late"));
+    assert!(out.is_empty(), "ignored: {out:?}");
+    assert_eq!(t.state(h), Some(TcpState::CloseWait));
+    assert!(t.events().is_empty(), "nothing to read");
+    let info = t.s.tcp_info(h).unwrap();
+    assert_eq!((info.readable, info.unacknowledged), (0, 0));
+    assert_eq!(
+        t.s.tcp_recv(t.now, h, &mut [0u8; 8]),
+        Ok(0),
+        "end of stream"
+    );
+    // LAST-ACK: text that does not acknowledge our FIN: ignored, still LAST-ACK.
+    t.s.tcp_shutdown(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(
+        (out[0].seq, out[0].ack, out[0].flags),
+        (iss + 4, 1002, fl(&[FIN, ACK]).0)
+    );
+    assert_eq!(t.state(h), Some(TcpState::LastAck));
+    let out = t.send(S::new(1002, iss + 4, ACK).data(b"later"));
+    assert!(out.is_empty(), "ignored: {out:?}");
+    assert_eq!(t.state(h), Some(TcpState::LastAck));
+    assert!(t.events().is_empty());
+    assert_eq!(t.s.tcp_info(h).unwrap().readable, 0);
+    // Text that does: the connection closes; the text is still not delivered.
+    let out = t.send(S::new(1002, iss + 5, ACK).data(b"last"));
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(t.state(h), Some(TcpState::Closed));
+    assert_eq!(t.events(), vec![Event::TcpClosed(h)]);
+    assert_eq!(t.s.tcp_recv(t.now, h, &mut [0u8; 8]), Ok(0));
+}
+
 #[test]
 fn half_close_keeps_receiving() {
     let mut t = T::new(plain());
@@ -1897,16 +2217,117 @@ fn abort_sends_reset_and_close_with_unread_data_resets() {
     assert_eq!(out.last().unwrap().flags, RST.0, "RFC 1122 § 4.2.2.13");
 }
 
+/// RFC 9293 § 3.10.7.4, second check, with a RST at exactly RCV.NXT (RFC 5961 § 3.2): in
+/// FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT the user gets a "connection reset" signal and the
+/// connection goes to CLOSED; in CLOSING, LAST-ACK and TIME-WAIT it just goes to CLOSED ("enter
+/// the CLOSED state, delete the TCB, and return"), no reset reported. Either way the TCB is
+/// gone: the next ACK on the tuple finds only the listener, which answers <SEQ=SEG.ACK>
+/// <CTL=RST>. Each state is reached by real segments, the application still holding the
+/// handle (a half close, `tcp_shutdown`).
 #[test]
 fn reset_in_time_wait_and_last_ack_closes() {
+    #[derive(Debug, Clone, Copy)]
+    enum How {
+        FinWait1,
+        FinWait2,
+        Closing,
+        CloseWait,
+        LastAck,
+        TimeWait,
+    }
+    for how in [
+        How::FinWait1,
+        How::FinWait2,
+        How::Closing,
+        How::CloseWait,
+        How::LastAck,
+        How::TimeWait,
+    ] {
+        let mut t = T::new(plain());
+        let (h, iss) = t.established(1000);
+        let shutdown = |t: &mut T| {
+            t.s.tcp_shutdown(t.now, h).unwrap();
+            let out = sent_tcp(&mut t.s);
+            assert_eq!((out[0].seq, out[0].flags), (iss + 1, fl(&[FIN, ACK]).0));
+        };
+        let peer_fin = |t: &mut T, ack: u32| {
+            let out = t.send(S::new(1001, ack, fl(&[FIN, ACK])));
+            assert_eq!(out[0].ack, 1002, "{how:?}: {out:?}");
+        };
+        let (state, rcv_nxt, reported) = match how {
+            How::FinWait1 => {
+                shutdown(&mut t);
+                (TcpState::FinWait1, 1001, true)
+            }
+            How::FinWait2 => {
+                shutdown(&mut t);
+                assert!(t.send(S::new(1001, iss + 2, ACK)).is_empty());
+                (TcpState::FinWait2, 1001, true)
+            }
+            How::Closing => {
+                shutdown(&mut t);
+                peer_fin(&mut t, iss + 1);
+                (TcpState::Closing, 1002, false)
+            }
+            How::CloseWait => {
+                peer_fin(&mut t, iss + 1);
+                (TcpState::CloseWait, 1002, true)
+            }
+            How::LastAck => {
+                peer_fin(&mut t, iss + 1);
+                shutdown(&mut t);
+                (TcpState::LastAck, 1002, false)
+            }
+            How::TimeWait => {
+                shutdown(&mut t);
+                assert!(t.send(S::new(1001, iss + 2, ACK)).is_empty());
+                peer_fin(&mut t, iss + 2);
+                (TcpState::TimeWait, 1002, false)
+            }
+        };
+        assert_eq!(t.state(h), Some(state), "{how:?}");
+        t.events();
+        let out = t.send(S::new(rcv_nxt, 0, RST));
+        assert!(
+            out.is_empty(),
+            "{how:?}: a reset is never answered: {out:?}"
+        );
+        assert_eq!(t.state(h), Some(TcpState::Closed), "{how:?}");
+        let mut expected = Vec::new();
+        if reported {
+            expected.push(Event::TcpError {
+                handle: h,
+                error: TcpError::Reset,
+            });
+        }
+        expected.push(Event::TcpClosed(h));
+        assert_eq!(t.events(), expected, "{how:?}");
+        assert_eq!(t.s.tcp_stats().resets_received, 1, "{how:?}");
+        // The TCB is deleted: an ACK the connection would have taken quietly is answered
+        // by the listener with a reset.
+        let out = t.send(S::new(rcv_nxt, iss + 2, ACK));
+        assert_eq!(out.len(), 1, "{how:?}: {out:?}");
+        assert_eq!((out[0].seq, out[0].flags), (iss + 2, RST.0), "{how:?}");
+        t.s.tcp_close(t.now, h).unwrap();
+        assert_eq!(t.s.tcp_connection_count(), 0, "{how:?}");
+    }
+}
+
+/// The same in TIME-WAIT after the application closed the connection (no handle left): the
+/// RST deletes the TCB at once instead of at the end of 2·MSL, and nothing is reported.
+#[test]
+fn reset_in_time_wait_frees_a_closed_connection() {
     let mut t = T::new(plain());
     let (h, iss) = t.established(1000);
-    t.send(S::new(1001, iss + 1, fl(&[FIN, ACK])));
-    t.s.tcp_shutdown(t.now, h).unwrap();
+    into_time_wait(&mut t, h, iss, 1001, None);
+    assert_eq!(t.s.tcp_connection_count(), 1);
     sent_tcp(&mut t.s);
-    assert_eq!(t.state(h), Some(TcpState::LastAck));
-    t.send(S::new(1002, 0, RST));
-    assert_eq!(t.state(h), Some(TcpState::Closed));
+    t.events();
+    assert!(t.send(S::new(1002, 0, RST)).is_empty());
+    assert_eq!(t.state(h), None);
+    assert_eq!(t.s.tcp_connection_count(), 0);
+    assert!(t.events().is_empty());
+    assert_eq!(t.s.poll_timeout(), None, "no 2·MSL timer left");
 }
 
 /// Closes `h` actively through to TIME-WAIT, the peer's FIN at `fin_seq` (after our FIN,
@@ -2235,6 +2656,32 @@ fn sack_receiver() -> (T, TcpHandle, u32) {
     let mut t = T::new(c);
     let (_, h, iss) = t.accepted(4999, S::new(4999, 0, SYN).mss(500).sack_ok());
     (t, h, iss)
+}
+
+/// Case 1: the first four segments (5000–6999) arrive, the last four are lost. The receiver
+/// returns "a normal TCP ACK segment acknowledging sequence number 7000, with no SACK
+/// option": in-order data, so ACKs may be delayed (by less than 0.5 s, RFC 9293 § 3.8.6.3
+/// MUST-40), but each is a plain cumulative ACK at a segment boundary, the last for 7000.
+#[test]
+fn rfc2018_case_1_last_segments_lost() {
+    let (mut t, _h, iss) = sack_receiver();
+    let mut out = Vec::new();
+    for seq in (5000..7000).step_by(500) {
+        out.extend(t.send(S::new(seq, iss + 1, ACK).data(&[0u8; 500])));
+    }
+    out.extend(t.advance(Duration::from_millis(500)));
+    assert!(!out.is_empty());
+    for s in &out {
+        assert_eq!(
+            (s.seq, s.flags, s.payload.len()),
+            (iss + 1, ACK.0, 0),
+            "{s:?}"
+        );
+        assert!(s.sack.is_empty(), "no SACK option: {s:?}");
+        assert!([5500, 6000, 6500, 7000].contains(&s.ack), "{s:?}");
+    }
+    assert_eq!(out.last().unwrap().ack, 7000);
+    assert!(t.advance(Duration::from_secs(10)).is_empty());
 }
 
 #[test]

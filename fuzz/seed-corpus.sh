@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the fuzz targets' seed corpora from the captures in captures/ (recorded and
 # third-party): every frame into the frame and per-protocol targets' corpora, whole files into
-# capture_read's; scenario files into scenario_parse's. Idempotent: seeds are named by a hash of their content.
+# capture_read's; scenario files into scenario_parse's; scripted TCP sessions (every connection
+# state; wirecheck_stack::fuzzing::tcp_sessions) into stack_drive's. Idempotent: seeds are named
+# by a hash of their content.
 #
 #   fuzz/seed-corpus.sh [CORPUS_DIR]      (default: fuzz/corpus)
 set -euo pipefail

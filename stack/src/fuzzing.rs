@@ -258,6 +258,12 @@ fn drain_tcp(stack: &mut Stack, last: &mut LastTcp) {
 
 /// Runs the stack on `data`; panics if an invariant breaks. See the module documentation.
 pub fn drive(data: &[u8]) {
+    run(data, |_| {});
+}
+
+/// [`drive`], calling `observe` with the stack after every step (after the step's frames are
+/// drained, when they are) and once at the end; `drive`'s no-op observer compiles away.
+fn run(data: &[u8], mut observe: impl FnMut(&Stack)) {
     let mut r = Reader(data);
     let mut stack = build(r.u8());
     let mut now = Instant::ZERO;
@@ -510,15 +516,490 @@ pub fn drive(data: &[u8]) {
         if r.u8() % 2 == 0 {
             drain_tcp(&mut stack, &mut last);
         }
+        observe(&stack);
     }
     drain_tcp(&mut stack, &mut last);
     stack.check_invariants();
+    observe(&stack);
+}
+
+/// TCP flag bits for [`TcpScript::reply`].
+pub mod flags {
+    /// FIN.
+    pub const FIN: u8 = 0x01;
+    /// SYN.
+    pub const SYN: u8 = 0x02;
+    /// RST.
+    pub const RST: u8 = 0x04;
+    /// PSH.
+    pub const PSH: u8 = 0x08;
+    /// ACK.
+    pub const ACK: u8 = 0x10;
+}
+
+/// Builds [`drive`] inputs that play a scripted TCP session between the stack (10.0.0.1 on
+/// its first interface) and a peer at 10.0.0.2, so that fuzzing starts from inputs that reach
+/// every connection state, not only the RST for a closed port.
+///
+/// Each method appends one of `drive`'s steps, followed by a byte that makes `drive` drain
+/// the stack's frames (which is where it learns the last TCP segment sent). The peer's
+/// segments after the first SYN are [`reply`](TcpScript::reply)s: `drive` numbers them from
+/// the last segment the stack sent (sequence number its acknowledgment number, acknowledging
+/// all it carried), so a script needs no knowledge of the stack's initial sequence number.
+/// That makes a script depend on the stack having sent what the script expects: a mutation
+/// (or a change in the stack) that adds or drops a segment makes the rest of it out of step.
+///
+/// Handles are `drive`'s: indices into the list of the listeners and connections that
+/// succeeded, in order; the builder assumes every listen, connect and accept does. (`drive`
+/// reads a second octet after the index, the fallback handle when the list is empty.)
+#[derive(Debug, Clone)]
+pub struct TcpScript {
+    data: Vec<u8>,
+    handles: u8,
+}
+
+impl TcpScript {
+    /// A script for a stack built by `drive` from `config` (its first input byte: bit 0 a
+    /// router, 0x10 timestamps, 0x20 SACK, …; see `build`).
+    pub fn new(config: u8) -> TcpScript {
+        TcpScript {
+            data: vec![config],
+            handles: 0,
+        }
+    }
+
+    /// The input for [`drive`].
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.data
+    }
+
+    /// One step, then a drain.
+    fn step(&mut self, bytes: &[u8]) -> &mut TcpScript {
+        self.data.extend_from_slice(bytes);
+        self.data.push(0);
+        self
+    }
+
+    fn handle(&mut self) -> u8 {
+        let h = self.handles;
+        self.handles += 1;
+        h
+    }
+
+    /// The peer asks for 10.0.0.1's MAC with a broadcast ARP request, which teaches the stack
+    /// the peer's (RFC 826), so that its segments go out at once.
+    pub fn arp(&mut self) -> &mut TcpScript {
+        // ARP, interface 0, request, from 10.0.0.2 for 10.0.0.1, the peer's MAC, broadcast.
+        self.step(&[3, 0, 1, 2, 0, 1, 2])
+    }
+
+    /// `tcp_listen` on 0.0.0.0:80, backlog 2; returns the listener's handle.
+    pub fn listen(&mut self) -> u8 {
+        self.step(&[12, 0, 0, 0, 2]);
+        self.handle()
+    }
+
+    /// `tcp_connect` to 10.0.0.2:80; returns the connection's handle.
+    pub fn connect(&mut self) -> u8 {
+        self.step(&[12, 1, 2, 0, 0, 0]);
+        self.handle()
+    }
+
+    /// `tcp_accept` on a listener; returns the connection's handle.
+    pub fn accept(&mut self, listener: u8) -> u8 {
+        self.step(&[12, 6, listener, 0]);
+        self.handle()
+    }
+
+    /// `tcp_send` of `len` octets.
+    pub fn send(&mut self, h: u8, len: u16) -> &mut TcpScript {
+        let [a, b] = len.to_be_bytes();
+        self.step(&[12, 2, h, 0, a, b])
+    }
+
+    /// `tcp_recv` into a buffer of `len` octets.
+    pub fn recv(&mut self, h: u8, len: u16) -> &mut TcpScript {
+        let [a, b] = len.to_be_bytes();
+        self.step(&[12, 4, h, 0, a, b])
+    }
+
+    /// `tcp_shutdown` (a FIN; receiving goes on).
+    pub fn shutdown(&mut self, h: u8) -> &mut TcpScript {
+        self.step(&[12, 7, h, 0])
+    }
+
+    /// `tcp_close`.
+    pub fn close(&mut self, h: u8) -> &mut TcpScript {
+        self.step(&[12, 8, h, 0, 2])
+    }
+
+    /// `tcp_abort`.
+    pub fn abort(&mut self, h: u8) -> &mut TcpScript {
+        self.step(&[12, 8, h, 0, 0])
+    }
+
+    /// `tcp_set_keepalive(h, true)`.
+    pub fn keepalive(&mut self, h: u8) -> &mut TcpScript {
+        self.step(&[12, 8, h, 0, 1, 1, 0])
+    }
+
+    /// The clock goes `ms` milliseconds on, and timers that fell due run.
+    pub fn wait_ms(&mut self, ms: u16) -> &mut TcpScript {
+        let [a, b] = ms.to_be_bytes();
+        self.step(&[4, a, b, 1])
+    }
+
+    /// The clock goes `s` seconds on, and timers that fell due run.
+    pub fn wait_s(&mut self, s: u16) -> &mut TcpScript {
+        let [a, b] = s.to_be_bytes();
+        self.step(&[4, a, b, 2])
+    }
+
+    /// The peer's first SYN, from 10.0.0.2:40000 to 10.0.0.1:80, sequence number `seq`, with
+    /// `options` (padded with zeros to a multiple of four octets, at most 40).
+    pub fn syn(&mut self, seq: u32, options: &[u8]) -> &mut TcpScript {
+        // TCP from given addresses: 10.0.0.2 to 10.0.0.1 on interface 0.
+        let mut b = vec![11, 3, 2, 0, 0];
+        // Ports: the fourth choice is 40000; source that, destination 80.
+        b.extend_from_slice(&40000u16.to_be_bytes());
+        b.extend_from_slice(&[3, 0]);
+        b.extend_from_slice(&seq.to_be_bytes());
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        // Not an answer to the last segment; SYN; window 65535.
+        b.extend_from_slice(&[0, flags::SYN, 0, 0xff, 0xff]);
+        Self::options(&mut b, options);
+        // No data, urgent pointer 0.
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        self.step(&b)
+    }
+
+    /// A segment from the peer answering the last one the stack sent: sequence number that
+    /// segment's acknowledgment number plus `seq_offset` (-4..=3), acknowledgment number the
+    /// end of that segment less `ack_back` (0..=2), `flags`, `window`, `options` and `data`
+    /// octets of data (at most 1599).
+    #[allow(clippy::too_many_arguments)]
+    pub fn reply_with(
+        &mut self,
+        flags: u8,
+        window: u16,
+        seq_offset: i8,
+        ack_back: u8,
+        options: &[u8],
+        data: u16,
+    ) -> &mut TcpScript {
+        debug_assert!((-4..=3).contains(&seq_offset) && ack_back <= 2 && data < 1600);
+        // TCP from the peer of the last segment.
+        let mut b = vec![11, 0];
+        // Ports, sequence and acknowledgment numbers: replaced by the answer's.
+        b.extend_from_slice(&[0; 12]);
+        // An answer; its offsets.
+        b.extend_from_slice(&[1, (seq_offset + 4) as u8, ack_back]);
+        b.extend_from_slice(&[flags, 0]);
+        b.extend_from_slice(&window.to_be_bytes());
+        Self::options(&mut b, options);
+        b.extend_from_slice(&data.to_be_bytes());
+        b.extend((0..data).map(|i| b'a' + (i % 26) as u8));
+        b.extend_from_slice(&[0, 0]);
+        self.step(&b)
+    }
+
+    /// [`reply_with`](TcpScript::reply_with) in sequence, acknowledging everything, window
+    /// 65535, no options.
+    pub fn reply(&mut self, flags: u8, data: u16) -> &mut TcpScript {
+        self.reply_with(flags, 0xffff, 0, 0, &[], data)
+    }
+
+    fn options(b: &mut Vec<u8>, options: &[u8]) {
+        let words = options.len().div_ceil(4).min(10);
+        b.push(words as u8);
+        b.extend((0..words * 4).map(|i| options.get(i).copied().unwrap_or(0)));
+    }
+}
+
+/// Scripted TCP sessions, named, as [`drive`] inputs (see [`TcpScript`]): between them they
+/// take a connection through every state of RFC 9293's diagram — active and passive opens,
+/// data both ways, a close by either side first and a simultaneous one, a half close, resets
+/// either way, a refused connect, a zero window and its probes, retransmission, keep-alive
+/// probes answered and unanswered, SACK and timestamps negotiated. They are the seeds of the
+/// `stack_drive` fuzz target.
+pub fn tcp_sessions() -> Vec<(&'static str, Vec<u8>)> {
+    use flags::{ACK, FIN, PSH, RST, SYN};
+    const MSS: [u8; 4] = [2, 4, 0x05, 0xb4];
+    let mut out = Vec::new();
+
+    // We open and close first: SYN-SENT, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT.
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let c = s.connect();
+    s.reply(SYN | ACK, 0).send(c, 100).reply(ACK | PSH, 50);
+    s.wait_ms(300).recv(c, 100).close(c);
+    s.reply(ACK, 0).reply(FIN | ACK, 0).wait_s(5);
+    out.push(("active_open_active_close", s.into_bytes()));
+
+    // The peer opens and closes first: SYN-RECEIVED, ESTABLISHED, CLOSE-WAIT, LAST-ACK.
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let l = s.listen();
+    s.syn(1000, &MSS).reply(ACK, 0);
+    let a = s.accept(l);
+    s.reply(ACK | PSH, 50)
+        .wait_ms(300)
+        .recv(a, 100)
+        .send(a, 100);
+    s.reply(FIN | ACK, 0).wait_ms(300).close(a).reply(ACK, 0);
+    out.push(("passive_open_passive_close", s.into_bytes()));
+
+    // Both close at once: FIN-WAIT-1, CLOSING (the peer's FIN does not acknowledge ours),
+    // TIME-WAIT.
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let c = s.connect();
+    s.reply(SYN | ACK, 0).close(c);
+    s.reply_with(FIN | ACK, 0xffff, 0, 1, &[], 0);
+    s.reply(ACK, 0).wait_s(5);
+    out.push(("simultaneous_close", s.into_bytes()));
+
+    // Passive open, we close first and the peer's FIN acknowledges ours: FIN-WAIT-1 to
+    // TIME-WAIT at once; then a retransmitted FIN in TIME-WAIT.
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let l = s.listen();
+    s.syn(7, &MSS).reply(ACK, 0);
+    let a = s.accept(l);
+    s.send(a, 10).close(a).reply(FIN | ACK, 0);
+    s.reply_with(FIN | ACK, 0xffff, -1, 0, &[], 0).wait_s(5);
+    out.push(("passive_open_fin_ack_together", s.into_bytes()));
+
+    // A half close: we shut down sending and go on receiving in FIN-WAIT-2.
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let c = s.connect();
+    s.reply(SYN | ACK, 0).send(c, 200).shutdown(c).reply(ACK, 0);
+    s.reply(ACK | PSH, 300).wait_ms(300).recv(c, 1000);
+    s.reply(FIN | ACK, 0).recv(c, 10).wait_s(5);
+    out.push(("half_close", s.into_bytes()));
+
+    // The peer closes first and we go on sending in CLOSE-WAIT, then shut down.
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let c = s.connect();
+    s.reply(SYN | ACK, 0).reply(FIN | ACK, 0).recv(c, 10);
+    s.send(c, 500).reply(ACK, 0).shutdown(c).reply(ACK, 0);
+    out.push(("close_wait_sending", s.into_bytes()));
+
+    // We abort an established connection (a RST).
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let c = s.connect();
+    s.reply(SYN | ACK, 0).send(c, 100).abort(c);
+    out.push(("abort", s.into_bytes()));
+
+    // The peer resets an established connection.
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let l = s.listen();
+    s.syn(99, &MSS).reply(ACK, 0);
+    let a = s.accept(l);
+    s.send(a, 100).reply(RST, 0).recv(a, 10);
+    out.push(("peer_reset", s.into_bytes()));
+
+    // The peer refuses the connection (RST, ACK to the SYN).
+    let mut s = TcpScript::new(0);
+    s.arp();
+    s.connect();
+    s.reply(RST | ACK, 0);
+    out.push(("refused", s.into_bytes()));
+
+    // A SYN unanswered until the connection gives up (and the ARP request before it).
+    let mut s = TcpScript::new(0);
+    s.connect();
+    for _ in 0..9 {
+        s.wait_s(30);
+    }
+    out.push(("syn_unanswered", s.into_bytes()));
+
+    // The peer's window closes: window probes, then it opens and the data goes.
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let c = s.connect();
+    s.reply_with(SYN | ACK, 0, 0, 0, &MSS, 0)
+        .send(c, 1000)
+        .wait_ms(1500);
+    s.reply_with(ACK, 0, 0, 0, &[], 0).wait_ms(3000);
+    s.reply(ACK, 0).reply(ACK, 0).reply(ACK, 0).close(c);
+    out.push(("zero_window", s.into_bytes()));
+
+    // Data lost and retransmitted, then acknowledged.
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let l = s.listen();
+    s.syn(5, &MSS).reply(ACK, 0);
+    let a = s.accept(l);
+    s.send(a, 1400)
+        .wait_ms(1100)
+        .reply(ACK, 0)
+        .wait_ms(1100)
+        .reply(ACK, 0);
+    s.abort(a);
+    out.push(("retransmission", s.into_bytes()));
+
+    // Keep-alive: a probe answered, then probes unanswered until the connection is dropped.
+    // (The peer's ARP request after two idle hours gives the stack its MAC again, the entry
+    // having expired, so that the probes go out.)
+    let mut s = TcpScript::new(0);
+    s.arp();
+    let c = s.connect();
+    s.reply(SYN | ACK, 0)
+        .keepalive(c)
+        .wait_s(7201)
+        .arp()
+        .reply(ACK, 0);
+    s.wait_s(7201).arp();
+    for _ in 0..10 {
+        s.wait_s(76);
+    }
+    out.push(("keepalive", s.into_bytes()));
+
+    // SACK and timestamps negotiated by a passive open (TSecr zero throughout).
+    let ts = |v: u32| {
+        let mut o = vec![1, 1, 8, 10];
+        o.extend_from_slice(&v.to_be_bytes());
+        o.extend_from_slice(&[0, 0, 0, 0]);
+        o
+    };
+    let mut s = TcpScript::new(0x30);
+    s.arp();
+    let l = s.listen();
+    let mut opts = vec![2, 4, 0x05, 0xb4, 1, 1, 4, 2];
+    opts.extend(ts(1));
+    s.syn(1 << 31, &opts)
+        .reply_with(ACK, 0xffff, 0, 0, &ts(2), 0);
+    let a = s.accept(l);
+    s.reply_with(ACK | PSH, 0xffff, 0, 0, &ts(3), 100)
+        .wait_ms(300);
+    s.recv(a, 200)
+        .send(a, 1500)
+        .reply_with(ACK, 0xffff, 0, 0, &ts(4), 0);
+    s.close(a)
+        .reply_with(FIN | ACK, 0xffff, 0, 0, &ts(5), 0)
+        .wait_s(5);
+    out.push(("sack_timestamps", s.into_bytes()));
+
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    use crate::tcp::TcpState::{self, *};
+    use std::collections::BTreeMap;
+
+    /// Runs `data` through `drive` and gives, per TCP handle, the states it was seen in after
+    /// each step, in order, repeats merged; `Closed` when it left the table.
+    fn trajectories(data: &[u8]) -> BTreeMap<TcpHandle, Vec<TcpState>> {
+        let mut seen: BTreeMap<TcpHandle, Vec<TcpState>> = BTreeMap::new();
+        run(data, |stack| {
+            let now: BTreeMap<TcpHandle, TcpState> = stack.tcp.states().collect();
+            for (h, states) in &mut seen {
+                if !now.contains_key(h) && states.last() != Some(&Closed) {
+                    states.push(Closed);
+                }
+            }
+            for (h, state) in now {
+                let states = seen.entry(h).or_default();
+                if states.last() != Some(&state) {
+                    states.push(state);
+                }
+            }
+        });
+        seen
+    }
+
+    /// The scripted sessions take their connection through the states RFC 9293's diagram
+    /// gives for what each plays; together they reach all eleven.
+    #[test]
+    fn scripted_sessions_reach_every_tcp_state() {
+        let expected: &[(&str, &[&[TcpState]])] = &[
+            (
+                "active_open_active_close",
+                &[&[SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]],
+            ),
+            (
+                "passive_open_passive_close",
+                &[
+                    &[Listen],
+                    &[SynReceived, Established, CloseWait, LastAck, Closed],
+                ],
+            ),
+            (
+                "simultaneous_close",
+                &[&[SynSent, Established, FinWait1, Closing, TimeWait, Closed]],
+            ),
+            (
+                "passive_open_fin_ack_together",
+                &[
+                    &[Listen],
+                    &[SynReceived, Established, FinWait1, TimeWait, Closed],
+                ],
+            ),
+            (
+                "half_close",
+                &[&[SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]],
+            ),
+            (
+                "close_wait_sending",
+                &[&[SynSent, Established, CloseWait, LastAck, Closed]],
+            ),
+            ("abort", &[&[SynSent, Established, Closed]]),
+            (
+                "peer_reset",
+                &[&[Listen], &[SynReceived, Established, Closed]],
+            ),
+            ("refused", &[&[SynSent, Closed]]),
+            ("syn_unanswered", &[&[SynSent, Closed]]),
+            ("zero_window", &[&[SynSent, Established, FinWait1]]),
+            (
+                "retransmission",
+                &[&[Listen], &[SynReceived, Established, Closed]],
+            ),
+            ("keepalive", &[&[SynSent, Established, Closed]]),
+            (
+                "sack_timestamps",
+                &[
+                    &[Listen],
+                    &[SynReceived, Established, FinWait1, TimeWait, Closed],
+                ],
+            ),
+        ];
+        let sessions = tcp_sessions();
+        let names: Vec<&str> = sessions.iter().map(|(n, _)| *n).collect();
+        let expected_names: Vec<&str> = expected.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, expected_names);
+        let mut reached = Vec::new();
+        for ((name, data), (_, want)) in sessions.iter().zip(expected) {
+            let got: Vec<Vec<TcpState>> = trajectories(data).into_values().collect();
+            let want: Vec<Vec<TcpState>> = want.iter().map(|t| t.to_vec()).collect();
+            assert_eq!(got, want, "session {name}");
+            reached.extend(got.into_iter().flatten());
+        }
+        for state in [
+            Closed,
+            Listen,
+            SynSent,
+            SynReceived,
+            Established,
+            FinWait1,
+            FinWait2,
+            CloseWait,
+            Closing,
+            LastAck,
+            TimeWait,
+        ] {
+            assert!(reached.contains(&state), "{state:?} not reached");
+        }
+    }
 
     #[test]
     fn empty_and_small_inputs() {

@@ -7,6 +7,10 @@
 //! - `roundtrip_<protocol>`: the bytes from the start of that layer to the end of the frame (or,
 //!   for transports, to the end of the IP payload), as decoded by the lax whole-frame decoder.
 //!
+//! - `stack_drive`: the scripted TCP sessions of `wirecheck_stack::fuzzing::tcp_sessions`
+//!   (handshakes both ways, data, every way of closing, resets, zero window, keep-alive), so
+//!   that fuzzing the stack starts from inputs that reach every connection state.
+//!
 //! Seeds are deduplicated by content and named by a hash of it, so reruns are idempotent. Each
 //! capture gives at most `PER_FILE` seeds per target, so that a long TCP transfer does not drown
 //! the rest.
@@ -154,6 +158,9 @@ fn main() {
     };
     for file in &files {
         seed_file(&mut corpus, file);
+    }
+    for (_, input) in wirecheck_stack::fuzzing::tcp_sessions() {
+        corpus.add("stack_drive", &input);
     }
     let mut per_target: Vec<(&str, usize)> = Vec::new();
     for (target, _) in &corpus.seen {

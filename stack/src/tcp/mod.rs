@@ -565,6 +565,14 @@ impl TcpTable {
         self.conns.len()
     }
 
+    /// Every listener (as `Listen`) and connection with its state, by handle: for the fuzz
+    /// driver's state-coverage tests.
+    #[cfg(test)]
+    pub(crate) fn states(&self) -> impl Iterator<Item = (TcpHandle, TcpState)> + '_ {
+        let listeners = self.listeners.keys().map(|&h| (h, TcpState::Listen));
+        listeners.chain(self.conns.iter().map(|(&h, e)| (h, e.tcb.state)))
+    }
+
     pub(crate) fn check_invariants(&self, config: &TcpConfig) {
         assert!(self.conns.len() <= config.max_connections);
         assert!(self.listeners.len() <= config.max_listeners);

@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     match parse_script(text, None) {
         Err(e) => {
             let lines = text.lines().count().max(1);
-            assert!(e.line >= 1 && e.line <= lines + 1, "line {} of {lines}", e.line);
+            assert!(
+                e.line >= 1 && e.line <= lines + 1,
+                "line {} of {lines}",
+                e.line
+            );
             let _ = e.to_string();
         }
         Ok(script) => {

@@ -252,6 +252,8 @@ pub(crate) struct Tcb {
     /// The last ACK was sent with no quick ACKs left: the next one ends a batch.
     batch_acking: bool,
     ack_now: bool,
+    /// SYN-RECEIVED was entered from SYN-SENT (a simultaneous open), not from a listener.
+    simultaneous_open: bool,
     /// When the last rate-limited reply to an unacceptable segment went (see
     /// [`Tcb::ack_unacceptable`]).
     invalid_ack_at: Option<Instant>,
@@ -356,6 +358,7 @@ impl Tcb {
             quick_acks: QUICK_ACKS,
             batch_acking: false,
             ack_now: false,
+            simultaneous_open: false,
             invalid_ack_at: None,
             unacked_bytes: 0,
             last_received: now,
@@ -828,6 +831,7 @@ impl Tcb {
         } else {
             // Simultaneous open: SYN-ACK with our ISS [RFC 9293 § 3.5, figure 7].
             self.state = TcpState::SynReceived;
+            self.simultaneous_open = true;
             self.snd_wnd = usize::from(seg.window);
             self.max_snd_wnd = self.snd_wnd;
             self.snd_wl1 = seg.seq;
@@ -865,6 +869,19 @@ impl Tcb {
         self.ack_now = true;
     }
 
+    /// The window a segment offers, in octets: scaled by the peer's shift, except in a
+    /// segment with SYN, whose window is never scaled [RFC 7323 § 2.2] (the crossing SYN,ACK
+    /// of a simultaneous open is the one such segment processed past the handshake).
+    #[inline(always)]
+    fn peer_window(&self, seg: &Segment<'_>) -> usize {
+        let window = usize::from(seg.window);
+        if seg.has(TcpFlags::SYN) {
+            window
+        } else {
+            window << self.snd_shift
+        }
+    }
+
     /// The peer's SYN,ACK of a simultaneous open, in SYN-RECEIVED (RFC 9293 figure 7, line 6:
     /// `<SEQ=IRS><ACK=ISS+1><CTL=SYN,ACK>`, no text, no FIN). Its SYN lies below RCV.NXT, so
     /// the sequence test of § 3.10.7.4 finds it unacceptable and the connection would never
@@ -872,8 +889,11 @@ impl Tcb {
     /// ACK), until its own SYN,ACK was retransmitted and acknowledged. RFC 9293 appendix A.2
     /// names the fault; like Linux (`tcp_validate_incoming`), the segment is taken as
     /// acceptable, its old SYN dropped and acknowledged, and its ACK completes the handshake.
+    /// Only after an active open: a listener's half-open connection has sent no SYN of its
+    /// own for a SYN,ACK to answer.
     fn is_crossing_syn_ack(&self, seg: &Segment<'_>) -> bool {
         self.state == TcpState::SynReceived
+            && self.simultaneous_open
             && seg.has(TcpFlags::SYN)
             && seg.has(TcpFlags::ACK)
             && !seg.has(TcpFlags::RST)
@@ -1023,7 +1043,7 @@ impl Tcb {
             if self.snd_una < seg.ack && seg.ack <= self.snd_max {
                 self.state = TcpState::Established;
                 self.rtt.handshake_done();
-                self.snd_wnd = usize::from(seg.window) << self.snd_shift;
+                self.snd_wnd = self.peer_window(seg);
                 self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
                 self.snd_wl1 = seg.seq;
                 self.snd_wl2 = seg.ack;
@@ -1212,7 +1232,7 @@ impl Tcb {
                 );
             }
         }
-        let window = usize::from(seg.window) << self.snd_shift;
+        let window = self.peer_window(seg);
         let smss = self.smss();
         let advanced = ack > self.snd_una;
         // Before cwnd grows on this ACK: a probe that repaired a loss halves it.
@@ -1908,14 +1928,15 @@ impl Tcb {
             // SND.NXT it lies below what the peer may already hold, out of its window, and
             // the peer drops it unprocessed, ACK field and all [RFC 9293 § 3.10.7.4]. When
             // both ends resend that way, neither hears the other's ACKs (their resent data
-            // is old to the other too) and both time out. While the peer's window is shut,
-            // at SND.NXT: the peer then takes only a segment at RCV.NXT, which SND.NXT is
-            // (pulled back to SND.UNA if data beyond the shut edge was dropped) and SND.MAX
-            // may not be. BSD chooses the same way.
-            let seq = if self.snd_wnd == 0 {
-                self.snd_nxt
-            } else {
+            // is old to the other too) and both time out. But never beyond the right edge
+            // of the peer's window, SND.UNA + SND.WND, which is where it goes when the
+            // window is full, shrunk, or shut (then SND.UNA, the peer's RCV.NXT, the only
+            // place a shut window takes a segment): Linux's `tcp_acceptable_seq`.
+            let edge = self.snd_una + self.snd_wnd;
+            let seq = if self.snd_max <= edge {
                 self.snd_max
+            } else {
+                edge
             };
             self.emit(ctx, seq, TcpFlags::ACK, 0..0);
         }

@@ -4129,3 +4129,90 @@ fn an_mtu_lowered_while_the_route_is_away_shrinks_segments_once_it_is_back() {
     assert_eq!(t.s.tcp_stats().segments_not_sent, 1);
     assert_eq!(t.s.tcp_info(h).unwrap().send_mss, 536);
 }
+
+// ------------------------------------------------------------------ found in review
+
+/// The crossing SYN,ACK of a simultaneous open carries a SYN, so its window is not scaled
+/// [RFC 7323 § 2.2], even though both sides offered window scaling.
+#[test]
+fn the_crossing_syn_ack_window_is_not_scaled() {
+    let mut c = plain();
+    c.tcp.window_scaling = true;
+    let mut t = T::new(c);
+    let (h, syn) = connect(&mut t);
+    let out = t.send(S::new(3000, 0, SYN).mss(1460).ws(7).win(1000));
+    assert_eq!(out[0].flags, fl(&[SYN, ACK]).0);
+    t.send(
+        S::new(3000, syn.seq + 1, fl(&[SYN, ACK]))
+            .mss(1460)
+            .ws(7)
+            .win(1000),
+    );
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    assert_eq!(t.s.tcp_info(h).unwrap().send_window, 1000);
+}
+
+/// A listener's half-open connection sent no SYN of its own, so a SYN,ACK "answering" its
+/// SYN,ACK completes nothing: only a simultaneous open takes the crossing SYN,ACK.
+#[test]
+fn a_passive_open_does_not_take_a_crossing_syn_ack() {
+    let mut t = T::new(plain());
+    let l = t.s.tcp_listen(SocketAddrV4::new(HOST, PORT), 8).unwrap();
+    let out = t.send(S::new(1000, 0, SYN).mss(1460));
+    let iss = out[0].seq;
+    t.send(S::new(1000, iss + 1, fl(&[SYN, ACK])).mss(1460));
+    assert!(!t.events().contains(&Event::TcpIncoming(l)));
+    assert_eq!(t.s.tcp_accept(l), Ok(None));
+}
+
+/// A window that reopens smaller than what is outstanding (after the first probe pulled
+/// SND.NXT back): an ACK without data goes at the window's right edge, SND.UNA + SND.WND,
+/// not at SND.MAX beyond it, where the peer would drop it [RFC 9293 § 3.10.7.4].
+#[test]
+fn a_bare_ack_stays_inside_a_window_reopened_smaller() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[7u8; 3000]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 3);
+    t.send(S::new(1001, iss + 1, ACK).win(0));
+    let d = t.s.poll_timeout().unwrap();
+    t.now = d;
+    t.s.handle_timeout(d);
+    let probe = sent_tcp(&mut t.s);
+    assert_eq!((probe[0].seq, probe[0].payload.len()), (iss + 1, 1));
+    let out = t.send(S::new(1001, iss + 1, ACK).win(500));
+    assert_eq!(
+        out.iter()
+            .map(|s| (s.seq, s.payload.len()))
+            .collect::<Vec<_>>(),
+        vec![(iss + 1, 500)]
+    );
+    let out = t.send(S::new(1001, iss + 1, ACK).win(500).data(b"y"));
+    let out = [out, t.advance(Duration::from_millis(300))].concat();
+    let acks: Vec<_> = out
+        .iter()
+        .filter(|s| s.payload.is_empty())
+        .map(|s| (s.seq, s.ack))
+        .collect();
+    assert_eq!(acks, vec![(iss + 1 + 500, 1002)]);
+}
+
+/// A shut window, before any probe: the peer takes a segment only at its RCV.NXT, which its
+/// own ACK said is SND.UNA; an ACK without data goes there, not at SND.MAX.
+#[test]
+fn a_bare_ack_to_a_shut_window_goes_at_snd_una() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_send(t.now, h, &[7u8; 1000]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    t.send(S::new(1001, iss + 1, ACK).win(0));
+    let out = t.send(S::new(1001, iss + 1, ACK).win(0).data(b"x"));
+    let out = [out, t.advance(Duration::from_millis(300))].concat();
+    let acks: Vec<_> = out
+        .iter()
+        .filter(|s| s.payload.is_empty())
+        .map(|s| (s.seq, s.ack))
+        .collect();
+    assert_eq!(acks, vec![(iss + 1, 1002)]);
+}

@@ -954,7 +954,13 @@ impl Tcb {
         let crossing_syn_ack = self.is_crossing_syn_ack(seg);
         let acceptable = match (seg_len, wnd) {
             (0, 0) => seg.seq == self.rcv_nxt,
-            (0, _) => in_window(seg.seq),
+            // A bare ACK at the right edge itself, RCV.NXT + RCV.WND, is taken too: one
+            // octet past RFC 9293's test, as Linux and the BSDs take it (RFC 9293 appendix
+            // A.2 leaves such widening to implementations). A sender whose flight was lost
+            // whole puts its ACKs there after a timeout (the most it may assume the
+            // receiver holds, never beyond the window it offered), and a strict test would
+            // drop them, ACK field and all. Not a RST: out of the window, it is dropped.
+            (0, _) => in_window(seg.seq) || (seg.seq == self.rcv_nxt + wnd && !rst),
             (_, 0) => false,
             (_, _) => in_window(seg.seq) || in_window(seg.seq + (seg_len - 1)),
         } || crossing_syn_ack;

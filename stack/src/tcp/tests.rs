@@ -4216,3 +4216,34 @@ fn a_bare_ack_to_a_shut_window_goes_at_snd_una() {
         .collect();
     assert_eq!(acks, vec![(iss + 1, 1002)]);
 }
+
+/// A bare ACK at the right edge of our receive window, RCV.NXT + RCV.WND (where a sender
+/// whose whole flight was lost puts its ACKs after a timeout), is taken and its ACK field
+/// processed, as Linux and the BSDs take it; a RST there is still dropped unanswered, and
+/// one octet further a bare ACK is still unacceptable.
+#[test]
+fn a_bare_ack_at_the_right_edge_of_the_window_is_taken() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    // Our window, from the ACK of one octet.
+    t.send(S::new(1001, iss + 1, fl(&[ACK, PSH])).data(b"a"));
+    let acks = t.advance(Duration::from_millis(300));
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].ack, 1002);
+    let edge = 1002 + u32::from(acks[0].window);
+    t.s.tcp_send(t.now, h, &[5u8; 100]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    // One octet past the edge: unacceptable, answered, its ACK field ignored.
+    let out = t.send(S::new(edge + 1, iss + 101, ACK));
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].seq, out[0].ack), (iss + 101, 1002));
+    assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 100);
+    // A RST at the edge: dropped, no challenge ACK.
+    let out = t.send(S::new(edge, 0, RST));
+    assert_eq!(out, vec![]);
+    assert_eq!(t.state(h), Some(TcpState::Established));
+    // At the edge: taken, our 100 octets acknowledged, nothing to answer.
+    let out = t.send(S::new(edge, iss + 101, ACK));
+    assert_eq!(out, vec![]);
+    assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 0);
+}

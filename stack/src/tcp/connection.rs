@@ -697,7 +697,13 @@ impl Tcb {
                 | TcpState::FinWait2
                 | TcpState::CloseWait
         ) {
-            let seq = self.snd_nxt.max(self.snd_max);
+            // Where the peer takes it: as an ACK without data goes, once synchronized
+            // (a RST beyond a shut or shrunk window is dropped unseen [RFC 5961 § 3.2]).
+            let seq = if self.state == TcpState::SynReceived {
+                self.snd_nxt.max(self.snd_max)
+            } else {
+                self.bare_ack_seq()
+            };
             self.emit(ctx, seq, TcpFlags::RST, 0..0);
             ctx.stats.resets_sent += 1;
         }
@@ -771,12 +777,13 @@ impl Tcb {
         // The ACK field: SND.UNA again, on a segment with data (not a duplicate ACK).
         self.probe_unanswered_since = None;
         let window = usize::from(seg.window) << self.snd_shift;
-        self.update_send_window(ctx.now, seg.seq, seg.ack, window);
+        self.update_send_window(ctx.now, seg.seq, seg.ack, window, false);
         self.receive_text(ctx, seg.seq, data);
         // What `output` would do with nothing to send and no persist timer: an ACK, if one
         // is due now. (A window that opened for queued data is no concern: none is queued.)
         if self.ack_now && self.state != TcpState::Closed {
-            self.emit(ctx, self.snd_nxt, TcpFlags::ACK, 0..0);
+            let seq = self.bare_ack_seq();
+            self.emit(ctx, seq, TcpFlags::ACK, 0..0);
         }
         true
     }
@@ -867,6 +874,24 @@ impl Tcb {
             self.invalid_ack_at = Some(now);
         }
         self.ack_now = true;
+    }
+
+    /// Where an ACK without data goes: SND.MAX, the next octet never sent, even while SND.NXT
+    /// stands lower to resend after a timeout or a lowered path MTU (at SND.NXT it lies
+    /// below what the peer may already hold, out of its window, and the peer drops it
+    /// unprocessed, ACK field and all [RFC 9293 § 3.10.7.4]: when both ends resend that way,
+    /// neither hears the other's ACKs, their resent data old to the other too, and both time
+    /// out). But never beyond the right edge of the peer's window, SND.UNA + SND.WND, which
+    /// is where it goes when that window is full, shrunk or shut (then SND.UNA, the peer's
+    /// RCV.NXT, the only place a shut window takes a segment). Linux's `tcp_acceptable_seq`.
+    #[inline(always)]
+    fn bare_ack_seq(&self) -> Seq {
+        let edge = self.snd_una + self.snd_wnd;
+        if self.snd_max <= edge {
+            self.snd_max
+        } else {
+            edge
+        }
     }
 
     /// The window a segment offers, in octets: scaled by the peer's shift, except in a
@@ -1355,7 +1380,7 @@ impl Tcb {
         if self.sack && newly_sacked {
             self.detect_sack_loss(ctx, advanced);
         }
-        self.update_send_window(ctx.now, seq, ack, window);
+        self.update_send_window(ctx.now, seq, ack, window, advanced);
         if advanced {
             self.arm_tail_loss_probe(ctx);
         }
@@ -1559,10 +1584,20 @@ impl Tcb {
     }
 
     /// The send window [RFC 9293 § 3.10.7.4, SND.WL1/SND.WL2]: taken from a segment that is
-    /// not older than the one it last came from.
+    /// not older than the one it last came from, or whose ACK `advanced` SND.UNA (as Linux's
+    /// `tcp_may_update_window`): a bare ACK taken at the right edge of our window leaves
+    /// SND.WL1 there, ahead of the peer's RCV.NXT, and the peer's next segments, at its
+    /// RCV.NXT, would otherwise never update the window again, however they shrank it.
     #[inline(always)]
-    fn update_send_window(&mut self, now: Instant, seq: Seq, ack: Seq, window: usize) {
-        if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
+    fn update_send_window(
+        &mut self,
+        now: Instant,
+        seq: Seq,
+        ack: Seq,
+        window: usize,
+        advanced: bool,
+    ) {
+        if advanced || self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
             if self.snd_wnd == 0 && window > 0 && self.unacked_since.is_some() {
                 // A window shut with data outstanding opens: the time it stayed shut (its
                 // probes answered, or the user timeout would have ended the connection) was
@@ -1929,21 +1964,7 @@ impl Tcb {
             self.arm_tail_loss_probe(ctx);
         }
         if self.ack_now {
-            // An ACK without data goes at SND.MAX, the next octet never sent, even while
-            // SND.NXT stands lower to resend after a timeout or a lowered path MTU: at
-            // SND.NXT it lies below what the peer may already hold, out of its window, and
-            // the peer drops it unprocessed, ACK field and all [RFC 9293 § 3.10.7.4]. When
-            // both ends resend that way, neither hears the other's ACKs (their resent data
-            // is old to the other too) and both time out. But never beyond the right edge
-            // of the peer's window, SND.UNA + SND.WND, which is where it goes when the
-            // window is full, shrunk, or shut (then SND.UNA, the peer's RCV.NXT, the only
-            // place a shut window takes a segment): Linux's `tcp_acceptable_seq`.
-            let edge = self.snd_una + self.snd_wnd;
-            let seq = if self.snd_max <= edge {
-                self.snd_max
-            } else {
-                edge
-            };
+            let seq = self.bare_ack_seq();
             self.emit(ctx, seq, TcpFlags::ACK, 0..0);
         }
         self.arm_persist(ctx);

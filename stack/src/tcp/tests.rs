@@ -4247,3 +4247,63 @@ fn a_bare_ack_at_the_right_edge_of_the_window_is_taken() {
     assert_eq!(out, vec![]);
     assert_eq!(t.s.tcp_info(h).unwrap().unacknowledged, 0);
 }
+
+/// Header prediction's ACK (in-order data acknowledging nothing new) goes where `output`'s
+/// would: a segment that shuts the window while our data is outstanding has its ACK at
+/// SND.UNA, the peer's RCV.NXT, not at SND.MAX beyond its shut window.
+#[test]
+fn the_predicted_ack_stays_inside_the_peer_window() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.s.tcp_send(t.now, h, &[7u8; 3000]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 3);
+    let mut out = t.send(S::new(1001, iss + 1, ACK).win(0).data(&[1u8; 1460]));
+    out.extend(t.send(S::new(2461, iss + 1, ACK).win(0).data(&[2u8; 1460])));
+    out.extend(t.advance(Duration::from_millis(300)));
+    let acks: Vec<_> = out
+        .iter()
+        .filter(|s| s.payload.is_empty())
+        .map(|s| (s.seq, s.ack))
+        .collect();
+    assert_eq!(acks.first(), Some(&(iss + 1, 3921)), "{acks:?}");
+}
+
+/// A bare ACK taken at the right edge of our window leaves SND.WL1 ahead of the peer's
+/// RCV.NXT; the peer's next segment, at its RCV.NXT, acknowledges more and shuts its window,
+/// and that window is taken (the ACK advanced SND.UNA), so nothing is sent beyond it.
+#[test]
+fn a_window_shut_by_an_advancing_ack_is_taken_after_an_edge_ack() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_set_nodelay(h, true).unwrap();
+    t.send(S::new(1001, iss + 1, ACK).win(1000));
+    t.s.tcp_send(t.now, h, &[7u8; 1000]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    t.send(S::new(1001, iss + 1, fl(&[ACK, PSH])).win(1000).data(b"a"));
+    let acks = t.advance(Duration::from_millis(300));
+    let edge = 1002 + u32::from(acks.last().unwrap().window);
+    t.send(S::new(edge, iss + 501, ACK).win(500));
+    t.send(S::new(1002, iss + 1001, ACK).win(0).data(b"b"));
+    t.advance(Duration::from_millis(300));
+    assert_eq!(t.s.tcp_info(h).unwrap().send_window, 0);
+    t.s.tcp_send(t.now, h, &[8u8; 500]).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert!(out.iter().all(|s| s.payload.is_empty()), "{out:?}");
+}
+
+/// An abort with the peer's window shut and data outstanding: the RST goes at SND.UNA, the
+/// peer's RCV.NXT, where it is taken, not at SND.MAX beyond the window, where it is dropped
+/// unseen [RFC 5961 § 3.2].
+#[test]
+fn an_abort_into_a_shut_window_resets_at_snd_una() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.s.tcp_send(t.now, h, &[7u8; 1000]).unwrap();
+    assert_eq!(sent_tcp(&mut t.s).len(), 1);
+    t.send(S::new(1001, iss + 1, ACK).win(0));
+    t.s.tcp_abort(t.now, h).unwrap();
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].seq, out[0].flags & RST.0), (iss + 1, RST.0));
+}

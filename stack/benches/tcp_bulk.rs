@@ -175,6 +175,14 @@
 //! per-segment work 35 %. So the 1.5× goal holds here with margin; on the previous shared
 //! machine the same code measured about 1.4×, which says how much such ratios move with the
 //! machine and its load.
+//!
+//! After the same session's TCP fixes (pure ACKs at SND.MAX within the peer's window, the
+//! window taken from any ACK that advances SND.UNA, the simultaneous-open and edge-ACK
+//! widenings, the invalid-ACK rate limit): 65.93 M instructions without loss and 81.66 M at
+//! 1 % loss (against 85.06 M and 116.85 M: 1.29× and 1.43× fewer); three full criterion
+//! runs, bulk 27.9 / 28.8 / 27.7 ms against 45.0 / 46.5 / 46.2 ms (1.61, 1.61, 1.67×), loss1
+//! 2.53 / 2.60 / 2.57 ms against 4.62 / 4.76 / 4.62 ms (1.83, 1.83, 1.80×); goodput at 1 %
+//! loss unchanged on every seed.
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};

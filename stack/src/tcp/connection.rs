@@ -2011,10 +2011,15 @@ impl Tcb {
             if retransmitting {
                 len = self.scoreboard.unsacked_run(self.snd_nxt, len);
             }
+            // A FIN goes the first time whatever the window (as BSD sends it), but goes
+            // again only inside the window: beyond a shut one, the retransmission timer's
+            // probe resends it, and it goes at once when the window opens (it went again
+            // with every timeout's probe, twice, and then waited for the next timeout).
             let fin_now = self.fin_queued
                 && !self.fin_acked
                 && self.snd_nxt + len == self.fin_seq()
-                && self.snd_nxt <= self.fin_seq();
+                && self.snd_nxt <= self.fin_seq()
+                && (self.snd_max <= self.fin_seq() || self.fin_seq() < self.snd_una + self.snd_wnd);
             if len == 0 && !fin_now {
                 break;
             }

@@ -4307,3 +4307,36 @@ fn an_abort_into_a_shut_window_resets_at_snd_una() {
     assert_eq!(out.len(), 1);
     assert_eq!((out[0].seq, out[0].flags & RST.0), (iss + 1, RST.0));
 }
+
+/// Our FIN into a shut window: it goes once at the close (as BSD sends it), then once per
+/// retransmission timeout as the window probe (not twice), and when the window opens it
+/// goes again at once rather than at the next, backed-off, timeout.
+#[test]
+fn a_fin_beyond_a_shut_window_goes_again_as_soon_as_the_window_opens() {
+    let mut t = T::new(plain());
+    let (h, iss) = t.established(1000);
+    t.send(S::new(1001, iss + 1, ACK).win(0));
+    t.s.tcp_close(t.now, h).unwrap();
+    let fin = fl(&[FIN, ACK]).0;
+    let out = sent_tcp(&mut t.s);
+    assert_eq!(
+        out.iter().map(|s| (s.seq, s.flags)).collect::<Vec<_>>(),
+        vec![(iss + 1, fin)]
+    );
+    assert_eq!(t.state(h), Some(TcpState::FinWait1));
+    // The retransmission timeout (1 s): one FIN, the probe.
+    let out = t.advance(Duration::from_millis(1100));
+    assert_eq!(
+        out.iter().map(|s| (s.seq, s.flags)).collect::<Vec<_>>(),
+        vec![(iss + 1, fin)]
+    );
+    // The peer, still shut, answers; then its window opens: the FIN goes at once.
+    assert_eq!(t.send(S::new(1001, iss + 1, ACK).win(0)), vec![]);
+    let out = t.send(S::new(1001, iss + 1, ACK).win(1000));
+    assert_eq!(
+        out.iter().map(|s| (s.seq, s.flags)).collect::<Vec<_>>(),
+        vec![(iss + 1, fin)]
+    );
+    t.send(S::new(1001, iss + 2, ACK).win(1000));
+    assert_eq!(t.state(h), Some(TcpState::FinWait2));
+}

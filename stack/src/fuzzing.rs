@@ -21,6 +21,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use wirecheck_codec::arp::ArpOperation;
 use wirecheck_codec::ethernet::{EtherType, EthernetHeader, MacAddr};
 use wirecheck_codec::ipv4::{self, IpProtocol, Ipv4Header, Ipv4Options};
+use wirecheck_codec::tcp::TcpFlags;
 use wirecheck_codec::time::{Duration, Instant};
 use wirecheck_codec::ChecksumStatus;
 
@@ -62,7 +63,7 @@ fn tcp_segment(r: &mut Reader<'_>, src: Ipv4Addr, dst: Ipv4Addr, last: &LastTcp)
             .wrapping_add(last.len)
             .wrapping_sub(u32::from(r.u8() % 3));
     }
-    let flags = wirecheck_codec::tcp::TcpFlags(u16::from(r.u8()) | (u16::from(r.u8() & 1) << 8));
+    let flags = TcpFlags(u16::from(r.u8()) | (u16::from(r.u8() & 1) << 8));
     let window = r.u16();
     let option_len = usize::from(r.u8() % 11) * 4;
     let mut options = r.bytes(option_len).to_vec();
@@ -523,20 +524,6 @@ fn run(data: &[u8], mut observe: impl FnMut(&Stack)) {
     observe(&stack);
 }
 
-/// TCP flag bits for [`TcpScript::reply`].
-pub mod flags {
-    /// FIN.
-    pub const FIN: u8 = 0x01;
-    /// SYN.
-    pub const SYN: u8 = 0x02;
-    /// RST.
-    pub const RST: u8 = 0x04;
-    /// PSH.
-    pub const PSH: u8 = 0x08;
-    /// ACK.
-    pub const ACK: u8 = 0x10;
-}
-
 /// Builds [`drive`] inputs that play a scripted TCP session between the stack (10.0.0.1 on
 /// its first interface) and a peer at 10.0.0.2, so that fuzzing starts from inputs that reach
 /// every connection state, not only the RST for a closed port.
@@ -666,7 +653,9 @@ impl TcpScript {
         b.extend_from_slice(&seq.to_be_bytes());
         b.extend_from_slice(&[0, 0, 0, 0]);
         // Not an answer to the last segment; SYN; window 65535.
-        b.extend_from_slice(&[0, flags::SYN, 0, 0xff, 0xff]);
+        b.push(0);
+        Self::flags(&mut b, TcpFlags::SYN);
+        b.extend_from_slice(&[0xff, 0xff]);
         Self::options(&mut b, options);
         // No data, urgent pointer 0.
         b.extend_from_slice(&[0, 0, 0, 0]);
@@ -680,7 +669,7 @@ impl TcpScript {
     #[allow(clippy::too_many_arguments)]
     pub fn reply_with(
         &mut self,
-        flags: u8,
+        flags: TcpFlags,
         window: u16,
         seq_offset: i8,
         ack_back: u8,
@@ -694,7 +683,7 @@ impl TcpScript {
         b.extend_from_slice(&[0; 12]);
         // An answer; its offsets.
         b.extend_from_slice(&[1, (seq_offset + 4) as u8, ack_back]);
-        b.extend_from_slice(&[flags, 0]);
+        Self::flags(&mut b, flags);
         b.extend_from_slice(&window.to_be_bytes());
         Self::options(&mut b, options);
         b.extend_from_slice(&data.to_be_bytes());
@@ -705,8 +694,14 @@ impl TcpScript {
 
     /// [`reply_with`](TcpScript::reply_with) in sequence, acknowledging everything, window
     /// 65535, no options.
-    pub fn reply(&mut self, flags: u8, data: u16) -> &mut TcpScript {
+    pub fn reply(&mut self, flags: TcpFlags, data: u16) -> &mut TcpScript {
         self.reply_with(flags, 0xffff, 0, 0, &[], data)
+    }
+
+    /// The flags as `drive` reads them: the low eight bits, then the ninth (AE) in an octet.
+    fn flags(b: &mut Vec<u8>, flags: TcpFlags) {
+        let [high, low] = flags.0.to_be_bytes();
+        b.extend_from_slice(&[low, high & 1]);
     }
 
     fn options(b: &mut Vec<u8>, options: &[u8]) {
@@ -723,7 +718,11 @@ impl TcpScript {
 /// probes answered and unanswered, SACK and timestamps negotiated. They are the seeds of the
 /// `stack_drive` fuzz target.
 pub fn tcp_sessions() -> Vec<(&'static str, Vec<u8>)> {
-    use flags::{ACK, FIN, PSH, RST, SYN};
+    const ACK: TcpFlags = TcpFlags::ACK;
+    const FIN: TcpFlags = TcpFlags::FIN;
+    const PSH: TcpFlags = TcpFlags::PSH;
+    const RST: TcpFlags = TcpFlags::RST;
+    const SYN: TcpFlags = TcpFlags::SYN;
     const MSS: [u8; 4] = [2, 4, 0x05, 0xb4];
     let mut out = Vec::new();
 

@@ -23,21 +23,18 @@
 //! (750 lives, run once in release mode, not kept), 147 failed without the first fix and 51
 //! without the other two; none with all three.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::Ipv4Addr;
 
+use super::pair::{listen_and_connect, pair_seeded};
 use crate::ip::route::Route;
 use crate::rng::Rng;
 use crate::sim::{Impairment, Network, NodeId};
 use crate::tcp::{KeepAlive, TcpHandle, TcpState};
-use crate::{
-    Config, Duration, Event, Instant, InterfaceConfig, InterfaceId, Ipv4Cidr, MacAddr, Stack,
-    StackError,
-};
+use crate::{Config, Duration, Event, Instant, InterfaceId, Ipv4Cidr, StackError};
 
 const ADDRS: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)];
 const LAN: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 0);
 const IF0: InterfaceId = InterfaceId(0);
-const PORT: u16 = 5001;
 /// The applications' pace: they write, read and meet the next disturbance this often.
 const STEP: Duration = Duration::from_millis(20);
 /// The MTUs an interface is set to (the smallest gives an MSS of 256).
@@ -186,45 +183,19 @@ fn wire(life: &Life) -> Result<(Network, [End; 2]), String> {
     if let Some(l) = life.arp_lifetime {
         config.arp.entry_lifetime = l;
     }
-    let mut net = Network::new(life.seed);
-    net.max_capture = 1;
-    let lan = net.add_segment(
-        "lan",
-        Impairment {
-            loss: life.loss,
-            duplicate: life.shuffle,
-            reorder: life.shuffle,
-            delay: Duration::from_millis(2),
-            ..Impairment::PERFECT
-        },
-    );
-    let nodes = [0usize, 1].map(|i| {
-        let mut s = Stack::new(config.clone().with_seed(life.seed * 2 + i as u64));
-        let mac = MacAddr([2, 0, 0, 0, 0, i as u8 + 1]);
-        let at = net.now();
-        let iface = s
-            .add_interface(
-                at,
-                InterfaceConfig::ethernet(mac, Ipv4Cidr::new(ADDRS[i], 24)),
-            )
-            .unwrap();
-        let n = net.add_node(if i == 0 { "a" } else { "b" }, s);
-        net.attach(n, iface, lan);
-        n
-    });
-    let l = net
-        .stack_mut(nodes[1])
-        .tcp_listen(SocketAddrV4::new(ADDRS[1], PORT), 1)
-        .unwrap();
-    let now = net.now();
-    let ca = net
-        .stack_mut(nodes[0])
-        .tcp_connect(now, SocketAddrV4::new(ADDRS[1], PORT))
-        .unwrap();
+    let impairment = Impairment {
+        loss: life.loss,
+        duplicate: life.shuffle,
+        reorder: life.shuffle,
+        delay: Duration::from_millis(2),
+        ..Impairment::PERFECT
+    };
+    let (mut net, a, b) = pair_seeded(life.seed, life.seed * 2, config, impairment);
+    let (l, ca) = listen_and_connect(&mut net, a, b, 1);
     for _ in 0..3000 {
         net.run_for(STEP);
-        if let Some((cb, _)) = net.stack_mut(nodes[1]).tcp_accept(l).unwrap() {
-            let ends = [(nodes[0], ca), (nodes[1], cb)].map(|(node, conn)| End {
+        if let Some((cb, _)) = net.stack_mut(b).tcp_accept(l).unwrap() {
+            let ends = [(a, ca), (b, cb)].map(|(node, conn)| End {
                 node,
                 conn,
                 written: 0,

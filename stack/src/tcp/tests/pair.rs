@@ -14,12 +14,23 @@ const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 
 fn pair(seed: u64, config: Config, impairment: Impairment) -> (Network, NodeId, NodeId) {
+    pair_seeded(seed, seed, config, impairment)
+}
+
+/// Two stacks, a (10.0.0.1) and b (10.0.0.2), on one segment with `impairment`: the network
+/// drawn from `seed`, the stacks from `stack_seed` and `stack_seed + 1`.
+pub(super) fn pair_seeded(
+    seed: u64,
+    stack_seed: u64,
+    config: Config,
+    impairment: Impairment,
+) -> (Network, NodeId, NodeId) {
     let mut net = Network::new(seed);
     net.max_capture = 1;
     let seg = net.add_segment("lan", impairment);
     let mut nodes = Vec::new();
     for (i, addr) in [A, B].into_iter().enumerate() {
-        let mut s = Stack::new(config.clone().with_seed(seed + i as u64));
+        let mut s = Stack::new(config.clone().with_seed(stack_seed + i as u64));
         let mac = MacAddr([2, 0, 0, 0, 0, i as u8 + 1]);
         let iface = s
             .add_interface(
@@ -34,6 +45,25 @@ fn pair(seed: u64, config: Config, impairment: Impairment) -> (Network, NodeId, 
     (net, nodes[0], nodes[1])
 }
 
+/// b listens on port 5001 with `backlog`, a connects to it: the listener and a's connection.
+pub(super) fn listen_and_connect(
+    net: &mut Network,
+    a: NodeId,
+    b: NodeId,
+    backlog: usize,
+) -> (TcpHandle, TcpHandle) {
+    let l = net
+        .stack_mut(b)
+        .tcp_listen(SocketAddrV4::new(B, 5001), backlog)
+        .unwrap();
+    let now = net.now();
+    let c = net
+        .stack_mut(a)
+        .tcp_connect(now, SocketAddrV4::new(B, 5001))
+        .unwrap();
+    (l, c)
+}
+
 /// Sends `total` bytes from a to b over one connection; returns what b read and the
 /// virtual time it took.
 fn transfer(
@@ -44,15 +74,7 @@ fn transfer(
     close: bool,
 ) -> (Vec<u8>, Duration) {
     let start = net.now();
-    let l = net
-        .stack_mut(b)
-        .tcp_listen(SocketAddrV4::new(B, 5001), 4)
-        .unwrap();
-    let now = net.now();
-    let c = net
-        .stack_mut(a)
-        .tcp_connect(now, SocketAddrV4::new(B, 5001))
-        .unwrap();
+    let (l, c) = listen_and_connect(net, a, b, 4);
     let data: Vec<u8> = (0..total)
         .map(|i| (i % 251) as u8 ^ (i >> 12) as u8)
         .collect();
@@ -256,15 +278,7 @@ fn desynchronised(config: Config) -> (Network, NodeId, NodeId) {
 
     let (mut net, a, b) = pair(11, config, Impairment::PERFECT);
     net.max_capture = 1000;
-    let l = net
-        .stack_mut(b)
-        .tcp_listen(SocketAddrV4::new(B, 5001), 4)
-        .unwrap();
-    let now = net.now();
-    let c = net
-        .stack_mut(a)
-        .tcp_connect(now, SocketAddrV4::new(B, 5001))
-        .unwrap();
+    let (l, c) = listen_and_connect(&mut net, a, b, 4);
     net.run_for(Duration::from_millis(10));
     let (server, _) = net.stack_mut(b).tcp_accept(l).unwrap().unwrap();
     let now = net.now();

@@ -1917,8 +1917,5 @@ impl Stack {
 
 /// The smaller of two MTUs, either maybe absent.
 fn min_mtu(a: Option<u16>, b: Option<u16>) -> Option<u16> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    a.into_iter().chain(b).min()
 }

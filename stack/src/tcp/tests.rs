@@ -4132,6 +4132,14 @@ fn an_mtu_lowered_while_the_route_is_away_shrinks_segments_once_it_is_back() {
 
 // ------------------------------------------------------------------ found in review
 
+/// (SEG.SEQ, SEG.ACK) of the segments without data among `out`, in order.
+fn bare_ack_fields(out: &[S]) -> Vec<(u32, u32)> {
+    out.iter()
+        .filter(|s| s.payload.is_empty())
+        .map(|s| (s.seq, s.ack))
+        .collect()
+}
+
 /// The crossing SYN,ACK of a simultaneous open carries a SYN, so its window is not scaled
 /// [RFC 7323 § 2.2], even though both sides offered window scaling.
 #[test]
@@ -4190,11 +4198,7 @@ fn a_bare_ack_stays_inside_a_window_reopened_smaller() {
     );
     let out = t.send(S::new(1001, iss + 1, ACK).win(500).data(b"y"));
     let out = [out, t.advance(Duration::from_millis(300))].concat();
-    let acks: Vec<_> = out
-        .iter()
-        .filter(|s| s.payload.is_empty())
-        .map(|s| (s.seq, s.ack))
-        .collect();
+    let acks = bare_ack_fields(&out);
     assert_eq!(acks, vec![(iss + 1 + 500, 1002)]);
 }
 
@@ -4209,11 +4213,7 @@ fn a_bare_ack_to_a_shut_window_goes_at_snd_una() {
     t.send(S::new(1001, iss + 1, ACK).win(0));
     let out = t.send(S::new(1001, iss + 1, ACK).win(0).data(b"x"));
     let out = [out, t.advance(Duration::from_millis(300))].concat();
-    let acks: Vec<_> = out
-        .iter()
-        .filter(|s| s.payload.is_empty())
-        .map(|s| (s.seq, s.ack))
-        .collect();
+    let acks = bare_ack_fields(&out);
     assert_eq!(acks, vec![(iss + 1, 1002)]);
 }
 
@@ -4261,11 +4261,7 @@ fn the_predicted_ack_stays_inside_the_peer_window() {
     let mut out = t.send(S::new(1001, iss + 1, ACK).win(0).data(&[1u8; 1460]));
     out.extend(t.send(S::new(2461, iss + 1, ACK).win(0).data(&[2u8; 1460])));
     out.extend(t.advance(Duration::from_millis(300)));
-    let acks: Vec<_> = out
-        .iter()
-        .filter(|s| s.payload.is_empty())
-        .map(|s| (s.seq, s.ack))
-        .collect();
+    let acks = bare_ack_fields(&out);
     assert_eq!(acks.first(), Some(&(iss + 1, 3921)), "{acks:?}");
 }
 
